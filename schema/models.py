@@ -1,0 +1,211 @@
+"""Pydantic models of newsmark's data: stories, articles, claims, gold, events, and the
+export records. Validation happens here, once, where data enters (import, load, config).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+STORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+ARTICLE_ID_PATTERN = r"^[0-9a-f]{16}$"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+
+
+def _check_iso_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _ISO_DATE.match(value):
+        raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}")
+    dt.date.fromisoformat(value)
+    return value
+
+
+def _check_timestamp(value: str) -> str:
+    if not _ISO_TIMESTAMP.match(value):
+        raise ValueError(f"not a UTC timestamp like 2026-11-21T10:00:00Z: {value!r}")
+    return value
+
+
+IsoDate = Annotated[str | None, AfterValidator(_check_iso_date)]
+Timestamp = Annotated[str, AfterValidator(_check_timestamp)]
+
+
+class Model(BaseModel):
+    """Base: unknown keys are errors, so typos in files are caught at the edge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- stories and articles -------------------------------------------------------------
+
+
+class Story(Model):
+    """A set of articles on one event, judged against one proposition."""
+
+    id: str = Field(pattern=STORY_ID_PATTERN)
+    title: str = ""
+    proposition: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Article(Model):
+    """One outlet's article; `id` is derived from the sanitised text."""
+
+    id: str = Field(pattern=ARTICLE_ID_PATTERN)
+    story_id: str = Field(pattern=STORY_ID_PATTERN)
+    source: str | None = None
+    url: str | None = None
+    title: str | None = None
+    byline: str | None = None
+    published: IsoDate = None
+    text: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+    origin: str | None = None
+
+
+# --- annotations ----------------------------------------------------------------------
+
+
+class Claim(Model):
+    """A span of one article's text marked by one annotator (code points, end exclusive)."""
+
+    id: str
+    article_id: str
+    annotator: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    exact: str
+    prefix: str = ""
+    suffix: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    cluster: str | None = None
+
+    @model_validator(mode="after")
+    def _span_order(self) -> Claim:
+        if self.end <= self.start:
+            raise ValueError(f"claim end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class Gold(Model):
+    """The adjudicated value of one field for one article."""
+
+    article_id: str
+    field: str
+    value: str
+    by: str
+    reason: str = ""
+    at: str
+
+
+class Event(Model):
+    """One row change in the event log; events sharing `action` were one user action."""
+
+    id: int
+    action: int
+    at: str
+    annotator: str
+    op: str
+    tbl: str
+    key: dict[str, Any]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    undoable: bool
+    undone: bool
+
+
+# --- export records (JSONL, schema_version 1) -----------------------------------------
+
+
+class ExportArticle(Model):
+    """The article as carried by an export record; `text` is absent with --no-text."""
+
+    id: str = Field(pattern=ARTICLE_ID_PATTERN)
+    story_id: str = Field(pattern=STORY_ID_PATTERN)
+    source: str | None
+    url: str | None
+    title: str | None
+    byline: str | None
+    published: IsoDate
+    text_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    text: str | None = None
+
+
+class ExportStory(Model):
+    """The story as carried by an export record."""
+
+    id: str = Field(pattern=STORY_ID_PATTERN)
+    title: str
+    proposition: str
+
+
+class ExportClaim(Model):
+    """A claim as carried by an export record."""
+
+    id: str = Field(min_length=1, max_length=64)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    exact: str
+    prefix: str
+    suffix: str
+    labels: dict[str, str]
+    cluster: str | None
+
+    @model_validator(mode="after")
+    def _span_order(self) -> ExportClaim:
+        if self.end <= self.start:
+            raise ValueError(f"claim end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class AnnotationRecord(Model):
+    """One annotator's annotation of one article: a line of the JSONL export."""
+
+    schema_version: Literal[1]
+    article: ExportArticle
+    story: ExportStory
+    annotator: str = Field(min_length=1, max_length=200)
+    labels: dict[str, str]
+    claims: list[ExportClaim]
+    note: str | None
+    flagged: bool
+    updated_at: Timestamp
+
+
+class GoldProvenance(Model):
+    """Who set a gold value, when, and why."""
+
+    by: str
+    reason: str
+    at: Timestamp
+
+
+class GoldRecord(Model):
+    """The adjudicated labels and claims of one article: a line of `export --gold`.
+
+    `gold` maps each gold field to its provenance; the key "claims" holds the provenance
+    of the gold claims when there are any.
+    """
+
+    schema_version: Literal[1]
+    article: ExportArticle
+    story: ExportStory
+    annotator: None
+    labels: dict[str, str]
+    claims: list[ExportClaim]
+    note: None
+    flagged: Literal[False]
+    updated_at: Timestamp
+    gold: dict[str, GoldProvenance]
+
+
+def utc_now() -> str:
+    """The current UTC time as the timestamp format used everywhere (millisecond precision)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

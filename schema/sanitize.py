@@ -1,0 +1,80 @@
+"""Text sanitising at the edge: everything untrusted passes through here once, at import.
+
+After `sanitize_text` a string holds no C0/C1 control characters other than newline and
+tab, is NFC-normalised and uses `\\n` line endings, so no escape sequence can reach a
+terminal from article text, titles or outlet names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# C0 controls except \t (0x09) and \n (0x0a); DEL; C1 controls (0x80-0x9f).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_INLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# An ESC-introduced sequence (CSI, OSC, ...) whose introducer we strip would otherwise
+# leave its parameters behind as visible junk such as "]0;title"; drop the whole thing.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL | ST
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC ... ST
+    r"|\x1b[@-Z\\-_]"  # two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"  # 8-bit OSC
+)
+
+
+class DecodeError(ValueError):
+    """Raised when bytes are not valid UTF-8 text."""
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode UTF-8 (a BOM is allowed), raising DecodeError with the offending offset."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+
+
+def sanitize_text(text: str) -> str:
+    """Normalise newlines and NFC, strip control characters other than newline and tab."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _CONTROL.search(text) is not None:
+        text = _ESCAPE_SEQUENCE.sub("", text)
+        text = _CONTROL.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def sanitize_inline(value: str | None) -> str | None:
+    """Sanitise a one-line value (title, outlet, byline, URL): no newlines or tabs either."""
+    if value is None:
+        return None
+    value = _ESCAPE_SEQUENCE.sub("", value)
+    value = _CONTROL_INLINE.sub(" ", value)
+    value = unicodedata.normalize("NFC", value)
+    value = " ".join(value.split())
+    return value or None
+
+
+def text_sha256(text: str) -> str:
+    """Hex SHA-256 of the UTF-8 bytes of already sanitised text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def article_id_for(text: str) -> str:
+    """An article's id: the first 16 hex digits of the SHA-256 of its sanitised text."""
+    return text_sha256(text)[:16]
+
+
+def looks_binary(data: bytes) -> bool:
+    """Heuristic for binaries: NUL bytes make up 1% or more of the first 8 KiB.
+
+    A stray NUL in a text file is stripped as a control character instead.
+    """
+    head = data[:8192]
+    return bool(head) and head.count(0) * 100 >= len(head)

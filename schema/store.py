@@ -1,0 +1,654 @@
+"""The SQLite store: stories, articles, annotations, claims, gold, and the event log.
+
+Every change goes through `Store._commit`, one `BEGIN IMMEDIATE` transaction that reads
+the rows' current values, writes the new ones and appends one event per row changed
+(who, when, what, before, after). Undo and redo replay those events, so they work from
+any front end and across restarts. Several processes may write one database at once:
+WAL mode, a busy timeout, and immediate transactions that never upgrade a read lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from schema.migrations import migrate
+from schema.models import Article, Claim, Event, Story, utc_now
+from schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
+
+BUSY_TIMEOUT_MS = 10_000
+CONTEXT_CHARS = 32  # length of a claim's prefix and suffix
+
+# For each table the event log may touch: its key columns and its value columns.
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "labels": (("article_id", "annotator", "field"), ("value",)),
+    "annotations": (("article_id", "annotator"), ("note", "flagged")),
+    "claims": (
+        ("id",),
+        ("article_id", "annotator", "start", "end", "exact", "prefix", "suffix", "cluster", "created_at"),
+    ),
+    "claim_labels": (("claim_id", "field"), ("value",)),
+    "clusters": (("id",), ("story_id", "label", "created_by", "created_at")),
+    "gold": (("article_id", "field"), ("value", "by", "reason", "at")),
+    "gold_claims": (
+        ("id",),
+        ("article_id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "by", "reason", "at"),
+    ),
+}
+# Tables whose rows carry their own updated_at, stamped with the action's time.
+_STAMPED = {"labels"}
+
+
+class StoreError(RuntimeError):
+    """A request the store refuses, with a message fit for the user."""
+
+
+@dataclass
+class Change:
+    """One row of one table set to `after` (None deletes it)."""
+
+    tbl: str
+    key: dict[str, Any]
+    after: dict[str, Any] | None
+
+
+@dataclass
+class ActionResult:
+    """What one committed action did: its id, its events, the annotations it touched."""
+
+    action: int | None
+    op: str
+    events: list[Event] = field(default_factory=list)
+    touched: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """False when the action found everything already as asked (nothing written)."""
+        return bool(self.events)
+
+
+def default_db_path() -> Path:
+    """`$NEWSMARK_DB`, else ./newsmark.db."""
+    return Path(os.environ.get("NEWSMARK_DB") or "newsmark.db")
+
+
+def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
+    """A claim's id: stable for the same span by the same annotator in the same article."""
+    digest = hashlib.sha256(f"{article_id}\x1f{annotator}\x1f{start}\x1f{end}".encode()).hexdigest()
+    return digest[:16]
+
+
+def claim_context(text: str, start: int, end: int) -> tuple[str, str, str]:
+    """The exact text of a span with up to CONTEXT_CHARS of prefix and suffix."""
+    return text[start:end], text[max(0, start - CONTEXT_CHARS) : start], text[end : end + CONTEXT_CHARS]
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Store:
+    """A newsmark database. Open with `Store.open(path)`; usable from any thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, backup: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+        self.backup = backup  # the copy made before a migration, if one ran
+        self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._scheme: Scheme | None = None
+
+    # --- opening --------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
+        """Open (and create or migrate) a database; ":memory:" gives a private one."""
+        if path is None:
+            path = default_db_path()
+        memory = str(path) == ":memory:"
+        db_path = None if memory else Path(path)
+        if db_path is not None and not create and not db_path.exists():
+            raise StoreError(f"no database at {db_path} (create one with `newsmark init`)")
+        try:
+            conn = sqlite3.connect(
+                ":memory:" if memory else str(db_path),
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not memory:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StoreError(f"cannot switch {path} to WAL mode (got {mode})")
+            # FULL: a commit is on disk before the screen calls it saved.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = OFF")
+            backup = migrate(conn, db_path)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path} is not a usable newsmark database: {exc}") from None
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, db_path, backup)
+        if store.get_setting("scheme") is None:
+            store.set_setting("scheme", default_scheme_text())
+        return store
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One immediate (write-locking) transaction, committed on success."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # --- settings and scheme ----------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        """A stored setting, or None."""
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a setting."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    @property
+    def scheme(self) -> Scheme:
+        """The scheme stored in the database."""
+        if self._scheme is None:
+            text = self.get_setting("scheme")
+            self._scheme = parse_scheme(text, "stored scheme") if text else default_scheme()
+        return self._scheme
+
+    def set_scheme(self, scheme_text: str, origin: str = "scheme") -> Scheme:
+        """Replace the scheme, refusing one that existing labels do not fit."""
+        scheme = parse_scheme(scheme_text, origin)
+        problems = []
+        for level, table in (("article", "labels"), ("claim", "claim_labels")):
+            for fld, value, count in self.conn.execute(
+                f"SELECT field, value, count(*) FROM {table} GROUP BY field, value"
+            ):
+                why = scheme.check_value(fld, value, level)  # type: ignore[arg-type]
+                if why:
+                    problems.append(f"{count} {level} label(s) {fld}={value}: {why}")
+        if problems:
+            raise StoreError("the new scheme does not fit existing labels: " + "; ".join(problems))
+        self.set_setting("scheme", scheme_text)
+        self._scheme = scheme
+        return scheme
+
+    # --- stories and articles ---------------------------------------------------------
+
+    def upsert_story(self, story: Story) -> None:
+        """Create a story, or update its title and proposition."""
+        with self.transaction() as conn:
+            self._upsert_story(conn, story)
+
+    @staticmethod
+    def _upsert_story(conn: sqlite3.Connection, story: Story) -> None:
+        conn.execute(
+            "INSERT INTO stories (id, title, proposition, meta) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
+            "proposition = excluded.proposition, meta = excluded.meta",
+            (story.id, story.title, story.proposition, _dumps(story.meta)),
+        )
+
+    def ensure_story(self, conn: sqlite3.Connection, story: Story) -> None:
+        """Inside a transaction: create the story if it does not exist yet."""
+        conn.execute(
+            "INSERT OR IGNORE INTO stories (id, title, proposition, meta) VALUES (?, ?, ?, ?)",
+            (story.id, story.title, story.proposition, _dumps(story.meta)),
+        )
+
+    ARTICLE_INSERT = (
+        "INSERT OR IGNORE INTO articles (id, story_id, source, url, title, byline, published, "
+        "text, text_sha256, meta, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
+    def insert_articles(self, conn: sqlite3.Connection, rows: Sequence[tuple]) -> int:
+        """Inside a transaction: insert article rows (ARTICLE_INSERT's order); return how many
+        were new (the rest were duplicates of text already stored)."""
+        before = conn.total_changes
+        conn.executemany(self.ARTICLE_INSERT, rows)
+        return conn.total_changes - before
+
+    def get_story(self, story_id: str) -> Story | None:
+        """One story, or None."""
+        row = self.conn.execute(
+            "SELECT id, title, proposition, meta FROM stories WHERE id = ?", (story_id,)
+        ).fetchone()
+        return _story(row) if row else None
+
+    def stories(self, *, offset: int = 0, limit: int = -1) -> list[Story]:
+        """Stories in id order (a page of them with offset and limit)."""
+        rows = self.conn.execute(
+            "SELECT id, title, proposition, meta FROM stories ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return [_story(row) for row in rows]
+
+    def story_count(self) -> int:
+        """How many stories there are."""
+        return self.conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+
+    def article_count(self, story_id: str | None = None) -> int:
+        """How many articles there are (in one story)."""
+        if story_id is None:
+            return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM articles WHERE story_id = ?", (story_id,)).fetchone()[0]
+
+    def article_ids(self, story_id: str) -> list[str]:
+        """The ids of a story's articles, in import order."""
+        rows = self.conn.execute("SELECT id FROM articles WHERE story_id = ? ORDER BY seq", (story_id,))
+        return [row[0] for row in rows]
+
+    def get_article(self, article_id: str) -> Article | None:
+        """One article, or None."""
+        row = self.conn.execute(
+            "SELECT id, story_id, source, url, title, byline, published, text, meta, origin "
+            "FROM articles WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Article.model_construct(
+            id=row[0], story_id=row[1], source=row[2], url=row[3], title=row[4], byline=row[5],
+            published=row[6], text=row[7], meta=orjson.loads(row[8]), origin=row[9],
+        )
+
+    # --- reading annotations ----------------------------------------------------------
+
+    def annotators(self) -> list[str]:
+        """Everyone who has annotated anything, sorted."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT annotator FROM annotations ORDER BY 1")]
+
+    def labels(self, article_id: str, annotator: str) -> dict[str, str]:
+        """An annotator's article-level labels for one article."""
+        rows = self.conn.execute(
+            "SELECT field, value FROM labels WHERE article_id = ? AND annotator = ?", (article_id, annotator)
+        )
+        return dict(rows.fetchall())
+
+    def annotation(self, article_id: str, annotator: str) -> tuple[str | None, bool, str | None]:
+        """An annotator's note, flag and last-change time for one article."""
+        row = self.conn.execute(
+            "SELECT note, flagged, updated_at FROM annotations WHERE article_id = ? AND annotator = ?",
+            (article_id, annotator),
+        ).fetchone()
+        return (row[0], bool(row[1]), row[2]) if row else (None, False, None)
+
+    def claims(self, article_id: str, annotator: str | None = None) -> list[Claim]:
+        """Claims in an article (one annotator's, or everyone's), in text order."""
+        sql = (
+            'SELECT id, article_id, annotator, start, "end", exact, prefix, suffix, cluster '
+            "FROM claims WHERE article_id = ?"
+        )
+        params: tuple = (article_id,)
+        if annotator is not None:
+            sql += " AND annotator = ?"
+            params += (annotator,)
+        rows = self.conn.execute(sql + ' ORDER BY start, "end", id', params).fetchall()
+        labels: dict[str, dict[str, str]] = {}
+        if rows:
+            marks = ",".join("?" * len(rows))
+            for claim_id, fld, value in self.conn.execute(
+                f"SELECT claim_id, field, value FROM claim_labels WHERE claim_id IN ({marks})",
+                [row[0] for row in rows],
+            ):
+                labels.setdefault(claim_id, {})[fld] = value
+        return [
+            Claim.model_construct(
+                id=r[0], article_id=r[1], annotator=r[2], start=r[3], end=r[4], exact=r[5],
+                prefix=r[6], suffix=r[7], cluster=r[8], labels=labels.get(r[0], {}),
+            )
+            for r in rows
+        ]
+
+    def get_claim(self, claim_id: str) -> Claim | None:
+        """One claim, or None."""
+        row = self.conn.execute("SELECT article_id FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        if row is None:
+            return None
+        return next(c for c in self.claims(row[0]) if c.id == claim_id)
+
+    def cluster_article_count(self, cluster: str) -> int:
+        """In how many articles a claim cluster appears."""
+        return self.conn.execute(
+            "SELECT count(DISTINCT article_id) FROM claims WHERE cluster = ?", (cluster,)
+        ).fetchone()[0]
+
+    def gold(self, article_id: str) -> dict[str, dict[str, str]]:
+        """Gold values of one article: {field: {value, by, reason, at}}."""
+        rows = self.conn.execute("SELECT field, value, by, reason, at FROM gold WHERE article_id = ?", (article_id,))
+        return {r[0]: {"value": r[1], "by": r[2], "reason": r[3], "at": r[4]} for r in rows}
+
+    def events(self, *, annotator: str | None = None, limit: int = 100) -> list[Event]:
+        """The newest events first (one annotator's, or everyone's)."""
+        sql = "SELECT * FROM events"
+        params: tuple = ()
+        if annotator is not None:
+            sql += " WHERE annotator = ?"
+            params = (annotator,)
+        rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", params + (limit,))
+        return [_event(row) for row in rows]
+
+    # --- the write path ---------------------------------------------------------------
+
+    def _commit(
+        self,
+        annotator: str,
+        op: str,
+        changes: Iterable[Change],
+        touch: Iterable[tuple[str, str]] = (),
+        *,
+        at: str | None = None,
+        undoable: bool = True,
+        conn: sqlite3.Connection | None = None,
+    ) -> ActionResult:
+        """Apply changes and log them as one action, in one transaction (or inside `conn`'s)."""
+        if conn is None:
+            with self.transaction() as tx:
+                return self._commit(annotator, op, changes, touch, at=at, undoable=undoable, conn=tx)
+        at = at or utc_now()
+        result = ActionResult(action=None, op=op, touched=list(dict.fromkeys(touch)))
+        for change in changes:
+            before = self._read_row(conn, change.tbl, change.key)
+            after = change.after
+            if after is not None and before is not None:
+                after = {**before, **after}
+            if before == after:
+                continue
+            self._write_row(conn, change.tbl, change.key, after, at)
+            result.events.append(self._log(conn, result, annotator, op, change.tbl, change.key, before, after, at, undoable))
+        if result.events:
+            self._touch(conn, result.touched, at)
+        return result
+
+    def _log(self, conn, result, annotator, op, tbl, key, before, after, at, undoable) -> Event:
+        cursor = conn.execute(
+            "INSERT INTO events (action, at, annotator, op, tbl, key, before, after, undoable) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (result.action or 0, at, annotator, op, tbl, _dumps(key),
+             None if before is None else _dumps(before), None if after is None else _dumps(after), int(undoable)),
+        )
+        event_id = cursor.lastrowid
+        if result.action is None:
+            result.action = event_id
+            conn.execute("UPDATE events SET action = ? WHERE id = ?", (event_id, event_id))
+        return Event(
+            id=event_id, action=result.action, at=at, annotator=annotator, op=op, tbl=tbl, key=key,
+            before=before, after=after, undoable=undoable, undone=False,
+        )
+
+    @staticmethod
+    def _read_row(conn: sqlite3.Connection, tbl: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        key_cols, value_cols = TABLES[tbl]
+        where = " AND ".join(f'"{col}" = ?' for col in key_cols)
+        cols = ", ".join(f'"{col}"' for col in value_cols)
+        row = conn.execute(f"SELECT {cols} FROM {tbl} WHERE {where}", [key[c] for c in key_cols]).fetchone()
+        return None if row is None else dict(zip(value_cols, row))
+
+    @staticmethod
+    def _write_row(conn: sqlite3.Connection, tbl: str, key: dict[str, Any], after: dict[str, Any] | None, at: str) -> None:
+        key_cols, value_cols = TABLES[tbl]
+        where = " AND ".join(f'"{col}" = ?' for col in key_cols)
+        if after is None:
+            conn.execute(f"DELETE FROM {tbl} WHERE {where}", [key[c] for c in key_cols])
+            return
+        values = {col: after.get(col) for col in value_cols}
+        if tbl in _STAMPED:
+            values["updated_at"] = at
+        if tbl == "annotations":
+            values["updated_at"] = at
+            values["flagged"] = int(bool(values["flagged"]))
+        cols = list(key_cols) + list(values)
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
+        conn.execute(
+            f"INSERT INTO {tbl} ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {updates}",
+            [key[c] for c in key_cols] + list(values.values()),
+        )
+
+    @staticmethod
+    def _touch(conn: sqlite3.Connection, touched: Iterable[tuple[str, str]], at: str) -> None:
+        conn.executemany(
+            "INSERT INTO annotations (article_id, annotator, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (article_id, annotator) DO UPDATE SET updated_at = excluded.updated_at",
+            [(article_id, annotator, at) for article_id, annotator in touched],
+        )
+
+    # --- annotating -------------------------------------------------------------------
+
+    def set_label(self, article_id: str, annotator: str, field_name: str, value: str | None) -> ActionResult:
+        """Set (or with None, clear) an article-level label."""
+        if value is not None:
+            self._check_value(field_name, value, "article")
+        key = {"article_id": article_id, "annotator": annotator, "field": field_name}
+        after = None if value is None else {"value": value}
+        return self._commit(annotator, "label", [Change("labels", key, after)], [(article_id, annotator)])
+
+    def set_note(self, article_id: str, annotator: str, note: str | None) -> ActionResult:
+        """Set (or with None or "", clear) an annotator's note on an article."""
+        _, flagged, _ = self.annotation(article_id, annotator)
+        after = {"note": note or None, "flagged": flagged}
+        change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
+        return self._commit(annotator, "note", [change], [(article_id, annotator)])
+
+    def set_flag(self, article_id: str, annotator: str, flagged: bool) -> ActionResult:
+        """Flag or unflag an article for an annotator."""
+        note, _, _ = self.annotation(article_id, annotator)
+        after = {"note": note, "flagged": flagged}
+        change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
+        return self._commit(annotator, "flag", [change], [(article_id, annotator)])
+
+    def add_claim(
+        self, article_id: str, annotator: str, start: int, end: int, labels: dict[str, str] | None = None
+    ) -> tuple[Claim, ActionResult]:
+        """Mark a span of an article as a claim (an existing identical claim is kept)."""
+        article = self.get_article(article_id)
+        if article is None:
+            raise StoreError(f"no article {article_id}")
+        if not (0 <= start < end <= len(article.text)):
+            raise StoreError(f"span {start}-{end} is outside the article's text (0-{len(article.text)})")
+        for fld, value in (labels or {}).items():
+            self._check_value(fld, value, "claim")
+        exact, prefix, suffix = claim_context(article.text, start, end)
+        claim_id = claim_id_for(article_id, annotator, start, end)
+        changes = [
+            Change("claims", {"id": claim_id}, {
+                "article_id": article_id, "annotator": annotator, "start": start, "end": end,
+                "exact": exact, "prefix": prefix, "suffix": suffix, "cluster": None, "created_at": utc_now(),
+            })
+        ]
+        if self._read_row(self.conn, "claims", {"id": claim_id}) is not None:
+            changes = []
+        changes += [Change("claim_labels", {"claim_id": claim_id, "field": f}, {"value": v}) for f, v in (labels or {}).items()]
+        result = self._commit(annotator, "claim.add", changes, [(article_id, annotator)])
+        claim = self.get_claim(claim_id)
+        assert claim is not None
+        return claim, result
+
+    def remove_claim(self, claim_id: str, annotator: str) -> ActionResult:
+        """Unmark a claim, with its labels; undo brings both back."""
+        claim = self._own_claim(claim_id, annotator)
+        changes = [Change("claim_labels", {"claim_id": claim_id, "field": f}, None) for f in claim.labels]
+        changes.append(Change("claims", {"id": claim_id}, None))
+        return self._commit(annotator, "claim.remove", changes, [(claim.article_id, annotator)])
+
+    def set_claim_label(self, claim_id: str, annotator: str, field_name: str, value: str | None) -> ActionResult:
+        """Set (or with None, clear) a claim-level label."""
+        claim = self._own_claim(claim_id, annotator)
+        if value is not None:
+            self._check_value(field_name, value, "claim")
+        change = Change("claim_labels", {"claim_id": claim_id, "field": field_name}, None if value is None else {"value": value})
+        return self._commit(annotator, "claim.label", [change], [(claim.article_id, annotator)])
+
+    def link_claims(self, claim_id: str, other_id: str, annotator: str) -> tuple[str, ActionResult]:
+        """Put two claims (and the clusters they are in) into one cluster; return its id."""
+        claim = self._own_claim(claim_id, annotator)
+        other = self._own_claim(other_id, annotator)
+        target = claim.cluster or other.cluster
+        changes: list[Change] = []
+        touched = [(claim.article_id, annotator), (other.article_id, annotator)]
+        if target is None:
+            target = uuid.uuid4().hex[:16]
+            article = self.get_article(claim.article_id)
+            changes.append(Change("clusters", {"id": target}, {
+                "story_id": article.story_id if article else None, "label": claim.exact[:200],
+                "created_by": annotator, "created_at": utc_now(),
+            }))
+        movers = {claim.id, other.id}
+        for old in {claim.cluster, other.cluster} - {None, target}:
+            rows = self.conn.execute("SELECT id, article_id FROM claims WHERE cluster = ? AND annotator = ?", (old, annotator))
+            for cid, aid in rows.fetchall():
+                movers.add(cid)
+                touched.append((aid, annotator))
+        changes += [Change("claims", {"id": cid}, {"cluster": target}) for cid in sorted(movers)]
+        return target, self._commit(annotator, "claim.link", changes, touched)
+
+    def unlink_claim(self, claim_id: str, annotator: str) -> ActionResult:
+        """Take a claim out of its cluster."""
+        claim = self._own_claim(claim_id, annotator)
+        return self._commit(annotator, "claim.unlink", [Change("claims", {"id": claim_id}, {"cluster": None})], [(claim.article_id, annotator)])
+
+    def set_cluster_label(self, cluster_id: str, annotator: str, label: str) -> ActionResult:
+        """Edit a cluster's short canonical wording."""
+        if self._read_row(self.conn, "clusters", {"id": cluster_id}) is None:
+            raise StoreError(f"no claim cluster {cluster_id}")
+        return self._commit(annotator, "cluster.label", [Change("clusters", {"id": cluster_id}, {"label": label})])
+
+    def set_gold(self, article_id: str, field_name: str, value: str | None, by: str, reason: str = "") -> ActionResult:
+        """Adjudicate a field of an article (None removes the gold value); never touches
+        anyone's own annotation."""
+        if value is not None:
+            self._check_value(field_name, value, "article")
+        key = {"article_id": article_id, "field": field_name}
+        after = None if value is None else {"value": value, "by": by, "reason": reason, "at": utc_now()}
+        return self._commit(by, "gold", [Change("gold", key, after)])
+
+    def _own_claim(self, claim_id: str, annotator: str) -> Claim:
+        claim = self.get_claim(claim_id)
+        if claim is None:
+            raise StoreError(f"no claim {claim_id}")
+        if claim.annotator != annotator:
+            raise StoreError(f"claim {claim_id} belongs to {claim.annotator}, not {annotator}")
+        return claim
+
+    def _check_value(self, field_name: str, value: str, level: str) -> None:
+        why = self.scheme.check_value(field_name, value, level)  # type: ignore[arg-type]
+        if why:
+            raise StoreError(why)
+
+    # --- undo and redo ----------------------------------------------------------------
+
+    def undo(self, annotator: str) -> ActionResult | None:
+        """Undo the annotator's latest action still in effect; None when there is none."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT max(action) FROM events WHERE annotator = ? AND undoable = 1 AND undone = 0", (annotator,)
+            ).fetchone()
+            if row[0] is None:
+                return None
+            return self._replay(conn, annotator, row[0], undo=True)
+
+    def redo(self, annotator: str) -> ActionResult | None:
+        """Redo the annotator's most recently undone action, unless a new action came since."""
+        with self.transaction() as conn:
+            last_done = conn.execute(
+                "SELECT coalesce(max(action), 0) FROM events WHERE annotator = ? AND undoable = 1 AND undone = 0",
+                (annotator,),
+            ).fetchone()[0]
+            row = conn.execute(
+                "SELECT min(action) FROM events WHERE annotator = ? AND undoable = 1 AND undone = 1 AND action > ?",
+                (annotator, last_done),
+            ).fetchone()
+            if row[0] is None:
+                return None
+            return self._replay(conn, annotator, row[0], undo=False)
+
+    def _replay(self, conn: sqlite3.Connection, annotator: str, action: int, *, undo: bool) -> ActionResult:
+        events = [_event(r) for r in conn.execute(
+            f"SELECT * FROM events WHERE action = ? ORDER BY id {'DESC' if undo else 'ASC'}", (action,)
+        )]
+        at = utc_now()
+        result = ActionResult(action=action, op=("undo " if undo else "redo ") + events[0].op, events=events)
+        touched: list[tuple[str, str]] = []
+        for event in events:
+            values = event.before if undo else event.after
+            self._write_row(conn, event.tbl, event.key, values, at)
+            row = values or event.before or event.after or {}
+            article_id = event.key.get("article_id") or row.get("article_id")
+            if article_id is None and event.tbl == "claim_labels":
+                found = conn.execute("SELECT article_id FROM claims WHERE id = ?", (event.key["claim_id"],)).fetchone()
+                article_id = found[0] if found else None
+            if article_id is not None and event.tbl != "gold":
+                touched.append((article_id, event.key.get("annotator") or row.get("annotator") or annotator))
+        conn.execute("UPDATE events SET undone = ? WHERE action = ?", (int(undo), action))
+        audit = ActionResult(action=None, op=result.op)
+        self._log(conn, audit, annotator, "undo" if undo else "redo", "events", {"action": action}, None, None, at, False)
+        result.touched = list(dict.fromkeys(touched))
+        self._touch(conn, result.touched, at)
+        return result
+
+    # --- summaries --------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Counts for `newsmark status`: stories, articles, annotators and their progress."""
+        annotated = dict(self.conn.execute(
+            "SELECT annotator, count(DISTINCT article_id) FROM labels GROUP BY annotator ORDER BY annotator"
+        ).fetchall())
+        annotators = self.annotators()
+        return {
+            "stories": self.story_count(),
+            "articles": self.article_count(),
+            "annotators": annotators,
+            "annotated": {name: annotated.get(name, 0) for name in annotators},
+        }
+
+
+def _story(row: tuple) -> Story:
+    return Story.model_construct(id=row[0], title=row[1], proposition=row[2], meta=orjson.loads(row[3]))
+
+
+def _event(row: tuple) -> Event:
+    return Event.model_construct(
+        id=row[0], action=row[1], at=row[2], annotator=row[3], op=row[4], tbl=row[5], key=orjson.loads(row[6]),
+        before=None if row[7] is None else orjson.loads(row[7]),
+        after=None if row[8] is None else orjson.loads(row[8]), undoable=bool(row[9]), undone=bool(row[10]),
+    )

@@ -1,0 +1,34 @@
+"""Shared fixtures: a fresh database, the seeds, and the real corpora in ../shared/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schema.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's database lives (not created yet)."""
+    return tmp_path / "test.db"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    """A fresh, empty store with the default scheme."""
+    with Store.open(db_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or skip: a user's clone has no ../shared."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is absent (only the developers' checkouts have it)")
+    return SHARED_DATA

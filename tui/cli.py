@@ -1,0 +1,85 @@
+"""The `newsmark` command line: a thin click layer over the library.
+
+Subcommands live one per module in `tui/commands/` and are imported only when invoked,
+so headless commands (`export`, `status`, ...) never import Textual.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+# name -> module in tui.commands holding a click command of the same name (dashes -> _).
+COMMANDS = {
+    "init": "init",
+    "import": "import_",
+    "annotate": "annotate",
+    "review": "review",
+    "status": "status",
+    "export": "export",
+    "load-annotations": "load_annotations",
+    "agreement": "agreement",
+    "compare": "compare",
+}
+DEFAULT_COMMAND = "annotate"
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use; the default is `annotate`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._module_exists(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"tui.commands.{module_name}")
+        return getattr(module, "command")
+
+    @staticmethod
+    def _module_exists(name: str) -> bool:
+        return importlib.util.find_spec(f"tui.commands.{COMMANDS[name]}") is not None
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `newsmark [--db PATH]` with no subcommand opens the default one.
+        rest = list(args)
+        index = 0
+        while index < len(rest) and rest[index].startswith("-") and rest[index] not in ("--help", "-h"):
+            index += 1 if "=" in rest[index] or rest[index] in ("--version",) else 2
+        if index >= len(rest) and "--help" not in rest and "-h" not in rest and "--version" not in rest:
+            rest.append(DEFAULT_COMMAND)
+        return super().parse_args(ctx, rest)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    envvar="NEWSMARK_DB",
+    default="newsmark.db",
+    show_default=True,
+    help="The database file (also $NEWSMARK_DB).",
+)
+@click.version_option(package_name="newsmark")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str) -> None:
+    """newsmark: read several outlets' articles on one story side by side and annotate
+    stance, Admiralty reliability and credibility, and the claims they make."""
+    ctx.obj = {"db_path": db_path}
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(prog_name="newsmark", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("Error: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
