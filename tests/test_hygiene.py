@@ -1,0 +1,39 @@
+"""Import hygiene: headless commands and the library never import Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+    return set(out.split())
+
+
+def test_library_layers_do_not_import_textual():
+    loaded = modules_after("import schema.store, schema.scheme, schema.models")
+    assert not any(name == "textual" or name.startswith("textual.") for name in loaded)
+
+
+def test_headless_cli_commands_do_not_import_textual(tmp_path):
+    db = tmp_path / "h.db"
+    code = (
+        "from click.testing import CliRunner\n"
+        "from tui.cli import cli\n"
+        f"for args in (['--db', r'{db}', 'init'], ['--db', r'{db}', 'status', '--json']):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+    )
+    loaded = modules_after(code)
+    assert not any(name == "textual" or name.startswith("textual.") for name in loaded)
+
+
+def test_schema_imports_no_other_layer():
+    loaded = modules_after("import schema.store, schema.scheme, schema.models, schema.sanitize, schema.migrations")
+    assert not any(name.split(".")[0] in {"tui", "exports", "analysis"} for name in loaded)
