@@ -1,0 +1,74 @@
+"""`newsmark init` and `newsmark status`: exact output, then the database reopened."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from schema.store import Store
+from tui.cli import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_init_creates_the_database_with_the_default_scheme(db_path):
+    result = run("--db", str(db_path), "init")
+    assert result.exit_code == 0
+    assert result.output == (
+        f"Database {db_path} ready; scheme 'newsmark-default': stance, reliability, credibility, checkworthy\n"
+    )
+    with Store.open(db_path, create=False) as store:
+        assert store.scheme.name == "newsmark-default"
+
+
+def test_init_with_a_custom_scheme(db_path, tmp_path):
+    scheme = tmp_path / "frames.toml"
+    scheme.write_text(
+        'name = "frames"\n[[fields]]\nname = "frame"\nlevel = "article"\nkind = "nominal"\n'
+        'labels = [{ value = "conflict", key = "a" }, { value = "economic", key = "e" }]\n'
+    )
+    result = run("--db", str(db_path), "init", "--scheme", str(scheme))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Database {db_path} ready; scheme 'frames': frame\n"
+    with Store.open(db_path) as store:
+        assert store.scheme.field("frame").values == ["conflict", "economic"]
+
+
+def test_init_with_a_bad_scheme_is_one_error_line(db_path, tmp_path):
+    scheme = tmp_path / "bad.toml"
+    scheme.write_text('[[fields]]\nname = "f"\nlevel = "article"\nkind = "nominal"\nlabels = []\n')
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "init", "--scheme", str(scheme)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {scheme}: fields.0: field 'f': the list of labels is empty\n"
+    assert not db_path.exists()
+
+
+def test_status_json_has_the_documented_keys(db_path):
+    run("--db", str(db_path), "init")
+    with Store.open(db_path) as store:
+        from tests.test_store import add_article
+
+        aid = add_article(store)
+        store.set_label(aid, "alice", "stance", "agree")
+        store.set_note(aid, "bob", "looks copied")
+    result = run("--db", str(db_path), "status", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {
+        "stories": 1,
+        "articles": 1,
+        "annotators": ["alice", "bob"],
+        "annotated": {"alice": 1, "bob": 0},
+    }
+
+
+def test_status_of_a_missing_database_is_an_error(tmp_path):
+    result = run("--db", str(tmp_path / "nope.db"), "status")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no database at ")
+
+
+def test_usage_errors_exit_2(db_path):
+    assert run("--db", str(db_path), "status", "--bogus").exit_code == 2
