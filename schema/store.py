@@ -641,6 +641,124 @@ class Store:
             "annotated": {name: annotated.get(name, 0) for name in annotators},
         }
 
+    # --- the story list (a virtual list: pages of rows, never the whole table) ------------
+
+    def finished_story_ids(self, annotator: str) -> list[str]:
+        """Stories in which `annotator` has labelled every article, sorted.
+
+        The work grows with the annotator's own annotations (found through the
+        annotations_annotator index; every labelled article has an annotations row, as
+        `_commit` touches one), never with the size of the database.
+        """
+        rows = self.conn.execute(
+            "SELECT a.story_id FROM annotations n JOIN articles a ON a.id = n.article_id "
+            "WHERE n.annotator = ? AND EXISTS (SELECT 1 FROM labels l "
+            "  WHERE l.article_id = n.article_id AND l.annotator = n.annotator) "
+            "GROUP BY a.story_id "
+            "HAVING count(*) >= (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id) "
+            "ORDER BY a.story_id",
+            (annotator,),
+        )
+        return [row[0] for row in rows]
+
+    def _story_filter(
+        self, annotator: str, unfinished_only: bool, text_filter: str, finished: Sequence[str] | None
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause (and its parameters) of the story list's filters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if text_filter:
+            pattern = _like_prefix(text_filter)
+            clauses.append("(id LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')")
+            params += [pattern, pattern]
+        if unfinished_only:
+            if finished is None:
+                finished = self.finished_story_ids(annotator)
+            if finished:
+                clauses.append("id NOT IN (SELECT value FROM json_each(?))")
+                params.append(_dumps(list(finished)))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def story_page(
+        self,
+        offset: int,
+        limit: int,
+        annotator: str,
+        unfinished_only: bool = False,
+        text_filter: str = "",
+        finished: Sequence[str] | None = None,
+    ) -> list[StoryProgress]:
+        """One page of the story list, in id order: each story's title, article count and
+        how many of its articles `annotator` has labelled.
+
+        Counts come from the articles_story index and the labels primary key for the
+        page's stories only. `unfinished_only` leaves out stories whose every article the
+        annotator has labelled; `text_filter` keeps stories whose id or title starts with
+        it (case-insensitive for ASCII). `finished` may pass `finished_story_ids(annotator)`
+        computed once for many pages.
+        """
+        where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
+        rows = self.conn.execute(
+            "SELECT s.id, s.title, "
+            "(SELECT count(*) FROM articles a WHERE a.story_id = s.id), "
+            "(SELECT count(*) FROM articles a WHERE a.story_id = s.id AND EXISTS "
+            "  (SELECT 1 FROM labels l WHERE l.article_id = a.id AND l.annotator = ?)) "
+            f"FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?) s ORDER BY s.id",
+            [annotator, *params, limit, offset],
+        )
+        return [StoryProgress(id=r[0], title=r[1], articles=r[2], labelled=r[3]) for r in rows]
+
+    def story_list_count(
+        self,
+        annotator: str,
+        unfinished_only: bool = False,
+        text_filter: str = "",
+        finished: Sequence[str] | None = None,
+    ) -> int:
+        """How many rows the story list has under these filters (see `story_page`)."""
+        where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
+        return self.conn.execute(f"SELECT count(*) FROM stories{where}", params).fetchone()[0]
+
+    def story_list_index(
+        self,
+        story_id: str,
+        annotator: str,
+        unfinished_only: bool = False,
+        text_filter: str = "",
+        finished: Sequence[str] | None = None,
+    ) -> int | None:
+        """The row of `story_id` in the story list under these filters, or None if absent."""
+        where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
+        present = self.conn.execute(
+            f"SELECT 1 FROM stories{where}{' AND' if where else ' WHERE'} id = ?", [*params, story_id]
+        ).fetchone()
+        if present is None:
+            return None
+        return self.conn.execute(
+            f"SELECT count(*) FROM stories{where}{' AND' if where else ' WHERE'} id < ?", [*params, story_id]
+        ).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class StoryProgress:
+    """A row of the story list: a story, its article count, and one annotator's progress
+    (articles with any label)."""
+
+    id: str
+    title: str
+    articles: int
+    labelled: int
+
+    @property
+    def finished(self) -> bool:
+        """Every article of the story has a label from the annotator."""
+        return self.articles > 0 and self.labelled >= self.articles
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching strings that start with `prefix` (\\ escapes % and _)."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
 
 def _story(row: tuple) -> Story:
     return Story.model_construct(id=row[0], title=row[1], proposition=row[2], meta=orjson.loads(row[3]))
