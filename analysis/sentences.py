@@ -1,0 +1,67 @@
+"""Sentence spans of an article's text, for the sentence cursor and claim suggestions.
+
+pysbd does the sentence splitting, line by line: scraped articles put headlines, menu
+items and captions on lines of their own without final punctuation, and a line break is
+always a boundary. pysbd (clean=False) returns pieces that concatenate back to the line,
+so spans are recovered by walking the line, never by searching for the sentence text
+(which goes wrong when a sentence repeats). A glued pair such as "official.Following"
+is split as well. Spans are code points, end exclusive, whitespace trimmed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pysbd
+
+_GLUED = re.compile(r"(?<=[a-z][.!?])(?=[A-Z][a-z])")
+_segmenter: pysbd.Segmenter | None = None
+
+
+def _segment(line: str) -> list[str]:
+    global _segmenter
+    if _segmenter is None:
+        _segmenter = pysbd.Segmenter(language="en", clean=False)
+    return _segmenter.segment(line)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """The sentences of a text as (start, end) code-point spans, in order (cached)."""
+    return list(_split_cached(text))
+
+
+@lru_cache(maxsize=256)
+def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
+    line_start = 0
+    for line in text.split("\n"):
+        if line.strip():
+            pieces = _segment(line)
+            if "".join(pieces) != line:  # pysbd altered the text: fall back to the whole line
+                pieces = [line]
+            offset = line_start
+            for piece in pieces:
+                cuts = [0] + [m.start() for m in _GLUED.finditer(piece)] + [len(piece)]
+                for first, last in zip(cuts, cuts[1:]):
+                    _add(text, offset + first, offset + last, spans)
+                offset += len(piece)
+        line_start += len(line) + 1
+    return tuple(spans)
+
+
+def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append((start, end))
+
+
+def sentence_at(text: str, offset: int) -> tuple[int, int] | None:
+    """The sentence span containing (or, between sentences, following) an offset."""
+    for start, end in split_sentences(text):
+        if offset < end:
+            return start, end
+    return None
