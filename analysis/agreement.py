@@ -1,0 +1,345 @@
+"""Inter-annotator agreement over the article-level fields of the scheme.
+
+For every article-level field this computes
+
+- Krippendorff's α at the field's level of measurement (the scheme's `kind`: nominal or
+  ordinal) and at the nominal level, over all annotators (the `krippendorff` package does
+  the arithmetic; we build its value-count matrix straight from SQL rows with numpy);
+- for every pair of annotators, over the articles both labelled: Cohen's κ (unweighted)
+  and Krippendorff's α at the field's level, with `n` the number of those articles;
+- on request, the confusion matrix of one pair.
+
+Units are articles; coders are annotators; a unit's values are the annotators' labels.
+
+"Cannot be judged" labels (scheme labels with `missing = true`: reliability F,
+credibility 6) are treated as missing values by every agreement figure here: the
+ordinal α (where they have no place on the scale), the nominal α, Cohen's κ and the
+pairwise α alike. So `alpha` and `alpha_nominal` are computed over exactly the same
+values and differ only in the distance between labels, and `n` counts the articles both
+annotators placed on the scale. How often each annotator chose "cannot be judged" is
+reported separately (`cannot_judge`), and the confusion matrix of a pair shows those
+labels as rows and columns of their own, so the abstentions are not hidden.
+
+α is None where it is undefined: fewer than two pairable values (no article with two
+or more values), or no variation (every pairable value the same, so the expected
+disagreement is zero). κ is None when the pair shares no article, or when chance
+agreement is 1 (both annotators used one and the same label throughout).
+
+Reproduces Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", the
+4 coders x 12 units example: nominal α = 0.743, ordinal α = 0.815, interval α = 0.849
+(tests/test_agreement.py and tests/test_cli_agreement.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import krippendorff
+import numpy as np
+
+from analysis.spans import SpanPairAgreement, span_agreement
+from schema.scheme import SchemeField
+from schema.store import Store, StoreError
+
+ROUND = 4  # decimals of every float in the JSON report
+ABSENT = -1  # code of "this annotator did not label this article" in a label matrix
+
+
+# --- the statistics ---------------------------------------------------------------------
+
+
+def krippendorff_alpha(value_counts: np.ndarray, level: str) -> float | None:
+    """Krippendorff's α from a units x values count matrix (values in scale order).
+
+    `level` is "nominal", "ordinal" or "interval" (interval distances use the column
+    index as the value). Returns None where α is undefined: fewer than two pairable
+    values, or no variation among them.
+    """
+    counts = np.asarray(value_counts)
+    if counts.ndim != 2 or counts.shape[1] < 2:
+        return None
+    pairable = counts[counts.sum(axis=1) >= 2]
+    if pairable.shape[0] == 0:
+        return None
+    if np.count_nonzero(pairable.sum(axis=0)) < 2:
+        return None  # no variation: the expected disagreement is zero
+    value = krippendorff.alpha(
+        value_counts=pairable,
+        value_domain=np.arange(counts.shape[1]),
+        level_of_measurement=level,
+    )
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def cohen_kappa(table: np.ndarray) -> float | None:
+    """Cohen's κ from a square contingency table (rows: annotator a, columns: b).
+
+    None when the table is empty or chance agreement is 1.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    total = table.sum()
+    if total == 0:
+        return None
+    observed = np.trace(table) / total
+    expected = float((table.sum(axis=1) * table.sum(axis=0)).sum() / (total * total))
+    if expected >= 1.0:
+        return None
+    return float((observed - expected) / (1.0 - expected))
+
+
+# --- reading labels ---------------------------------------------------------------------
+
+
+@dataclass
+class LabelMatrix:
+    """One field's labels as an annotators x articles matrix of label indices.
+
+    `codes[i, j]` is the index (in scheme order) of the label annotator i gave article j,
+    or ABSENT. `scale[k]` is label k's position on the agreement scale (its index among
+    the labels that are not "cannot be judged"), or -1 for a "cannot be judged" label.
+    """
+
+    field: SchemeField
+    annotators: list[str]
+    articles: list[str]
+    codes: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def scale_size(self) -> int:
+        """How many labels sit on the scale (the labels that are not missing)."""
+        return int((self.scale >= 0).sum())
+
+    def scaled(self) -> np.ndarray:
+        """The matrix in scale positions: -1 for absent and "cannot be judged" alike."""
+        lookup = np.append(self.scale, -1)  # index -1 (ABSENT) reads the appended -1
+        return lookup[self.codes]
+
+
+def read_labels(store: Store, fld: SchemeField, story: str | None = None) -> LabelMatrix:
+    """Every annotator's labels of one article-level field (of one story's articles)."""
+    sql = "SELECT article_id, annotator, value FROM labels WHERE field = ?"
+    params: tuple = (fld.name,)
+    if story is not None:
+        sql += " AND article_id IN (SELECT id FROM articles WHERE story_id = ?)"
+        params += (story,)
+    rows = store.conn.execute(sql, params).fetchall()
+    label_index = {value: index for index, value in enumerate(fld.values)}
+    scale = np.full(len(fld.labels), -1, dtype=np.int16)
+    position = 0
+    for index, lab in enumerate(fld.labels):
+        if not lab.missing:
+            scale[index] = position
+            position += 1
+    if not rows:
+        return LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), scale)
+    article_ids, names, values = zip(*rows)
+    units: dict[str, int] = {}
+    unit_of = [units.setdefault(aid, len(units)) for aid in article_ids]
+    annotators = sorted(set(names))
+    coder_index = {name: index for index, name in enumerate(annotators)}
+    coder_of = [coder_index[name] for name in names]
+    # A value outside the scheme cannot be stored (the store validates every label and
+    # refuses a scheme that existing labels do not fit), but stay safe: treat it as absent.
+    code_of = [label_index.get(value, ABSENT) for value in values]
+    codes = np.full((len(annotators), len(units)), ABSENT, dtype=np.int16)
+    codes[np.asarray(coder_of), np.asarray(unit_of)] = np.asarray(code_of, dtype=np.int16)
+    return LabelMatrix(fld, annotators, list(units), codes, scale)
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+@dataclass
+class PairAgreement:
+    """Agreement of two annotators on one field over the articles both labelled."""
+
+    a: str
+    b: str
+    kappa: float | None
+    alpha: float | None
+    n: int
+
+
+@dataclass
+class FieldAgreement:
+    """Agreement on one article-level field."""
+
+    name: str
+    level: str
+    alpha: float | None
+    alpha_nominal: float | None
+    units: int
+    annotators: list[str]
+    pairwise: list[PairAgreement]
+    cannot_judge: dict[str, int]
+
+
+@dataclass
+class Confusion:
+    """How one annotator's labels (rows) meet another's (columns) on the same articles."""
+
+    field: str
+    a: str
+    b: str
+    labels: list[str]
+    matrix: list[list[int]]
+
+
+@dataclass
+class AgreementReport:
+    """Everything `newsmark agreement` reports."""
+
+    story: str | None
+    fields: dict[str, FieldAgreement]
+    claims: list[SpanPairAgreement]
+    claim_annotators: list[str]
+    confusion: list[Confusion] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `agreement --json` document (DESIGN.md's keys, then our extra top-level keys)."""
+        fields = {
+            name: {
+                "level": fa.level,
+                "alpha": _round(fa.alpha),
+                "alpha_nominal": _round(fa.alpha_nominal),
+                "units": fa.units,
+                "annotators": fa.annotators,
+                "pairwise": [
+                    {"a": p.a, "b": p.b, "kappa": _round(p.kappa), "alpha": _round(p.alpha), "n": p.n}
+                    for p in fa.pairwise
+                ],
+            }
+            for name, fa in self.fields.items()
+        }
+        document: dict[str, Any] = {"fields": fields, "story": self.story}
+        document["cannot_judge"] = {name: fa.cannot_judge for name, fa in self.fields.items() if fa.cannot_judge}
+        document["claims"] = {
+            "annotators": self.claim_annotators,
+            "pairwise": [pair.to_json(ROUND) for pair in self.claims],
+        }
+        if self.confusion:
+            document["confusion"] = [
+                {"field": c.field, "a": c.a, "b": c.b, "labels": c.labels, "matrix": c.matrix}
+                for c in self.confusion
+            ]
+        return document
+
+
+def _round(value: float | None) -> float | None:
+    if value is None:
+        return None
+    rounded = round(value, ROUND)
+    return 0.0 if rounded == 0 else rounded  # no "-0.0" in the output
+
+
+def field_agreement(labels: LabelMatrix) -> FieldAgreement:
+    """α (field level and nominal), units, and pairwise κ and α of one field."""
+    fld = labels.field
+    scaled = labels.scaled()
+    size = labels.scale_size
+    counts = _value_counts(scaled, size)
+    units = int((counts.sum(axis=1) >= 2).sum()) if counts.size else 0
+    alpha = krippendorff_alpha(counts, fld.kind)
+    alpha_nominal = alpha if fld.kind == "nominal" else krippendorff_alpha(counts, "nominal")
+    pairwise = []
+    for i, j in itertools.combinations(range(len(labels.annotators)), 2):
+        pairwise.append(_pair(labels.annotators[i], labels.annotators[j], scaled[i], scaled[j], size, fld.kind))
+    missing_codes = [index for index, lab in enumerate(fld.labels) if lab.missing]
+    cannot_judge: dict[str, int] = {}
+    if missing_codes:
+        abstained = np.isin(labels.codes, missing_codes).sum(axis=1)
+        cannot_judge = {name: int(count) for name, count in zip(labels.annotators, abstained) if count}
+    return FieldAgreement(
+        name=fld.name, level=fld.kind, alpha=alpha, alpha_nominal=alpha_nominal, units=units,
+        annotators=list(labels.annotators), pairwise=pairwise, cannot_judge=cannot_judge,
+    )
+
+
+def _value_counts(scaled: np.ndarray, size: int) -> np.ndarray:
+    """Units x scale-values counts of a coders x units matrix of scale positions."""
+    coders, units = scaled.shape
+    counts = np.zeros((units, max(size, 1)), dtype=np.int64)
+    unit_index = np.arange(units)
+    for row in scaled:  # one value per coder and unit, so no index repeats within a row
+        present = row >= 0
+        counts[unit_index[present], row[present]] += 1
+    return counts
+
+
+def _pair(a: str, b: str, row_a: np.ndarray, row_b: np.ndarray, size: int, kind: str) -> PairAgreement:
+    both = (row_a >= 0) & (row_b >= 0)
+    n = int(both.sum())
+    if n == 0 or size < 2:
+        return PairAgreement(a, b, None, None, n)
+    va, vb = row_a[both].astype(np.int64), row_b[both].astype(np.int64)
+    table = np.bincount(va * size + vb, minlength=size * size).reshape(size, size)
+    counts = np.zeros((n, size), dtype=np.int64)
+    index = np.arange(n)
+    counts[index, va] += 1
+    counts[index, vb] += 1
+    return PairAgreement(a, b, cohen_kappa(table), krippendorff_alpha(counts, kind), n)
+
+
+def confusion(labels: LabelMatrix, a: str, b: str) -> Confusion:
+    """The confusion matrix of annotators a (rows) and b (columns) on one field, over
+    the articles both labelled, with every label of the field (including "cannot be
+    judged") in scheme order."""
+    fld = labels.field
+    size = len(fld.labels)
+    matrix = np.zeros((size, size), dtype=np.int64)
+    if a in labels.annotators and b in labels.annotators:
+        row_a = labels.codes[labels.annotators.index(a)].astype(np.int64)
+        row_b = labels.codes[labels.annotators.index(b)].astype(np.int64)
+        both = (row_a >= 0) & (row_b >= 0)
+        matrix = np.bincount(row_a[both] * size + row_b[both], minlength=size * size).reshape(size, size)
+    return Confusion(fld.name, a, b, fld.values, matrix.tolist())
+
+
+def article_fields(store: Store, names: list[str] | tuple[str, ...] = ()) -> list[SchemeField]:
+    """The scheme's article-level fields, or the named ones (checked), in scheme order."""
+    scheme = store.scheme
+    for name in names:
+        fld = scheme.field(name)
+        if fld is None:
+            known = ", ".join(f.name for f in scheme.fields_at("article"))
+            raise StoreError(f"unknown field {name!r} (article-level fields: {known})")
+        if "article" not in fld.level:
+            raise StoreError(
+                f"{name!r} is a claim-level field; agreement covers article-level fields "
+                "(claims are compared by their spans)"
+            )
+    wanted = set(names)
+    return [f for f in scheme.fields_at("article") if not wanted or f.name in wanted]
+
+
+def agreement(
+    store: Store,
+    fields: list[str] | tuple[str, ...] = (),
+    story: str | None = None,
+    pair: tuple[str, str] | None = None,
+) -> AgreementReport:
+    """Compute the agreement report (of one story's articles, with `story`).
+
+    Raises StoreError for an unknown field, story or annotator of `pair`.
+    """
+    chosen = article_fields(store, fields)
+    if story is not None and store.get_story(story) is None:
+        raise StoreError(f"no story {story!r}")
+    if pair is not None:
+        known = set(store.annotators())
+        for name in pair:
+            if name not in known:
+                raise StoreError(f"no annotator {name!r} in this database")
+    results: dict[str, FieldAgreement] = {}
+    confusions: list[Confusion] = []
+    for fld in chosen:
+        labels = read_labels(store, fld, story)
+        results[fld.name] = field_agreement(labels)
+        if pair is not None:
+            confusions.append(confusion(labels, *pair))
+    claim_annotators, claim_pairs = span_agreement(store, story)
+    return AgreementReport(story, results, claim_pairs, claim_annotators, confusions)
