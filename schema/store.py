@@ -352,6 +352,35 @@ class Store:
             "SELECT count(DISTINCT article_id) FROM claims WHERE cluster = ?", (cluster,)
         ).fetchone()[0]
 
+    def adjacent_story_id(self, story_id: str | None, step: int = 1) -> str | None:
+        """The story after (step > 0) or before (step < 0) story_id in id order, wrapping
+        around; with story_id None, the first (or last) story. One index probe each."""
+        order, compare = ("ASC", ">") if step > 0 else ("DESC", "<")
+        if story_id is not None:
+            row = self.conn.execute(
+                f"SELECT id FROM stories WHERE id {compare} ? ORDER BY id {order} LIMIT 1", (story_id,)
+            ).fetchone()
+            if row is not None:
+                return row[0]
+        row = self.conn.execute(f"SELECT id FROM stories ORDER BY id {order} LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def outlet_grades(
+        self, annotator: str, source: str, field_name: str = "reliability", exclude_article: str | None = None
+    ) -> dict[str, int]:
+        """How often this annotator gave each value of a field to other articles of the same
+        outlet: {value: count}. Walks only the annotator's own annotations (indexed), so it
+        stays fast however many articles the database holds."""
+        rows = self.conn.execute(
+            "SELECT l.value, count(*) FROM annotations AS n "
+            "CROSS JOIN articles AS a ON a.id = n.article_id "
+            "CROSS JOIN labels AS l ON l.article_id = n.article_id AND l.annotator = n.annotator "
+            "WHERE n.annotator = ? AND a.source = ? AND l.field = ? AND n.article_id != ? "
+            "GROUP BY l.value",
+            (annotator, source, field_name, exclude_article or ""),
+        )
+        return dict(rows.fetchall())
+
     def gold(self, article_id: str) -> dict[str, dict[str, str]]:
         """Gold values of one article: {field: {value, by, reason, at}}."""
         rows = self.conn.execute("SELECT field, value, by, reason, at FROM gold WHERE article_id = ?", (article_id,))
