@@ -1,0 +1,31 @@
+"""Dataset formats out. FORMATS maps a format's name (as `newsmark export --format NAME`
+takes it) to its writer.
+
+Every writer has the signature of `exports.jsonl.write_jsonl`:
+`writer(store, out: BinaryIO, *, annotators=None, story=None, gold=False, text=True) -> int`
+(the number of records written). To add a format, write `exports/<name>.py` with such a
+function (reusing `exports.jsonl.iter_records` for the records) and add one line below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from exports.jsonl import write_jsonl
+
+Writer = Callable[..., int]
+
+FORMATS: dict[str, Writer] = {
+    "jsonl": write_jsonl,
+}
+
+
+def writer_for(name: str) -> Writer:
+    """The writer of a format, or KeyError naming the known ones."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise KeyError(f"unknown export format {name!r} (known: {', '.join(sorted(FORMATS))})") from None
+
+
+__all__ = ["FORMATS", "Writer", "writer_for"]

@@ -1,0 +1,234 @@
+"""The JSONL export (schema_version 1): one record per article per annotator, or with
+`gold=True` one gold record per adjudicated article. See DESIGN.md, "Export record".
+
+Records stream in a deterministic order (story id, article id, annotator) from one SQL
+pass: the article rows are walked in `articles_story` index order and each record's
+labels and claims come from correlated subqueries as JSON, so memory stays constant and
+there is no Python query per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
+
+import orjson
+
+from schema.models import SCHEMA_VERSION
+from schema.scheme import Scheme
+from schema.store import Store, StoreError
+
+_ARTICLE_COLUMNS = "a.id, a.story_id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256"
+
+# Claims as [id, start, end, exact, prefix, suffix, cluster, {field: value}] arrays.
+_CLAIMS_SUBQUERY = """
+    (SELECT json_group_array(json_array(c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster,
+            json((SELECT json_group_object(cl.field, cl.value) FROM claim_labels cl WHERE cl.claim_id = c.id))))
+       FROM claims c WHERE c.article_id = an.article_id AND c.annotator = an.annotator)
+"""
+_LABELS_SUBQUERY = """
+    (SELECT json_group_object(l.field, l.value) FROM labels l
+      WHERE l.article_id = an.article_id AND l.annotator = an.annotator)
+"""
+# Gold claims as [id, start, end, exact, prefix, suffix, {labels}, cluster, by, reason, at].
+_GOLD_CLAIMS_SUBQUERY = """
+    (SELECT json_group_array(json_array(g.id, g.start, g."end", g.exact, g.prefix, g.suffix, json(g.labels),
+            g.cluster, g.by, g.reason, g.at))
+       FROM gold_claims g WHERE g.article_id = a.id)
+"""
+_GOLD_SUBQUERY = """
+    (SELECT json_group_array(json_array(g.field, g.value, g.by, g.reason, g.at))
+       FROM gold g WHERE g.article_id = a.id)
+"""
+
+
+def check_filters(store: Store, *, annotators: Sequence[str] | None = None, story: str | None = None) -> None:
+    """Raise StoreError naming an unknown story or an annotator with no annotations."""
+    if story is not None and store.get_story(story) is None:
+        raise StoreError(f"no story {story!r}")
+    for name in annotators or ():
+        found = store.conn.execute("SELECT 1 FROM annotations WHERE annotator = ? LIMIT 1", (name,)).fetchone()
+        if found is None:
+            raise StoreError(f"no annotations by {name!r}")
+
+
+def iter_records(
+    store: Store,
+    *,
+    annotators: Sequence[str] | None = None,
+    story: str | None = None,
+    gold: bool = False,
+    text: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """The export records, as dicts in the documented key order, streamed in (story id,
+    article id, annotator) order. Filters are checked at once (StoreError on an unknown
+    story or annotator); annotation rows with nothing in them are skipped."""
+    check_filters(store, annotators=annotators, story=story)
+    if gold:
+        return _gold_records(store, story=story, text=text)
+    return _annotation_records(store, annotators=list(annotators or ()), story=story, text=text)
+
+
+def write_jsonl(
+    store: Store,
+    out: BinaryIO,
+    *,
+    annotators: Sequence[str] | None = None,
+    story: str | None = None,
+    gold: bool = False,
+    text: bool = True,
+) -> int:
+    """Write the records to a binary stream, one orjson line each with `\\n` endings;
+    return how many were written."""
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=text)
+    dumps = orjson.dumps
+    option = orjson.OPT_APPEND_NEWLINE
+    write = out.write
+    count = 0
+    for record in records:
+        write(dumps(record, option=option))
+        count += 1
+    return count
+
+
+# --- annotation records ---------------------------------------------------------------
+
+
+def _annotation_records(
+    store: Store, *, annotators: list[str], story: str | None, text: bool
+) -> Iterator[dict[str, Any]]:
+    where, params = [], []
+    if story is not None:
+        where.append("a.story_id = ?")
+        params.append(story)
+    if annotators:
+        where.append(f"an.annotator IN ({', '.join('?' * len(annotators))})")
+        params.extend(annotators)
+    # CROSS JOIN keeps articles as the outer loop, walked in (story_id, id) index order,
+    # and annotations by primary key (article_id, annotator): no sort, no temporary table.
+    sql = f"""
+        SELECT {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
+               an.annotator, an.note, an.flagged, an.updated_at, {_LABELS_SUBQUERY}, {_CLAIMS_SUBQUERY}
+          FROM articles a INDEXED BY articles_story
+          CROSS JOIN annotations an ON an.article_id = a.id
+          LEFT JOIN stories s ON s.id = a.story_id
+         {"WHERE " + " AND ".join(where) if where else ""}
+         ORDER BY a.story_id, a.id, an.annotator
+    """
+    order = _field_order(store.scheme)
+    loads = orjson.loads
+    story_cache: tuple[str | None, dict[str, Any] | None] = (None, None)
+    for row in store.conn.execute(sql, params):
+        (aid, story_id, source, url, title, byline, published, sha, body, s_title, s_prop,
+         annotator, note, flagged, updated_at, labels_json, claims_json) = row
+        labels = _in_scheme_order(loads(labels_json), order) if labels_json != "{}" else {}
+        claims = _claims(loads(claims_json), order) if claims_json != "[]" else []
+        if not labels and not claims and note is None and not flagged:
+            continue
+        if story_cache[0] != story_id:
+            story_cache = (story_id, {"id": story_id, "title": s_title or "", "proposition": s_prop or ""})
+        article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
+                   "byline": byline, "published": published, "text_sha256": sha}
+        if text:
+            article["text"] = body
+        yield {
+            "schema_version": SCHEMA_VERSION,
+            "article": article,
+            "story": story_cache[1],
+            "annotator": annotator,
+            "labels": labels,
+            "claims": claims,
+            "note": note,
+            "flagged": bool(flagged),
+            "updated_at": updated_at,
+        }
+
+
+def _claims(rows: list[list[Any]], order: dict[str, int]) -> list[dict[str, Any]]:
+    rows.sort(key=lambda r: (r[1], r[2], r[0]))
+    return [
+        {"id": r[0], "start": r[1], "end": r[2], "exact": r[3], "prefix": r[4], "suffix": r[5],
+         "labels": _in_scheme_order(r[7], order) if r[7] else {}, "cluster": r[6]}
+        for r in rows
+    ]
+
+
+# --- gold records ---------------------------------------------------------------------
+
+
+def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[dict[str, Any]]:
+    where = ["(EXISTS (SELECT 1 FROM gold WHERE article_id = a.id) "
+             "OR EXISTS (SELECT 1 FROM gold_claims WHERE article_id = a.id))"]
+    params: list[Any] = []
+    if story is not None:
+        where.append("a.story_id = ?")
+        params.append(story)
+    sql = f"""
+        SELECT {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
+               {_GOLD_SUBQUERY}, {_GOLD_CLAIMS_SUBQUERY}
+          FROM articles a INDEXED BY articles_story
+          LEFT JOIN stories s ON s.id = a.story_id
+         WHERE {" AND ".join(where)}
+         ORDER BY a.story_id, a.id
+    """
+    order = _field_order(store.scheme)
+    loads = orjson.loads
+    for row in store.conn.execute(sql, params):
+        aid, story_id, source, url, title, byline, published, sha, body, s_title, s_prop, gold_json, claims_json = row
+        gold_rows = sorted(loads(gold_json), key=lambda r: _rank(r[0], order))
+        claim_rows = loads(claims_json)
+        labels = {r[0]: r[1] for r in gold_rows}
+        provenance = {r[0]: {"by": r[2], "reason": r[3], "at": r[4]} for r in gold_rows}
+        stamps = [r[4] for r in gold_rows]
+        claims = []
+        if claim_rows:
+            claim_rows.sort(key=lambda r: (r[1], r[2], r[0]))
+            claims = [
+                {"id": r[0], "start": r[1], "end": r[2], "exact": r[3], "prefix": r[4], "suffix": r[5],
+                 "labels": _in_scheme_order(r[6], order) if r[6] else {}, "cluster": r[7]}
+                for r in claim_rows
+            ]
+            # One provenance for all gold claims: that of the latest decision about them.
+            latest = max(claim_rows, key=lambda r: (r[10], r[8], r[9]))
+            provenance["claims"] = {"by": latest[8], "reason": latest[9], "at": latest[10]}
+            stamps.append(latest[10])
+        article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
+                   "byline": byline, "published": published, "text_sha256": sha}
+        if text:
+            article["text"] = body
+        yield {
+            "schema_version": SCHEMA_VERSION,
+            "article": article,
+            "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
+            "annotator": None,
+            "labels": labels,
+            "claims": claims,
+            "note": None,
+            "flagged": False,
+            "updated_at": max(stamps, key=_timestamp_key),
+            "gold": provenance,
+        }
+
+
+# --- ordering helpers -----------------------------------------------------------------
+
+
+def _field_order(scheme: Scheme) -> dict[str, int]:
+    return {fld.name: index for index, fld in enumerate(scheme.fields)}
+
+
+def _rank(name: str, order: dict[str, int]) -> tuple[int, str]:
+    # Fields the scheme no longer names (should not happen) go last, by name.
+    return (order.get(name, len(order)), name)
+
+
+def _in_scheme_order(values: dict[str, str], order: dict[str, int]) -> dict[str, str]:
+    if len(values) < 2:
+        return values
+    return {name: values[name] for name in sorted(values, key=lambda n: _rank(n, order))}
+
+
+def _timestamp_key(stamp: str) -> tuple[str, str]:
+    # "…:00Z" and "…:00.123Z" must compare by time: split off the fraction.
+    head, _, frac = stamp.rstrip("Z").partition(".")
+    return head, frac.ljust(6, "0")
