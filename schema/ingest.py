@@ -1,0 +1,902 @@
+"""Import files into a newsmark database: `.txt`, `.md`, `.html`/`.htm`, `.jsonl`/`.ndjson`,
+`.csv`/`.tsv`, and folders of them (recursively; a folder holding `story.toml` is a story).
+
+Every file is decoded (UTF-8 only), sanitised (schema.sanitize) and inserted in one
+transaction of its own, so a bad file or line never stops the run and never leaves half a
+file behind. Everything not imported is named in `ImportReport.rejected` with its file,
+line (when there is one) and reason.
+
+Which story an article goes to, first match wins:
+1. the `story` field of its JSONL/CSV record;
+2. the `story.toml` of the nearest folder holding one (for a file named on the command
+   line: a `story.toml` beside it);
+3. `story=` (`--story ID`);
+4. otherwise a story named after where the article came from: the folder holding a
+   `.txt`/`.md`/`.html` file (its slug), or the stem of a `.jsonl`/`.csv` file.
+
+The outlet (`source`), first match wins: the record's own `source` field; the file's entry
+in `story.toml`; `source=` (`--source NAME`); the host name of the article's URL (without
+a leading `www.`), so a corpus with a link column and no outlet column still gets outlets.
+
+Column and key names: `title, text, source, url, published, byline, story`; every other
+non-empty column or key goes into the article's `meta`. `mapping` ({dest: src}, `--map
+dest=src`) reads a field from another column. Without a mapping, a few common names are
+recognised (e.g. `articleBody` or `body` for text, `publish_date` or `date` for published,
+`link` or `article_source_link` for url, `author` for byline, `headline` for title); see
+FIELD_ALIASES.
+
+Text is sanitised, then stripped of leading and trailing blank space; the article id is
+the first 16 hex digits of the SHA-256 of that text. Dates are normalised to YYYY-MM-DD;
+a date that cannot be read is kept as written in `meta["published_raw"]`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import email.utils
+import io
+import os
+import re
+import sys
+import tomllib
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from schema.models import STORY_ID_PATTERN, Story
+from schema.sanitize import (
+    DecodeError,
+    decode_bytes,
+    looks_binary,
+    sanitize_inline,
+    sanitize_text,
+    text_sha256,
+)
+from schema.store import Store
+
+FIELDS = ("title", "text", "source", "url", "published", "byline", "story")
+# Column or key names read as a field when the file has no column of the field's own name
+# and no mapping names one; tried in this order.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "text": ("articleBody", "article_body", "body", "content", "article"),
+    "title": ("headline",),
+    "source": ("outlet", "publisher", "site_name", "sitename"),
+    "url": ("link", "article_source_link", "source_url", "article_url"),
+    "published": ("publish_date", "published_at", "date", "pubdate", "publication_date"),
+    "byline": ("author", "authors"),
+}
+ARTICLE_SUFFIXES = {".txt": "text", ".md": "markdown", ".html": "html", ".htm": "html"}
+COLLECTION_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
+SUPPORTED = ", ".join(sorted(ARTICLE_SUFFIXES | COLLECTION_SUFFIXES))
+HTML_EXTRA_HINT = "install the html extra: pip install 'newsmark[html]'"
+STORY_FILE = "story.toml"
+TITLE_MAX = 300  # characters kept of a title taken from the first line of a text
+BATCH_ROWS = 2000  # rows per executemany
+_STORY_ID = re.compile(STORY_ID_PATTERN)
+_EMPTY_META = "{}"
+
+
+# --- the report -----------------------------------------------------------------------
+
+
+class Rejection(BaseModel):
+    """A file or line not imported (or, in `warnings`, a problem that skipped nothing)."""
+
+    origin: str
+    line: int | None = None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.origin if self.line is None else f"{self.origin}:{self.line}"
+        return f"{where}: {self.reason}"
+
+
+class ImportReport(BaseModel):
+    """What an import did. `stories` lists the ids of the stories it put articles into
+    (new or duplicate) or created, in the order first met."""
+
+    imported: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = Field(default_factory=list)
+    stories: list[str] = Field(default_factory=list)
+    warnings: list[Rejection] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)  # files in folders of unsupported types
+
+
+class IngestError(ValueError):
+    """An invalid argument to `import_paths` (a bad story id or mapping)."""
+
+
+# --- story.toml -----------------------------------------------------------------------
+
+
+class _StorySection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(default=None, pattern=STORY_ID_PATTERN)
+    title: str = ""
+    proposition: str = ""
+
+
+class _ArticleEntry(BaseModel):
+    """One file's entry in story.toml; keys other than these (and `notes`) go to meta."""
+
+    model_config = ConfigDict(extra="allow")
+    source: str | None = None
+    title: str | None = None
+    byline: str | None = None
+    url: str | None = None
+    published: str | dt.date | None = None
+
+
+class _StoryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    story: _StorySection = Field(default_factory=_StorySection)
+    articles: dict[str, _ArticleEntry] = Field(default_factory=dict)
+
+
+@dataclass
+class _StoryContext:
+    """A folder's story.toml, parsed; `broken` holds why it could not be used."""
+
+    folder: Path
+    toml_display: str
+    story: Story | None = None
+    articles: dict[str, _ArticleEntry] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    broken: str | None = None
+    blocked_files: int = 0
+    walked: bool = False  # the whole folder was imported, so unused entries mean typos
+
+
+def _load_story_file(folder: Path, toml_display: str) -> tuple[_StoryContext, Rejection | None]:
+    """Parse `folder/story.toml`; on failure the context is marked broken and a rejection
+    (with the line of a TOML syntax error) says why."""
+    context = _StoryContext(folder=folder, toml_display=toml_display)
+    line = None
+    try:
+        raw = (folder / STORY_FILE).read_bytes()
+        parsed = tomllib.loads(sanitize_text(decode_bytes(raw)))
+        model = _StoryFile.model_validate(parsed)
+    except OSError as exc:
+        context.broken = f"cannot read story.toml: {exc.strerror or exc}"
+    except DecodeError as exc:
+        context.broken = f"story.toml is {exc}"
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        context.broken = f"story.toml is not valid TOML: {exc}"
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'story.toml'}: {err['msg']}" for err in exc.errors()
+        )
+        context.broken = f"story.toml is invalid: {problems}"
+    else:
+        section = model.story
+        story_id = section.id or slugify(folder.resolve().name)
+        context.story = Story(
+            id=story_id,
+            title=sanitize_inline(section.title) or "",
+            proposition=sanitize_inline(section.proposition) or "",
+        )
+        context.articles = {key.replace("\\", "/").lstrip("./"): entry for key, entry in model.articles.items()}
+        return context, None
+    return context, Rejection(origin=toml_display, line=line, reason=_safe(context.broken))
+
+
+# --- small helpers --------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    """A valid story id from a folder or file name: lower case ASCII letters, digits, `.`,
+    `_` and `-`; "imported" when nothing is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9._-]+", "-", ascii_name.lower())
+    slug = re.sub(r"-{2,}", "-", slug).lstrip("._-")[:100].rstrip("-")
+    return slug if slug and _STORY_ID.match(slug) else "imported"
+
+
+def check_story_id(story_id: str) -> str:
+    """Return `story_id` if it is a valid slug, else raise IngestError."""
+    if not _STORY_ID.match(story_id):
+        raise IngestError(
+            f"invalid story id {story_id!r}: use letters, digits, '.', '_' and '-' "
+            "(starting with a letter or digit, at most 100 characters)"
+        )
+    return story_id
+
+
+def _safe(value: str) -> str:
+    """A string fit for a terminal and for UTF-8: control characters and undecodable
+    bytes of file names are shown as escapes, never passed through."""
+    if value.isprintable():
+        return value
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in value
+    )
+
+
+def _title_from_text(text: str, *, markdown: bool = False) -> str | None:
+    """The first non-empty line of a text, as a title (markdown heading marks removed)."""
+    for line in text.split("\n", 50):
+        line = line[: TITLE_MAX * 4]  # a 5 MB one-line text must not become a 5 MB title
+        if markdown:
+            line = line.lstrip().lstrip("#")
+        title = " ".join(line.split())
+        if title:
+            return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
+    return None
+
+
+def _url_host(url: str | None) -> str | None:
+    """The host of a URL without a leading `www.`, as an outlet name; None if there is none."""
+    if not url:
+        return None
+    found = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#\s]+)", url)
+    if found is None:
+        return None
+    host = found.group(1).lower()
+    return host[4:] if host.startswith("www.") and len(host) > 4 else host
+
+
+_YMD = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
+_DATE_FORMATS = (
+    "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y",
+    "%A, %B %d, %Y", "%a, %d %b %Y", "%Y%m%d",
+)
+_date_cache: dict[str, str | None] = {}
+
+
+def normalise_date(raw: Any) -> str | None:
+    """An ISO date (YYYY-MM-DD) from a date, datetime or a string in a common format
+    (2017-02-07, 2017/2/7 7:11, ISO timestamps, RFC 2822, "February 7, 2017", ...);
+    None when it cannot be read. The date is taken as written, not converted to UTC."""
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    if not isinstance(raw, str):
+        return None
+    cached = _date_cache.get(raw, _date_cache)
+    if cached is not _date_cache:
+        return cached  # type: ignore[return-value]
+    result = _parse_date(raw)
+    if len(_date_cache) < 100_000:
+        _date_cache[raw] = result
+    return result
+
+
+def _parse_date(raw: str) -> str | None:
+    text = raw.strip()
+    if not text:
+        return None
+    found = _YMD.match(text)
+    if found:
+        try:
+            return dt.date(int(found.group(1)), int(found.group(2)), int(found.group(3))).isoformat()
+        except ValueError:
+            return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", " ".join(text.split()))
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _sanitize_value(value: Any) -> Any:
+    """Sanitise every string inside a JSON value (keys too)."""
+    if isinstance(value, str):
+        return sanitize_text(value)
+    if isinstance(value, dict):
+        return {sanitize_text(str(k)): _sanitize_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sanitize_value(v) for v in value]
+    return value
+
+
+def _bad_utf8(data: bytes) -> tuple[int, int]:
+    """(byte offset, line number) of the first invalid UTF-8 in `data`."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start, data.count(b"\n", 0, exc.start) + 1
+    return 0, 1
+
+
+# --- planning: which files, in which story context --------------------------------------
+
+
+@dataclass
+class _Task:
+    path: Path
+    display: str
+    kind: str
+    size: int
+    context: _StoryContext | None
+    rel_key: str | None  # the file's key in its story.toml [articles] table
+
+
+@dataclass
+class _Plan:
+    tasks: list[_Task] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    contexts: list[_StoryContext] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+
+
+def _kind_of(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    return ARTICLE_SUFFIXES.get(suffix) or COLLECTION_SUFFIXES.get(suffix)
+
+
+def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
+    plan = _Plan()
+    contexts: dict[Path, _StoryContext | None] = {}
+
+    def context_for(folder: Path, display_folder: str) -> _StoryContext | None:
+        if folder not in contexts:
+            contexts[folder] = None
+            if (folder / STORY_FILE).is_file():
+                ctx, rejection = _load_story_file(folder, _safe(os.path.join(display_folder, STORY_FILE)))
+                contexts[folder] = ctx
+                plan.contexts.append(ctx)
+                if rejection is not None:
+                    plan.rejected.append(rejection)
+        return contexts[folder]
+
+    def add(path: Path, display: str, context: _StoryContext | None, size: int | None, explicit: bool) -> None:
+        kind = _kind_of(path)
+        if kind is None:
+            if explicit:
+                plan.rejected.append(Rejection(origin=_safe(display), reason=f"unsupported file type (use {SUPPORTED})"))
+            elif path.name != STORY_FILE:
+                plan.skipped.append(_safe(display))
+            return
+        try:
+            key = path.resolve()
+        except OSError:
+            key = path.absolute()
+        if key in plan.seen:
+            return
+        plan.seen.add(key)
+        if size is None:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0
+        rel_key = None
+        if context is not None:
+            try:
+                rel_key = path.relative_to(context.folder).as_posix()
+            except ValueError:
+                rel_key = path.name
+        plan.tasks.append(_Task(path, _safe(display), kind, size, context, rel_key))
+
+    for given in paths:
+        display = os.fspath(given)
+        path = Path(display)
+        if path.is_dir():
+            inherited: dict[str, _StoryContext | None] = {}
+            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda exc: plan.rejected.append(
+                    Rejection(origin=_safe(exc.filename or display), reason=f"cannot read folder: {exc.strerror or exc}"))):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                folder = Path(dirpath)
+                ctx = context_for(folder, dirpath)
+                if ctx is not None:
+                    ctx.walked = True
+                else:
+                    ctx = inherited.get(os.path.dirname(dirpath))
+                inherited[dirpath] = ctx
+                for name in sorted(filenames):
+                    if name.startswith("."):
+                        continue
+                    add(folder / name, os.path.join(dirpath, name), ctx, None, explicit=False)
+        elif path.is_file():
+            parent = path.parent
+            add(path, display, context_for(parent, os.path.dirname(display)), None, explicit=True)
+        elif path.exists():
+            plan.rejected.append(Rejection(origin=_safe(display), reason="not a regular file or folder"))
+        else:
+            plan.rejected.append(Rejection(origin=_safe(display), reason="no such file or folder"))
+    return plan
+
+
+# --- reading files into rows ------------------------------------------------------------
+
+
+@dataclass
+class _Defaults:
+    """What applies to every article of one file: its story and the fallbacks."""
+
+    story_id: str
+    story: Story
+    story_is_authoritative: bool  # from story.toml: update title and proposition
+    source: str | None
+    entry: _ArticleEntry | None
+    origin: str
+
+
+class _Rows:
+    """Collects the rows of one file (ARTICLE_INSERT order) and its rejected lines."""
+
+    def __init__(self, task: _Task, defaults: _Defaults) -> None:
+        self.task = task
+        self.defaults = defaults
+        self.rows: list[tuple] = []
+        self.rejected: list[Rejection] = []
+        self.stories: dict[str, Story] = {}
+
+    def reject(self, line: int | None, reason: str) -> None:
+        self.rejected.append(Rejection(origin=self.task.display, line=line, reason=_safe(reason)))
+
+
+def _entry_meta(entry: _ArticleEntry | None) -> dict[str, Any]:
+    if entry is None or not entry.model_extra:
+        return {}
+    return {sanitize_inline(str(k)) or str(k): _sanitize_value(v if isinstance(v, str | int | float | bool | list | dict) else str(v))
+            for k, v in entry.model_extra.items()}
+
+
+def _single_article(out: _Rows, text: str, *, title: str | None, source: str | None = None,
+                    url: str | None = None, byline: str | None = None, published: Any = None,
+                    meta: dict[str, Any] | None = None) -> None:
+    """Add the one article of a .txt/.md/.html file; story.toml's entry wins over what the
+    file itself says."""
+    d = out.defaults
+    entry = d.entry
+    meta = dict(meta or {})
+    meta.update(_entry_meta(entry))
+    if entry is not None:
+        title = sanitize_inline(entry.title) or title
+        source = sanitize_inline(entry.source) or source
+        byline = sanitize_inline(entry.byline) or byline
+        url = sanitize_inline(entry.url) or url
+        if entry.published is not None:
+            published = entry.published
+    text = text.strip()
+    if not text:
+        out.reject(None, "no text left after sanitising (only blank space or control characters)")
+        return
+    iso = normalise_date(published) if published is not None else None
+    if published is not None and iso is None and str(published).strip():
+        meta["published_raw"] = sanitize_inline(str(published))
+    source = source or d.source or _url_host(url)
+    sha = text_sha256(text)
+    out.rows.append((sha[:16], d.story_id, source, url, title, byline, iso, text, sha,
+                     orjson.dumps(meta).decode() if meta else _EMPTY_META, d.origin))
+    out.stories.setdefault(d.story_id, d.story)
+
+
+def _read_text_file(out: _Rows, text: str, markdown: bool) -> None:
+    text = sanitize_text(text)
+    _single_article(out, text, title=_title_from_text(text, markdown=markdown))
+
+
+_trafilatura: Any = None
+
+
+def _load_trafilatura() -> Any:
+    global _trafilatura
+    if _trafilatura is None:
+        import trafilatura  # the `html` extra
+
+        _trafilatura = trafilatura
+    return _trafilatura
+
+
+def _read_html_file(out: _Rows, html: str) -> None:
+    try:
+        trafilatura = _load_trafilatura()
+    except ImportError:
+        out.reject(None, HTML_EXTRA_HINT)
+        return
+    try:
+        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    except Exception as exc:  # trafilatura raises many kinds on malformed documents
+        out.reject(None, f"cannot read the HTML: {type(exc).__name__}")
+        return
+
+    def get(name: str) -> Any:
+        if doc is None:
+            return None
+        return doc.get(name) if isinstance(doc, dict) else getattr(doc, name, None)
+
+    text = get("text")
+    if not text or not text.strip():
+        out.reject(None, "no main text found in the HTML")
+        return
+    text = sanitize_text(text)
+    title = sanitize_inline(get("title")) or _title_from_text(text)
+    meta = {}
+    if get("sitename"):
+        meta["sitename"] = sanitize_inline(get("sitename"))
+    _single_article(out, text, title=title, source=sanitize_inline(get("sitename")),
+                    url=sanitize_inline(get("url")), byline=sanitize_inline(get("author")),
+                    published=get("date"), meta=meta)
+
+
+def _resolve_columns(names: Sequence[str], mapping: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """For each field, the column or key it is read from; and the names left for meta."""
+    present = set(names)
+    chosen: dict[str, str] = {}
+    for name in FIELDS:
+        src = mapping.get(name)
+        if src is not None and src in present:
+            chosen[name] = src
+        elif name in present and name not in mapping.values():
+            chosen[name] = name
+        else:
+            for alias in FIELD_ALIASES.get(name, ()):
+                if alias in present and alias not in mapping.values() and alias not in chosen.values():
+                    chosen[name] = alias
+                    break
+    used = set(chosen.values())
+    return chosen, [n for n in names if n not in used]
+
+
+class _RecordBuilder:
+    """Turns one record's field values into a row; shared by CSV and JSONL."""
+
+    def __init__(self, out: _Rows) -> None:
+        self.out = out
+        self.d = out.defaults
+        self.entry = self.d.entry
+        self.entry_meta = _entry_meta(self.entry)
+        e = self.entry
+        self.default_source = (sanitize_inline(e.source) if e else None) or self.d.source
+        self.default_title = sanitize_inline(e.title) if e else None
+        self.default_byline = sanitize_inline(e.byline) if e else None
+        self.default_published = e.published if e else None
+        self.known_stories: dict[str, str | None] = {}
+        self.origin = self.d.origin + ":"
+
+    def add(self, line: int, text: str, title: str | None, source: str | None, url: str | None,
+            published: Any, byline: str | None, story: str | None, meta: dict[str, Any] | None) -> None:
+        """Values must be sanitised already (text by sanitize_text, the rest inline)."""
+        text = text.strip()
+        if not text:
+            self.out.reject(line, "empty text")
+            return
+        story_id = self.d.story_id
+        if story and story != story_id:
+            why = self.known_stories.get(story, "")
+            if why == "":
+                why = None if _STORY_ID.match(story) else f"invalid story id {story!r}"
+                self.known_stories[story] = why
+                if why is None and story not in self.out.stories:
+                    self.out.stories[story] = Story(id=story, title=story)
+            if why:
+                self.out.reject(line, why)
+                return
+            story_id = story
+        else:
+            self.out.stories.setdefault(story_id, self.d.story)
+        if published is None:
+            published = self.default_published
+        iso = normalise_date(published) if published is not None else None
+        if iso is None and published is not None and str(published).strip():
+            meta = dict(meta or {})
+            meta["published_raw"] = sanitize_inline(str(published))
+        if self.entry_meta:
+            meta = {**self.entry_meta, **(meta or {})}
+        sha = text_sha256(text)
+        self.out.rows.append((
+            sha[:16], story_id, source or self.default_source or _url_host(url), url,
+            title or self.default_title, byline or self.default_byline, iso, text, sha,
+            orjson.dumps(meta).decode() if meta else _EMPTY_META, self.origin + str(line),
+        ))
+
+
+def _inline(value: str | None) -> str | None:
+    """Collapse blank space of an already sanitised one-line value."""
+    if not value:
+        return None
+    return " ".join(value.split()) or None
+
+
+def _read_csv(out: _Rows, text: str, delimiter: str, mapping: dict[str, str],
+              advance: Callable[[float], None]) -> None:
+    # The whole file is sanitised at once (one pass in C) so fields need no sanitising.
+    text = sanitize_text(text)
+    total_chars = max(len(text), 1)
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    buffer = io.StringIO(text)
+    reader = csv.reader(buffer, delimiter=delimiter, strict=False)
+    try:
+        header = next(reader)
+    except StopIteration:
+        out.reject(None, "empty")
+        return
+    except csv.Error as exc:
+        out.reject(1, f"cannot read the CSV header: {exc}")
+        return
+    names = [" ".join(n.split()) for n in header]
+    if names and names[0].startswith("\ufeff"):
+        names[0] = names[0][1:]
+    chosen, extra = _resolve_columns(names, mapping)
+    if "text" not in chosen:
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        out.reject(1, f"no text column (columns: {shown}); name one with --map text=COLUMN")
+        return
+    index = {name: i for i, name in reversed(list(enumerate(names)))}
+    col = {f: index[c] for f, c in chosen.items()}
+    extra_cols = [(name, index[name]) for name in dict.fromkeys(extra) if name]
+    width = len(names)
+    i_text = col["text"]
+    i_title, i_source, i_url = col.get("title"), col.get("source"), col.get("url")
+    i_pub, i_byline, i_story = col.get("published"), col.get("byline"), col.get("story")
+    builder = _RecordBuilder(out)
+    line = reader.line_num + 1
+    count = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            out.reject(line, f"broken CSV ({exc}); the rest of the file was not read")
+            break
+        start, line = line, reader.line_num + 1
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) > width:
+            out.reject(start, f"{len(row)} fields where the header has {width}")
+            continue
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        meta = None
+        if extra_cols:
+            meta = {name: row[i] for name, i in extra_cols if row[i]}
+        builder.add(
+            start, row[i_text],
+            _inline(row[i_title]) if i_title is not None else None,
+            _inline(row[i_source]) if i_source is not None else None,
+            _inline(row[i_url]) if i_url is not None else None,
+            (row[i_pub] or None) if i_pub is not None else None,
+            _inline(row[i_byline]) if i_byline is not None else None,
+            row[i_story].strip() if i_story is not None else None,
+            meta,
+        )
+        count += 1
+        if count % BATCH_ROWS == 0:
+            advance(buffer.tell() / total_chars)
+    if count == 0 and not out.rejected:
+        out.reject(None, "empty: no rows after the header")
+
+
+def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
+                advance: Callable[[float], None]) -> None:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    builder = _RecordBuilder(out)
+    columns_cache: dict[tuple[str, ...], tuple[dict[str, str], list[str]]] = {}
+    total = max(len(data), 1)
+    offset = 0
+    count = 0
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        line_start = offset
+        offset += len(raw) + 1
+        if not raw.strip():
+            continue
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                out.reject(number, f"not valid UTF-8 (byte {line_start + bad.start} of the file)")
+            else:
+                out.reject(number, f"not valid JSON: {str(exc).split(':')[0]}")
+            continue
+        if not isinstance(record, dict):
+            out.reject(number, f"not a JSON object (found {type(record).__name__})")
+            continue
+        keys = tuple(record)
+        resolved = columns_cache.get(keys)
+        if resolved is None:
+            resolved = columns_cache[keys] = _resolve_columns(keys, mapping)
+        chosen, extra = resolved
+        values: dict[str, str | None] = {}
+        problem = None
+        for name, key in chosen.items():
+            value = record[key]
+            if value is None or isinstance(value, str):
+                values[name] = value
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                values[name] = str(value)
+            else:
+                problem = f"{key!r} must be a string, not {type(value).__name__}"
+                break
+        if problem:
+            out.reject(number, problem)
+            continue
+        text = values.get("text")
+        if text is None:
+            out.reject(number, "no text" if "text" not in chosen else "empty text")
+            continue
+        meta = {sanitize_text(k): _sanitize_value(record[k]) for k in extra if record[k] not in (None, "")} or None
+        builder.add(
+            number, sanitize_text(text),
+            sanitize_inline(values.get("title")), sanitize_inline(values.get("source")),
+            sanitize_inline(values.get("url")), values.get("published"),
+            sanitize_inline(values.get("byline")), sanitize_inline(values.get("story")), meta,
+        )
+        count += 1
+        if count % BATCH_ROWS == 0:
+            advance(offset / total)
+
+
+# --- the import -------------------------------------------------------------------------
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[int, int], None] | None, total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.done = 0
+
+    def within(self, size: int) -> Callable[[float], None]:
+        """A reporter of the fraction read of a file of `size` bytes."""
+        base = self.done
+
+        def advance(fraction: float) -> None:
+            if self.callback is not None:
+                self.callback(min(self.total, base + int(size * min(fraction, 1.0))), self.total)
+
+        return advance
+
+    def finish(self, size: int) -> None:
+        self.done += size
+        if self.callback is not None:
+            self.callback(min(self.done, self.total), self.total)
+
+
+def _defaults_for(task: _Task, story_arg: str | None, source_arg: str | None) -> _Defaults:
+    ctx = task.context
+    if ctx is not None and ctx.story is not None:
+        entry = ctx.articles.get(task.rel_key or "")
+        if entry is not None:
+            ctx.used.add(task.rel_key or "")
+        return _Defaults(ctx.story.id, ctx.story, True, source_arg, entry, task.display)
+    if story_arg is not None:
+        story = Story(id=story_arg, title=story_arg)
+        return _Defaults(story_arg, story, False, source_arg, None, task.display)
+    if task.kind in COLLECTION_SUFFIXES.values():
+        name = task.path.stem
+    else:
+        name = task.path.resolve().parent.name or "imported"
+    story_id = slugify(name)
+    story = Story(id=story_id, title=sanitize_inline(name) or story_id)
+    return _Defaults(story_id, story, False, source_arg, None, task.display)
+
+
+def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
+               advance: Callable[[float], None]) -> _Rows:
+    out = _Rows(task, defaults)
+    try:
+        data = task.path.read_bytes()
+    except OSError as exc:
+        out.reject(None, f"cannot read: {exc.strerror or exc}")
+        return out
+    if not data.strip():
+        out.reject(None, "empty")
+        return out
+    if looks_binary(data):
+        out.reject(None, "binary file (NUL bytes), not text")
+        return out
+    if task.kind == "jsonl":
+        _read_jsonl(out, data, mapping, advance)
+        return out
+    try:
+        text = decode_bytes(data)
+    except DecodeError as exc:
+        _, line = _bad_utf8(data)
+        out.reject(line, str(exc))
+        return out
+    if task.kind in ("text", "markdown"):
+        _read_text_file(out, text, markdown=task.kind == "markdown")
+    elif task.kind == "html":
+        _read_html_file(out, text)
+    else:
+        _read_csv(out, text, "\t" if task.kind == "tsv" else ",", mapping, advance)
+    return out
+
+
+def import_paths(
+    store: Store,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    story: str | None = None,
+    source: str | None = None,
+    mapping: dict[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import files and folders into `store`; see the module docstring for the rules.
+
+    story: the story of files that name none (a slug; IngestError if invalid).
+    source: the outlet of articles whose file does not name one.
+    mapping: {field: column or key to read it from}, e.g. {"text": "articleBody"}.
+    progress: called as progress(done_bytes, total_bytes) while files are read (bytes of
+        the planned files; within a large CSV or JSONL file, an estimate).
+
+    Each file is one transaction: its good records go in together, its bad lines are
+    rejected; a file that cannot be read at all is rejected whole. Never raises for bad
+    input files; raises IngestError for an invalid `story` or `mapping`.
+    """
+    if story is not None:
+        check_story_id(story)
+    mapping = dict(mapping or {})
+    for dest, src in mapping.items():
+        if dest not in FIELDS:
+            raise IngestError(f"cannot map {dest!r}: fields are {', '.join(FIELDS)}")
+        if not src:
+            raise IngestError(f"empty column name for {dest!r}")
+    source = sanitize_inline(source) if source else None
+
+    report = ImportReport()
+    plan = _plan(paths)
+    report.rejected.extend(plan.rejected)
+    report.skipped.extend(plan.skipped)
+    touched: dict[str, None] = {}
+    meter = _Progress(progress, sum(t.size for t in plan.tasks))
+
+    for task in plan.tasks:
+        ctx = task.context
+        if ctx is not None and ctx.broken is not None:
+            ctx.blocked_files += 1
+            meter.finish(task.size)
+            continue
+        defaults = _defaults_for(task, story, source)
+        out = _read_task(task, defaults, mapping, meter.within(task.size))
+        report.rejected.extend(out.rejected)
+        if out.rows:
+            try:
+                with store.transaction() as conn:
+                    for story_obj in out.stories.values():
+                        if defaults.story_is_authoritative and story_obj is defaults.story:
+                            store._upsert_story(conn, story_obj)
+                        else:
+                            store.ensure_story(conn, story_obj)
+                    new = 0
+                    for start in range(0, len(out.rows), BATCH_ROWS):
+                        new += store.insert_articles(conn, out.rows[start:start + BATCH_ROWS])
+            except Exception as exc:  # the database refused (locked, full, ...): keep going
+                report.rejected.append(Rejection(
+                    origin=task.display, reason=_safe(f"not imported, the database refused it: {exc}")))
+            else:
+                report.imported += new
+                report.duplicates += len(out.rows) - new
+                touched.update(dict.fromkeys(out.stories))
+        meter.finish(task.size)
+
+    for ctx in plan.contexts:
+        if ctx.broken is not None and ctx.blocked_files:
+            for rejection in report.rejected:
+                if rejection.origin == ctx.toml_display:
+                    files = "1 file was" if ctx.blocked_files == 1 else f"{ctx.blocked_files} files were"
+                    rejection.reason += f"; its folder's {files} not imported"
+        elif ctx.story is not None and ctx.walked:
+            for key in sorted(set(ctx.articles) - ctx.used):
+                if (ctx.folder / key).exists():
+                    continue  # there, but not an article file: listed in `skipped`
+                report.warnings.append(Rejection(
+                    origin=ctx.toml_display, reason=_safe(f"[articles.{key!r}] names a file that is not in the folder")))
+    report.stories = list(touched)
+    return report

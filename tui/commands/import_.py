@@ -1,0 +1,121 @@
+"""`newsmark import PATH... [--story ID] [--source NAME] [--map DEST=SRC]... [--json]`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from schema.ingest import FIELDS, ImportReport, IngestError, check_story_id, import_paths
+from tui.commands.common import echo_json, open_store
+
+PROGRESS_AFTER_S = 0.5  # show the bar only for imports that take longer than this
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary_line(report: ImportReport) -> str:
+    """`Imported N articles (D duplicates, R rejected) into S stories`."""
+    stories = "story" if len(report.stories) == 1 else "stories"
+    return (
+        f"Imported {_plural(report.imported, 'article')} ({_plural(report.duplicates, 'duplicate')}, "
+        f"{len(report.rejected)} rejected) into {len(report.stories)} {stories}"
+    )
+
+
+def _story_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_story_id(value)
+    except IngestError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _map_option(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in value:
+        dest, sep, src = item.partition("=")
+        dest, src = dest.strip(), src.strip()
+        if not sep or not dest or not src:
+            raise click.BadParameter(f"{item!r} is not DEST=SRC (e.g. text=articleBody)")
+        if dest not in FIELDS:
+            raise click.BadParameter(f"{dest!r} is not a field; fields: {', '.join(FIELDS)}")
+        mapping[dest] = src
+    return mapping
+
+
+class _LazyBar:
+    """A transient rich progress bar on stderr, started only once an import has run for
+    PROGRESS_AFTER_S and only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.started_at = time.monotonic()
+        self.enabled = sys.stderr.isatty()
+        self.progress = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if self.progress is None:
+            if time.monotonic() - self.started_at < PROGRESS_AFTER_S or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("import", total=total)
+        self.progress.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--story", default=None, callback=_story_option,
+              help="Story (id) of files whose folder has no story.toml and whose rows name none.")
+@click.option("--source", default=None, help="Outlet of articles whose file does not name one.")
+@click.option("--map", "mapping", multiple=True, callback=_map_option, metavar="DEST=SRC",
+              help="Read field DEST from column/key SRC, e.g. --map text=articleBody (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
+@click.pass_context
+def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, source: str | None,
+            mapping: dict[str, str], as_json: bool) -> None:
+    """Import .txt, .md, .html, .jsonl and .csv files, or folders of them (recursively).
+
+    A folder holding story.toml is a story. Same text twice is counted as a duplicate;
+    rejected files and lines are listed on stderr and make the exit code 1.
+    """
+    bar = _LazyBar()
+    with open_store(ctx) as store:
+        try:
+            report = import_paths(store, list(paths), story=story,
+                                  source=source, mapping=mapping, progress=bar)
+        finally:
+            bar.stop()
+    if as_json:
+        echo_json(report.model_dump(mode="json"))
+    else:
+        click.echo(summary_line(report))
+        for rejection in report.rejected:
+            click.echo(f"rejected: {rejection}", err=True)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if report.skipped:
+            kinds = Counter(Path(name).suffix.lower() or "(no extension)" for name in report.skipped)
+            shown = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+            click.echo(f"skipped {_plural(len(report.skipped), 'file')} of other types ({shown})", err=True)
+    if report.rejected:
+        ctx.exit(1)
