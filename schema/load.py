@@ -1,0 +1,535 @@
+"""Loading export records (a teammate's `newsmark export` file) into the database.
+
+Each line is validated once, here at the edge: by the pydantic models of the export
+format, then against the database's scheme and its articles. A line that fails is
+rejected with its file, line number and reason; the rest of the file goes on. A record
+whose article (and story) the database lacks creates them from the record's text, so a
+teammate's file is self-contained.
+
+Conflicts are settled per (article, annotator) record, or per article for gold records:
+the newer `updated_at` wins. A record that wins replaces the local labels, claims, note
+and flag (or gold values and gold claims) through the store's event log (op "load", not
+undoable, stamped with the record's `updated_at`), so the replaced values stay in the
+events table and export -> load into an empty database -> export gives the same bytes.
+Loading the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from schema.models import AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story
+from schema.sanitize import sanitize_inline, sanitize_text, text_sha256
+from schema.store import CONTEXT_CHARS, Change, Store, claim_context
+
+BATCH_RECORDS = 200  # records per write transaction: short enough not to starve other writers
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class Rejection:
+    """A line that was not loaded, and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class LoadReport:
+    """What a load did. Every record read is counted once: loaded (new here), replaced
+    (a local one, older, was replaced), unchanged (already as the record says),
+    kept_newer_local (the local one is newer, or as new, and differs), or rejected."""
+
+    read: int = 0
+    loaded: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    kept_newer_local: int = 0
+    stories_created: int = 0
+    articles_created: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict with stable keys."""
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "replaced": self.replaced,
+            "unchanged": self.unchanged,
+            "kept_newer_local": self.kept_newer_local,
+            "rejected": len(self.rejected),
+            "stories_created": self.stories_created,
+            "articles_created": self.articles_created,
+            "rejections": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected],
+        }
+
+
+class _Reject(Exception):
+    """Raised while checking or applying one record; the record is skipped."""
+
+
+def load_annotations(store: Store, paths: Iterable[str | Path]) -> LoadReport:
+    """Load annotation and gold records from JSONL files; see the module docstring."""
+    report = LoadReport()
+    loader = _Loader(store, report)
+    for path in paths:
+        loader.load_file(Path(path))
+    return report
+
+
+# --- the loader -----------------------------------------------------------------------
+
+
+@dataclass
+class _Claim:
+    """A claim in the form compared and written: everything but its id."""
+
+    start: int
+    end: int
+    exact: str
+    prefix: str
+    suffix: str
+    labels: dict[str, str]
+    cluster: str | None
+
+
+@dataclass
+class _Annotation:
+    labels: dict[str, str]
+    claims: dict[str, _Claim]
+    note: str | None
+    flagged: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.labels or self.claims or self.note is not None or self.flagged)
+
+
+@dataclass
+class _Gold:
+    labels: dict[str, tuple[str, str, str, str]]  # field -> (value, by, reason, at)
+    claims: dict[str, tuple[_Claim, str, str, str]]  # id -> (claim, by, reason, at)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.labels or self.claims)
+
+
+class _Loader:
+    def __init__(self, store: Store, report: LoadReport) -> None:
+        self.store = store
+        self.report = report
+        self.scheme = store.scheme
+
+    def load_file(self, path: Path) -> None:
+        name = str(path)
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            self.report.rejected.append(Rejection(name, 0, f"cannot read: {exc.strerror or exc}"))
+            return
+        pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
+        with handle:
+            try:
+                for number, raw in enumerate(handle, start=1):
+                    if number == 1 and raw.startswith(_BOM):
+                        raw = raw[len(_BOM):]
+                    if not raw.strip():
+                        continue
+                    self.report.read += 1
+                    try:
+                        pending.append((number, _parse(raw)))
+                    except _Reject as exc:
+                        self.report.rejected.append(Rejection(name, number, str(exc)))
+                        continue
+                    if len(pending) >= BATCH_RECORDS:
+                        self._apply_batch(name, pending)
+                        pending = []
+            except OSError as exc:
+                self.report.rejected.append(Rejection(name, 0, f"cannot read: {exc.strerror or exc}"))
+        if pending:
+            self._apply_batch(name, pending)
+
+    def _apply_batch(self, name: str, pending: list[tuple[int, AnnotationRecord | GoldRecord]]) -> None:
+        origin = name
+        with self.store.transaction() as conn:
+            for number, record in pending:
+                # A savepoint per record: a rejection half-way leaves no trace of it.
+                conn.execute("SAVEPOINT record")
+                try:
+                    if isinstance(record, GoldRecord):
+                        outcome = self._apply_gold(conn, record, origin)
+                    else:
+                        outcome = self._apply_annotation(conn, record, origin)
+                except _Reject as exc:
+                    conn.execute("ROLLBACK TO record")
+                    conn.execute("RELEASE record")
+                    self.report.rejected.append(Rejection(name, number, str(exc)))
+                    continue
+                conn.execute("RELEASE record")
+                setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+
+    # --- annotation records -------------------------------------------------------------
+
+    def _apply_annotation(self, conn: sqlite3.Connection, record: AnnotationRecord, origin: str) -> str:
+        annotator = record.annotator
+        if sanitize_inline(annotator) != annotator:
+            raise _Reject(f"annotator {annotator!r} holds control characters or stray spaces")
+        for name, value in record.labels.items():
+            self._check(name, value, "article", "labels")
+        text = self._article_text(conn, record.article, record.story, origin, need_text=bool(record.claims))
+        incoming = _Annotation(
+            labels=dict(record.labels),
+            claims=self._claims(text, record.claims),
+            note=(sanitize_text(record.note) or None) if record.note is not None else None,
+            flagged=record.flagged,
+        )
+        article_id = record.article.id
+        self._check_claim_ids(conn, "claims", incoming.claims, article_id, annotator)
+        local, local_at = _read_annotation(conn, article_id, annotator)
+        outcome = _decide(incoming, local, local.empty, record.updated_at, local_at)
+        if outcome not in ("loaded", "replaced"):
+            return outcome
+        at = record.updated_at
+        changes: list[Change] = []
+        key = {"article_id": article_id, "annotator": annotator}
+        for name in local.labels.keys() - incoming.labels.keys():
+            changes.append(Change("labels", {**key, "field": name}, None))
+        for name, value in incoming.labels.items():
+            changes.append(Change("labels", {**key, "field": name}, {"value": value}))
+        for claim_id, claim in local.claims.items():
+            if claim_id not in incoming.claims:
+                changes += [Change("claim_labels", {"claim_id": claim_id, "field": f}, None) for f in claim.labels]
+                changes.append(Change("claims", {"id": claim_id}, None))
+        story_id = record.article.story_id
+        changes += self._cluster_changes(conn, incoming.claims.values(), story_id, annotator, at)
+        for claim_id, claim in incoming.claims.items():
+            after = {
+                "article_id": article_id, "annotator": annotator, "start": claim.start, "end": claim.end,
+                "exact": claim.exact, "prefix": claim.prefix, "suffix": claim.suffix, "cluster": claim.cluster,
+            }
+            if claim_id not in local.claims:
+                after["created_at"] = at
+            changes.append(Change("claims", {"id": claim_id}, after))
+            old_labels = local.claims[claim_id].labels if claim_id in local.claims else {}
+            for name in old_labels.keys() - claim.labels.keys():
+                changes.append(Change("claim_labels", {"claim_id": claim_id, "field": name}, None))
+            for name, value in claim.labels.items():
+                changes.append(Change("claim_labels", {"claim_id": claim_id, "field": name}, {"value": value}))
+        changes.append(Change("annotations", key, {"note": incoming.note, "flagged": incoming.flagged}))
+        self.store._commit(annotator, "load", changes, [(article_id, annotator)], at=at, undoable=False, conn=conn)
+        # _commit stamps updated_at only when a row changed; the record's time must hold
+        # either way, so that a second export gives the same bytes.
+        conn.execute(
+            "UPDATE annotations SET updated_at = ? WHERE article_id = ? AND annotator = ?", (at, article_id, annotator)
+        )
+        return outcome
+
+    # --- gold records -------------------------------------------------------------------
+
+    def _apply_gold(self, conn: sqlite3.Connection, record: GoldRecord, origin: str) -> str:
+        provenance = record.gold
+        for name, value in record.labels.items():
+            self._check(name, value, "article", "labels")
+            if name not in provenance:
+                raise _Reject(f"gold label {name!r} has no provenance in \"gold\"")
+        extra = provenance.keys() - record.labels.keys() - {"claims"}
+        if extra:
+            raise _Reject(f"\"gold\" names {', '.join(sorted(extra))} but \"labels\" has no such gold label")
+        if record.claims and "claims" not in provenance:
+            raise _Reject('gold claims need their provenance under "gold": {"claims": {...}}')
+        text = self._article_text(conn, record.article, record.story, origin, need_text=bool(record.claims))
+        labels = {}
+        for name, value in record.labels.items():
+            p = provenance[name]
+            labels[name] = (value, _by(p.by), sanitize_text(p.reason), p.at)
+        claims = {}
+        if record.claims:
+            p = provenance["claims"]
+            claims = {cid: (claim, _by(p.by), sanitize_text(p.reason), p.at)
+                      for cid, claim in self._claims(text, record.claims).items()}
+        incoming = _Gold(labels, claims)
+        article_id = record.article.id
+        self._check_claim_ids(conn, "gold_claims", claims, article_id, None)
+        local = _read_gold(conn, article_id)
+        stamps = [v[3] for v in local.labels.values()] + [v[3] for v in local.claims.values()]
+        local_at = max(stamps, key=_instant) if stamps else None
+        outcome = _decide(incoming, local, local.empty, record.updated_at, local_at)
+        if outcome not in ("loaded", "replaced"):
+            return outcome
+        changes: list[Change] = []
+        for name in local.labels.keys() - labels.keys():
+            changes.append(Change("gold", {"article_id": article_id, "field": name}, None))
+        for name, (value, by, reason, at) in labels.items():
+            changes.append(Change("gold", {"article_id": article_id, "field": name},
+                                  {"value": value, "by": by, "reason": reason, "at": at}))
+        for claim_id in local.claims.keys() - claims.keys():
+            changes.append(Change("gold_claims", {"id": claim_id}, None))
+        if claims:
+            first = next(iter(claims.values()))
+            changes += self._cluster_changes(
+                conn, [c for c, *_ in claims.values()], record.article.story_id, first[1], first[3]
+            )
+        for claim_id, (claim, by, reason, at) in claims.items():
+            changes.append(Change("gold_claims", {"id": claim_id}, {
+                "article_id": article_id, "start": claim.start, "end": claim.end, "exact": claim.exact,
+                "prefix": claim.prefix, "suffix": claim.suffix, "labels": self._labels_json(claim.labels),
+                "cluster": claim.cluster, "by": by, "reason": reason, "at": at,
+            }))
+        # The event log names the person behind the latest decision in the record.
+        decisions = [(at, by) for _, by, _, at in labels.values()] + [(at, by) for _, by, _, at in claims.values()]
+        who = max(decisions, key=lambda d: _instant(d[0]))[1] if decisions else "load"
+        self.store._commit(who, "load", changes, (), at=record.updated_at, undoable=False, conn=conn)
+        return outcome
+
+    # --- shared checks ------------------------------------------------------------------
+
+    def _check(self, name: str, value: str, level: str, where: str) -> None:
+        why = self.scheme.check_value(name, value, level)  # type: ignore[arg-type]
+        if why:
+            raise _Reject(f"{where}: {why}")
+
+    def _article_text(
+        self, conn: sqlite3.Connection, article: ExportArticle, story: ExportStory, origin: str, *, need_text: bool
+    ) -> str | None:
+        """Make sure the record's article is in the database (creating it, and its story,
+        from the record when missing); return its text when claims need it."""
+        if article.story_id != story.id:
+            raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
+        if article.text is not None:
+            text = article.text
+            digest = text_sha256(text)
+            if digest != article.text_sha256:
+                raise _Reject("article.text_sha256 is not the SHA-256 of article.text")
+            if digest[:16] != article.id:
+                raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
+            if sanitize_text(text) != text:
+                raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
+        row = conn.execute("SELECT text_sha256 FROM articles WHERE id = ?", (article.id,)).fetchone()
+        if row is not None:
+            if row[0] != article.text_sha256:
+                raise _Reject(f"article {article.id}: text_sha256 differs from the database's article")
+            if not need_text:
+                return None
+            return article.text if article.text is not None else conn.execute(
+                "SELECT text FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
+        if article.text is None:
+            raise _Reject(f"article {article.id} is not in the database and the record has no text (exported with --no-text)")
+        if conn.execute("SELECT 1 FROM stories WHERE id = ?", (story.id,)).fetchone() is None:
+            self.store.ensure_story(conn, Story.model_construct(
+                id=story.id, title=sanitize_inline(story.title) or "",
+                proposition=sanitize_inline(story.proposition) or "", meta={},
+            ))
+            self.report.stories_created += 1
+        self.store.insert_articles(conn, [(
+            article.id, article.story_id, sanitize_inline(article.source), sanitize_inline(article.url),
+            sanitize_inline(article.title), sanitize_inline(article.byline), article.published,
+            article.text, article.text_sha256, "{}", origin,
+        )])
+        self.report.articles_created += 1
+        return article.text
+
+    def _claims(self, text: str | None, claims: list[ExportClaim]) -> dict[str, _Claim]:
+        found: dict[str, _Claim] = {}
+        for index, claim in enumerate(claims):
+            where = f"claims[{index}]"
+            if claim.id in found:
+                raise _Reject(f"{where}: claim id {claim.id!r} appears twice")
+            for name, value in claim.labels.items():
+                self._check(name, value, "claim", f"{where}.labels")
+            for what, value in (("id", claim.id), ("cluster", claim.cluster)):
+                if value is not None and sanitize_inline(value) != value:
+                    raise _Reject(f"{where}: {what} {value!r} holds control characters or spaces")
+            assert text is not None  # _article_text returns the text when there are claims
+            span = anchor(text, claim.start, claim.end, claim.exact, claim.prefix, claim.suffix)
+            if span is None:
+                raise _Reject(
+                    f"{where}: text[{claim.start}:{claim.end}] is not {_clip(claim.exact)!r} "
+                    "and that text is nowhere else in the article"
+                )
+            start, end = span
+            exact, prefix, suffix = claim_context(text, start, end)
+            found[claim.id] = _Claim(start, end, exact, prefix, suffix, dict(claim.labels), claim.cluster)
+        return found
+
+    @staticmethod
+    def _check_claim_ids(
+        conn: sqlite3.Connection, table: str, claims: dict[str, Any], article_id: str, annotator: str | None
+    ) -> None:
+        for claim_id in claims:
+            if table == "claims":
+                row = conn.execute("SELECT article_id, annotator FROM claims WHERE id = ?", (claim_id,)).fetchone()
+                clash = row is not None and (row[0], row[1]) != (article_id, annotator)
+            else:
+                row = conn.execute("SELECT article_id FROM gold_claims WHERE id = ?", (claim_id,)).fetchone()
+                clash = row is not None and row[0] != article_id
+            if clash:
+                raise _Reject(f"claim id {claim_id!r} already belongs to another article or annotator here")
+
+    @staticmethod
+    def _cluster_changes(
+        conn: sqlite3.Connection, claims: Iterable[_Claim], story_id: str, by: str, at: str
+    ) -> list[Change]:
+        """Create the clusters the claims name that the database lacks."""
+        changes: list[Change] = []
+        seen: set[str] = set()
+        for claim in claims:
+            cluster = claim.cluster
+            if cluster is None or cluster in seen:
+                continue
+            seen.add(cluster)
+            if conn.execute("SELECT 1 FROM clusters WHERE id = ?", (cluster,)).fetchone() is None:
+                changes.append(Change("clusters", {"id": cluster}, {
+                    "story_id": story_id, "label": claim.exact[:200], "created_by": by, "created_at": at,
+                }))
+        return changes
+
+    def _labels_json(self, labels: dict[str, str]) -> str:
+        order = {fld.name: index for index, fld in enumerate(self.scheme.fields)}
+        ordered = {name: labels[name] for name in sorted(labels, key=lambda n: (order.get(n, len(order)), n))}
+        return orjson.dumps(ordered).decode()
+
+
+# --- parsing and reading --------------------------------------------------------------
+
+
+def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _Reject(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _Reject("not a JSON object")
+    model = GoldRecord if "gold" in data or ("annotator" in data and data["annotator"] is None) else AnnotationRecord
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        kind = "gold record" if model is GoldRecord else "annotation record"
+        problems = "; ".join(_describe(err) for err in exc.errors()[:3])
+        more = len(exc.errors()) - 3
+        raise _Reject(f"not a valid {kind}: {problems}" + (f" (and {more} more)" if more > 0 else "")) from None
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(part) for part in err["loc"])
+    message = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _read_annotation(conn: sqlite3.Connection, article_id: str, annotator: str) -> tuple[_Annotation, str | None]:
+    row = conn.execute(
+        "SELECT note, flagged, updated_at FROM annotations WHERE article_id = ? AND annotator = ?",
+        (article_id, annotator),
+    ).fetchone()
+    labels = dict(conn.execute(
+        "SELECT field, value FROM labels WHERE article_id = ? AND annotator = ?", (article_id, annotator)
+    ).fetchall())
+    claims = {}
+    for cid, start, end, exact, prefix, suffix, cluster in conn.execute(
+        'SELECT id, start, "end", exact, prefix, suffix, cluster FROM claims WHERE article_id = ? AND annotator = ?',
+        (article_id, annotator),
+    ).fetchall():
+        claim_labels = dict(conn.execute("SELECT field, value FROM claim_labels WHERE claim_id = ?", (cid,)).fetchall())
+        claims[cid] = _Claim(start, end, exact, prefix, suffix, claim_labels, cluster)
+    note, flagged, updated_at = row if row else (None, 0, None)
+    return _Annotation(labels, claims, note, bool(flagged)), updated_at
+
+
+def _read_gold(conn: sqlite3.Connection, article_id: str) -> _Gold:
+    labels = {
+        name: (value, by, reason, at)
+        for name, value, by, reason, at in conn.execute(
+            "SELECT field, value, by, reason, at FROM gold WHERE article_id = ?", (article_id,)
+        )
+    }
+    claims = {}
+    for cid, start, end, exact, prefix, suffix, labels_json, cluster, by, reason, at in conn.execute(
+        'SELECT id, start, "end", exact, prefix, suffix, labels, cluster, by, reason, at '
+        "FROM gold_claims WHERE article_id = ?",
+        (article_id,),
+    ).fetchall():
+        claim = _Claim(start, end, exact, prefix, suffix, orjson.loads(labels_json or "{}"), cluster)
+        claims[cid] = (claim, by, reason, at)
+    return _Gold(labels, claims)
+
+
+def _decide(incoming: Any, local: Any, local_empty: bool, incoming_at: str, local_at: str | None) -> str:
+    """Which outcome a record has: unchanged, loaded, replaced or kept_newer_local."""
+    if incoming == local:
+        return "unchanged"
+    if local_empty or local_at is None:
+        return "loaded"
+    if _instant(incoming_at) > _instant(local_at):
+        return "replaced"
+    return "kept_newer_local"
+
+
+def _instant(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _by(name: str) -> str:
+    cleaned = sanitize_inline(name)
+    if not cleaned:
+        raise _Reject(f"gold provenance names nobody (by = {name!r})")
+    return cleaned
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- re-anchoring ---------------------------------------------------------------------
+
+
+def anchor(text: str, start: int, end: int, exact: str, prefix: str = "", suffix: str = "") -> tuple[int, int] | None:
+    """Where a quoted span is in a text: (start, end) as given when text[start:end] is
+    `exact`; else the occurrence of `exact` whose surroundings best match `prefix` and
+    `suffix` (the nearest to `start` among equals); None when `exact` is not in the text."""
+    if 0 <= start < end <= len(text) and text[start:end] == exact:
+        return start, end
+    if not exact:
+        return None
+    prefix = prefix[-CONTEXT_CHARS:]
+    suffix = suffix[:CONTEXT_CHARS]
+    best: tuple[int, int, int] | None = None
+    position = text.find(exact)
+    while position != -1:
+        after = position + len(exact)
+        score = 0
+        if prefix:
+            score += _common_suffix(text[max(0, position - len(prefix)):position], prefix)
+        if suffix:
+            score += _common_prefix(text[after:after + len(suffix)], suffix)
+        candidate = (-score, abs(position - start), position)
+        if best is None or candidate < best:
+            best = candidate
+        position = text.find(exact, position + 1)
+    if best is None:
+        return None
+    return best[2], best[2] + len(exact)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    count = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+def _common_suffix(a: str, b: str) -> int:
+    return _common_prefix(a[::-1], b[::-1])
