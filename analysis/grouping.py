@@ -1,0 +1,205 @@
+"""Stories from a flat corpus: put articles that arrived without a story into stories.
+
+Each article is reduced to its KEYWORDS most distinctive words (tf-idf over the articles
+being grouped, title words counted TITLE_WEIGHT times), so two outlets' reports of one
+event, which share few whole sentences, still share most of their keywords (names,
+places, the event's own vocabulary), and a near-duplicate shares all of them. datasketch's
+MinHash LSH finds the candidate pairs among the keyword sets without comparing every pair;
+each candidate is checked with the exact Jaccard index of the two sets, and the pairs at
+or above JOIN_THRESHOLD link articles into stories (connected components, with a size
+cap so a chain of weak links cannot swallow a whole news cycle).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from schema.models import Story
+from schema.store import Store
+
+KEYWORDS = 30  # distinctive words kept per article
+TITLE_WEIGHT = 3  # a title word counts as this many occurrences in the text
+NUM_PERM = 64
+LSH_THRESHOLD = 0.15  # LSH's target Jaccard for candidate pairs (below JOIN_THRESHOLD, for recall)
+JOIN_THRESHOLD = 0.2  # exact keyword Jaccard from which two articles are the same story
+MAX_STORY = 60  # components larger than this are split again at a stricter threshold
+
+_TOKEN = re.compile(r"[a-z][a-z0-9]{2,}")
+STOPWORDS = frozenset("""
+about above after again against all also although among and another any are aren't around
+because been before being below between both but can cannot could did does doing down
+during each either else even ever every few for from further had has have having her here
+hers herself him himself his how however into its itself just last least less like made
+make many may might more most much must near need never new next not now off often once
+one only other others our ours out over own part per put rather said same say says see
+seen several she should show since some still such than that the their theirs them
+themselves then there these they this those though three through thus time told too two
+under until upon very want was way well were what when where whether which while who whom
+whose why will with within without would year years yet you your yours first second told
+according including also news reported report reports reuters agency agencies image photo
+getty images copyright source sources updated published read more share comments
+""".split())
+
+
+def keywords(title: str | None, text: str, document_frequency: Counter, n_documents: int) -> frozenset[str]:
+    """The article's KEYWORDS words of highest tf-idf (ties broken alphabetically)."""
+    counts = _term_counts(title, text)
+    scored = sorted(
+        counts.items(),
+        key=lambda item: (-item[1] * math.log((n_documents + 1) / (document_frequency.get(item[0], 0) + 1)), item[0]),
+    )
+    return frozenset(word for word, _ in scored[:KEYWORDS])
+
+
+def _term_counts(title: str | None, text: str) -> Counter:
+    counts = Counter(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS)
+    for word in _TOKEN.findall((title or "").lower()):
+        if word not in STOPWORDS:
+            counts[word] += TITLE_WEIGHT
+    return counts
+
+
+def _hash(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
+def group_texts(items: Sequence[tuple[str, str | None, str]]) -> list[list[str]]:
+    """Group (id, title, text) items into stories: lists of ids, each in input order,
+    largest first. Articles that match nothing come back as groups of one."""
+    counts = [_term_counts(title, text) for _, title, text in items]
+    document_frequency: Counter = Counter()
+    for count in counts:
+        document_frequency.update(count.keys())
+    n = len(items)
+    sets: list[frozenset[str]] = []
+    for count in counts:
+        scored = sorted(
+            count.items(),
+            key=lambda item: (-item[1] * math.log((n + 1) / (document_frequency[item[0]] + 1)), item[0]),
+        )
+        sets.append(frozenset(word for word, _ in scored[:KEYWORDS]))
+    del counts
+
+    template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_hash)
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    signatures = []
+    with lsh.insertion_session() as session:
+        for index, words in enumerate(sets):
+            if not words:
+                signatures.append(None)
+                continue
+            signature = MinHash(num_perm=NUM_PERM, hashfunc=_hash, permutations=template.permutations, scheme=template.scheme)
+            signature.update_batch(sorted(words))
+            signatures.append(signature)
+            session.insert(index, signature, check_duplication=False)
+
+    edges: list[tuple[float, int, int]] = []
+    for index, signature in enumerate(signatures):
+        if signature is None:
+            continue
+        for other in lsh.query(signature):
+            if other > index:
+                jaccard = len(sets[index] & sets[other]) / len(sets[index] | sets[other])
+                if jaccard >= JOIN_THRESHOLD:
+                    edges.append((jaccard, index, other))
+    groups = _components(n, edges, JOIN_THRESHOLD)
+    ids = [item[0] for item in items]
+    return [[ids[k] for k in group] for group in sorted(groups, key=lambda g: (-len(g), g[0]))]
+
+
+def _components(n: int, edges: list[tuple[float, int, int]], threshold: float) -> list[list[int]]:
+    """Connected components over the edges at or above `threshold`; a component larger
+    than MAX_STORY is split again with a stricter threshold."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for jaccard, a, b in edges:
+        if jaccard >= threshold:
+            root_a, root_b = find(a), find(b)
+            if root_a != root_b:
+                parent[max(root_a, root_b)] = min(root_a, root_b)
+    members: dict[int, list[int]] = {}
+    for k in range(n):
+        members.setdefault(find(k), []).append(k)
+    out: list[list[int]] = []
+    for group in members.values():
+        if len(group) > MAX_STORY and threshold < 0.9:
+            inside = set(group)
+            local = {k: pos for pos, k in enumerate(group)}
+            sub_edges = [(j, local[a], local[b]) for j, a, b in edges if a in inside and b in inside]
+            for sub in _components(len(group), sub_edges, threshold + 0.05):
+                out.append([group[pos] for pos in sub])
+        else:
+            out.append(group)
+    return out
+
+
+def group_articles(store: Store, article_ids: Iterable[str] | None = None) -> list[list[str]]:
+    """Group articles into stories by near-duplicate and topical similarity: the given
+    ids, or (None) every article of an ungrouped story (see `ungrouped_story_ids`).
+    Returns lists of article ids, largest first; singletons included."""
+    if article_ids is None:
+        story_ids = ungrouped_story_ids(store)
+        marks = ",".join("?" * len(story_ids))
+        rows = store.conn.execute(
+            f"SELECT id, title, text FROM articles WHERE story_id IN ({marks}) ORDER BY seq", story_ids
+        ).fetchall() if story_ids else []
+    else:
+        wanted = list(dict.fromkeys(article_ids))
+        rows = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found = {
+                row[0]: row for row in store.conn.execute(
+                    f"SELECT id, title, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            }
+            rows += [found[i] for i in chunk if i in found]
+    return group_texts(rows)
+
+
+UNGROUPED_PREFIX = "ungrouped"
+
+
+def ungrouped_story_ids(store: Store) -> list[str]:
+    """Stories holding articles that arrived without one: ids starting with "ungrouped"
+    (the importer's catch-all) or marked `meta.ungrouped = true`."""
+    rows = store.conn.execute("SELECT id, meta FROM stories ORDER BY id").fetchall()
+    return [
+        story_id for story_id, meta in rows
+        if story_id.startswith(UNGROUPED_PREFIX) or '"ungrouped":true' in meta.replace(" ", "")
+    ]
+
+
+def apply_grouping(store: Store, groups: Sequence[Sequence[str]], *, prefix: str = "group",
+                   min_size: int = 2) -> list[str]:
+    """Create one story per group of at least `min_size` articles and move its articles
+    there (UPDATE articles SET story_id), in one transaction; return the new story ids.
+    A story's id is `prefix-` plus the first 8 hex digits of its first article's id, its
+    title that article's title. Smaller groups stay where they are."""
+    created: list[str] = []
+    with store.transaction() as conn:
+        for group in groups:
+            if len(group) < min_size:
+                continue
+            first = group[0]
+            row = conn.execute("SELECT title FROM articles WHERE id = ?", (first,)).fetchone()
+            story_id = f"{prefix}-{first[:8]}"
+            title = (row[0] if row and row[0] else f"Story of {len(group)} articles")[:200]
+            story = Story(id=story_id, title=title, proposition="", meta={"grouped": True, "size": len(group)})
+            store.ensure_story(conn, story)
+            conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(story_id, a) for a in group])
+            created.append(story_id)
+    return created

@@ -1,0 +1,75 @@
+"""Grouping speed: 100,000 articles into stories in < 60 s.
+
+The articles are built from the real corpus in ../shared/data/news-articles (or from the
+seeds when it is absent): half are variants of real articles (sentences dropped and
+words removed, as wire copies are cut), half are mixtures of sentences from random
+articles (no story). The bare baseline, in the same run, is the loop every grouping must
+do at least: lowercase and tokenise every text with one regex.
+
+Run: .venv/bin/python bench/bench_grouping.py [N]
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+from analysis.grouping import group_texts
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "data" / "news-articles" / "NewsArticles.csv"
+
+
+def load_corpus() -> list[tuple[str, str]]:
+    """(title, text) pairs of the real corpus, or of the seeds."""
+    if CORPUS.exists():
+        csv.field_size_limit(10**9)
+        with CORPUS.open(encoding="utf-8", errors="replace", newline="") as handle:
+            return [(row["title"], row["text"]) for row in csv.DictReader(handle) if row["text"].strip()]
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "seeds").glob("*.txt"))]
+
+
+def build(n: int, rng: random.Random) -> list[tuple[str, str | None, str]]:
+    """n synthetic articles: variants of real ones and unrelated mixtures."""
+    corpus = load_corpus()
+    sentences = [s for _, text in corpus for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 40]
+    items = []
+    for k in range(n):
+        if k % 2 == 0:
+            title, text = corpus[rng.randrange(len(corpus))]
+            parts = [s for s in re.split(r"(?<=[.!?])\s+", text) if rng.random() > 0.2]
+            words = " ".join(parts).split(" ")
+            text = " ".join(w for w in words if rng.random() > 0.05)
+        else:
+            title = None
+            text = " ".join(rng.choice(sentences) for _ in range(15))
+        items.append((f"a{k:07d}", title, text))
+    return items
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    items = build(n, random.Random(3))
+    chars = sum(len(text) for _, _, text in items)
+    token = re.compile(r"[a-z][a-z0-9]{2,}")
+    start = time.perf_counter()
+    for _, _, text in items:
+        token.findall(text.lower())
+    baseline = time.perf_counter() - start
+    start = time.perf_counter()
+    groups = group_texts(items)
+    elapsed = time.perf_counter() - start
+    multi = [g for g in groups if len(g) > 1]
+    print(f"articles: {n:,} ({chars / 1e6:.0f} M characters)")
+    print(f"baseline (tokenise every text):  {baseline:7.2f} s")
+    print(f"group_texts:                     {elapsed:7.2f} s  ratio {elapsed / baseline:5.2f}x baseline")
+    print(f"stories of 2+: {len(multi):,} holding {sum(map(len, multi)):,} articles; largest {max(map(len, groups))}")
+    print(f"budget 60 s: {'PASS' if elapsed < 60 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
