@@ -1,0 +1,1 @@
+"""The annotate screen's widgets, one per module."""
