@@ -94,10 +94,12 @@ def write_jsonl(
 # --- annotation records ---------------------------------------------------------------
 
 
-def _annotation_records(
-    store: Store, *, annotators: list[str], story: str | None, text: bool
-) -> Iterator[dict[str, Any]]:
-    where, params = [], []
+def annotation_query(
+    *, annotators: Sequence[str] = (), story: str | None = None, text: bool = True
+) -> tuple[str, list[Any]]:
+    """The one SQL statement (and its parameters) behind the annotation records."""
+    where: list[str] = []
+    params: list[Any] = []
     if story is not None:
         where.append("a.story_id = ?")
         params.append(story)
@@ -115,6 +117,13 @@ def _annotation_records(
          {"WHERE " + " AND ".join(where) if where else ""}
          ORDER BY a.story_id, a.id, an.annotator
     """
+    return sql, params
+
+
+def _annotation_records(
+    store: Store, *, annotators: list[str], story: str | None, text: bool
+) -> Iterator[dict[str, Any]]:
+    sql, params = annotation_query(annotators=annotators, story=story, text=text)
     order = _field_order(store.scheme)
     loads = orjson.loads
     story_cache: tuple[str | None, dict[str, Any] | None] = (None, None)

@@ -45,7 +45,8 @@ def command(
 
 
 def _to_stdout(write) -> None:
-    stream = click.get_binary_stream("stdout")
+    sys.stdout.flush()
+    stream = sys.stdout.buffer
     try:
         write(stream)
         stream.flush()

@@ -1,0 +1,56 @@
+"""The JSON Schema files of the export format, generated from the pydantic models.
+
+`python -m schema.jsonschema` (re)writes schema/jsonschema/annotation_record.schema.json
+and gold_record.schema.json; tests/test_jsonschema.py fails when they are stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from schema.models import AnnotationRecord, GoldRecord
+
+DIRECTORY = Path(__file__).resolve().parent / "jsonschema"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+MODELS: dict[str, type[BaseModel]] = {
+    "annotation_record.schema.json": AnnotationRecord,
+    "gold_record.schema.json": GoldRecord,
+}
+
+
+def schema_of(model: type[BaseModel]) -> dict:
+    """The JSON Schema (draft 2020-12) of one record model."""
+    return {"$schema": DIALECT, **model.model_json_schema(mode="validation")}
+
+
+def render() -> dict[str, str]:
+    """File name -> the text each schema file should hold."""
+    return {
+        name: json.dumps(schema_of(model), indent=2, ensure_ascii=False) + "\n"
+        for name, model in MODELS.items()
+    }
+
+
+def write(directory: Path = DIRECTORY) -> list[Path]:
+    """Write the schema files; return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main() -> None:
+    """Entry point of `python -m schema.jsonschema`."""
+    for path in write():
+        print(f"wrote {path}", file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""The JSONL export: record shape and key order, ordering, filters, gold records, and the
+`newsmark export` command (exact output, files written whole)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from exports import FORMATS
+from exports.jsonl import annotation_query, iter_records, write_jsonl
+from schema.models import Story
+from schema.sanitize import article_id_for, text_sha256
+from schema.store import Change, Store, StoreError
+from tui.cli import cli
+
+# Unicode that must survive a round trip untouched: an emoji outside the BMP, a combining
+# mark with no precomposed form (so NFC keeps it), right-to-left Arabic and Hebrew.
+TEXTS = {
+    "alpha": "Officials met on Monday. They agreed 🤝 to share intelligence. Critics objected loudly.",
+    "beta": "The q\u0307 mark stays. مرحبا بالعالم said one. שלום said another. Nobody agreed to anything.",
+    "gamma": "A third outlet reported the meeting. It quoted officials who agreed to share intelligence.",
+}
+
+
+def add_article(store: Store, text: str, story: str, **extra) -> str:
+    """Insert one article (and its story) directly, as an import would."""
+    aid = article_id_for(text)
+    with store.transaction() as conn:
+        store.ensure_story(conn, Story(id=story, title=f"Story {story} ✓", proposition="They agreed to cooperate."))
+        store.insert_articles(conn, [(
+            aid, story, extra.get("source", "Outlet"), extra.get("url"), extra.get("title", "Title"),
+            extra.get("byline"), extra.get("published"), text, text_sha256(text), "{}", "test",
+        )])
+    return aid
+
+
+def add_gold_claim(store: Store, article_id: str, start: int, end: int, *, labels: dict[str, str],
+                   cluster: str | None = None, by: str = "lead", reason: str = "", at: str | None = None) -> str:
+    """A gold claim through the event log (the store has no method for it yet)."""
+    article = store.get_article(article_id)
+    claim_id = f"g{start}-{end}"
+    row = {
+        "article_id": article_id, "start": start, "end": end, "exact": article.text[start:end],
+        "prefix": article.text[max(0, start - 32):start], "suffix": article.text[end:end + 32],
+        "labels": orjson.dumps(labels).decode(), "cluster": cluster, "by": by, "reason": reason,
+        "at": at or "2026-11-21T09:00:00.000Z",
+    }
+    store._commit(by, "gold.claim", [Change("gold_claims", {"id": claim_id}, row)])
+    return claim_id
+
+
+def build_rich_store(store: Store) -> dict[str, str]:
+    """Two stories, three articles, three annotators, claims in a cluster, a note, a flag,
+    gold labels and a gold claim; returns the article ids by name."""
+    ids = {
+        "alpha": add_article(store, TEXTS["alpha"], "s2", source="Wire", url="https://example.org/a",
+                             published="2025-08-01", byline="Mia Garcia"),
+        "beta": add_article(store, TEXTS["beta"], "s1", title="בית", source="Daily"),
+        "gamma": add_article(store, TEXTS["gamma"], "s2", source="Paper"),
+    }
+    store.set_label(ids["alpha"], "bob", "credibility", "2")
+    store.set_label(ids["alpha"], "bob", "stance", "agree")
+    store.set_label(ids["alpha"], "bob", "reliability", "B")
+    store.set_label(ids["alpha"], "alice", "stance", "discuss")
+    one, _ = store.add_claim(ids["alpha"], "alice", 25, 61, {"checkworthy": "yes", "credibility": "3"})
+    two, _ = store.add_claim(ids["gamma"], "alice", 37, 90, {"credibility": "2"})
+    store.add_claim(ids["alpha"], "alice", 0, 24)
+    store.link_claims(one.id, two.id, "alice")
+    store.set_note(ids["beta"], "carol", "RTL quote: مرحبا — check 🤝")
+    store.set_flag(ids["gamma"], "bob", True)
+    store.set_gold(ids["alpha"], "stance", "agree", "lead", "two of three")
+    store.set_gold(ids["alpha"], "reliability", "B", "lead", "")
+    add_gold_claim(store, ids["alpha"], 25, 61, labels={"checkworthy": "yes", "credibility": "2"}, reason="clear")
+    return ids
+
+
+def export_bytes(store: Store, **options) -> bytes:
+    buffer = io.BytesIO()
+    write_jsonl(store, buffer, **options)
+    return buffer.getvalue()
+
+
+def records(store: Store, **options) -> list[dict]:
+    return [orjson.loads(line) for line in export_bytes(store, **options).splitlines()]
+
+
+# --- the record -----------------------------------------------------------------------
+
+
+def test_record_keys_are_in_the_documented_order(store: Store):
+    build_rich_store(store)
+    record = records(store)[0]
+    assert list(record) == ["schema_version", "article", "story", "annotator", "labels", "claims",
+                            "note", "flagged", "updated_at"]
+    assert list(record["article"]) == ["id", "story_id", "source", "url", "title", "byline", "published",
+                                       "text_sha256", "text"]
+    assert list(record["story"]) == ["id", "title", "proposition"]
+
+
+def test_records_come_in_story_article_annotator_order(store: Store):
+    ids = build_rich_store(store)
+    got = [(r["story"]["id"], r["article"]["id"], r["annotator"]) for r in records(store)]
+    assert got == sorted(got)
+    assert got == sorted([
+        ("s2", ids["alpha"], "alice"), ("s2", ids["alpha"], "bob"), ("s1", ids["beta"], "carol"),
+        ("s2", ids["gamma"], "alice"), ("s2", ids["gamma"], "bob"),
+    ])
+
+
+def test_labels_follow_the_scheme_and_claims_the_text(store: Store):
+    ids = build_rich_store(store)
+    by_key = {(r["article"]["id"], r["annotator"]): r for r in records(store)}
+    bob = by_key[(ids["alpha"], "bob")]
+    assert list(bob["labels"].items()) == [("stance", "agree"), ("reliability", "B"), ("credibility", "2")]
+    alice = by_key[(ids["alpha"], "alice")]
+    assert [(c["start"], c["end"]) for c in alice["claims"]] == [(0, 24), (25, 61)]
+    claim = alice["claims"][1]
+    assert list(claim) == ["id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster"]
+    assert claim["exact"] == TEXTS["alpha"][25:61] == "They agreed 🤝 to share intelligence."
+    assert list(claim["labels"].items()) == [("credibility", "3"), ("checkworthy", "yes")]
+    linked = by_key[(ids["gamma"], "alice")]["claims"][0]
+    assert claim["cluster"] is not None and linked["cluster"] == claim["cluster"]
+    assert alice["claims"][0]["cluster"] is None and alice["claims"][0]["labels"] == {}
+
+
+def test_note_flag_and_unicode_are_written_as_utf8(store: Store):
+    ids = build_rich_store(store)
+    data = export_bytes(store)
+    assert "مرحبا — check 🤝".encode() in data and "q\u0307".encode() in data
+    by_key = {(r["article"]["id"], r["annotator"]): r for r in records(store)}
+    assert by_key[(ids["beta"], "carol")]["note"] == "RTL quote: مرحبا — check 🤝"
+    assert by_key[(ids["beta"], "carol")]["labels"] == {}
+    assert by_key[(ids["gamma"], "bob")]["flagged"] is True
+    assert data.endswith(b"}\n") and b"\r" not in data and data.count(b"\n") == 5
+
+
+def test_annotation_rows_with_nothing_in_them_are_skipped(store: Store):
+    aid = add_article(store, TEXTS["alpha"], "s1")
+    store.set_label(aid, "alice", "stance", "agree")
+    store.set_label(aid, "alice", "stance", None)  # the annotations row stays, empty
+    assert store.annotators() == ["alice"]
+    assert export_bytes(store) == b""
+
+
+def test_no_text_leaves_the_text_out_and_keeps_its_hash(store: Store):
+    ids = build_rich_store(store)
+    exported = records(store, text=False)
+    assert all("text" not in r["article"] for r in exported)
+    (record,) = [r for r in exported if r["annotator"] == "bob" and r["article"]["id"] == ids["alpha"]]
+    assert record["article"]["text_sha256"] == text_sha256(TEXTS["alpha"])
+    assert record["article"]["id"] == ids["alpha"]
+
+
+def test_filters_by_annotator_and_story(store: Store):
+    ids = build_rich_store(store)
+    assert {r["annotator"] for r in records(store, annotators=["bob"])} == {"bob"}
+    assert len(records(store, annotators=["bob", "carol"])) == 3
+    assert {r["article"]["id"] for r in records(store, story="s1")} == {ids["beta"]}
+    assert [r["annotator"] for r in records(store, story="s2", annotators=["alice"])] == ["alice", "alice"]
+    with pytest.raises(StoreError, match="no story 'nope'"):
+        iter_records(store, story="nope")
+    with pytest.raises(StoreError, match="no annotations by 'zed'"):
+        iter_records(store, annotators=["zed"])
+
+
+def test_gold_records_carry_provenance_and_gold_claims(store: Store):
+    ids = build_rich_store(store)
+    (record,) = records(store, gold=True)
+    assert list(record) == ["schema_version", "article", "story", "annotator", "labels", "claims",
+                            "note", "flagged", "updated_at", "gold"]
+    assert record["article"]["id"] == ids["alpha"]
+    assert record["annotator"] is None and record["note"] is None and record["flagged"] is False
+    assert list(record["labels"].items()) == [("stance", "agree"), ("reliability", "B")]
+    assert list(record["gold"]) == ["stance", "reliability", "claims"]
+    assert record["gold"]["stance"]["by"] == "lead" and record["gold"]["stance"]["reason"] == "two of three"
+    assert record["gold"]["claims"] == {"by": "lead", "reason": "clear", "at": "2026-11-21T09:00:00.000Z"}
+    (claim,) = record["claims"]
+    assert (claim["start"], claim["end"], claim["labels"]) == (25, 61, {"credibility": "2", "checkworthy": "yes"})
+    stamps = [p["at"] for p in record["gold"].values()]
+    assert record["updated_at"] == max(stamps)
+
+
+def test_the_query_streams_without_sorting_the_whole_result(store: Store):
+    # A full "TEMP B-TREE FOR ORDER BY" would gather every record before the first one
+    # is written; sorting the annotators of one article at a time ("RIGHT PART") is fine.
+    for options in ({}, {"story": "s1"}, {"annotators": ["a", "b"]}):
+        sql, params = annotation_query(**options)
+        plan = " | ".join(row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        assert "articles_story" in plan
+
+
+def test_formats_registry_names_jsonl():
+    assert FORMATS["jsonl"] is write_jsonl
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def rich_db(db_path):
+    with Store.open(db_path) as store:
+        ids = build_rich_store(store)
+        expected = export_bytes(store)
+    return db_path, ids, expected
+
+
+def test_export_writes_jsonl_to_stdout(rich_db):
+    db_path, _, expected = rich_db
+    result = run("--db", str(db_path), "export")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == expected
+    assert result.stderr == ""
+
+
+def test_export_to_a_file_reports_on_stderr(rich_db, tmp_path):
+    db_path, _, expected = rich_db
+    out = tmp_path / "out.jsonl"
+    result = run("--db", str(db_path), "export", "-o", str(out), "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"Exported 5 records to {out}\n"
+    assert out.read_bytes() == expected
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+def test_export_options_reach_the_writer(rich_db, tmp_path):
+    db_path, ids, _ = rich_db
+    out = tmp_path / "gold.jsonl"
+    result = run("--db", str(db_path), "export", "--gold", "--no-text", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"Exported 1 records to {out}\n"
+    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert record["annotator"] is None and "text" not in record["article"]
+    result = run("--db", str(db_path), "export", "--annotator", "carol", "--annotator", "bob", "--story", "s2")
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["article"]["id"], r["annotator"]) for r in lines] == [(ids["alpha"], "bob"), (ids["gamma"], "bob")]
+    # Reopen: exporting changed nothing in the database.
+    with Store.open(db_path, create=False) as store:
+        assert store.annotators() == ["alice", "bob", "carol"]
+        assert store.events(limit=1)[0].op == "gold.claim"
+
+
+def test_export_errors_are_one_line(rich_db, tmp_path):
+    db_path, _, _ = rich_db
+    result = run("--db", str(db_path), "export", "--story", "nope")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "Error: no story 'nope'\n")
+    result = run("--db", str(db_path), "export", "--annotator", "zed", "-o", str(tmp_path / "x.jsonl"))
+    assert (result.exit_code, result.stderr) == (1, "Error: no annotations by 'zed'\n")
+    assert not (tmp_path / "x.jsonl").exists()
+    missing = tmp_path / "missing.db"
+    result = run("--db", str(missing), "export")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: no database at {missing} (create one with `newsmark init`)\n"
+    assert not missing.exists()
+
+
+def test_export_usage_errors_exit_2(rich_db):
+    db_path, _, _ = rich_db
+    result = run("--db", str(db_path), "export", "--gold", "--annotator", "bob")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: --gold exports the adjudicated labels; it cannot be combined with --annotator\n"
+    )
+    result = run("--db", str(db_path), "export", "--format", "xml")
+    assert result.exit_code == 2 and "Invalid value for '--format': 'xml'" in result.stderr
