@@ -1,0 +1,65 @@
+"""NewsmarkApp: the Textual app around the annotate screen, its writer and its reader."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.app import App
+
+from schema.scheme import Scheme
+from schema.store import Store
+from tui.writer import Reader, Writer
+
+
+class NewsmarkApp(App):
+    """The newsmark annotate app for one annotator on one database."""
+
+    CSS_PATH = "newsmark.tcss"
+    TITLE = "newsmark"
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        annotator: str,
+        *,
+        story_id: str | None = None,
+        scheme: Scheme | None = None,
+        keymap_overrides: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.annotator = annotator
+        self.story_id = story_id
+        if scheme is None:
+            # Read once before the app runs (no event loop to block yet).
+            with Store.open(self.db_path) as store:
+                scheme = store.scheme
+        self.scheme = scheme
+        self.keymap_overrides = dict(keymap_overrides or {})
+        self.writer = Writer(self.db_path)
+        self.reader = Reader(self.db_path)
+        self.loaded = asyncio.Event()  # set when the first story's panes are filled
+        self._stores_closed = False
+
+    def on_mount(self) -> None:
+        """Start the writer, apply the user's keymap and open the annotate screen."""
+        from tui.screens.annotate import AnnotateScreen
+
+        self.writer.start()
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        self.sub_title = self.annotator
+        self.push_screen(AnnotateScreen(self.scheme, self.story_id))
+
+    async def on_unmount(self) -> None:
+        """Let the writer finish what is queued, then close both connections."""
+        await asyncio.to_thread(self.close_stores)
+
+    def close_stores(self) -> None:
+        """Drain the writer and close the writer's and reader's connections (idempotent)."""
+        if self._stores_closed:
+            return
+        self._stores_closed = True
+        self.writer.stop()
+        self.reader.stop()

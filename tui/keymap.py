@@ -1,0 +1,173 @@
+"""The annotate screen's keys as data: actions with binding ids, default keys from
+tui/default_keymap.toml, user overrides from a config file, and label keys from the scheme.
+
+Every binding has an id (as in Posting and Harlequin); a keymap file maps ids to keys and
+is applied with Textual's `App.set_keymap`, so overriding one id moves that action alone.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from schema.scheme import Scheme
+
+
+class KeymapError(ValueError):
+    """A keymap file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class KeyAction:
+    """One remappable action of the annotate screen."""
+
+    id: str
+    action: str  # a Textual action string run on the screen
+    description: str  # what the footer, help and command palette call it
+    footer: bool = False  # shown in the footer
+    group: str = "keys"  # heading in the help screen
+    short: str = ""  # the footer's wording (else description)
+
+    @property
+    def footer_label(self) -> str:
+        """The short wording for the footer."""
+        return self.short or self.description
+
+
+# In the order the help screen lists them.
+ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction("pane.next", "focus_pane(1)", "Next pane", False, "Panes and stories"),
+    KeyAction("pane.previous", "focus_pane(-1)", "Previous pane", False, "Panes and stories"),
+    KeyAction("article.previous", "article(-1)", "Previous article in this pane", False, "Panes and stories"),
+    KeyAction("article.next", "article(1)", "Next article in this pane", True, "Panes and stories", short="next article"),
+    KeyAction("story.next", "story(1)", "Next story", True, "Panes and stories", short="next story"),
+    KeyAction("story.previous", "story(-1)", "Previous story", False, "Panes and stories"),
+    KeyAction("story.list", "story_list", "Story list", True, "Panes and stories", short="stories"),
+    KeyAction("cursor.down", "cursor(1)", "Sentence cursor down", False, "Claims"),
+    KeyAction("cursor.up", "cursor(-1)", "Sentence cursor up", False, "Claims"),
+    KeyAction("claim.toggle", "toggle_claim", "Mark / unmark claim", True, "Claims", short="claim"),
+    KeyAction("span.refine", "refine", "Refine the span word by word", False, "Claims"),
+    KeyAction("span.end_right", "span_end(1)", "Span: end one word later", False, "Claims"),
+    KeyAction("span.end_left", "span_end(-1)", "Span: end one word earlier", False, "Claims"),
+    KeyAction("span.start_right", "span_start(1)", "Span: start one word later", False, "Claims"),
+    KeyAction("span.start_left", "span_start(-1)", "Span: start one word earlier", False, "Claims"),
+    KeyAction("claim.link", "link", "Link claim to the claim in another pane", True, "Claims", short="link"),
+    KeyAction("flag", "flag", "Flag the article", False, "Article"),
+    KeyAction("note", "note", "Write a note", True, "Article", short="note"),
+    KeyAction("undo", "undo", "Undo", True, "Article", short="undo"),
+    KeyAction("redo", "redo", "Redo", False, "Article"),
+    KeyAction("blind", "blind", "Blind mode (hide outlet, byline, URL)", False, "Article"),
+    KeyAction("search", "search", "Search the text", False, "Article"),
+    KeyAction("cancel", "cancel", "Leave claim / span / search mode", False, "Article"),
+    KeyAction("help", "help", "Help", True, "App", short="help"),
+    KeyAction("quit", "quit", "Quit", True, "App", short="quit"),
+)
+ACTION_IDS = frozenset(a.id for a in ACTIONS)
+
+
+def default_keymap_text() -> str:
+    """The TOML text of the default keymap."""
+    return resources.files("tui").joinpath("default_keymap.toml").read_text(encoding="utf-8")
+
+
+def _parse(text: str, origin: str) -> dict[str, str]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise KeymapError(f"{origin}: not valid TOML: {exc}") from None
+    unknown_tables = set(data) - {"keys"}
+    if unknown_tables:
+        raise KeymapError(f"{origin}: unknown table(s) {', '.join(sorted(unknown_tables))} (expected [keys])")
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict):
+        raise KeymapError(f"{origin}: [keys] must be a table of binding id = \"key\"")
+    result: dict[str, str] = {}
+    for binding_id, value in keys.items():
+        if not isinstance(value, str) or not value.strip() or any(not k.strip() for k in value.split(",")):
+            raise KeymapError(f"{origin}: {binding_id}: expected a key or comma-separated keys, got {value!r}")
+        result[binding_id] = ",".join(k.strip() for k in value.split(","))
+    return result
+
+
+def default_keymap() -> dict[str, str]:
+    """Binding id -> keys, as shipped."""
+    return _parse(default_keymap_text(), "default_keymap.toml")
+
+
+def user_keymap_path() -> Path:
+    """Where a user's keymap lives: $XDG_CONFIG_HOME/newsmark/keymap.toml (~/.config/...)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "newsmark" / "keymap.toml"
+
+
+def label_binding_id(field: str, value: str) -> str:
+    """The binding id of a scheme label's key."""
+    return f"label.{field}.{value}"
+
+
+def label_keys(scheme: Scheme) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    """The scheme's label keys: (key, binding id, [(level, field, value), ...]) in scheme order.
+
+    One key may set an article field and a different claim field (the claim one when the
+    sentence cursor is on a claim); it then has one binding, named after its first label.
+    """
+    by_key: dict[str, list[tuple[str, str, str]]] = {}
+    for level in ("article", "claim"):
+        for fld in scheme.fields_at(level):  # type: ignore[arg-type]
+            for lab in fld.labels:
+                by_key.setdefault(lab.key, []).append((level, fld.name, lab.value))
+    return [(key, label_binding_id(owners[0][1], owners[0][2]), owners) for key, owners in by_key.items()]
+
+
+def load_keymap(path: str | Path | None, scheme: Scheme | None = None) -> dict[str, str]:
+    """User overrides (binding id -> keys) from path, or from the default user file when it
+    exists; {} when there is none. Raises KeymapError naming unknown ids."""
+    explicit = path is not None
+    path = Path(path) if explicit else user_keymap_path()
+    if not path.exists():
+        if explicit:
+            raise KeymapError(f"{path}: no such keymap file")
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeymapError(f"{path}: cannot read: {exc}") from None
+    overrides = _parse(text, str(path))
+    known = set(ACTION_IDS)
+    if scheme is not None:
+        known |= {binding_id for _, binding_id, _ in label_keys(scheme)}
+    unknown = sorted(set(overrides) - known) if scheme is not None else sorted(
+        i for i in overrides if i not in ACTION_IDS and not i.startswith("label.")
+    )
+    if unknown:
+        raise KeymapError(f"{path}: unknown binding id(s): {', '.join(unknown)}")
+    return overrides
+
+
+def effective_keys(overrides: dict[str, str], scheme: Scheme) -> dict[str, str]:
+    """Binding id -> keys as they will work: defaults, scheme label keys, then overrides."""
+    keys = default_keymap()
+    for key, binding_id, _ in label_keys(scheme):
+        keys[binding_id] = key
+    keys.update(overrides)
+    return keys
+
+
+def key_display(keys: str) -> str:
+    """How keys read in help: 'u,ctrl+z' -> 'u / ctrl+z'."""
+    return " / ".join(keys.split(","))
+
+
+def label_description(scheme: Scheme, owners: list[tuple[str, str, str]]) -> str:
+    """What a label key does, with the scheme's wording: 'reliability B usually reliable'."""
+    parts = []
+    for level, field_name, value in owners:
+        fld = scheme.field(field_name)
+        lab = fld.label(value) if fld else None
+        wording = f" {lab.description}" if lab and lab.description else ""
+        where = " (claim)" if level == "claim" and len(owners) > 1 else ""
+        parts.append(f"{field_name} {value}{wording}{where}")
+    return "; ".join(parts)

@@ -1,0 +1,88 @@
+"""What the annotate screen shows, read from the store in one go (on a worker thread).
+
+These functions run on the reader or writer thread, never on the event loop; the
+screen receives plain snapshots and never touches a connection itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schema.models import Article, Claim, Story
+from schema.store import Store
+from tui.text import sentences_for
+
+# The field whose earlier grades for the same outlet the label bar shows.
+OUTLET_FIELD = "reliability"
+
+
+@dataclass
+class AnnotationView:
+    """One annotator's annotation of one article, as the pane shows it."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    cluster_counts: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+    flagged: bool = False
+    outlet_grades: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ArticleView:
+    """An article with its sentence spans and the annotator's annotation of it."""
+
+    article: Article
+    sentences: list[tuple[int, int]]
+    annotation: AnnotationView
+
+
+@dataclass
+class StoryView:
+    """A story and the ids of its articles (import order)."""
+
+    story: Story | None
+    article_ids: list[str]
+
+
+def load_annotation(store: Store, article_id: str, source: str | None, annotator: str) -> AnnotationView:
+    """The annotator's labels, claims (with cluster sizes), note, flag, and earlier grades
+    for the article's outlet."""
+    note, flagged, _ = store.annotation(article_id, annotator)
+    claims = store.claims(article_id, annotator)
+    counts = {c.cluster: store.cluster_article_count(c.cluster) for c in claims if c.cluster}
+    grades: dict[str, int] = {}
+    if source and store.scheme.field(OUTLET_FIELD) is not None:
+        grades = store.outlet_grades(annotator, source, OUTLET_FIELD, exclude_article=article_id)
+    return AnnotationView(
+        labels=store.labels(article_id, annotator), claims=claims, cluster_counts=counts,
+        note=note, flagged=flagged, outlet_grades=grades,
+    )
+
+
+def load_annotations(store: Store, articles: list[tuple[str, str | None]], annotator: str) -> dict[str, AnnotationView]:
+    """load_annotation for several (article id, source) pairs."""
+    return {aid: load_annotation(store, aid, source, annotator) for aid, source in dict(articles).items()}
+
+
+def load_article(store: Store, article_id: str, annotator: str) -> ArticleView | None:
+    """An article, its sentences (cached per article) and the annotator's annotation."""
+    article = store.get_article(article_id)
+    if article is None:
+        return None
+    return ArticleView(
+        article=article,
+        sentences=sentences_for(article.id, article.text),
+        annotation=load_annotation(store, article.id, article.source, annotator),
+    )
+
+
+def load_story(store: Store, story_id: str | None, step: int = 0) -> StoryView:
+    """A story by id (None: the first story); with step, the story that many places away."""
+    if story_id is None or store.get_story(story_id) is None:
+        story_id = store.adjacent_story_id(None, 1)
+    elif step:
+        story_id = store.adjacent_story_id(story_id, step)
+    if story_id is None:
+        return StoryView(story=None, article_ids=[])
+    return StoryView(story=store.get_story(story_id), article_ids=store.article_ids(story_id))

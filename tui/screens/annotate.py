@@ -1,0 +1,590 @@
+"""The annotate screen: a story's articles side by side, labelled by keyboard.
+
+Keys act on the focused pane. Every change goes to the single writer (tui/writer.py) as
+one request; the pane says "saving" until the writer reports the commit, then shows what
+the store confirmed. Reads (stories, articles) run on the reader thread. Nothing here
+touches SQLite on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from schema.scheme import Scheme
+from schema.store import Store, StoreError
+from tui.keymap import ACTIONS, effective_keys, key_display, label_description, label_keys
+from tui.pane_data import AnnotationView, StoryView, load_annotations, load_article, load_story
+from tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
+from tui.widgets.article_pane import ArticlePane
+from tui.widgets.article_text import ArticleText
+
+if TYPE_CHECKING:
+    from tui.app import NewsmarkApp
+
+# Terminal widths at which a third and a fourth pane fit.
+THREE_PANES_WIDTH = 200
+FOUR_PANES_WIDTH = 260
+
+
+def pane_count_for(width: int, articles: int) -> int:
+    """How many panes to show at a terminal width."""
+    wanted = 4 if width >= FOUR_PANES_WIDTH else 3 if width >= THREE_PANES_WIDTH else 2
+    return max(1, min(wanted, articles))
+
+
+class AnnotateCommands(Provider):
+    """The command palette's view of the annotate screen: the same actions as the keys."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        screen = self.screen
+        if not isinstance(screen, AnnotateScreen):
+            return []
+        return screen.command_entries()
+
+    async def discover(self) -> Hits:
+        """Every action, before anything is typed."""
+        for title, action, help_text in self._commands():
+            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        """Actions whose name matches the query."""
+        matcher = self.matcher(query)
+        for title, action, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
+
+
+class AnnotateScreen(Screen):
+    """Side-by-side articles of one story, with labels, claims and links."""
+
+    COMMANDS = {AnnotateCommands}
+    AUTO_FOCUS = None
+
+    def __init__(self, scheme: Scheme, story_id: str | None = None) -> None:
+        super().__init__()
+        self.scheme = scheme
+        self._initial_story = story_id
+        self.story: StoryView | None = None
+        self.blind = False
+        self._search_query = ""
+        self._label_owners: dict[str, list[tuple[str, str, str]]] = {}
+        self._bindings = BindingsMap(self._build_bindings())
+
+    @property
+    def napp(self) -> NewsmarkApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    # --- bindings ---------------------------------------------------------------------
+
+    def _build_bindings(self) -> list[Binding]:
+        scheme = self.scheme
+        keys = effective_keys({}, scheme)
+        bindings = [
+            Binding(keys[a.id], a.action, a.footer_label, show=a.footer, id=a.id, tooltip=a.description) for a in ACTIONS
+        ]
+        for key, binding_id, owners in label_keys(scheme):
+            self._label_owners[key] = owners
+            bindings.append(Binding(key, f"label_key({key!r})", label_description(scheme, owners), show=False, id=binding_id))
+        return list(Binding.make_bindings(bindings))
+
+    def command_entries(self) -> list[tuple[str, str, str]]:
+        """(title, action, help) for the command palette, keys as the keymap has them."""
+        keys = effective_keys(self.napp.keymap_overrides, self.napp.scheme)
+        entries = [(a.description, a.action, f"key: {key_display(keys[a.id])}") for a in ACTIONS]
+        for key, binding_id, owners in label_keys(self.napp.scheme):
+            entries.append((
+                "Set " + label_description(self.napp.scheme, owners), f"label_key({key!r})",
+                f"key: {key_display(keys.get(binding_id, key))}",
+            ))
+        return entries
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Span keys only work while refining a span."""
+        if action in ("span_end", "span_start"):
+            pane = self.focused_pane
+            return pane is not None and pane.text.span is not None
+        return True
+
+    # --- layout -----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…", style="dim"), id="story-header")
+        yield Horizontal(id="panes")
+        yield Input(placeholder="search the text (enter: next match, esc: close)", id="search")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the first story (off the event loop)."""
+        self.query_one("#search", Input).display = False
+        self.load_story(self._initial_story)
+
+    @property
+    def panes(self) -> list[ArticlePane]:
+        """The article panes, left to right."""
+        return list(self.query(ArticlePane))
+
+    @property
+    def focused_pane(self) -> ArticlePane | None:
+        """The pane keys act on: the one holding focus, else the first."""
+        focused = self.focused
+        while focused is not None:
+            if isinstance(focused, ArticlePane):
+                return focused
+            focused = focused.parent  # type: ignore[assignment]
+        panes = self.panes
+        return panes[0] if panes else None
+
+    def _render_story_header(self) -> None:
+        header = Text(no_wrap=False)
+        if self.story is None or self.story.story is None:
+            header.append("No stories yet. ", style="bold")
+            header.append("Import articles with: newsmark import PATH... (a folder with a story.toml is a story)")
+        else:
+            story = self.story.story
+            header.append(display_inline(story.title) or story.id, style="bold")
+            header.append(f"  [{story.id} · {len(self.story.article_ids)} articles]", style="dim")
+            if self.blind:
+                header.append("  BLIND MODE", style="bold black on yellow")
+            header.append("\n")
+            header.append("Proposition: ", style="dim")
+            header.append(display_inline(story.proposition) or "(none)", style="italic")
+        self.query_one("#story-header", Static).update(header)
+
+    # --- loading ----------------------------------------------------------------------
+
+    @work(exclusive=True, group="story")
+    async def load_story(self, story_id: str | None, step: int = 0) -> None:
+        """Load a story (or the one `step` away) and fill the panes."""
+        annotator = self.napp.annotator
+        story = await self.napp.reader.run(lambda s: load_story(s, story_id, step))
+        self.story = story
+        self._render_story_header()
+        container = self.query_one("#panes", Horizontal)
+        await container.remove_children()
+        count = pane_count_for(self.app.size.width, len(story.article_ids))
+        if not story.article_ids:
+            self.napp.loaded.set()
+            return
+        panes = [ArticlePane(self.napp.scheme) for _ in range(count)]
+        await container.mount_all(panes)
+        for index, pane in enumerate(panes):
+            pane.article_index = index
+        panes[0].text.focus()
+        await asyncio.gather(*(self._load_pane(pane, annotator) for pane in panes))
+        self.napp.loaded.set()
+
+    async def _load_pane(self, pane: ArticlePane, annotator: str) -> None:
+        assert self.story is not None
+        ids = self.story.article_ids
+        article_id = ids[pane.article_index % len(ids)]
+        view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator))
+        if view is None or not pane.is_attached:
+            return
+        pane.blind = self.blind
+        pane.show_article(view, f"{pane.article_index % len(ids) + 1}/{len(ids)}")
+        if self._search_query:
+            self._apply_search(pane)
+
+    async def on_resize(self, event: Resize) -> None:
+        """Add or drop panes when the terminal crosses a width threshold."""
+        if self.story is None or not self.story.article_ids:
+            return
+        wanted = pane_count_for(event.size.width, len(self.story.article_ids))
+        panes = self.panes
+        if wanted == len(panes) or not panes:
+            return
+        container = self.query_one("#panes", Horizontal)
+        if wanted < len(panes):
+            for pane in panes[wanted:]:
+                await pane.remove()
+            return
+        used = {p.article_index for p in panes}
+        new = []
+        for _ in range(wanted - len(panes)):
+            pane = ArticlePane(self.napp.scheme)
+            free = [i for i in range(len(self.story.article_ids)) if i not in used]
+            pane.article_index = free[0] if free else 0
+            used.add(pane.article_index)
+            new.append(pane)
+        await container.mount_all(new)
+        for pane in new:
+            self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes")
+
+    # --- saving -----------------------------------------------------------------------
+
+    def _visible_articles(self) -> list[tuple[str, str | None]]:
+        return [(p.view.article.id, p.view.article.source) for p in self.panes if p.view is not None]
+
+    def save(self, pane: ArticlePane | None, request: Callable[[Store], Any], done: str | None = None) -> None:
+        """Send one change to the writer; the panes update when it has committed.
+
+        `request` runs on the writer thread with the writer's store and makes exactly one
+        store call (one transaction). The annotations of every visible article are read
+        back on the same thread right after, so the screen shows what was committed.
+        """
+        annotator = self.napp.annotator
+        visible = self._visible_articles()
+        if pane is not None:
+            pane.mark_saving()
+
+        def run(store: Store) -> tuple[Any, dict[str, AnnotationView]]:
+            result = request(store)
+            return result, load_annotations(store, visible, annotator)
+
+        future = self.napp.writer.submit(run)
+        self.run_worker(self._finish_save(pane, future, done), group="save")
+
+    async def _finish_save(self, pane: ArticlePane | None, future, done: str | Callable[[Any], str] | None) -> None:
+        try:
+            result, annotations = await asyncio.wrap_future(future)
+        except StoreError as exc:
+            if pane is not None:
+                pane.mark_done(False)
+            self.notify(str(exc), title="Not saved", severity="error", markup=False)
+            return
+        except Exception as exc:  # a database error: the change did not commit
+            if pane is not None:
+                pane.mark_done(False)
+            self.notify(f"{type(exc).__name__}: {exc}", title="Not saved", severity="error", markup=False)
+            return
+        for other in self.panes:
+            if other.article_id in annotations:
+                other.set_annotation(annotations[other.article_id])
+        if pane is not None:
+            pane.mark_done(True)
+        message = done(result) if callable(done) else done
+        if message:
+            self.notify(message, markup=False, timeout=3)
+
+    # --- actions: panes and stories ---------------------------------------------------
+
+    def action_focus_pane(self, step: int) -> None:
+        """Focus the next / previous pane."""
+        panes = self.panes
+        if not panes:
+            return
+        current = self.focused_pane
+        index = panes.index(current) if current in panes else 0
+        panes[(index + step) % len(panes)].text.focus()
+
+    def action_article(self, step: int) -> None:
+        """Show the next / previous article of the story in the focused pane."""
+        pane = self.focused_pane
+        if pane is None or self.story is None or not self.story.article_ids:
+            return
+        pane.article_index = (pane.article_index + step) % len(self.story.article_ids)
+        self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes")
+
+    def action_story(self, step: int) -> None:
+        """Go to the next / previous story."""
+        current = self.story.story.id if self.story and self.story.story else None
+        self.load_story(current, step)
+
+    def action_story_list(self) -> None:
+        """Open the story list (virtual, over SQLite)."""
+        try:
+            from tui.screens.story_list import StoryListScreen
+        except ImportError:
+            self.notify("The story list is not available in this build.", severity="warning", markup=False)
+            return
+
+        def chosen(story_id: str | None) -> None:
+            if story_id:
+                self.load_story(story_id)
+
+        self.app.push_screen(StoryListScreen(str(self.napp.db_path), self.napp.annotator), chosen)
+
+    # --- actions: labels --------------------------------------------------------------
+
+    def action_label_key(self, key: str) -> None:
+        """A scheme key: sets the claim's field in claim mode, else the article's."""
+        pane = self.focused_pane
+        owners = self._label_owners.get(key, [])
+        if pane is None or pane.view is None or not owners:
+            return
+        annotator = self.napp.annotator
+        claim = pane.current_claim()
+        claim_owner = next((o for o in owners if o[0] == "claim"), None)
+        article_owner = next((o for o in owners if o[0] == "article"), None)
+        if claim is not None and claim_owner is not None:
+            _, field_name, value = claim_owner
+            claim_id = claim.id
+            self.save(pane, lambda s: s.set_claim_label(claim_id, annotator, field_name, value))
+            return
+        if article_owner is None:
+            assert claim_owner is not None
+            self.notify(
+                f"{key} sets {claim_owner[1]} of a claim: put the sentence cursor (j/k) on a claim first.",
+                severity="warning", markup=False,
+            )
+            return
+        _, field_name, value = article_owner
+        article_id = pane.view.article.id
+        self.save(pane, lambda s: s.set_label(article_id, annotator, field_name, value))
+
+    def action_flag(self) -> None:
+        """Flag or unflag the article."""
+        pane = self.focused_pane
+        if pane is None or pane.view is None:
+            return
+        article_id, flagged = pane.view.article.id, not pane.view.annotation.flagged
+        annotator = self.napp.annotator
+        self.save(pane, lambda s: s.set_flag(article_id, annotator, flagged))
+
+    def action_note(self) -> None:
+        """Edit the note on the article."""
+        from tui.screens.note import NoteScreen
+
+        pane = self.focused_pane
+        if pane is None or pane.view is None:
+            return
+        article = pane.view.article
+        annotator = self.napp.annotator
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            self.save(pane, lambda s: s.set_note(article.id, annotator, note))
+
+        title = article.title or article.id
+        self.app.push_screen(NoteScreen(pane.view.annotation.note or "", title), done)
+
+    def action_undo(self) -> None:
+        """Undo this annotator's latest change (it survives restarts)."""
+        annotator = self.napp.annotator
+        self.save(self.focused_pane, lambda s: s.undo(annotator), lambda r: _undo_message(r, "Undid"))
+
+    def action_redo(self) -> None:
+        """Redo the latest undone change."""
+        annotator = self.napp.annotator
+        self.save(self.focused_pane, lambda s: s.redo(annotator), lambda r: _undo_message(r, "Redid"))
+
+    def action_blind(self) -> None:
+        """Hide or show outlet, byline and URL."""
+        self.blind = not self.blind
+        for pane in self.panes:
+            pane.blind = self.blind
+            pane.refresh_modes()
+        self._render_story_header()
+        self.notify("Blind mode on: outlet, byline and URL hidden" if self.blind else "Blind mode off", markup=False, timeout=2)
+
+    # --- actions: sentence cursor and claims ------------------------------------------
+
+    def action_cursor(self, step: int) -> None:
+        """Move the sentence cursor."""
+        pane = self.focused_pane
+        if pane is None or pane.view is None or not pane.text.sentences:
+            return
+        text = pane.text
+        if text.span is not None:
+            text.set_span(None)
+        if text.cursor is None:
+            index = text.first_visible_sentence() or 0
+        else:
+            index = max(0, min(len(text.sentences) - 1, text.cursor + step))
+        text.move_cursor(index)
+        pane.refresh_modes()
+
+    @on(ArticleText.SentenceClicked)
+    def _sentence_clicked(self, event: ArticleText.SentenceClicked) -> None:
+        event.widget.set_span(None)
+        event.widget.move_cursor(event.index)
+        event.widget.focus()
+        pane = event.widget.parent
+        if isinstance(pane, ArticlePane):
+            pane.refresh_modes()
+
+    def action_cancel(self) -> None:
+        """Leave span mode, the search, or claim mode (cursor off), in that order."""
+        search = self.query_one("#search", Input)
+        pane = self.focused_pane
+        if search.display:
+            search.display = False
+            self._search_query = ""
+            for other in self.panes:
+                other.text.set_matches([])
+            if pane is not None:
+                pane.text.focus()
+            return
+        if pane is None:
+            return
+        if pane.text.span is not None:
+            pane.text.set_span(None)
+        elif pane.text.cursor is not None:
+            pane.text.move_cursor(None)
+        pane.refresh_modes()
+
+    def action_toggle_claim(self) -> None:
+        """Mark the sentence (or refined span) as a claim; on a claim, unmark it."""
+        pane = self.focused_pane
+        if pane is None or pane.view is None:
+            return
+        annotator = self.napp.annotator
+        article_id = pane.view.article.id
+        text = pane.text
+        if text.span is not None:
+            start, end = text.span
+            text.set_span(None)
+            self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
+            return
+        span = text.cursor_span()
+        if span is None:
+            self.notify("Move the sentence cursor (j/k) to a sentence first.", severity="warning", markup=False)
+            return
+        claim = pane.current_claim()
+        if claim is not None:
+            claim_id = claim.id
+            self.save(pane, lambda s: s.remove_claim(claim_id, annotator))
+            return
+        start, end = span
+        self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
+
+    def action_refine(self) -> None:
+        """Start refining the sentence under the cursor word by word (then c)."""
+        pane = self.focused_pane
+        if pane is None or pane.view is None:
+            return
+        span = pane.text.cursor_span()
+        if span is None:
+            self.notify("Move the sentence cursor (j/k) to a sentence first.", severity="warning", markup=False)
+            return
+        pane.text.set_span(span)
+        pane.refresh_modes()
+        self.refresh_bindings()
+
+    def action_span_end(self, step: int) -> None:
+        """Move the end of the refined span one word later / earlier."""
+        pane = self.focused_pane
+        if pane is None or pane.text.span is None:
+            return
+        text, (start, end) = pane.text.text, pane.text.span
+        end = next_word_end(text, end) if step > 0 else previous_word_end(text, end, start)
+        pane.text.set_span((start, max(end, start + 1)))
+        pane.refresh_modes()
+
+    def action_span_start(self, step: int) -> None:
+        """Move the start of the refined span one word later / earlier."""
+        pane = self.focused_pane
+        if pane is None or pane.text.span is None:
+            return
+        text, (start, end) = pane.text.text, pane.text.span
+        start = next_word_start(text, start, end) if step > 0 else previous_word_start(text, start)
+        pane.text.set_span((min(start, end - 1), end))
+        pane.refresh_modes()
+
+    def action_link(self) -> None:
+        """Link the claim under the cursor to the claim under the cursor in another pane."""
+        pane = self.focused_pane
+        if pane is None:
+            return
+        claim = pane.current_claim()
+        if claim is None:
+            self.notify("Put the sentence cursor on a claim first (c marks one).", severity="warning", markup=False)
+            return
+        panes = self.panes
+        start = panes.index(pane)
+        others = [panes[(start + i) % len(panes)] for i in range(1, len(panes))]
+        other = next((p.current_claim() for p in others if p.current_claim() is not None), None)
+        if other is None:
+            self.notify(
+                "Put the sentence cursor on the matching claim in another pane (tab, j/k), then press l here.",
+                severity="warning", markup=False,
+            )
+            return
+        annotator = self.napp.annotator
+        claim_id, other_id = claim.id, other.id
+
+        def describe(result: tuple[str, Any]) -> str:
+            return "Linked the two claims into one cluster."
+
+        self.save(pane, lambda s: s.link_claims(claim_id, other_id, annotator), describe)
+
+    # --- search -----------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Open the search box."""
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        query = event.value
+        pane = self._search_pane
+        if pane is None:
+            return
+        if query != self._search_query:
+            self._search_query = query
+            for other in self.panes:
+                self._apply_search(other)
+        matches = pane.text._matches
+        if not matches:
+            self.notify(f"No match in this pane for: {query}", severity="warning", markup=False, timeout=3)
+            return
+        current = pane.text.cursor_span()
+        after = current[1] if current else -1
+        target = next((m for m in matches if m[0] >= after), matches[0])
+        index = sentence_at(pane.text.sentences, target[0])
+        if index is not None:
+            pane.text.move_cursor(index)
+            pane.refresh_modes()
+        position = matches.index(target) + 1
+        self.notify(f"Match {position} of {len(matches)}", markup=False, timeout=2)
+
+    @property
+    def _search_pane(self) -> ArticlePane | None:
+        # The search box holds focus: act on the pane that had it before.
+        pane = getattr(self, "_last_pane", None)
+        return pane if pane is not None and pane.is_attached else (self.panes[0] if self.panes else None)
+
+    def on_descendant_focus(self, event) -> None:
+        """Remember the last focused pane (the search box acts on it)."""
+        widget = event.widget
+        while widget is not None and not isinstance(widget, ArticlePane):
+            widget = widget.parent
+        if widget is not None:
+            self._last_pane = widget
+
+    def _apply_search(self, pane: ArticlePane) -> None:
+        if not self._search_query:
+            pane.text.set_matches([])
+            return
+        pattern = re.compile(re.escape(self._search_query), re.IGNORECASE)
+        pane.text.set_matches([(m.start(), m.end()) for m in pattern.finditer(pane.text.text) if m.end() > m.start()])
+
+    # --- help and quit ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key with the scheme's wording."""
+        from tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.napp.scheme, self.napp.keymap_overrides))
+
+    async def action_quit(self) -> None:
+        """Quit once the writer has committed everything queued."""
+        await self.napp.writer.idle()
+        self.app.exit()
+
+
+def _undo_message(result: Any, verb: str) -> str:
+    if result is None:
+        return "Nothing to undo." if verb == "Undid" else "Nothing to redo."
+    op = result.op.split(" ", 1)[-1]
+    return f"{verb} {op}."
+

@@ -1,0 +1,193 @@
+"""One article pane: a header (outlet, title, date, URL), the label bar, the text and
+the list of claims. The pane holds the state of its article (what the store last
+confirmed) and its modes (sentence cursor, span being refined, search matches).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from schema.models import Claim
+from schema.scheme import Scheme
+from tui.pane_data import AnnotationView, ArticleView
+from tui.text import display_inline
+from tui.widgets.article_text import ArticleText
+from tui.widgets.claim_list import ClaimList
+from tui.widgets.label_bar import LabelBar, LabelBarState
+from tui.widgets.mode_banner import ModeBanner, render_mode_banner
+
+
+def render_header(view: ArticleView | None, position: str, blind: bool) -> Text:
+    """The pane's heading: outlet and date, title, URL and byline (outlet, URL and byline
+    hidden in blind mode). Plain strings only."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    if view is None:
+        out.append("loading…", style="dim")
+        return out
+    article = view.article
+    if blind:
+        out.append("outlet hidden (blind mode)", style="italic dim")
+    else:
+        out.append(display_inline(article.source) or "unknown outlet", style="bold")
+    out.append(f"  {article.published or 'no date'}", style="dim")
+    out.append(f"  {position}", style="dim")
+    out.append("\n")
+    out.append(display_inline(article.title) or "(untitled)", style="bold")
+    if not blind:
+        extra = [display_inline(article.url) or "no URL"]
+        if article.byline:
+            extra.append(f"by {display_inline(article.byline)}")
+        out.append("\n")
+        out.append("  ".join(extra), style="dim underline" if article.url else "dim")
+    return out
+
+
+class PaneHeader(Static):
+    """The heading of a pane."""
+
+    DEFAULT_CSS = """
+    PaneHeader { height: auto; max-height: 3; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+
+class ArticlePane(Vertical):
+    """One article side by side with the others."""
+
+    def __init__(self, scheme: Scheme, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scheme = scheme
+        self.view: ArticleView | None = None
+        self.article_index = 0
+        self.position = ""
+        self.blind = False
+        self.pending = 0
+        self.save_state = "saved"
+        self.claim_keys = ", ".join(
+            f"{_key_range(f.labels)} {f.name}" for f in scheme.fields_at("claim")
+        )
+
+    def compose(self) -> ComposeResult:
+        yield PaneHeader(render_header(None, "", False), classes="pane-header")
+        yield LabelBar(classes="label-bar")
+        yield ModeBanner(classes="mode-banner")
+        yield ArticleText(classes="article-text")
+        yield ClaimList(classes="claim-list")
+
+    # --- parts ------------------------------------------------------------------------
+
+    @property
+    def text(self) -> ArticleText:
+        """The text widget (the focus target of the pane)."""
+        return self.query_one(ArticleText)
+
+    @property
+    def article_id(self) -> str | None:
+        """The id of the article shown, or None while loading."""
+        return self.view.article.id if self.view else None
+
+    @property
+    def annotation(self) -> AnnotationView | None:
+        """The annotation as last confirmed by the store."""
+        return self.view.annotation if self.view else None
+
+    # --- modes ------------------------------------------------------------------------
+
+    def current_claim(self) -> Claim | None:
+        """The claim under the sentence cursor (claim mode), if any."""
+        if self.view is None or self.text.span is not None:
+            return None
+        span = self.text.cursor_span()
+        if span is None:
+            return None
+        for claim in self.view.annotation.claims:
+            if claim.start < span[1] and claim.end > span[0]:
+                return claim
+        return None
+
+    @property
+    def in_claim_mode(self) -> bool:
+        """Keys act on the claim under the cursor."""
+        return self.current_claim() is not None
+
+    # --- updates ----------------------------------------------------------------------
+
+    def show_article(self, view: ArticleView, position: str) -> None:
+        """Show a newly loaded article."""
+        self.view = view
+        self.position = position
+        self.save_state = "saved"
+        self.text.set_article(view.article.text, view.sentences)
+        self.refresh_annotation()
+
+    def set_annotation(self, annotation: AnnotationView) -> None:
+        """Show the annotation the store confirmed."""
+        if self.view is None:
+            return
+        self.view.annotation = annotation
+        self.refresh_annotation()
+
+    def refresh_annotation(self) -> None:
+        """Redraw everything that depends on the annotation or the modes."""
+        if self.view is None:
+            return
+        annotation = self.view.annotation
+        self.text.set_claims([(c.start, c.end, bool(c.cluster)) for c in annotation.claims])
+        self.refresh_modes()
+
+    def refresh_modes(self) -> None:
+        """Redraw the header, label bar and claim list (after a cursor or mode change)."""
+        claim = self.current_claim()
+        self.set_class(claim is not None, "-claim-mode")
+        self.set_class(self.text.span is not None, "-span-mode")
+        self.query_one(PaneHeader).update(render_header(self.view, self.position, self.blind))
+        annotation = self.annotation
+        number = 0
+        if claim is not None and annotation is not None:
+            number = next(i for i, c in enumerate(annotation.claims, 1) if c.id == claim.id)
+        self.query_one(LabelBar).show_state(LabelBarState(
+            scheme=self.scheme,
+            annotation=annotation,
+            save_state=self.save_state if annotation is not None else "loading",
+            source=self.view.article.source if self.view else None,
+            blind=self.blind,
+        ))
+        cluster_articles = 1
+        if claim is not None and claim.cluster and annotation is not None:
+            cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
+        self.query_one(ModeBanner).show_banner(render_mode_banner(
+            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys
+        ))
+        if annotation is not None:
+            self.query_one(ClaimList).show_claims(annotation.claims, annotation.cluster_counts, claim.id if claim else None)
+
+    def mark_saving(self) -> None:
+        """A change was sent to the writer."""
+        self.pending += 1
+        self.save_state = "saving"
+        self.refresh_modes()
+
+    def mark_done(self, ok: bool) -> None:
+        """The writer answered: committed (ok) or refused."""
+        self.pending = max(0, self.pending - 1)
+        if not ok:
+            self.save_state = "failed"
+        elif self.pending == 0:
+            self.save_state = "saved"
+        self.refresh_modes()
+
+    def on_resize(self) -> None:
+        """The claim list cuts its lines to the width."""
+        if self.view is not None:
+            self.refresh_modes()
+
+
+def _key_range(labels) -> str:
+    keys = [lab.key for lab in labels]
+    if len(keys) > 2 and all(len(k) == 1 for k in keys) and all(
+        ord(b) - ord(a) == 1 for a, b in zip(keys, keys[1:])
+    ):
+        return f"{keys[0]}–{keys[-1]}"
+    return "/".join(keys)

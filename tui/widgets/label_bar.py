@@ -1,0 +1,97 @@
+"""A pane's label bar: the article's labels with their grade wording, claim count, flag,
+note, the save state, and this analyst's earlier grades for the outlet.
+
+Everything is built as `rich.text.Text` from plain strings: labels, outlet names and
+claim text are never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from schema.scheme import Scheme
+from tui.pane_data import OUTLET_FIELD, AnnotationView
+from tui.text import display_inline
+
+SAVE_STATES = {
+    "saved": ("✓ saved", "green"),
+    "saving": ("… saving", "yellow"),
+    "failed": ("✗ NOT saved", "bold red"),
+    "loading": ("loading…", "dim"),
+}
+
+
+@dataclass
+class LabelBarState:
+    """Everything the label bar shows."""
+
+    scheme: Scheme
+    annotation: AnnotationView | None
+    save_state: str = "loading"
+    source: str | None = None
+    blind: bool = False
+
+
+def _grade(scheme: Scheme, field_name: str, value: str | None) -> Text:
+    fld = scheme.field(field_name)
+    if value is None:
+        return Text("–", style="dim")
+    text = Text(display_inline(value), style="bold")
+    lab = fld.label(value) if fld else None
+    if fld is not None and fld.kind == "ordinal" and lab is not None and lab.description:
+        text.append(f" {display_inline(lab.description)}", style="italic")
+    return text
+
+
+def render_label_bar(state: LabelBarState) -> Text:
+    """The label bar's content for a state."""
+    scheme = state.scheme
+    out = Text(no_wrap=False)
+    annotation = state.annotation
+    if annotation is None:
+        out.append(SAVE_STATES["loading"][0], style="dim")
+        return out
+    parts: list[Text] = []
+    for fld in scheme.fields_at("article"):
+        part = Text(f"{fld.name} ", style="dim")
+        part.append_text(_grade(scheme, fld.name, annotation.labels.get(fld.name)))
+        parts.append(part)
+    count = len(annotation.claims)
+    parts.append(Text(f"{count} claim{'s' if count != 1 else ''}"))
+    if annotation.flagged:
+        parts.append(Text("⚑ flagged", style="bold magenta"))
+    if annotation.note:
+        parts.append(Text("✎ note", style="cyan"))
+    label, style = SAVE_STATES.get(state.save_state, SAVE_STATES["saved"])
+    parts.append(Text(label, style=style))
+    out.append_text(Text(" · ").join(parts))
+
+    if annotation.outlet_grades and not state.blind and state.source:
+        grades = Text("\nyour earlier ", style="dim")
+        grades.append(f"{OUTLET_FIELD} for ", style="dim")
+        grades.append(display_inline(state.source), style="dim italic")
+        grades.append(": ", style="dim")
+        fld = scheme.field(OUTLET_FIELD)
+        order = fld.values if fld else sorted(annotation.outlet_grades)
+        grades.append(
+            " ".join(f"{v}×{annotation.outlet_grades[v]}" for v in order if v in annotation.outlet_grades),
+            style="bold",
+        )
+        out.append_text(grades)
+
+    return out
+
+
+class LabelBar(Static):
+    """The label bar of one pane."""
+
+    DEFAULT_CSS = """
+    LabelBar { height: auto; }
+    """
+
+    def show_state(self, state: LabelBarState) -> None:
+        """Redraw from a state."""
+        self.update(render_label_bar(state))
