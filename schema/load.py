@@ -141,6 +141,7 @@ class _Loader:
             self.report.rejected.append(Rejection(name, 0, f"cannot read: {exc.strerror or exc}"))
             return
         pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
+        first_rejection = len(self.report.rejected)
         with handle:
             try:
                 for number, raw in enumerate(handle, start=1):
@@ -161,6 +162,8 @@ class _Loader:
                 self.report.rejected.append(Rejection(name, 0, f"cannot read: {exc.strerror or exc}"))
         if pending:
             self._apply_batch(name, pending)
+        # Parse errors are found before the batch they sit in is applied: list by line.
+        self.report.rejected[first_rejection:] = sorted(self.report.rejected[first_rejection:], key=lambda r: r.line)
 
     def _apply_batch(self, name: str, pending: list[tuple[int, AnnotationRecord | GoldRecord]]) -> None:
         origin = name

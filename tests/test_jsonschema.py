@@ -1,0 +1,69 @@
+"""The JSON Schema files of the export format: up to date with the models, and every
+exported record (annotation and gold, with and without text) valid against them."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from schema import jsonschema as generator
+from schema.models import AnnotationRecord, GoldRecord
+from schema.store import Store
+from tests.test_export import build_rich_store, records
+
+
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads((generator.DIRECTORY / name).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_files_are_up_to_date_with_the_models():
+    stale = [
+        name for name, text in generator.render().items()
+        if not (generator.DIRECTORY / name).is_file()
+        or (generator.DIRECTORY / name).read_text(encoding="utf-8") != text
+    ]
+    assert not stale, f"regenerate with `python -m schema.jsonschema`: {stale} are stale"
+
+
+def test_the_generator_writes_what_render_gives(tmp_path):
+    written = generator.write(tmp_path)
+    assert sorted(p.name for p in written) == ["annotation_record.schema.json", "gold_record.schema.json"]
+    for path in written:
+        assert path.read_text(encoding="utf-8") == generator.render()[path.name]
+
+
+@pytest.mark.parametrize("text", [True, False])
+def test_exported_records_are_valid(store: Store, text: bool):
+    build_rich_store(store)
+    annotation = validator("annotation_record.schema.json")
+    gold = validator("gold_record.schema.json")
+    exported = records(store, text=text)
+    gold_records = records(store, gold=True, text=text)
+    assert len(exported) == 5 and len(gold_records) == 1
+    for record in exported:
+        annotation.validate(record)
+        AnnotationRecord.model_validate(record)
+        assert not gold.is_valid(record)
+    for record in gold_records:
+        gold.validate(record)
+        GoldRecord.model_validate(record)
+        assert not annotation.is_valid(record)
+
+
+def test_the_schema_catches_what_a_loader_must_refuse(store: Store):
+    build_rich_store(store)
+    annotation = validator("annotation_record.schema.json")
+    record = records(store)[0]
+    for broken in (
+        {**record, "schema_version": 2},
+        {**record, "extra": 1},
+        {k: v for k, v in record.items() if k != "labels"},
+        {**record, "article": {**record["article"], "id": "XYZ"}},
+        {**record, "claims": [{"id": "c", "start": -1, "end": 3, "exact": "abc", "prefix": "", "suffix": "",
+                               "labels": {}, "cluster": None}]},
+    ):
+        assert not annotation.is_valid(broken)

@@ -1,0 +1,381 @@
+"""load-annotations: hand-written records, the byte-identical round trip, conflicts
+(newer wins, the replaced value kept in the event log), idempotence, rejections, and the
+`newsmark load-annotations` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from schema import jsonschema as generator
+from schema.load import anchor, load_annotations
+from schema.sanitize import article_id_for, text_sha256
+from schema.store import Store
+from tests.test_export import TEXTS, build_rich_store, export_bytes, records
+from tui.cli import cli
+
+TEXT = "Officials met on Monday. They agreed 🤝 to share intelligence. Critics objected loudly."
+AID = article_id_for(TEXT)
+
+
+def article(text: str = TEXT, *, with_text: bool = True, story: str = "talks") -> dict:
+    fields = {"id": article_id_for(text), "story_id": story, "source": "Wire", "url": None, "title": "Talks",
+              "byline": None, "published": "2025-08-01", "text_sha256": text_sha256(text)}
+    if with_text:
+        fields["text"] = text
+    return fields
+
+
+def claim(start: int, end: int, *, text: str = TEXT, cid: str = "c1", labels=None, cluster=None) -> dict:
+    return {"id": cid, "start": start, "end": end, "exact": text[start:end],
+            "prefix": text[max(0, start - 32):start], "suffix": text[end:end + 32],
+            "labels": labels or {}, "cluster": cluster}
+
+
+def record(annotator: str = "alice", *, labels=None, claims=(), note=None, flagged=False,
+           updated_at: str = "2026-11-21T10:00:00Z", text: str = TEXT, **article_options) -> dict:
+    """An annotation record in the documented format, keys in the documented order."""
+    return {
+        "schema_version": 1,
+        "article": article(text, **article_options),
+        "story": {"id": article_options.get("story", "talks"), "title": "Talks", "proposition": "They cooperate."},
+        "annotator": annotator,
+        "labels": labels if labels is not None else {"stance": "agree"},
+        "claims": list(claims),
+        "note": note,
+        "flagged": flagged,
+        "updated_at": updated_at,
+    }
+
+
+def gold_record(*, labels, gold, claims=(), updated_at="2026-11-21T12:00:00Z") -> dict:
+    base = record(labels=labels, claims=claims, updated_at=updated_at)
+    return {**base, "annotator": None, "note": None, "flagged": False, "gold": gold}
+
+
+def write_lines(path: Path, *items) -> Path:
+    """A JSONL file of records (dicts) and raw lines (str), one per line."""
+    with path.open("wb") as handle:
+        for item in items:
+            handle.write((item.encode() if isinstance(item, str) else orjson.dumps(item)) + b"\n")
+    return path
+
+
+def counts(report) -> dict:
+    data = report.as_dict()
+    return {k: data[k] for k in ("read", "loaded", "replaced", "unchanged", "kept_newer_local", "rejected",
+                                 "stories_created", "articles_created")}
+
+
+def event_rows(store: Store) -> list[tuple]:
+    return store.conn.execute("SELECT op, tbl, key, before, after, at, annotator, undoable FROM events ORDER BY id").fetchall()
+
+
+# --- hand-written records -------------------------------------------------------------
+
+
+def test_hand_written_records_load_then_export_the_same_bytes(store: Store, tmp_path):
+    lines = [
+        record("alice", labels={"stance": "agree", "reliability": "B", "credibility": "2"},
+               claims=[claim(25, 61, labels={"credibility": "3", "checkworthy": "yes"}, cluster="k1")],
+               note="quotes officials 🤝"),
+        record("bob", labels={"stance": "discuss"}, flagged=True, updated_at="2026-11-21T10:05:00.123Z"),
+    ]
+    path = write_lines(tmp_path / "team.jsonl", *lines)
+    report = load_annotations(store, [path])
+    assert counts(report) == {"read": 2, "loaded": 2, "replaced": 0, "unchanged": 0, "kept_newer_local": 0,
+                              "rejected": 0, "stories_created": 1, "articles_created": 1}
+    assert store.get_story("talks").proposition == "They cooperate."
+    assert store.get_article(AID).origin == str(path)
+    assert store.labels(AID, "alice") == {"stance": "agree", "reliability": "B", "credibility": "2"}
+    (loaded,) = store.claims(AID, "alice")
+    assert (loaded.id, loaded.start, loaded.end, loaded.cluster) == ("c1", 25, 61, "k1")
+    assert loaded.labels == {"credibility": "3", "checkworthy": "yes"}
+    assert store.annotation(AID, "alice") == ("quotes officials 🤝", False, "2026-11-21T10:00:00Z")
+    assert store.annotation(AID, "bob") == (None, True, "2026-11-21T10:05:00.123Z")
+    assert store.conn.execute("SELECT created_by FROM clusters WHERE id = 'k1'").fetchone() == ("alice",)
+    assert export_bytes(store) == path.read_bytes()
+    schema = json.loads((generator.DIRECTORY / "annotation_record.schema.json").read_text(encoding="utf-8"))
+    for line in export_bytes(store).splitlines():
+        jsonschema.validate(orjson.loads(line), schema)
+
+
+def test_load_events_are_stamped_with_the_record_time_and_not_undoable(store: Store, tmp_path):
+    path = write_lines(tmp_path / "a.jsonl", record("alice", labels={"stance": "agree"}))
+    load_annotations(store, [path])
+    rows = event_rows(store)
+    assert ("load", "labels", '{"article_id":"%s","annotator":"alice","field":"stance"}' % AID, None,
+            '{"value":"agree"}', "2026-11-21T10:00:00Z", "alice", 0) in rows
+    assert {row[0] for row in rows} == {"load"}
+    assert store.undo("alice") is None  # a teammate's record is not yours to undo
+
+
+# --- the round trip -------------------------------------------------------------------
+
+
+def test_export_load_into_an_empty_database_export_gives_identical_bytes(tmp_path):
+    with Store.open(tmp_path / "mine.db") as mine:
+        ids = build_rich_store(mine)
+        first = export_bytes(mine)
+        first_gold = export_bytes(mine, gold=True)
+    (tmp_path / "team.jsonl").write_bytes(first)
+    (tmp_path / "gold.jsonl").write_bytes(first_gold)
+    with Store.open(tmp_path / "theirs.db") as theirs:
+        report = load_annotations(theirs, [tmp_path / "team.jsonl", tmp_path / "gold.jsonl"])
+        assert counts(report) == {"read": 6, "loaded": 6, "replaced": 0, "unchanged": 0, "kept_newer_local": 0,
+                                  "rejected": 0, "stories_created": 2, "articles_created": 3}
+    # Reopen: what was written is on disk.
+    with Store.open(tmp_path / "theirs.db", create=False) as theirs:
+        assert export_bytes(theirs) == first
+        assert export_bytes(theirs, gold=True) == first_gold
+        assert theirs.annotators() == ["alice", "bob", "carol"]
+        assert theirs.gold(ids["alpha"])["stance"]["reason"] == "two of three"
+        assert theirs.get_article(ids["beta"]).text == TEXTS["beta"]
+        clusters = theirs.conn.execute("SELECT count(*) FROM clusters").fetchone()[0]
+        assert clusters == 1
+
+
+def test_loading_the_same_file_twice_changes_nothing(tmp_path):
+    with Store.open(tmp_path / "mine.db") as mine:
+        build_rich_store(mine)
+        (tmp_path / "all.jsonl").write_bytes(export_bytes(mine) + export_bytes(mine, gold=True))
+    with Store.open(tmp_path / "theirs.db") as theirs:
+        load_annotations(theirs, [tmp_path / "all.jsonl"])
+        events = event_rows(theirs)
+        before = export_bytes(theirs)
+        report = load_annotations(theirs, [tmp_path / "all.jsonl"])
+        assert counts(report) == {"read": 6, "loaded": 0, "replaced": 0, "unchanged": 6, "kept_newer_local": 0,
+                                  "rejected": 0, "stories_created": 0, "articles_created": 0}
+        assert event_rows(theirs) == events
+        assert export_bytes(theirs) == before
+
+
+def test_no_text_records_load_only_where_the_article_is(tmp_path):
+    with Store.open(tmp_path / "mine.db") as mine:
+        build_rich_store(mine)
+        (tmp_path / "full.jsonl").write_bytes(export_bytes(mine))
+        (tmp_path / "bare.jsonl").write_bytes(export_bytes(mine, text=False))
+    with Store.open(tmp_path / "empty.db") as empty:
+        report = load_annotations(empty, [tmp_path / "bare.jsonl"])
+        assert (report.read, report.loaded, len(report.rejected)) == (5, 0, 5)
+        assert report.rejected[0].reason.endswith(
+            "is not in the database and the record has no text (exported with --no-text)"
+        )
+        assert empty.article_count() == 0
+    with Store.open(tmp_path / "theirs.db") as theirs:
+        load_annotations(theirs, [tmp_path / "full.jsonl"])
+        report = load_annotations(theirs, [tmp_path / "bare.jsonl"])
+        assert (report.unchanged, len(report.rejected)) == (5, 0)
+
+
+# --- conflicts ------------------------------------------------------------------------
+
+
+def test_a_newer_record_replaces_and_the_replaced_value_stays_in_the_event_log(store: Store, tmp_path):
+    load_annotations(store, [write_lines(tmp_path / "v1.jsonl", record(
+        labels={"stance": "agree", "reliability": "C"}, claims=[claim(0, 23)], note="first",
+        updated_at="2026-11-21T10:00:00Z"))])
+    newer = record(labels={"stance": "disagree"}, claims=[claim(25, 61, cid="c2")], note=None, flagged=True,
+                   updated_at="2026-11-21T11:00:00.5Z")
+    report = load_annotations(store, [write_lines(tmp_path / "v2.jsonl", newer)])
+    assert (report.replaced, report.loaded, report.unchanged) == (1, 0, 0)
+    assert store.labels(AID, "alice") == {"stance": "disagree"}
+    assert [c.id for c in store.claims(AID, "alice")] == ["c2"]
+    assert store.annotation(AID, "alice") == (None, True, "2026-11-21T11:00:00.5Z")
+    replaced = [(tbl, before, after) for op, tbl, key, before, after, at, who, undoable in event_rows(store)
+                if at == "2026-11-21T11:00:00.5Z"]
+    assert ("labels", '{"value":"agree"}', '{"value":"disagree"}') in replaced
+    assert ("labels", '{"value":"C"}', None) in replaced
+    assert any(tbl == "claims" and before and '"exact":"Officials met on Monday"' in before and after is None
+               for tbl, before, after in replaced)
+    assert ("annotations", '{"note":"first","flagged":0}', '{"note":null,"flagged":true}') in replaced
+    assert export_bytes(store) == orjson.dumps(newer) + b"\n"
+
+
+def test_an_older_or_equally_old_record_keeps_the_local_one(store: Store, tmp_path):
+    local = record(labels={"stance": "agree"}, updated_at="2026-11-21T10:00:00.000Z")
+    load_annotations(store, [write_lines(tmp_path / "v1.jsonl", local)])
+    events = event_rows(store)
+    older = record(labels={"stance": "disagree"}, updated_at="2026-11-21T09:59:59.999Z")
+    same_time = record(labels={"stance": "discuss"}, updated_at="2026-11-21T10:00:00Z")
+    report = load_annotations(store, [write_lines(tmp_path / "old.jsonl", older, same_time)])
+    assert (report.kept_newer_local, report.replaced, report.unchanged) == (2, 0, 0)
+    assert store.labels(AID, "alice") == {"stance": "agree"}
+    assert event_rows(store) == events
+
+
+def test_a_local_edit_after_a_load_wins_over_the_loaded_file(store: Store, tmp_path):
+    path = write_lines(tmp_path / "a.jsonl", record(labels={"stance": "agree"}, updated_at="2020-01-01T00:00:00Z"))
+    load_annotations(store, [path])
+    store.set_label(AID, "alice", "stance", "unrelated")
+    report = load_annotations(store, [path])
+    assert report.kept_newer_local == 1
+    assert store.labels(AID, "alice") == {"stance": "unrelated"}
+
+
+def test_gold_records_newer_wins_too(store: Store, tmp_path):
+    first = gold_record(labels={"stance": "agree"},
+                        gold={"stance": {"by": "lead", "reason": "majority", "at": "2026-11-21T12:00:00Z"}})
+    second = gold_record(
+        labels={"reliability": "A"}, claims=[claim(25, 61, cid="g1", labels={"checkworthy": "yes"})],
+        gold={"reliability": {"by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"},
+              "claims": {"by": "chief", "reason": "the key claim", "at": "2026-11-22T08:00:00Z"}},
+        updated_at="2026-11-22T08:00:00Z",
+    )
+    assert load_annotations(store, [write_lines(tmp_path / "g1.jsonl", first)]).loaded == 1
+    assert store.gold(AID) == {"stance": {"value": "agree", "by": "lead", "reason": "majority",
+                                          "at": "2026-11-21T12:00:00Z"}}
+    assert store.annotators() == []  # gold never touches anyone's annotation
+    report = load_annotations(store, [write_lines(tmp_path / "g2.jsonl", second, first)])
+    assert (report.replaced, report.kept_newer_local) == (1, 1)
+    assert list(store.gold(AID)) == ["reliability"]
+    row = store.conn.execute("SELECT id, start, \"end\", labels, by, reason FROM gold_claims").fetchone()
+    assert row == ("g1", 25, 61, '{"checkworthy":"yes"}', "chief", "the key claim")
+    gone = [(before, who) for op, tbl, key, before, after, at, who, undoable in event_rows(store)
+            if tbl == "gold" and after is None]
+    assert gone == [('{"value":"agree","by":"lead","reason":"majority","at":"2026-11-21T12:00:00Z"}', "chief")]
+    assert export_bytes(store, gold=True) == orjson.dumps(second) + b"\n"
+
+
+# --- claims ---------------------------------------------------------------------------
+
+
+def test_a_claim_whose_offsets_moved_is_re_anchored_by_its_text(store: Store, tmp_path):
+    moved = claim(25, 61)
+    moved["start"], moved["end"] = 20, 56  # offsets from a differently cleaned copy
+    report = load_annotations(store, [write_lines(tmp_path / "a.jsonl", record(claims=[moved]))])
+    assert report.loaded == 1
+    (loaded,) = store.claims(AID, "alice")
+    assert (loaded.start, loaded.end, loaded.exact) == (25, 61, TEXT[25:61])
+
+
+def test_anchor_prefers_the_occurrence_whose_context_matches():
+    text = "agreed. Then X said they agreed. Later Y said they agreed."
+    first, second = text.index("they agreed"), text.rindex("they agreed")
+    assert anchor(text, 0, 11, "they agreed", prefix="Y said ", suffix=".") == (second, second + 11)
+    assert anchor(text, 0, 11, "they agreed", prefix="X said ", suffix=".") == (first, first + 11)
+    assert anchor(text, 0, 11, "they agreed") == (first, first + 11)  # nearest to the old start
+    assert anchor(text, 0, 5, "nowhere") is None
+
+
+# --- rejections -----------------------------------------------------------------------
+
+
+def test_bad_lines_are_rejected_with_file_line_and_reason_and_the_rest_loads(store: Store, tmp_path):
+    wrong_hash = record()
+    wrong_hash["article"]["text_sha256"] = "0" * 64
+    other = "Another article, entirely different text."
+    wrong_id = record(text=other)
+    wrong_id["article"]["id"] = "0123456789abcdef"
+    lost = claim(25, 61)
+    lost["exact"] = "words that are not in the article"
+    path = write_lines(
+        tmp_path / "mixed.jsonl",
+        record("alice"),
+        "{not json",
+        "",
+        record("bob", labels={"stance": "maybe"}),
+        record("carol", labels={"mood": "glum"}),
+        record("dave", labels={"checkworthy": "yes"}),
+        wrong_hash,
+        wrong_id,
+        record("erin", claims=[lost]),
+        record("frank", claims=[claim(0, 8, labels={"stance": "agree"})]),
+        {**record("gina"), "extra": 1},
+        "[1, 2]",
+        record("hal", labels={"credibility": "5"}),
+    )
+    report = load_annotations(store, [path])
+    assert (report.read, report.loaded) == (12, 2)
+    name = str(path)
+    reasons = [(r.file, r.line, r.reason) for r in report.rejected]
+    assert reasons[0][:2] == (name, 2) and reasons[0][2].startswith("not valid JSON: ")
+    assert reasons[1:] == [
+        (name, 4, "labels: 'maybe' is not a label of 'stance' (expected one of agree, disagree, discuss, unrelated)"),
+        (name, 5, "labels: unknown field 'mood'"),
+        (name, 6, "labels: field 'checkworthy' is not a article-level field"),
+        (name, 7, "article.text_sha256 is not the SHA-256 of article.text"),
+        (name, 8, "article.id is not the first 16 hex digits of the SHA-256 of article.text"),
+        (name, 9, "claims[0]: text[25:61] is not 'words that are not in the article' "
+                  "and that text is nowhere else in the article"),
+        (name, 10, "claims[0].labels: field 'stance' is not a claim-level field"),
+        (name, 11, "not a valid annotation record: extra: Extra inputs are not permitted"),
+        (name, 12, "not a JSON object"),
+    ]
+    assert store.annotators() == ["alice", "hal"]
+    assert store.claims(AID) == []
+    assert store.article_count() == 1  # the rejected line 8 created no article
+
+
+def test_a_missing_file_is_a_rejection_not_a_crash(store: Store, tmp_path):
+    good = write_lines(tmp_path / "good.jsonl", record())
+    report = load_annotations(store, [tmp_path / "missing.jsonl", good])
+    assert report.loaded == 1
+    assert [str(r) for r in report.rejected] == [
+        f"{tmp_path / 'missing.jsonl'}:0: cannot read: No such file or directory"
+    ]
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_load_annotations_prints_exact_counts_and_reopens(db_path, tmp_path):
+    path = write_lines(tmp_path / "team.jsonl", record("alice"), record("bob", labels={"stance": "disagree"}))
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "Read 2 records: 2 loaded, 0 replaced, 0 unchanged, 0 kept (local newer), 0 rejected; "
+        "created 1 story, 1 article\n"
+    )
+    assert result.stderr == ""
+    with Store.open(db_path, create=False) as store:
+        assert store.labels(AID, "bob") == {"stance": "disagree"}
+        assert store.annotators() == ["alice", "bob"]
+    result = run("--db", str(db_path), "load-annotations", str(path), "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "read": 2, "loaded": 0, "replaced": 0, "unchanged": 2, "kept_newer_local": 0, "rejected": 0,
+        "stories_created": 0, "articles_created": 0, "rejections": [],
+    }
+
+
+def test_load_annotations_lists_rejections_on_stderr_and_exits_1(db_path, tmp_path):
+    path = write_lines(tmp_path / "bad.jsonl", record("alice"), "oops", record("bob", labels={"stance": "maybe"}))
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "Read 3 records: 1 loaded, 0 replaced, 0 unchanged, 0 kept (local newer), 2 rejected; "
+        "created 1 story, 1 article\n"
+    )
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"rejected: {path}:2: not valid JSON: ")
+    assert lines[1] == (
+        f"rejected: {path}:3: labels: 'maybe' is not a label of 'stance' "
+        "(expected one of agree, disagree, discuss, unrelated)"
+    )
+    with Store.open(db_path, create=False) as store:
+        assert store.annotators() == ["alice"]
+
+
+def test_load_annotations_needs_a_file(db_path):
+    result = run("--db", str(db_path), "load-annotations")
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("hostile", ["\x1b]0;pwned\x07", "[@click=app.quit]", "a\x00b"])
+def test_control_characters_in_annotator_names_are_refused(store: Store, tmp_path, hostile):
+    report = load_annotations(store, [write_lines(tmp_path / "h.jsonl", record(hostile))])
+    if "\x1b" in hostile or "\x00" in hostile:
+        assert len(report.rejected) == 1 and "control characters" in report.rejected[0].reason
+    else:  # markup-looking names are just text: stored as they are, never parsed
+        assert store.annotators() == [hostile]
