@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from schema.store import Store
 
 Span = tuple[int, int]
@@ -92,46 +94,63 @@ def span_f1(a_spans: Iterable[Span], b_spans: Iterable[Span]) -> tuple[float | N
 
 
 def span_agreement(store: Store, story: str | None = None) -> tuple[list[str], list[SpanPairAgreement]]:
-    """Claim annotators (in scope) and the span agreement of every pair of them."""
+    """Claim annotators (in scope) and the span agreement of every pair of them.
+
+    "articles" of a pair counts the articles both annotated in which at least one of the
+    two marked a claim: the articles that enter its F1 figures.
+    """
     scope, params = "", ()
     if story is not None:
-        scope, params = " AND c.article_id IN (SELECT id FROM articles WHERE story_id = ?)", (story,)
+        scope, params = " WHERE article_id IN (SELECT id FROM articles WHERE story_id = ?)", (story,)
     conn = store.conn
-    annotators = [r[0] for r in conn.execute(f"SELECT DISTINCT c.annotator FROM claims c WHERE 1{scope} ORDER BY 1", params)]
+    rows = conn.execute(f'SELECT article_id, annotator, start, "end" FROM claims{scope}', params).fetchall()
+    annotators = sorted({row[1] for row in rows})
     if len(annotators) < 2:
         return annotators, []
-    # Ordered pairs (x, y): x's spans in articles y annotated too.
-    spans = _by_pair(conn.execute(
-        "SELECT c.annotator, o.annotator, count(*) FROM claims c "
-        "JOIN annotations o ON o.article_id = c.article_id AND o.annotator <> c.annotator "
-        f"WHERE 1{scope} GROUP BY 1, 2", params))
-    exact = _by_pair(conn.execute(
-        "SELECT c.annotator, d.annotator, count(*) FROM claims c "
-        'JOIN claims d ON d.article_id = c.article_id AND d.start = c.start AND d."end" = c."end" '
-        f"AND d.annotator <> c.annotator WHERE 1{scope} GROUP BY 1, 2", params))
-    overlapping = _by_pair(conn.execute(
-        "SELECT c.annotator, o.annotator, count(*) FROM claims c "
-        "JOIN annotations o ON o.article_id = c.article_id AND o.annotator <> c.annotator "
-        "WHERE EXISTS (SELECT 1 FROM claims d WHERE d.article_id = c.article_id "
-        'AND d.annotator = o.annotator AND d.start < c."end" AND c.start < d."end")'
-        f"{scope} GROUP BY 1, 2", params))
-    marks = ",".join("?" * len(annotators))
-    articles_scope = "" if story is None else " AND x.article_id IN (SELECT id FROM articles WHERE story_id = ?)"
-    articles = _by_pair(conn.execute(
-        "SELECT x.annotator, y.annotator, count(*) FROM annotations x "
-        "JOIN annotations y ON y.article_id = x.article_id AND x.annotator < y.annotator "
-        f"WHERE x.annotator IN ({marks}) AND y.annotator IN ({marks}){articles_scope} GROUP BY 1, 2",
-        (*annotators, *annotators, *params)))
-    pairs = [
-        SpanPairAgreement(
-            a=a, b=b, articles=articles.get((a, b), 0),
-            a_spans=spans.get((a, b), 0), b_spans=spans.get((b, a), 0), exact=exact.get((a, b), 0),
-            a_overlapping=overlapping.get((a, b), 0), b_overlapping=overlapping.get((b, a), 0),
-        )
-        for a, b in itertools.combinations(annotators, 2)
-    ]
+    coder_of = {name: index for index, name in enumerate(annotators)}
+    units: dict[str, int] = {}
+    art = np.fromiter((units.setdefault(row[0], len(units)) for row in rows), dtype=np.int64, count=len(rows))
+    ann = np.fromiter((coder_of[row[1]] for row in rows), dtype=np.int64, count=len(rows))
+    start = np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows))
+    end = np.fromiter((row[3] for row in rows), dtype=np.int64, count=len(rows))
+    coders, n_units = len(annotators), len(units)
+    # Who annotated each article that holds a claim (claims imply their own annotator's row).
+    annotated = np.zeros((n_units, coders), dtype=bool)
+    annotated[art, ann] = True
+    annotation_rows = conn.execute(
+        f"SELECT article_id, annotator FROM annotations WHERE article_id IN (SELECT article_id FROM claims{scope})",
+        params,
+    )
+    for article_id, name in annotation_rows:
+        if name in coder_of and article_id in units:
+            annotated[units[article_id], coder_of[name]] = True
+    has_claim = np.zeros((n_units, coders), dtype=bool)
+    has_claim[art, ann] = True
+    # Every ordered pair of claims (i, j) in the same article by different annotators.
+    order = np.argsort(art, kind="stable")
+    art, ann, start, end = art[order], ann[order], start[order], end[order]
+    first = np.searchsorted(art, art, side="left")
+    last = np.searchsorted(art, art, side="right")
+    per_claim = last - first
+    i = np.repeat(np.arange(len(art)), per_claim)
+    j = np.repeat(first, per_claim) + (np.arange(per_claim.sum()) - np.repeat(np.cumsum(per_claim) - per_claim, per_claim))
+    other = ann[i] != ann[j]
+    i, j = i[other], j[other]
+    same = (start[i] == start[j]) & (end[i] == end[j])
+    overlaps = (start[i] < end[j]) & (start[j] < end[i])
+    exact_with = np.zeros((len(art), coders), dtype=bool)  # claim i has an identical span by coder
+    overlap_with = np.zeros((len(art), coders), dtype=bool)  # claim i overlaps a span by coder
+    exact_with[i[same], ann[j[same]]] = True
+    overlap_with[i[overlaps], ann[j[overlaps]]] = True
+    pairs = []
+    for x, y in itertools.combinations(range(coders), 2):
+        mine_x, mine_y = ann == x, ann == y
+        shared = annotated[:, x] & annotated[:, y] & (has_claim[:, x] | has_claim[:, y])
+        pairs.append(SpanPairAgreement(
+            a=annotators[x], b=annotators[y], articles=int(shared.sum()),
+            a_spans=int((mine_x & annotated[art, y]).sum()), b_spans=int((mine_y & annotated[art, x]).sum()),
+            exact=int((mine_x & exact_with[:, y]).sum()),
+            a_overlapping=int((mine_x & overlap_with[:, y]).sum()),
+            b_overlapping=int((mine_y & overlap_with[:, x]).sum()),
+        ))
     return annotators, pairs
-
-
-def _by_pair(rows: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
-    return {(x, y): count for x, y, count in rows}
