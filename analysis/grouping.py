@@ -27,7 +27,7 @@ from schema.store import Store
 KEYWORDS = 30  # distinctive words kept per article
 TITLE_WEIGHT = 3  # a title word counts as this many occurrences in the text
 NUM_PERM = 64
-LSH_THRESHOLD = 0.15  # LSH's target Jaccard for candidate pairs (below JOIN_THRESHOLD, for recall)
+LSH_THRESHOLD = 0.2  # LSH's target Jaccard for candidate pairs
 JOIN_THRESHOLD = 0.2  # exact keyword Jaccard from which two articles are the same story
 MAX_STORY = 60  # components larger than this are split again at a stricter threshold
 
@@ -48,55 +48,52 @@ getty images copyright source sources updated published read more share comments
 """.split())
 
 
-def keywords(title: str | None, text: str, document_frequency: Counter, n_documents: int) -> frozenset[str]:
-    """The article's KEYWORDS words of highest tf-idf (ties broken alphabetically)."""
-    counts = _term_counts(title, text)
-    scored = sorted(
-        counts.items(),
-        key=lambda item: (-item[1] * math.log((n_documents + 1) / (document_frequency.get(item[0], 0) + 1)), item[0]),
-    )
-    return frozenset(word for word, _ in scored[:KEYWORDS])
-
-
 def _term_counts(title: str | None, text: str) -> Counter:
-    counts = Counter(w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS)
+    counts = Counter(_TOKEN.findall(text.lower()))
     for word in _TOKEN.findall((title or "").lower()):
-        if word not in STOPWORDS:
-            counts[word] += TITLE_WEIGHT
+        counts[word] += TITLE_WEIGHT
+    for word in STOPWORDS.intersection(counts):
+        del counts[word]
     return counts
-
-
-def _hash(word: str) -> int:
-    return zlib.crc32(word.encode())
 
 
 def group_texts(items: Sequence[tuple[str, str | None, str]]) -> list[list[str]]:
     """Group (id, title, text) items into stories: lists of ids, each in input order,
     largest first. Articles that match nothing come back as groups of one."""
-    counts = [_term_counts(title, text) for _, title, text in items]
-    document_frequency: Counter = Counter()
-    for count in counts:
-        document_frequency.update(count.keys())
+    vocabulary: dict[str, int] = {}
+    documents: list[tuple[np.ndarray, np.ndarray]] = []
+    for _, title, text in items:
+        counts = _term_counts(title, text)
+        term_ids = np.fromiter([vocabulary.setdefault(w, len(vocabulary)) for w in counts], np.int64, len(counts))
+        documents.append((term_ids, np.fromiter(counts.values(), np.float64, len(counts))))
     n = len(items)
-    sets: list[frozenset[str]] = []
-    for count in counts:
-        scored = sorted(
-            count.items(),
-            key=lambda item: (-item[1] * math.log((n + 1) / (document_frequency[item[0]] + 1)), item[0]),
-        )
-        sets.append(frozenset(word for word, _ in scored[:KEYWORDS]))
-    del counts
+    if not vocabulary:
+        return [[item[0]] for item in items]
+    document_frequency = np.bincount(np.concatenate([d[0] for d in documents]), minlength=len(vocabulary))
+    idf = math.log(n + 1) - np.log(document_frequency + 1.0)
+    # Keyword sets as sets of term ids; the MinHash of a term is its CRC-32, computed once.
+    term_hash = np.fromiter((zlib.crc32(w.encode()) for w in vocabulary), np.uint64, len(vocabulary))
+    del vocabulary
+    sets: list[frozenset[int]] = []
+    for term_ids, counts in documents:
+        if len(term_ids) > KEYWORDS:
+            # Stable sort: ties keep the words' order of first appearance, so runs agree.
+            top = np.argsort(-(counts * idf[term_ids]), kind="stable")[:KEYWORDS]
+            term_ids = term_ids[top]
+        sets.append(frozenset(term_ids.tolist()))
+    del documents
 
-    template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_hash)
+    template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=int)
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    signatures = []
+    signatures: list[MinHash | None] = []
     with lsh.insertion_session() as session:
-        for index, words in enumerate(sets):
-            if not words:
+        for index, terms in enumerate(sets):
+            if not terms:
                 signatures.append(None)
                 continue
-            signature = MinHash(num_perm=NUM_PERM, hashfunc=_hash, permutations=template.permutations, scheme=template.scheme)
-            signature.update_batch(sorted(words))
+            signature = MinHash(num_perm=NUM_PERM, hashfunc=int, permutations=template.permutations,
+                                scheme=template.scheme)
+            signature.update_batch(term_hash[sorted(terms)].tolist())
             signatures.append(signature)
             session.insert(index, signature, check_duplication=False)
 

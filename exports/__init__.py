@@ -11,12 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from exports.claimreview import write_claimreview
+from exports.csv_export import write_csv
 from exports.jsonl import write_jsonl
+from exports.w3c import write_w3c
 
 Writer = Callable[..., int]
 
 FORMATS: dict[str, Writer] = {
     "jsonl": write_jsonl,
+    "w3c": write_w3c,
+    "claimreview": write_claimreview,
+    "csv": write_csv,
 }
 
 

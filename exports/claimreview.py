@@ -1,0 +1,131 @@
+"""schema.org ClaimReview export (JSON-LD, https://schema.org/ClaimReview).
+
+One ClaimReview per claim cluster per reviewer (an annotator, or the adjudicated gold):
+`claimReviewed` is the cluster's canonical wording, `itemReviewed` the Claim with one
+`appearance` per article carrying it, and `reviewRating` the Admiralty information
+credibility the reviewer gave the cluster's claims (the most frequent grade; a tie goes
+to the more doubtful one; 6 only when no claim got a grade from 1 to 5). Admiralty grades run from 1 (confirmed) to 5 (improbable), so
+bestRating is 1 and worstRating 5; grade 6 ("truth cannot be judged") is not on that
+scale, so its Rating has no ratingValue, only the alternateName. A claim linked to no
+cluster is a cluster of its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
+
+import orjson
+
+from exports.jsonl import iter_records
+from exports.w3c import article_iri
+from schema.store import Store
+
+CREDIBILITY_FIELD = "credibility"
+CANNOT_BE_JUDGED = "6"
+
+
+def _rating(store: Store, grades: list[str]) -> dict[str, Any] | None:
+    if not grades:
+        return None
+    # "Cannot be judged" counts only when nobody judged: it is no point on the scale.
+    judged = [g for g in grades if g != CANNOT_BE_JUDGED] or grades
+    counts = Counter(judged)
+    grade = max(counts, key=lambda g: (counts[g], g))
+    field = store.scheme.field(CREDIBILITY_FIELD)
+    label = field.label(grade) if field else None
+    wording = label.description if label and label.description else grade
+    rating: dict[str, Any] = {"@type": "Rating", "bestRating": 1, "worstRating": 5,
+                              "alternateName": f"{grade} {wording}" if wording != grade else grade}
+    if grade != CANNOT_BE_JUDGED and grade.isdigit() and 1 <= int(grade) <= 5:
+        rating["ratingValue"] = int(grade)
+    return rating
+
+
+def _appearance(article: dict[str, Any]) -> dict[str, Any]:
+    work: dict[str, Any] = {"@type": "CreativeWork", "@id": article_iri(article["id"])}
+    if article.get("url"):
+        work["url"] = article["url"]
+    if article.get("title"):
+        work["headline"] = article["title"]
+    if article.get("source"):
+        work["publisher"] = {"@type": "Organization", "name": article["source"]}
+    if article.get("published"):
+        work["datePublished"] = article["published"]
+    return work
+
+
+def reviews(store: Store, records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """ClaimReviews from export records, one story at a time (records come story by story)."""
+    labels = dict(store.conn.execute("SELECT id, coalesce(label, '') FROM clusters").fetchall())
+    pending: dict[tuple[str, str], dict[str, Any]] = {}
+    current_story = None
+    for record in records:
+        if record["story"]["id"] != current_story:
+            yield from _flush(store, pending)
+            pending = {}
+            current_story = record["story"]["id"]
+        reviewer = record["annotator"] if record["annotator"] is not None else ""
+        for claim in record["claims"]:
+            cluster = claim["cluster"] or f"claim-{claim['id']}"
+            entry = pending.setdefault((cluster, reviewer), {
+                "cluster": cluster, "label": labels.get(claim["cluster"] or "") or claim["exact"],
+                "reviewer": reviewer, "record": record, "articles": {}, "grades": [], "at": record["updated_at"],
+                "story": record["story"],
+            })
+            entry["articles"].setdefault(record["article"]["id"], record["article"])
+            entry["at"] = max(entry["at"], record["updated_at"])
+            grade = claim["labels"].get(CREDIBILITY_FIELD)
+            if grade is not None:
+                entry["grades"].append(grade)
+    yield from _flush(store, pending)
+
+
+def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for (cluster, reviewer), entry in sorted(pending.items()):
+        record = entry["record"]
+        if reviewer:
+            author: Any = {"@type": "Person", "name": reviewer}
+        else:
+            names = sorted({p["by"] for p in record.get("gold", {}).values()}) or ["gold"]
+            author = [{"@type": "Person", "name": n} for n in names]
+            author = author[0] if len(author) == 1 else author
+        review: dict[str, Any] = {
+            "@type": "ClaimReview",
+            "@id": f"urn:newsmark:claimreview:{cluster}:{reviewer or 'gold'}",
+            "claimReviewed": entry["label"],
+            "itemReviewed": {
+                "@type": "Claim",
+                "identifier": cluster,
+                "appearance": [_appearance(a) for a in entry["articles"].values()],
+                "about": {"@type": "Event", "identifier": entry["story"]["id"], "name": entry["story"]["title"]},
+            },
+            "author": author,
+            "datePublished": entry["at"][:10],
+        }
+        rating = _rating(store, entry["grades"])
+        if rating is not None:
+            review["reviewRating"] = rating
+        yield review
+
+
+def write_claimreview(
+    store: Store,
+    out: BinaryIO,
+    *,
+    annotators: Sequence[str] | None = None,
+    story: str | None = None,
+    gold: bool = False,
+    text: bool = True,
+) -> int:
+    """Write one JSON-LD document (`@graph` of ClaimReviews); return how many reviews."""
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
+    out.write(b'{"@context":"https://schema.org","@graph":[')
+    count = 0
+    for review in reviews(store, records):
+        out.write(b",\n" if count else b"\n")
+        out.write(orjson.dumps(review))
+        count += 1
+    out.write(b"\n]}\n")
+    return count

@@ -1,0 +1,111 @@
+"""W3C Web Annotation export (JSON-LD, https://www.w3.org/TR/annotation-model/).
+
+One AnnotationCollection document whose single AnnotationPage lists, for every export
+record (article x annotator, or gold): one annotation of the whole article carrying the
+article-level labels, and one annotation per claim whose target pins the claim's span
+with a TextQuoteSelector (exact, prefix, suffix) and a TextPositionSelector (start, end
+in code points, as the W3C model counts them). Every label is its own body, a
+TextualBody with purpose "classifying" and value `field=value`; a claim's cluster, the
+flag and the word "claim" are "tagging" bodies, the note a "commenting" body. The
+article is named `urn:newsmark:article:<id>` (its URL, when known, is the target's
+`scope`), so annotations from different databases agree on what they annotate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
+
+import orjson
+
+from exports.jsonl import iter_records
+from schema.store import Store
+
+CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+
+
+def article_iri(article_id: str) -> str:
+    """The IRI an annotation's target uses for an article."""
+    return f"urn:newsmark:article:{article_id}"
+
+
+def _body(purpose: str, value: str) -> dict[str, str]:
+    return {"type": "TextualBody", "purpose": purpose, "value": value, "format": "text/plain"}
+
+
+def _creator(record: dict[str, Any]) -> dict[str, str] | list[dict[str, str]]:
+    if record["annotator"] is not None:
+        return {"type": "Person", "name": record["annotator"]}
+    names = sorted({p["by"] for p in record.get("gold", {}).values()})
+    people = [{"type": "Person", "name": name} for name in names]
+    return people[0] if len(people) == 1 else people
+
+
+def _annotation_id(*parts: str) -> str:
+    return "urn:newsmark:annotation:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def annotations(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The W3C annotations of one export record (see the module docstring)."""
+    article = record["article"]
+    who = record["annotator"] if record["annotator"] is not None else "gold"
+    target: dict[str, Any] = {"source": article_iri(article["id"])}
+    if article.get("url"):
+        target["scope"] = article["url"]
+    common = {"creator": _creator(record), "created": record["updated_at"], "modified": record["updated_at"]}
+    bodies = [_body("classifying", f"{name}={value}") for name, value in record["labels"].items()]
+    if record["flagged"]:
+        bodies.append(_body("tagging", "flagged"))
+    if record["note"]:
+        bodies.append(_body("commenting", record["note"]))
+    if bodies:
+        yield {
+            "@context": CONTEXT, "id": _annotation_id(article["id"], who, "article"), "type": "Annotation",
+            "motivation": "classifying", **common, "body": bodies, "target": dict(target),
+        }
+    for claim in record["claims"]:
+        claim_bodies = [_body("tagging", "claim")]
+        claim_bodies += [_body("classifying", f"{name}={value}") for name, value in claim["labels"].items()]
+        if claim["cluster"]:
+            claim_bodies.append(_body("tagging", f"cluster={claim['cluster']}"))
+        yield {
+            "@context": CONTEXT, "id": _annotation_id(article["id"], who, "claim", claim["id"]),
+            "type": "Annotation", "motivation": "highlighting", **common, "body": claim_bodies,
+            "target": {
+                **target,
+                "selector": [
+                    {"type": "TextQuoteSelector", "exact": claim["exact"], "prefix": claim["prefix"],
+                     "suffix": claim["suffix"]},
+                    {"type": "TextPositionSelector", "start": claim["start"], "end": claim["end"]},
+                ],
+            },
+        }
+
+
+def write_w3c(
+    store: Store,
+    out: BinaryIO,
+    *,
+    annotators: Sequence[str] | None = None,
+    story: str | None = None,
+    gold: bool = False,
+    text: bool = True,
+) -> int:
+    """Write one AnnotationCollection (JSON-LD) to a binary stream, streaming its items;
+    return how many annotations were written. `text` is accepted for the common writer
+    signature: W3C annotations carry quotes, not the article text."""
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
+    out.write(b'{"@context":"' + CONTEXT.encode() + b'","type":"AnnotationCollection",'
+              b'"label":"newsmark annotations","first":{"type":"AnnotationPage","startIndex":0,"items":[')
+    count = 0
+    for record in records:
+        for annotation in annotations(record):
+            if count:
+                out.write(b",\n")
+            else:
+                out.write(b"\n")
+            out.write(orjson.dumps(annotation))
+            count += 1
+    out.write(b"\n]},\"total\":" + str(count).encode() + b"}\n")
+    return count
