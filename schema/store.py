@@ -591,6 +591,52 @@ class Store:
         after = None if value is None else {"value": value, "by": by, "reason": reason, "at": utc_now()}
         return self._commit(by, "gold", [Change("gold", key, after)])
 
+    # Gold claims (added for review/adjudication, issue 4).
+
+    @staticmethod
+    def gold_claim_id_for(article_id: str, start: int, end: int) -> str:
+        """A gold claim's id: one gold claim per span of an article."""
+        return hashlib.sha256(f"{article_id}\x1fgold\x1f{start}\x1f{end}".encode()).hexdigest()[:16]
+
+    def gold_claims(self, article_id: str) -> list[dict[str, Any]]:
+        """Gold claims of one article in text order: {id, start, end, exact, prefix, suffix,
+        labels, cluster, by, reason, at}."""
+        rows = self.conn.execute(
+            'SELECT id, start, "end", exact, prefix, suffix, labels, cluster, by, reason, at '
+            'FROM gold_claims WHERE article_id = ? ORDER BY start, "end", id',
+            (article_id,),
+        )
+        names = ("id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "by", "reason", "at")
+        return [{**dict(zip(names, row)), "labels": orjson.loads(row[6])} for row in rows]
+
+    def set_gold_claim(
+        self, article_id: str, start: int, end: int, by: str, reason: str = "",
+        labels: dict[str, str] | None = None, cluster: str | None = None,
+    ) -> tuple[str, ActionResult]:
+        """Adjudicate a span of an article as a gold claim (e.g. accept one annotator's
+        claim); never touches anyone's own claims. Returns the gold claim's id."""
+        article = self.get_article(article_id)
+        if article is None:
+            raise StoreError(f"no article {article_id}")
+        if not (0 <= start < end <= len(article.text)):
+            raise StoreError(f"span {start}-{end} is outside the article's text (0-{len(article.text)})")
+        for fld, value in (labels or {}).items():
+            self._check_value(fld, value, "claim")
+        exact, prefix, suffix = claim_context(article.text, start, end)
+        gold_id = self.gold_claim_id_for(article_id, start, end)
+        after = {
+            "article_id": article_id, "start": start, "end": end, "exact": exact, "prefix": prefix,
+            "suffix": suffix, "labels": _dumps(dict(sorted((labels or {}).items()))), "cluster": cluster,
+            "by": by, "reason": reason, "at": utc_now(),
+        }
+        return gold_id, self._commit(by, "gold.claim", [Change("gold_claims", {"id": gold_id}, after)])
+
+    def remove_gold_claim(self, gold_id: str, by: str) -> ActionResult:
+        """Remove a gold claim."""
+        if self._read_row(self.conn, "gold_claims", {"id": gold_id}) is None:
+            raise StoreError(f"no gold claim {gold_id}")
+        return self._commit(by, "gold.claim.remove", [Change("gold_claims", {"id": gold_id}, None)])
+
     def _own_claim(self, claim_id: str, annotator: str) -> Claim:
         claim = self.get_claim(claim_id)
         if claim is None:
