@@ -126,7 +126,6 @@ def _annotation_records(
     sql, params = annotation_query(annotators=annotators, story=story, text=text)
     order = _field_order(store.scheme)
     loads = orjson.loads
-    story_cache: tuple[str | None, dict[str, Any] | None] = (None, None)
     for row in store.conn.execute(sql, params):
         (aid, story_id, source, url, title, byline, published, sha, body, s_title, s_prop,
          annotator, note, flagged, updated_at, labels_json, claims_json) = row
@@ -134,8 +133,6 @@ def _annotation_records(
         claims = _claims(loads(claims_json), order) if claims_json != "[]" else []
         if not labels and not claims and note is None and not flagged:
             continue
-        if story_cache[0] != story_id:
-            story_cache = (story_id, {"id": story_id, "title": s_title or "", "proposition": s_prop or ""})
         article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
                    "byline": byline, "published": published, "text_sha256": sha}
         if text:
@@ -143,7 +140,7 @@ def _annotation_records(
         yield {
             "schema_version": SCHEMA_VERSION,
             "article": article,
-            "story": story_cache[1],
+            "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
             "annotator": annotator,
             "labels": labels,
             "claims": claims,
