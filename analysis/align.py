@@ -159,9 +159,17 @@ def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
     scores = unit_scores(a, b)
     if scores.size == 0:
         return Alignment(0.0, [], 0.0, 0.0)
-    best_a = scores.argmax(axis=0)  # for each unit of B, its best unit of A
-    best = scores[best_a, np.arange(scores.shape[1])]
-    matches = [(int(best_a[j]), j, int(best[j])) for j in range(len(b.spans)) if best[j] >= THRESHOLD]
+    best = scores.max(axis=0)  # for each unit of B, its best score against A
+    matches: list[tuple[int, int, int]] = []
+    for j in np.flatnonzero(best >= THRESHOLD).tolist():
+        i = int(scores[:, j].argmax())
+        # Text repeated in A (a headline shown twice, a teaser): on a tie, prefer the unit
+        # that continues the previous match, so a copied run stays one passage.
+        if matches and matches[-1][1] == j - 1:
+            following = matches[-1][0] + 1
+            if following < scores.shape[0] and scores[following, j] == best[j]:
+                i = following
+        matches.append((i, j, int(best[j])))
 
     passages: list[SharedPassage] = []
     run: list[tuple[int, int, int]] = []
@@ -173,15 +181,16 @@ def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
     if run:
         passages.append(_passage(a, b, run))
 
-    a_weight: dict[int, int] = {}
-    b_weight: dict[int, int] = {}
-    for i, j, score in matches:
-        a_weight[i] = max(a_weight.get(i, 0), score)
-        b_weight[j] = score
-    a_chars = sum(a.spans[i][1] - a.spans[i][0] for i in a_weight)
-    b_chars = sum(b.spans[j][1] - b.spans[j][0] for j in b_weight)
-    weighted = sum((a.spans[i][1] - a.spans[i][0]) * s for i, s in a_weight.items())
-    weighted += sum((b.spans[j][1] - b.spans[j][0]) * s for j, s in b_weight.items())
+    # A unit counts as shared when some unit of the other text matches it, whether or
+    # not it ended up in a passage (text repeated on one side matches more than once).
+    a_best = scores.max(axis=1)
+    a_best[a_best < THRESHOLD] = 0
+    best[best < THRESHOLD] = 0
+    a_sizes = np.fromiter((end - start for start, end in a.spans), np.int64, len(a.spans))
+    b_sizes = np.fromiter((end - start for start, end in b.spans), np.int64, len(b.spans))
+    a_chars = int(a_sizes[a_best > 0].sum())
+    b_chars = int(b_sizes[best > 0].sum())
+    weighted = float((a_sizes * a_best).sum() + (b_sizes * best).sum())
     total = a.content_chars + b.content_chars
     return Alignment(
         similarity=round(weighted / 100 / total, 4) if total else 0.0,

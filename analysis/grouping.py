@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import orjson
 from datasketch import MinHash, MinHashLSH
 
 from schema.models import Story
@@ -143,12 +144,14 @@ def _components(n: int, edges: list[tuple[float, int, int]], threshold: float) -
     return out
 
 
-def group_articles(store: Store, article_ids: Iterable[str] | None = None) -> list[list[str]]:
+def group_articles(store: Store, article_ids: Iterable[str] | None = None, *,
+                   story: str | None = None) -> list[list[str]]:
     """Group articles into stories by near-duplicate and topical similarity: the given
-    ids, or (None) every article of an ungrouped story (see `ungrouped_story_ids`).
-    Returns lists of article ids, largest first; singletons included."""
+    ids; else (None) the articles of `story`; else every article of an ungrouped story
+    (see `ungrouped_story_ids`). Returns lists of article ids, largest first, each in
+    import order; singletons included."""
     if article_ids is None:
-        story_ids = ungrouped_story_ids(store)
+        story_ids = [story] if story is not None else ungrouped_story_ids(store)
         marks = ",".join("?" * len(story_ids))
         rows = store.conn.execute(
             f"SELECT id, title, text FROM articles WHERE story_id IN ({marks}) ORDER BY seq", story_ids
@@ -176,7 +179,7 @@ def ungrouped_story_ids(store: Store) -> list[str]:
     rows = store.conn.execute("SELECT id, meta FROM stories ORDER BY id").fetchall()
     return [
         story_id for story_id, meta in rows
-        if story_id.startswith(UNGROUPED_PREFIX) or '"ungrouped":true' in meta.replace(" ", "")
+        if story_id.startswith(UNGROUPED_PREFIX) or orjson.loads(meta or "{}").get("ungrouped") is True
     ]
 
 
@@ -185,9 +188,11 @@ def apply_grouping(store: Store, groups: Sequence[Sequence[str]], *, prefix: str
     """Create one story per group of at least `min_size` articles and move its articles
     there (UPDATE articles SET story_id), in one transaction; return the new story ids.
     A story's id is `prefix-` plus the first 8 hex digits of its first article's id, its
-    title that article's title. Smaller groups stay where they are."""
+    title that article's title. Smaller groups stay where they are; a story that the
+    moves leave without articles is removed."""
     created: list[str] = []
     with store.transaction() as conn:
+        origins = set()
         for group in groups:
             if len(group) < min_size:
                 continue
@@ -197,6 +202,13 @@ def apply_grouping(store: Store, groups: Sequence[Sequence[str]], *, prefix: str
             title = (row[0] if row and row[0] else f"Story of {len(group)} articles")[:200]
             story = Story(id=story_id, title=title, proposition="", meta={"grouped": True, "size": len(group)})
             store.ensure_story(conn, story)
+            for start in range(0, len(group), 500):
+                chunk = list(group[start : start + 500])
+                origins.update(row[0] for row in conn.execute(
+                    f"SELECT DISTINCT story_id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk))
             conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(story_id, a) for a in group])
             created.append(story_id)
+        for story_id in sorted(origins - set(created)):
+            conn.execute("DELETE FROM stories WHERE id = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM articles WHERE story_id = ?)", (story_id, story_id))
     return created
