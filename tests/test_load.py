@@ -11,12 +11,14 @@ import jsonschema
 import orjson
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from schema import jsonschema as generator
 from schema.load import anchor, load_annotations
-from schema.sanitize import article_id_for, text_sha256
+from schema.sanitize import article_id_for, sanitize_text, text_sha256
 from schema.store import Store
-from tests.test_export import TEXTS, build_rich_store, export_bytes, records
+from tests.test_export import TEXTS, add_article, build_rich_store, export_bytes
 from tui.cli import cli
 
 TEXT = "Officials met on Monday. They agreed 🤝 to share intelligence. Critics objected loudly."
@@ -379,3 +381,30 @@ def test_control_characters_in_annotator_names_are_refused(store: Store, tmp_pat
         assert len(report.rejected) == 1 and "control characters" in report.rejected[0].reason
     else:  # markup-looking names are just text: stored as they are, never parsed
         assert store.annotators() == [hostile]
+
+
+# --- any text, any note ---------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.text(min_size=1, max_size=300).map(sanitize_text).filter(bool),
+    note=st.one_of(st.none(), st.text(min_size=1, max_size=80).map(sanitize_text).filter(bool)),
+    span=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    flagged=st.booleans(),
+)
+def test_any_text_and_note_round_trip_byte_for_byte(tmp_path_factory, body, note, span, flagged):
+    folder = tmp_path_factory.mktemp("rt")
+    with Store.open(":memory:") as mine:
+        aid = add_article(mine, body, "s1")
+        mine.set_label(aid, "ann", "stance", "discuss")
+        mine.set_note(aid, "ann", note)
+        mine.set_flag(aid, "ann", flagged)
+        start = min(int(span[0] * len(body)), len(body) - 1)
+        end = max(start + 1, int(span[1] * len(body)))
+        mine.add_claim(aid, "ann", start, end, {"checkworthy": "no"})
+        first = export_bytes(mine)
+    (folder / "f.jsonl").write_bytes(first)
+    with Store.open(":memory:") as theirs:
+        report = load_annotations(theirs, [folder / "f.jsonl"])
+        assert report.rejected == [] and report.loaded == 1
+        assert export_bytes(theirs) == first
