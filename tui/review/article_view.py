@@ -1,0 +1,72 @@
+"""ArticleView: the article's text with every annotator's claims over it, in the
+annotators' colours. The text is untrusted: it is built as Rich Text, never markup."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.review.data import ReviewState, annotator_colour
+from tui.review.labels_table import GOLD_STYLE
+from tui.review.names import display_name
+
+SHARED_STYLE = "bold underline"  # a stretch marked by two or more annotators
+
+
+def claims_text(state: ReviewState, blind: bool) -> Text:
+    """The article's heading and text with claim spans styled per annotator.
+
+    A stretch marked by one annotator takes that annotator's colour; one marked by
+    several takes the colour of the first of them (story order), bold and underlined;
+    gold claims are shown in the gold colour's foreground.
+    """
+    review = state.review
+    if review is None:
+        return Text("This story has no articles.", style="dim")
+    article = review.article
+    heading = Text()
+    heading.append(article.source or "(no outlet)", style="bold")
+    if article.title:
+        heading.append(" · ")
+        heading.append(article.title, style="italic")
+    if article.published:
+        heading.append(f" · {article.published}", style="dim")
+    heading.append("\n\n")
+    body = Text(article.text)
+    length = len(article.text)
+    order = {name: index for index, name in enumerate(state.annotators)}
+    cuts = {0, length}
+    for claim in review.claims:
+        cuts.update((min(claim.start, length), min(claim.end, length)))
+    points = sorted(cuts)
+    for start, end in zip(points, points[1:]):
+        markers = sorted(
+            {c.annotator for c in review.claims if c.start <= start and end <= c.end}, key=lambda n: order.get(n, 0)
+        )
+        if not markers:
+            continue
+        style = f"on {annotator_colour(order.get(markers[0], 0))}"
+        if len(markers) > 1:
+            style += f" {SHARED_STYLE}"
+        body.stylize(style, start, end)
+    for gold in review.gold_claims:
+        body.stylize(GOLD_STYLE, min(gold["start"], length), min(gold["end"], length))
+    legend = Text("\n\n")
+    for name in state.annotators:
+        legend.append(f" {display_name(state.annotators, name, blind)} ", style=f"on {annotator_colour(order[name])}")
+        legend.append(" ")
+    legend.append(" several ", style=SHARED_STYLE)
+    legend.append(" gold ", style=GOLD_STYLE)
+    return heading + body + legend
+
+
+class ArticleView(VerticalScroll):
+    """A scrolling view of one article with its claims."""
+
+    def compose(self):
+        yield Static(id="article-body")
+
+    def show(self, state: ReviewState, blind: bool) -> None:
+        """Render the article of a review state."""
+        self.query_one("#article-body", Static).update(claims_text(state, blind))

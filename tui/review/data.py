@@ -1,0 +1,200 @@
+"""What the review screen shows, read from the store (no Textual here).
+
+`ReviewData` owns one `Store` connection and a lock; the screen calls it only from
+thread workers, so the event loop never waits on SQLite. Every call returns plain
+dataclasses the widgets render.
+
+A field of an article is *in disagreement* when annotators gave it two or more different
+labels ("cannot be judged" counts as a label here: adjudication is about what to record).
+An article is *adjudicated* when every field in disagreement has a gold value.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schema.models import Article, Claim, Story
+from schema.scheme import Scheme
+from schema.store import Store, StoreError
+
+# Background colours for annotators' claims, readable under light text; cycled.
+ANNOTATOR_COLOURS = ("#1f5f99", "#8a4b08", "#2e7d32", "#7b1fa2", "#00838f", "#9e2a2b", "#6d6d00", "#4a4aa8")
+
+
+def annotator_colour(index: int) -> str:
+    """The colour of the index-th annotator of a story."""
+    return ANNOTATOR_COLOURS[index % len(ANNOTATOR_COLOURS)]
+
+
+@dataclass
+class Progress:
+    """A story's adjudication progress."""
+
+    articles: int
+    disagreeing: list[str]  # article ids with a disagreement, in story order
+    adjudicated: set[str]  # of those, the ones whose every disagreeing field has gold
+
+    @property
+    def with_disagreement(self) -> int:
+        """How many articles have a disagreement."""
+        return len(self.disagreeing)
+
+    @property
+    def done(self) -> int:
+        """How many of them are adjudicated."""
+        return len(self.adjudicated)
+
+
+@dataclass
+class ArticleReview:
+    """One article with everyone's labels and claims, and its gold."""
+
+    article: Article
+    labels: dict[str, dict[str, str]]  # annotator -> field -> value
+    claims: list[Claim]
+    gold: dict[str, dict[str, str]]  # field -> {value, by, reason, at}
+    gold_claims: list[dict[str, Any]]
+    disagreements: list[str]  # fields with two or more different labels, scheme order
+
+    @property
+    def adjudicated(self) -> bool:
+        """True when every field in disagreement has a gold value."""
+        return all(name in self.gold for name in self.disagreements)
+
+
+@dataclass
+class ReviewState:
+    """Everything the screen shows at one moment."""
+
+    story: Story
+    story_index: int
+    story_count: int
+    article_ids: list[str]
+    index: int
+    annotators: list[str]  # everyone who annotated an article of the story, sorted
+    review: ArticleReview | None
+    progress: Progress
+    fields: list[str] = field(default_factory=list)  # article-level fields, scheme order
+
+
+class ReviewData:
+    """The review screen's access to one database (call from worker threads only)."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = Path(db_path)
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The connection, opened on first use (in a worker thread)."""
+        if self._store is None:
+            self._store = Store.open(self.db_path, create=False)
+        return self._store
+
+    @property
+    def scheme(self) -> Scheme:
+        """The database's scheme."""
+        with self._lock:
+            return self.store.scheme
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # --- reading ----------------------------------------------------------------------
+
+    def state(self, story_id: str | None, index: int = 0) -> ReviewState:
+        """The story (the first one when None) with its index-th article loaded."""
+        with self._lock:
+            store = self.store
+            story_ids = [row[0] for row in store.conn.execute("SELECT id FROM stories ORDER BY id")]
+            if not story_ids:
+                raise StoreError("the database holds no stories yet (import some with `newsmark import`)")
+            if story_id is None:
+                story_id = story_ids[0]
+            if story_id not in story_ids:
+                raise StoreError(f"no story {story_id!r}")
+            story = store.get_story(story_id)
+            assert story is not None
+            article_ids = store.article_ids(story_id)
+            index = max(0, min(index, len(article_ids) - 1))
+            annotators = [row[0] for row in store.conn.execute(
+                "SELECT DISTINCT n.annotator FROM annotations n JOIN articles a ON a.id = n.article_id "
+                "WHERE a.story_id = ? ORDER BY 1", (story_id,))]
+            review = self._review(store, article_ids[index], annotators) if article_ids else None
+            return ReviewState(
+                story=story, story_index=story_ids.index(story_id), story_count=len(story_ids),
+                article_ids=article_ids, index=index, annotators=annotators, review=review,
+                progress=self._progress(store, story_id, len(article_ids)),
+                fields=[f.name for f in store.scheme.fields_at("article")],
+            )
+
+    def story_id_at(self, current: str, step: int) -> str | None:
+        """The story `step` places after `current` in id order, or None past either end."""
+        with self._lock:
+            story_ids = [row[0] for row in self.store.conn.execute("SELECT id FROM stories ORDER BY id")]
+        position = story_ids.index(current) + step if current in story_ids else 0
+        return story_ids[position] if 0 <= position < len(story_ids) else None
+
+    def _review(self, store: Store, article_id: str, annotators: list[str]) -> ArticleReview:
+        article = store.get_article(article_id)
+        assert article is not None
+        labels: dict[str, dict[str, str]] = {}
+        for name, fld, value in store.conn.execute(
+            "SELECT annotator, field, value FROM labels WHERE article_id = ? ORDER BY annotator", (article_id,)
+        ):
+            labels.setdefault(name, {})[fld] = value
+        fields = [f.name for f in store.scheme.fields_at("article")]
+        disagreements = [
+            name for name in fields if len({values[name] for values in labels.values() if name in values}) > 1
+        ]
+        return ArticleReview(
+            article=article, labels=labels, claims=store.claims(article_id), gold=store.gold(article_id),
+            gold_claims=store.gold_claims(article_id), disagreements=disagreements,
+        )
+
+    @staticmethod
+    def _progress(store: Store, story_id: str, articles: int) -> Progress:
+        disagreeing: dict[str, set[str]] = {}
+        for article_id, fld in store.conn.execute(
+            "SELECT l.article_id, l.field FROM labels l JOIN articles a ON a.id = l.article_id "
+            "WHERE a.story_id = ? GROUP BY l.article_id, l.field HAVING count(DISTINCT l.value) > 1",
+            (story_id,),
+        ):
+            disagreeing.setdefault(article_id, set()).add(fld)
+        gold: dict[str, set[str]] = {}
+        for article_id, fld in store.conn.execute(
+            "SELECT g.article_id, g.field FROM gold g JOIN articles a ON a.id = g.article_id WHERE a.story_id = ?",
+            (story_id,),
+        ):
+            gold.setdefault(article_id, set()).add(fld)
+        order = [aid for aid in store.article_ids(story_id) if aid in disagreeing]
+        done = {aid for aid in order if disagreeing[aid] <= gold.get(aid, set())}
+        return Progress(articles=articles, disagreeing=order, adjudicated=done)
+
+    # --- adjudicating -----------------------------------------------------------------
+
+    def set_gold(self, article_id: str, field_name: str, value: str | None, by: str, reason: str) -> None:
+        """Record (or with None, remove) the gold value of a field; nobody's labels change."""
+        with self._lock:
+            self.store.set_gold(article_id, field_name, value, by, reason)
+
+    def set_gold_claim(self, claim: Claim, by: str, reason: str) -> str:
+        """Accept an annotator's claim (span, claim labels and cluster) as a gold claim."""
+        with self._lock:
+            gold_id, _ = self.store.set_gold_claim(
+                claim.article_id, claim.start, claim.end, by, reason, labels=claim.labels, cluster=claim.cluster
+            )
+            return gold_id
+
+    def remove_gold_claim(self, gold_id: str, by: str) -> None:
+        """Remove a gold claim."""
+        with self._lock:
+            self.store.remove_gold_claim(gold_id, by)

@@ -1,0 +1,278 @@
+"""ReviewScreen: walk a story's articles, see who labelled and marked what, adjudicate.
+
+Every database call runs in a thread worker (`ReviewData` serialises them with a lock);
+results come back with `call_from_thread`. A load carries a request number so a slow,
+stale load never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from schema.store import StoreError
+from tui.review.article_view import ArticleView
+from tui.review.claims_table import ClaimsTable
+from tui.review.data import ReviewData, ReviewState
+from tui.review.gold_modal import GoldChoice, GoldModal
+from tui.review.labels_table import GOLD_ROW, WHO_COLUMN, LabelsTable
+from tui.review.names import display_name
+from tui.review.review_header import ReviewHeader
+
+
+class ReviewScreen(Screen):
+    """The review and adjudication screen."""
+
+    BINDINGS = [
+        Binding("right_square_bracket", "article(1)", "Next article"),
+        Binding("left_square_bracket", "article(-1)", "Prev article"),
+        Binding("N", "disagreement(1)", "Next disagreement"),
+        Binding("P", "disagreement(-1)", "Prev disagreement", show=False),
+        Binding("n", "story(1)", "Next story", show=False),
+        Binding("p", "story(-1)", "Prev story", show=False),
+        Binding("o", "other_value", "Other value"),
+        Binding("G", "gold_claim", "Gold claim"),
+        Binding("delete,backspace", "remove_gold", "Remove gold", show=False),
+        Binding("b", "toggle_blind", "Blind"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, data: ReviewData, reviewer: str, story_id: str | None = None, blind: bool = False) -> None:
+        super().__init__()
+        self.data = data
+        self.reviewer = reviewer
+        self.blind = blind
+        self.state: ReviewState | None = None
+        self.scheme = None
+        self._first_story = story_id
+        self._request = 0
+        self.writes = 0  # gold decisions committed (for tests)
+
+    def compose(self) -> ComposeResult:
+        yield ReviewHeader(id="review-header")
+        with Horizontal(id="review-body"):
+            with Vertical(id="review-left"):
+                yield LabelsTable(id="labels")
+                yield ClaimsTable(id="claims")
+            yield ArticleView(id="article")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load(self._first_story, 0)
+
+    # --- loading ----------------------------------------------------------------------
+
+    def load(self, story_id: str | None, index: int) -> None:
+        """Load a story's index-th article (off the event loop)."""
+        self._request += 1
+        self._load(self._request, story_id, index)
+
+    def reload(self) -> None:
+        """Load the current article again (after a write, or someone else's)."""
+        if self.state is not None:
+            self.load(self.state.story.id, self.state.index)
+
+    @work(thread=True, group="review-db")
+    def _load(self, request: int, story_id: str | None, index: int) -> None:
+        try:
+            scheme = self.data.scheme
+            state = self.data.state(story_id, index)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._show, request, state, scheme)
+
+    def _show(self, request: int, state: ReviewState, scheme) -> None:
+        if request != self._request:
+            return  # a newer load is on its way
+        self.state = state
+        self.scheme = scheme
+        self._refresh_widgets()
+
+    def _refresh_widgets(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        self.query_one(ReviewHeader).show(state, self.reviewer, self.blind)
+        self.query_one(LabelsTable).show(state, self.blind)
+        self.query_one(ClaimsTable).show(state, self.blind)
+        self.query_one(ArticleView).show(state, self.blind)
+
+    # --- moving -----------------------------------------------------------------------
+
+    def action_article(self, step: int) -> None:
+        """Previous / next article of the story."""
+        state = self.state
+        if state is None:
+            return
+        target = state.index + step
+        if not 0 <= target < len(state.article_ids):
+            self.notify("first article of the story" if step < 0 else "last article of the story")
+            return
+        self.load(state.story.id, target)
+
+    def action_disagreement(self, step: int) -> None:
+        """Jump to the next (previous) article with a disagreement not yet adjudicated,
+        wrapping around the story; once all are adjudicated, to any disagreement."""
+        state = self.state
+        if state is None:
+            return
+        progress = state.progress
+        pending = [aid for aid in progress.disagreeing if aid not in progress.adjudicated] or progress.disagreeing
+        if not pending:
+            self.notify("no disagreements in this story")
+            return
+        positions = sorted(state.article_ids.index(aid) for aid in pending)
+        if step > 0:
+            later = [p for p in positions if p > state.index]
+            target = later[0] if later else positions[0]
+        else:
+            earlier = [p for p in positions if p < state.index]
+            target = earlier[-1] if earlier else positions[-1]
+        if target == state.index and len(positions) == 1 and state.review and state.review.adjudicated:
+            self.notify(f"all {progress.with_disagreement} disagreements adjudicated")
+        self.load(state.story.id, target)
+
+    def action_story(self, step: int) -> None:
+        """Previous / next story."""
+        if self.state is not None:
+            self._story(self.state.story.id, step)
+
+    @work(thread=True, group="review-db")
+    def _story(self, current: str, step: int) -> None:
+        target = self.data.story_id_at(current, step)
+        if target is None:
+            self.app.call_from_thread(self.notify, "no more stories that way")
+            return
+        self.app.call_from_thread(self.load, target, 0)
+
+    def action_toggle_blind(self) -> None:
+        """Hide (or show) annotator names."""
+        self.blind = not self.blind
+        self._refresh_widgets()
+        self.notify("blind: annotator names hidden" if self.blind else "blind off: names shown")
+
+    # --- adjudicating -----------------------------------------------------------------
+
+    def _who(self, name: str) -> str:
+        return display_name(self.state.annotators if self.state else [], name, self.blind)
+
+    @on(DataTable.CellSelected, "#labels")
+    def _cell_selected(self, event: DataTable.CellSelected) -> None:
+        state = self.state
+        if state is None or state.review is None:
+            return
+        row, column = event.cell_key.row_key.value, event.cell_key.column_key.value
+        if column == WHO_COLUMN:
+            self.notify("pick a field's column")
+            return
+        if row == GOLD_ROW:
+            self._ask_other(column)
+            return
+        value = state.review.labels.get(row, {}).get(column)
+        if value is None:
+            self.notify(f"{self._who(row)} gave no {column} label", markup=False)
+            return
+        title = Text.assemble("Gold ", (column, "bold"), " = ", (value, "bold"), f" (from {self._who(row)})")
+        self._ask(GoldModal(title, self.scheme.field(column), value), column)
+
+    def action_other_value(self) -> None:
+        """Set a gold value no annotator gave (for the field under the cursor)."""
+        state = self.state
+        if state is None or state.review is None:
+            return
+        field = self.query_one(LabelsTable).cursor_field()
+        if field is None:
+            field = (state.review.disagreements or state.fields)[0]
+        self._ask_other(field)
+
+    def _ask_other(self, field: str) -> None:
+        title = Text.assemble("Gold ", (field, "bold"), ": type the value")
+        self._ask(GoldModal(title, self.scheme.field(field)), field)
+
+    def _ask(self, modal: GoldModal, field: str) -> None:
+        article_id = self.state.review.article.id
+
+        def decided(choice: GoldChoice | None) -> None:
+            if choice is not None and choice.value is not None:
+                self._write_gold(article_id, field, choice.value, choice.reason)
+
+        self.app.push_screen(modal, decided)
+
+    @work(thread=True, group="review-db")
+    def _write_gold(self, article_id: str, field: str, value: str | None, reason: str) -> None:
+        try:
+            self.data.set_gold(article_id, field, value, self.reviewer, reason)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        message = f"gold {field} = {value} saved" if value is not None else f"gold {field} removed"
+        self.app.call_from_thread(self._written, message)
+
+    def _written(self, message: str) -> None:
+        self.writes += 1
+        self.notify(message, markup=False)
+        self.reload()
+
+    def action_remove_gold(self) -> None:
+        """Remove the gold claim under the cursor (claims table) or the gold value of the
+        field under the cursor (labels table)."""
+        state = self.state
+        if state is None or state.review is None:
+            return
+        if isinstance(self.focused, ClaimsTable):
+            key = self.query_one(ClaimsTable).cursor_key()
+            if key and key.startswith("g:"):
+                self._remove_gold_claim(key[2:])
+            return
+        field = self.query_one(LabelsTable).cursor_field()
+        if field is not None and field in state.review.gold:
+            self._write_gold(state.review.article.id, field, None, "")
+
+    @on(DataTable.RowSelected, "#claims")
+    def _claim_selected(self) -> None:
+        self.action_gold_claim()
+
+    def action_gold_claim(self) -> None:
+        """Accept the claim under the cursor of the claims table as a gold claim."""
+        state = self.state
+        if state is None or state.review is None:
+            return
+        key = self.query_one(ClaimsTable).cursor_key()
+        if key is None:
+            self.notify("no claims in this article")
+            return
+        if key.startswith("g:"):
+            self.notify("already a gold claim (delete removes it)")
+            return
+        claim = next(c for c in state.review.claims if c.id == key[2:])
+        title = Text.assemble("Gold claim ", (f"{claim.start}–{claim.end}", "bold"), f" (from {self._who(claim.annotator)})")
+
+        def decided(choice: GoldChoice | None) -> None:
+            if choice is not None:
+                self._write_gold_claim(claim, choice.reason)
+
+        self.app.push_screen(GoldModal(title), decided)
+
+    @work(thread=True, group="review-db")
+    def _write_gold_claim(self, claim, reason: str) -> None:
+        try:
+            self.data.set_gold_claim(claim, self.reviewer, reason)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._written, f"gold claim {claim.start}–{claim.end} saved")
+
+    @work(thread=True, group="review-db")
+    def _remove_gold_claim(self, gold_id: str) -> None:
+        try:
+            self.data.remove_gold_claim(gold_id, self.reviewer)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._written, "gold claim removed")
