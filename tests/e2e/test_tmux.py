@@ -1,0 +1,225 @@
+"""End to end: the real `newsmark` in a real terminal (tmux), driven by keys.
+
+The commands are the README's: `.venv/bin/newsmark --db DB import seeds`, then the app
+(`newsmark --db DB annotate --annotator NAME`). Keys go in with `tmux send-keys`; what the
+screen shows comes back with `tmux capture-pane -p`; every wait polls the pane or the
+database until a deadline (no fixed sleeps). A hostile article (markup, ESC and OSC
+sequences in its title and text) must show literally and leave the terminal title alone.
+Skipped where tmux is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NEWSMARK = Path(sys.executable).with_name("newsmark")
+ANNOTATOR = "e2e"
+HOSTILE_STORY = "zz-hostile"
+TIMEOUT = 30.0
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(not NEWSMARK.exists(), reason="the newsmark console script is not installed"),
+]
+
+# First line (the title of a .txt) and body, with markup, ESC (CSI colour) and OSC (set
+# the terminal title) sequences. Import strips the escape sequences; markup must stay text.
+HOSTILE = (
+    "Hostile [@click=app.quit]click me[/] \x1b]0;PWNED\x07 title [/\n"
+    "Body with [bold]no bold[/bold] and \x1b[31mRED\x1b[0m and [@click=app.quit]quit[/] and [/ end.\n"
+)
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = TIMEOUT) -> object:
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class Terminal:
+    """A private tmux server (own socket, no user config) running one command."""
+
+    def __init__(self, workdir: Path, command: list[str]) -> None:
+        self.socket = str(workdir / "tmux.sock")
+        self.config = workdir / "tmux.conf"
+        # Keep the pane after the app exits, so its exit status can be read.
+        self.config.write_text("set -g remain-on-exit on\n")
+        self.env = {**os.environ, "TERM": "xterm-256color"}
+        self.env.pop("TMUX", None)
+        self.command = command
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, env=self.env,
+                              timeout=TIMEOUT)
+        return done.stdout
+
+    def start(self) -> None:
+        subprocess.run(
+            ["tmux", "-S", self.socket, "-f", str(self.config), "new-session", "-d", "-x", "160", "-y", "48",
+             "--", *self.command],
+            check=True, env=self.env, cwd=ROOT, timeout=TIMEOUT,
+        )
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p")
+
+    def show(self, key: str, what: str | None = None) -> None:
+        self.tmux("send-keys", key)
+        if what is not None:
+            self.wait_for(what)
+
+    def wait_for(self, text: str) -> str:
+        def shown() -> str | None:
+            screen = self.screen()
+            return screen if text in screen else None
+
+        try:
+            return wait_until(shown, f"{text!r} on screen")
+        except AssertionError:
+            raise AssertionError(f"{text!r} never appeared; the pane shows:\n{self.screen()}") from None
+
+    def value(self, fmt: str) -> str:
+        return self.tmux("display-message", "-p", fmt).strip()
+
+    def dead(self) -> bool:
+        return self.value("#{pane_dead}") == "1"
+
+    def stop(self) -> None:
+        self.tmux("kill-server")
+
+
+def newsmark(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the README's command line, failing loudly."""
+    done = subprocess.run([str(NEWSMARK), "--db", str(db), *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def labels(db: Path) -> dict[tuple[str, str], str]:
+    """{(article title, field): value} of the e2e annotator, read from a fresh connection."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = conn.execute(
+            "SELECT a.title, l.field, l.value FROM labels l JOIN articles a ON a.id = l.article_id "
+            "WHERE l.annotator = ?", (ANNOTATOR,),
+        ).fetchall()
+    finally:
+        conn.close()
+    return {(title, field): value for title, field, value in rows}
+
+
+def article_titles(db: Path, story: str) -> list[str]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT title FROM articles WHERE story_id = ? ORDER BY seq", (story,))]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def app_db(tmp_path: Path) -> Path:
+    """The seeds and one hostile article, imported the README's way."""
+    db = tmp_path / "e2e.db"
+    out = newsmark(db, "import", "seeds")
+    assert "Imported 5 articles" in out.stdout
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_bytes(HOSTILE.encode("utf-8"))
+    newsmark(db, "import", str(hostile), "--story", HOSTILE_STORY)
+    return db
+
+
+@pytest.fixture
+def terminals(tmp_path: Path) -> Iterator[list[Terminal]]:
+    started: list[Terminal] = []
+    yield started
+    for terminal in started:
+        terminal.stop()
+
+
+def open_app(tmp_path: Path, db: Path, terminals: list[Terminal], name: str) -> Terminal:
+    workdir = tmp_path / name
+    workdir.mkdir()
+    terminal = Terminal(workdir, [str(NEWSMARK), "--db", str(db), "annotate", "--annotator", ANNOTATOR])
+    terminals.append(terminal)
+    terminal.start()
+    return terminal
+
+
+def quit_app(terminal: Terminal) -> None:
+    terminal.show("q")
+    wait_until(terminal.dead, "the app to exit after q")
+    assert terminal.value("#{pane_dead_status}") == "0", terminal.screen()
+
+
+def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, terminals: list[Terminal]) -> None:
+    seeds = article_titles(app_db, "us-taliban-isisk")
+    terminal = open_app(tmp_path, app_db, terminals, "first")
+    title_before = terminal.value("#{pane_title}")
+    terminal.wait_for("Proposition:")
+    terminal.wait_for("stance –")
+
+    # Stance of the first article (left pane), then the second pane: stance, reliability,
+    # credibility. Each is in the database once committed.
+    terminal.show("a")
+    wait_until(lambda: labels(app_db).get((seeds[0], "stance")) == "agree", "stance=agree committed")
+    terminal.show("Tab")
+    terminal.show("d")
+    wait_until(lambda: labels(app_db).get((seeds[1], "stance")) == "disagree", "stance=disagree committed")
+    terminal.show("B")
+    terminal.show("3")
+    wait_until(lambda: len(labels(app_db)) == 4, "four labels committed")
+    terminal.wait_for("reliability B usually reliable")
+    assert labels(app_db) == {
+        (seeds[0], "stance"): "agree",
+        (seeds[1], "stance"): "disagree",
+        (seeds[1], "reliability"): "B",
+        (seeds[1], "credibility"): "3",
+    }
+
+    # The story list (g): the hostile story is last; open it.
+    terminal.show("g", "Stories · annotator e2e")
+    terminal.wait_for(HOSTILE_STORY)
+    terminal.show("End")
+    terminal.show("Enter", "[@click=app.quit]click me[/]")
+    screen = terminal.wait_for("[@click=app.quit]quit[/] and [/ end.")
+    # Markup is shown as text, the escape sequences were stripped (their words stay), and
+    # nothing set the terminal title.
+    assert "Hostile [@click=app.quit]click me[/]" in screen
+    assert "[bold]no bold[/bold]" in screen
+    assert "and RED and" in screen
+    assert "PWNED" not in screen
+    assert "\x1b" not in screen
+    terminal.show("x")
+    hostile_title = article_titles(app_db, HOSTILE_STORY)[0]
+    wait_until(lambda: labels(app_db).get((hostile_title, "stance")) == "unrelated", "hostile stance committed")
+    assert terminal.value("#{pane_title}") == title_before
+    assert "PWNED" not in terminal.value("#{pane_title}")
+    quit_app(terminal)
+
+    # Restart: the labels are still there, in the database and on screen.
+    assert len(labels(app_db)) == 5
+    terminal = open_app(tmp_path, app_db, terminals, "second")
+    terminal.wait_for("Proposition:")
+    terminal.wait_for("stance agree")
+    screen = terminal.wait_for("reliability B usually reliable")
+    assert "stance disagree" in screen
+    quit_app(terminal)
+    assert len(labels(app_db)) == 5
