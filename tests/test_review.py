@@ -47,7 +47,7 @@ def build(db_path: Path) -> list[str]:
         store.set_label(ids[2], "bob", "reliability", "F")
         store.add_claim(ids[0], "ann", 0, 71, {"checkworthy": "yes"})
         store.add_claim(ids[0], "bob", 0, 71)
-        store.add_claim(ids[0], "cat", 73, 91)
+        store.add_claim(ids[0], "cat", 72, 91)
     return ids
 
 

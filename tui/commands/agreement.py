@@ -68,7 +68,7 @@ def _print(report) -> None:
             ", ".join(f"{who} {count}" for who, count in counts.items()),
         ))
     if report.claims:
-        claims = Table(title=Text("Claim spans (articles both annotated)"), title_justify="left")
+        claims = Table(title=Text("Claim spans (articles both annotated, with a claim by either)"), title_justify="left")
         for name, justify in (("a", "left"), ("b", "left"), ("articles", "right"), ("spans a", "right"),
                               ("spans b", "right"), ("exact F1", "right"), ("overlap F1", "right")):
             claims.add_column(name, justify=justify)

@@ -10,7 +10,7 @@ from tui.review.data import ReviewState, annotator_colour
 from tui.review.labels_table import GOLD_STYLE
 from tui.review.names import display_name
 
-EXCERPT = 48  # characters of a claim's text shown in the table
+EXCERPT = 34  # characters of a claim's text shown in the table
 
 
 def _excerpt(text: str) -> str:
