@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email.utils
+import hashlib
 import io
 import os
 import re
@@ -78,8 +79,11 @@ HTML_EXTRA_HINT = "install the html extra: pip install 'newsmark[html]'"
 STORY_FILE = "story.toml"
 TITLE_MAX = 300  # characters kept of a title taken from the first line of a text
 BATCH_ROWS = 2000  # rows per executemany
+IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while importing
 _STORY_ID = re.compile(STORY_ID_PATTERN)
 _EMPTY_META = "{}"
+_sha256 = hashlib.sha256
+_dumps = orjson.dumps
 
 
 # --- the report -----------------------------------------------------------------------
@@ -250,7 +254,8 @@ _DATE_FORMATS = (
     "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y",
     "%A, %B %d, %Y", "%a, %d %b %Y", "%Y%m%d",
 )
-_date_cache: dict[str, str | None] = {}
+_date_cache: dict[Any, str | None] = {}
+_MISSING: Any = object()
 
 
 def normalise_date(raw: Any) -> str | None:
@@ -263,9 +268,9 @@ def normalise_date(raw: Any) -> str | None:
         return raw.isoformat()
     if not isinstance(raw, str):
         return None
-    cached = _date_cache.get(raw, _date_cache)
-    if cached is not _date_cache:
-        return cached  # type: ignore[return-value]
+    cached = _date_cache.get(raw, _MISSING)
+    if cached is not _MISSING:
+        return cached
     result = _parse_date(raw)
     if len(_date_cache) < 100_000:
         _date_cache[raw] = result
@@ -552,30 +557,34 @@ def _resolve_columns(names: Sequence[str], mapping: dict[str, str]) -> tuple[dic
 
 
 class _RecordBuilder:
-    """Turns one record's field values into a row; shared by CSV and JSONL."""
+    """Turns one record's field values into a row; shared by CSV and JSONL. Kept lean:
+    it runs once per row of files with millions of rows."""
 
     def __init__(self, out: _Rows) -> None:
         self.out = out
-        self.d = out.defaults
-        self.entry = self.d.entry
-        self.entry_meta = _entry_meta(self.entry)
-        e = self.entry
-        self.default_source = (sanitize_inline(e.source) if e else None) or self.d.source
+        d = out.defaults
+        self.story_id = d.story_id
+        self.default_story = d.story
+        self.default_story_used = False
+        e = d.entry
+        self.entry_meta = _entry_meta(e)
+        self.default_source = (sanitize_inline(e.source) if e else None) or d.source
         self.default_title = sanitize_inline(e.title) if e else None
         self.default_byline = sanitize_inline(e.byline) if e else None
         self.default_published = e.published if e else None
+        self.default_iso = normalise_date(self.default_published)
         self.known_stories: dict[str, str | None] = {}
-        self.origin = self.d.origin + ":"
+        self.origin = d.origin + ":"
+        self.rows = out.rows
 
     def add(self, line: int, text: str, title: str | None, source: str | None, url: str | None,
-            published: Any, byline: str | None, story: str | None, meta: dict[str, Any] | None) -> None:
+            published: str | None, byline: str | None, story: str | None, meta: dict[str, Any] | None) -> None:
         """Values must be sanitised already (text by sanitize_text, the rest inline)."""
         text = text.strip()
         if not text:
             self.out.reject(line, "empty text")
             return
-        story_id = self.d.story_id
-        if story and story != story_id:
+        if story and story != self.story_id:
             why = self.known_stories.get(story, "")
             if why == "":
                 why = None if _STORY_ID.match(story) else f"invalid story id {story!r}"
@@ -587,38 +596,87 @@ class _RecordBuilder:
                 return
             story_id = story
         else:
-            self.out.stories.setdefault(story_id, self.d.story)
+            story_id = self.story_id
+            if not self.default_story_used:
+                self.default_story_used = True
+                self.out.stories.setdefault(story_id, self.default_story)
         if published is None:
-            published = self.default_published
-        iso = normalise_date(published) if published is not None else None
+            published, iso = self.default_published, self.default_iso
+        else:
+            iso = _date_cache.get(published, _MISSING)
+            if iso is _MISSING:
+                iso = normalise_date(published)
         if iso is None and published is not None and str(published).strip():
             meta = dict(meta or {})
             meta["published_raw"] = sanitize_inline(str(published))
         if self.entry_meta:
             meta = {**self.entry_meta, **(meta or {})}
-        sha = text_sha256(text)
-        self.out.rows.append((
+        sha = _sha256(text.encode()).hexdigest()
+        self.rows.append((
             sha[:16], story_id, source or self.default_source or _url_host(url), url,
             title or self.default_title, byline or self.default_byline, iso, text, sha,
-            orjson.dumps(meta).decode() if meta else _EMPTY_META, self.origin + str(line),
+            _dumps(meta).decode() if meta else _EMPTY_META, self.origin + str(line),
         ))
 
 
-def _inline(value: str | None) -> str | None:
-    """Collapse blank space of an already sanitised one-line value."""
+# Control bytes that can only come from control characters in UTF-8: C0 other than tab,
+# newline and carriage return, and DEL. C1 controls are \xc2\x80-\xc2\x9f in UTF-8.
+_DELETE_ALL_BUT_CONTROLS = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 13)) and b not in (0x7F, 0xC2))
+_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
+# Raw control bytes that break a JSON line: tab becomes a space, the others go.
+_JSON_RAW_FIX = bytes.maketrans(b"\t", b" ")
+_JSON_RAW_DELETE = bytes(b for b in range(32) if b not in (9, 10))
+
+
+def _has_controls(data: bytes) -> bool:
+    """Whether UTF-8 `data` holds control characters other than tab, newline and CR
+    (one C pass; most files hold none, and then their fields need no stripping)."""
+    residue = data.translate(None, _DELETE_ALL_BUT_CONTROLS)
+    if not residue:
+        return False
+    if residue.count(b"\xc2") != len(residue):
+        return True
+    return _C1_BYTES.search(data) is not None
+
+
+def _nfc(value: str) -> str:
+    """NFC of a string already free of control characters (ASCII strings cost nothing)."""
+    if value.isascii() or unicodedata.is_normalized("NFC", value):
+        return value
+    return unicodedata.normalize("NFC", value)
+
+
+def _nfc_crlf(value: str) -> str:
+    """`_nfc` plus newline normalising, for fields of files holding carriage returns."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _nfc(value)
+
+
+def _inline_nfc(value: str | None) -> str | None:
+    """A one-line value free of control characters: NFC, blank space collapsed."""
     if not value:
         return None
+    if not value.isascii():
+        value = _nfc(value)
     return " ".join(value.split()) or None
 
 
-def _read_csv(out: _Rows, text: str, delimiter: str, mapping: dict[str, str],
+def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
               advance: Callable[[float], None]) -> None:
-    # The whole file is sanitised at once (one pass in C) so fields need no sanitising.
-    text = sanitize_text(text)
-    total_chars = max(len(text), 1)
+    # Most files hold no control characters: then each field needs only NFC (free for
+    # ASCII) and, if the file has any, CR normalising; otherwise the full sanitiser.
+    if _has_controls(data):
+        clean, inline = sanitize_text, sanitize_inline
+    elif b"\r" in data:
+        clean, inline = _nfc_crlf, _inline_nfc  # split() takes CR as blank
+    else:
+        clean, inline = _nfc, _inline_nfc
+    total = max(len(data), 1)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    buffer = io.StringIO(text)
-    reader = csv.reader(buffer, delimiter=delimiter, strict=False)
+    buffer = io.BytesIO(data)
+    reader = csv.reader(io.TextIOWrapper(buffer, encoding="utf-8-sig", newline=""), delimiter=delimiter)
+    rows_before = len(out.rows)
     try:
         header = next(reader)
     except StopIteration:
@@ -627,9 +685,11 @@ def _read_csv(out: _Rows, text: str, delimiter: str, mapping: dict[str, str],
     except csv.Error as exc:
         out.reject(1, f"cannot read the CSV header: {exc}")
         return
-    names = [" ".join(n.split()) for n in header]
-    if names and names[0].startswith("\ufeff"):
-        names[0] = names[0][1:]
+    except UnicodeDecodeError:
+        offset, line = _bad_utf8(data)
+        out.reject(line, f"not valid UTF-8 (byte {offset}: {data[offset:offset + 1]!r})")
+        return
+    names = [inline(n) or "" for n in header]
     chosen, extra = _resolve_columns(names, mapping)
     if "text" not in chosen:
         shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
@@ -642,7 +702,7 @@ def _read_csv(out: _Rows, text: str, delimiter: str, mapping: dict[str, str],
     i_text = col["text"]
     i_title, i_source, i_url = col.get("title"), col.get("source"), col.get("url")
     i_pub, i_byline, i_story = col.get("published"), col.get("byline"), col.get("story")
-    builder = _RecordBuilder(out)
+    add = _RecordBuilder(out).add
     line = reader.line_num + 1
     count = 0
     while True:
@@ -653,47 +713,83 @@ def _read_csv(out: _Rows, text: str, delimiter: str, mapping: dict[str, str],
         except csv.Error as exc:
             out.reject(line, f"broken CSV ({exc}); the rest of the file was not read")
             break
+        except UnicodeDecodeError:
+            # Not UTF-8 here, so probably nowhere: the whole file is rejected.
+            offset, bad_line = _bad_utf8(data)
+            del out.rows[rows_before:]
+            out.stories.clear()
+            out.reject(bad_line, f"not valid UTF-8 (byte {offset}: {data[offset:offset + 1]!r}); file not imported")
+            return
         start, line = line, reader.line_num + 1
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        if len(row) > width:
-            out.reject(start, f"{len(row)} fields where the header has {width}")
-            continue
-        if len(row) < width:
-            row = row + [""] * (width - len(row))
-        meta = None
-        if extra_cols:
-            meta = {name: row[i] for name, i in extra_cols if row[i]}
-        builder.add(
-            start, row[i_text],
-            _inline(row[i_title]) if i_title is not None else None,
-            _inline(row[i_source]) if i_source is not None else None,
-            _inline(row[i_url]) if i_url is not None else None,
+        if len(row) != width:
+            if len(row) > width:
+                out.reject(start, f"{len(row)} fields where the header has {width}")
+                continue
+            row += [""] * (width - len(row))
+        add(
+            start, clean(row[i_text]),
+            inline(row[i_title]) if i_title is not None else None,
+            inline(row[i_source]) if i_source is not None else None,
+            inline(row[i_url]) if i_url is not None else None,
             (row[i_pub] or None) if i_pub is not None else None,
-            _inline(row[i_byline]) if i_byline is not None else None,
-            row[i_story].strip() if i_story is not None else None,
-            meta,
+            inline(row[i_byline]) if i_byline is not None else None,
+            inline(row[i_story]) if i_story is not None else None,
+            {name: clean(row[i]) for name, i in extra_cols if row[i]} if extra_cols else None,
         )
         count += 1
         if count % BATCH_ROWS == 0:
-            advance(buffer.tell() / total_chars)
+            advance(buffer.tell() / total)
     if count == 0 and not out.rejected:
         out.reject(None, "empty: no rows after the header")
+
+
+_JSON_CONTROL_ESCAPE = re.compile(rb"\\[ubfr]")
+
+
+def _line_is_clean(raw: bytes) -> bool:
+    """Whether every string of this JSON line is free of control characters: those can
+    only be escapes (\\u, \\r, \\b, \\f), DEL or raw C1 bytes. A false alarm (say
+    "C:\\\\bin") only costs the full sanitiser."""
+    if b"\x7f" in raw:
+        return False
+    if b"\\" in raw and _JSON_CONTROL_ESCAPE.search(raw) is not None:
+        return False
+    return b"\xc2" not in raw or _C1_BYTES.search(raw) is None
+
+
+_STR_OR_NONE = {str, type(None)}
+
+
+def _record_values(record: dict[str, Any], keys: tuple[str | None, ...]) -> list[str | None] | str:
+    """The values of FIELDS read from `keys` of a JSON record (numbers as text), or why not."""
+    values = [None if key is None else record[key] for key in keys]
+    if {value.__class__ for value in values} <= _STR_OR_NONE:
+        return values  # type: ignore[return-value]
+    for i, value in enumerate(values):
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values[i] = str(value)
+        else:
+            return f"{keys[i]!r} must be a string, not {type(value).__name__}"
+    return values  # type: ignore[return-value]
 
 
 def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
                 advance: Callable[[float], None]) -> None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    builder = _RecordBuilder(out)
-    columns_cache: dict[tuple[str, ...], tuple[dict[str, str], list[str]]] = {}
+    add = _RecordBuilder(out).add
+    columns_cache: dict[tuple[str, ...], tuple[tuple[str | None, ...], list[str]]] = {}
     total = max(len(data), 1)
     offset = 0
     count = 0
     for number, raw in enumerate(data.split(b"\n"), 1):
         line_start = offset
         offset += len(raw) + 1
-        if not raw.strip():
+        if not raw or raw.isspace():
             continue
         try:
             record = orjson.loads(raw)
@@ -702,42 +798,37 @@ def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
                 out.reject(number, f"not valid UTF-8 (byte {line_start + bad.start} of the file)")
-            else:
+                continue
+            try:  # raw control characters are not JSON, but are stripped everywhere else
+                record = orjson.loads(raw.translate(_JSON_RAW_FIX, _JSON_RAW_DELETE))
+            except orjson.JSONDecodeError:
                 out.reject(number, f"not valid JSON: {str(exc).split(':')[0]}")
-            continue
-        if not isinstance(record, dict):
+                continue
+        if record.__class__ is not dict:
             out.reject(number, f"not a JSON object (found {type(record).__name__})")
             continue
         keys = tuple(record)
         resolved = columns_cache.get(keys)
         if resolved is None:
-            resolved = columns_cache[keys] = _resolve_columns(keys, mapping)
-        chosen, extra = resolved
-        values: dict[str, str | None] = {}
-        problem = None
-        for name, key in chosen.items():
-            value = record[key]
-            if value is None or isinstance(value, str):
-                values[name] = value
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                values[name] = str(value)
-            else:
-                problem = f"{key!r} must be a string, not {type(value).__name__}"
-                break
-        if problem:
-            out.reject(number, problem)
+            chosen, extra_keys = _resolve_columns(keys, mapping)
+            resolved = columns_cache[keys] = (tuple(chosen.get(f) for f in FIELDS), extra_keys)
+        field_keys, extra = resolved
+        values = _record_values(record, field_keys)
+        if values.__class__ is str:
+            out.reject(number, values)  # type: ignore[arg-type]
             continue
-        text = values.get("text")
+        title, text, source, url, published, byline, story = values
         if text is None:
-            out.reject(number, "no text" if "text" not in chosen else "empty text")
+            out.reject(number, "no text" if field_keys[1] is None else "empty text")
             continue
-        meta = {sanitize_text(k): _sanitize_value(record[k]) for k in extra if record[k] not in (None, "")} or None
-        builder.add(
-            number, sanitize_text(text),
-            sanitize_inline(values.get("title")), sanitize_inline(values.get("source")),
-            sanitize_inline(values.get("url")), values.get("published"),
-            sanitize_inline(values.get("byline")), sanitize_inline(values.get("story")), meta,
-        )
+        if _line_is_clean(raw):
+            clean, inline = _nfc, _inline_nfc
+            meta = {k: record[k] for k in extra if record[k] not in (None, "")} if extra else None
+        else:
+            clean, inline = sanitize_text, sanitize_inline
+            meta = {sanitize_text(k): _sanitize_value(record[k]) for k in extra if record[k] not in (None, "")}
+        add(number, clean(text), inline(title), inline(source), inline(url),
+            published, inline(byline), inline(story), meta or None)
         count += 1
         if count % BATCH_ROWS == 0:
             advance(offset / total)
@@ -795,7 +886,7 @@ def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
     except OSError as exc:
         out.reject(None, f"cannot read: {exc.strerror or exc}")
         return out
-    if not data.strip():
+    if not data or data.isspace():
         out.reject(None, "empty")
         return out
     if looks_binary(data):
@@ -803,6 +894,9 @@ def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
         return out
     if task.kind == "jsonl":
         _read_jsonl(out, data, mapping, advance)
+        return out
+    if task.kind in ("csv", "tsv"):
+        _read_csv(out, data, "\t" if task.kind == "tsv" else ",", mapping, advance)
         return out
     try:
         text = decode_bytes(data)
@@ -812,10 +906,8 @@ def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
         return out
     if task.kind in ("text", "markdown"):
         _read_text_file(out, text, markdown=task.kind == "markdown")
-    elif task.kind == "html":
-        _read_html_file(out, text)
     else:
-        _read_csv(out, text, "\t" if task.kind == "tsv" else ",", mapping, advance)
+        _read_html_file(out, text)
     return out
 
 
@@ -856,7 +948,22 @@ def import_paths(
     report.skipped.extend(plan.skipped)
     touched: dict[str, None] = {}
     meter = _Progress(progress, sum(t.size for t in plan.tasks))
+    # A bigger page cache while importing: the random article ids land all over the id
+    # index, which soon outgrows SQLite's default 2 MB cache.
+    cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+    if -IMPORT_CACHE_KIB < cache_size < 0:
+        store.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        _import_tasks(store, plan, report, touched, meter, story, source, mapping)
+    finally:
+        store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    _note_story_files(plan, report)
+    report.stories = list(touched)
+    return report
 
+
+def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict[str, None], meter: _Progress,
+                  story: str | None, source: str | None, mapping: dict[str, str]) -> None:
     for task in plan.tasks:
         ctx = task.context
         if ctx is not None and ctx.broken is not None:
@@ -886,6 +993,9 @@ def import_paths(
                 touched.update(dict.fromkeys(out.stories))
         meter.finish(task.size)
 
+
+def _note_story_files(plan: _Plan, report: ImportReport) -> None:
+    """Name the files a broken story.toml kept out, and warn of entries naming no file."""
     for ctx in plan.contexts:
         if ctx.broken is not None and ctx.blocked_files:
             for rejection in report.rejected:
@@ -898,5 +1008,3 @@ def import_paths(
                     continue  # there, but not an article file: listed in `skipped`
                 report.warnings.append(Rejection(
                     origin=ctx.toml_display, reason=_safe(f"[articles.{key!r}] names a file that is not in the folder")))
-    report.stories = list(touched)
-    return report
