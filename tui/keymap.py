@@ -27,7 +27,6 @@ class KeyAction:
     id: str
     action: str  # a Textual action string run on the screen
     description: str  # what the footer, help and command palette call it
-    footer: bool = False  # shown in the footer
     group: str = "keys"  # heading in the help screen
     short: str = ""  # the footer's wording (else description)
 
@@ -39,33 +38,35 @@ class KeyAction:
 
 # In the order the help screen lists them.
 ACTIONS: tuple[KeyAction, ...] = (
-    KeyAction("pane.next", "focus_pane(1)", "Next pane", False, "Panes and stories"),
-    KeyAction("pane.previous", "focus_pane(-1)", "Previous pane", False, "Panes and stories"),
-    KeyAction("article.previous", "article(-1)", "Previous article in this pane", False, "Panes and stories"),
-    KeyAction("article.next", "article(1)", "Next article in this pane", True, "Panes and stories", short="next article"),
-    KeyAction("story.next", "story(1)", "Next story", True, "Panes and stories", short="next story"),
-    KeyAction("story.previous", "story(-1)", "Previous story", False, "Panes and stories"),
-    KeyAction("story.list", "story_list", "Story list", True, "Panes and stories", short="stories"),
-    KeyAction("cursor.down", "cursor(1)", "Sentence cursor down", False, "Claims"),
-    KeyAction("cursor.up", "cursor(-1)", "Sentence cursor up", False, "Claims"),
-    KeyAction("claim.toggle", "toggle_claim", "Mark / unmark claim", True, "Claims", short="claim"),
-    KeyAction("span.refine", "refine", "Refine the span word by word", False, "Claims"),
-    KeyAction("span.end_right", "span_end(1)", "Span: end one word later", False, "Claims"),
-    KeyAction("span.end_left", "span_end(-1)", "Span: end one word earlier", False, "Claims"),
-    KeyAction("span.start_right", "span_start(1)", "Span: start one word later", False, "Claims"),
-    KeyAction("span.start_left", "span_start(-1)", "Span: start one word earlier", False, "Claims"),
-    KeyAction("claim.link", "link", "Link claim to the claim in another pane", True, "Claims", short="link"),
-    KeyAction("flag", "flag", "Flag the article", False, "Article"),
-    KeyAction("note", "note", "Write a note", True, "Article", short="note"),
-    KeyAction("undo", "undo", "Undo", True, "Article", short="undo"),
-    KeyAction("redo", "redo", "Redo", False, "Article"),
-    KeyAction("blind", "blind", "Blind mode (hide outlet, byline, URL)", False, "Article"),
-    KeyAction("search", "search", "Search the text", False, "Article"),
-    KeyAction("cancel", "cancel", "Leave claim / span / search mode", False, "Article"),
-    KeyAction("help", "help", "Help", True, "App", short="help"),
-    KeyAction("quit", "quit", "Quit", True, "App", short="quit"),
+    KeyAction("pane.next", "focus_pane(1)", "Next pane", "Panes and stories"),
+    KeyAction("pane.previous", "focus_pane(-1)", "Previous pane", "Panes and stories"),
+    KeyAction("article.previous", "article(-1)", "Previous article in this pane", "Panes and stories"),
+    KeyAction("article.next", "article(1)", "Next article in this pane", "Panes and stories", short="next article"),
+    KeyAction("story.next", "story(1)", "Next story", "Panes and stories", short="next story"),
+    KeyAction("story.previous", "story(-1)", "Previous story", "Panes and stories"),
+    KeyAction("story.list", "story_list", "Story list", "Panes and stories", short="stories"),
+    KeyAction("cursor.down", "cursor(1)", "Sentence cursor down", "Claims"),
+    KeyAction("cursor.up", "cursor(-1)", "Sentence cursor up", "Claims"),
+    KeyAction("claim.toggle", "toggle_claim", "Mark / unmark claim", "Claims", short="claim"),
+    KeyAction("span.refine", "refine", "Refine the span word by word", "Claims"),
+    KeyAction("span.end_right", "span_end(1)", "Span: end one word later", "Claims"),
+    KeyAction("span.end_left", "span_end(-1)", "Span: end one word earlier", "Claims"),
+    KeyAction("span.start_right", "span_start(1)", "Span: start one word later", "Claims"),
+    KeyAction("span.start_left", "span_start(-1)", "Span: start one word earlier", "Claims"),
+    KeyAction("claim.link", "link", "Link claim to the claim in another pane", "Claims", short="link"),
+    KeyAction("flag", "flag", "Flag the article", "Article"),
+    KeyAction("note", "note", "Write a note", "Article", short="note"),
+    KeyAction("undo", "undo", "Undo", "Article", short="undo"),
+    KeyAction("redo", "redo", "Redo", "Article"),
+    KeyAction("blind", "blind", "Blind mode (hide outlet, byline, URL)", "Article"),
+    KeyAction("search", "search", "Search the text", "Article"),
+    KeyAction("cancel", "cancel", "Leave claim / span / search mode", "Article"),
+    KeyAction("help", "help", "Help", "App", short="help"),
+    KeyAction("quit", "quit", "Quit", "App", short="quit"),
 )
 ACTION_IDS = frozenset(a.id for a in ACTIONS)
+# The footer's keys, most needed first (at 80 columns the last ones are cut off).
+FOOTER_ORDER = ("help", "claim.toggle", "claim.link", "note", "undo", "quit", "story.next", "story.list")
 
 
 def default_keymap_text() -> str:
@@ -162,12 +163,19 @@ def key_display(keys: str) -> str:
 
 
 def label_description(scheme: Scheme, owners: list[tuple[str, str, str]]) -> str:
-    """What a label key does, with the scheme's wording: 'reliability B usually reliable'."""
-    parts = []
+    """What a label key does, with the scheme's wording: 'reliability B usually reliable'.
+
+    A label set at both levels reads once, with "(article or claim)"; a key that sets
+    different fields at the two levels names both.
+    """
+    levels: dict[tuple[str, str], list[str]] = {}
     for level, field_name, value in owners:
+        levels.setdefault((field_name, value), []).append(level)
+    parts = []
+    for (field_name, value), where in levels.items():
         fld = scheme.field(field_name)
         lab = fld.label(value) if fld else None
         wording = f" {lab.description}" if lab and lab.description else ""
-        where = " (claim)" if level == "claim" and len(owners) > 1 else ""
-        parts.append(f"{field_name} {value}{wording}{where}")
+        suffix = " (article or claim)" if len(where) > 1 else " (claim)" if where == ["claim"] else ""
+        parts.append(f"{field_name} {value}{wording}{suffix}")
     return "; ".join(parts)

@@ -26,7 +26,7 @@ from textual.widgets import Footer, Input, Static
 
 from schema.scheme import Scheme
 from schema.store import Store, StoreError
-from tui.keymap import ACTIONS, effective_keys, key_display, label_description, label_keys
+from tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
 from tui.pane_data import AnnotationView, StoryView, load_annotations, load_article, load_story
 from tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
 from tui.widgets.article_pane import ArticlePane
@@ -95,8 +95,12 @@ class AnnotateScreen(Screen):
     def _build_bindings(self) -> list[Binding]:
         scheme = self.scheme
         keys = effective_keys({}, scheme)
+        # The footer shows bindings in the order given: the most needed first, so the
+        # ones cut off at 80 columns are the least needed.
+        ordered = sorted(ACTIONS, key=lambda a: FOOTER_ORDER.index(a.id) if a.id in FOOTER_ORDER else len(FOOTER_ORDER))
         bindings = [
-            Binding(keys[a.id], a.action, a.footer_label, show=a.footer, id=a.id, tooltip=a.description) for a in ACTIONS
+            Binding(keys[a.id], a.action, a.footer_label, show=a.id in FOOTER_ORDER, id=a.id, tooltip=a.description)
+            for a in ordered
         ]
         for key, binding_id, owners in label_keys(scheme):
             self._label_owners[key] = owners
@@ -308,7 +312,8 @@ class AnnotateScreen(Screen):
             if story_id:
                 self.load_story(story_id)
 
-        self.app.push_screen(StoryListScreen(str(self.napp.db_path), self.napp.annotator), chosen)
+        current = self.story.story.id if self.story and self.story.story else None
+        self.app.push_screen(StoryListScreen(str(self.napp.db_path), self.napp.annotator, current), chosen)
 
     # --- actions: labels --------------------------------------------------------------
 
@@ -379,8 +384,7 @@ class AnnotateScreen(Screen):
         """Hide or show outlet, byline and URL."""
         self.blind = not self.blind
         for pane in self.panes:
-            pane.blind = self.blind
-            pane.refresh_modes()
+            pane.set_blind(self.blind)
         self._render_story_header()
         self.notify("Blind mode on: outlet, byline and URL hidden" if self.blind else "Blind mode off", markup=False, timeout=2)
 

@@ -20,7 +20,7 @@ def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:
     """Every key and what it does, grouped; label keys with the scheme's wording."""
     keys = effective_keys(overrides, scheme)
     table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-    table.add_column("key", style="bold cyan", no_wrap=True, min_width=12)
+    table.add_column("key", style="bold cyan", no_wrap=True, width=16)
     table.add_column("what it does", ratio=1)
     group = None
     for action in ACTIONS:

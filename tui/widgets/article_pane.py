@@ -65,23 +65,23 @@ class ArticlePane(Vertical):
         self.blind = False
         self.pending = 0
         self.save_state = "saved"
-        self.claim_keys = ", ".join(
-            f"{_key_range(f.labels)} {f.name}" for f in scheme.fields_at("claim")
-        )
+        self.claim_keys = " ".join(_key_range(f.labels) for f in scheme.fields_at("claim"))
+
+        # Parts made here, so they are reachable before and after mounting.
+        self.header = PaneHeader(render_header(None, "", False), classes="pane-header")
+        self.label_bar = LabelBar(classes="label-bar")
+        self.banner = ModeBanner(classes="mode-banner")
+        self.text = ArticleText(classes="article-text")
+        self.claim_list = ClaimList(classes="claim-list")
 
     def compose(self) -> ComposeResult:
-        yield PaneHeader(render_header(None, "", False), classes="pane-header")
-        yield LabelBar(classes="label-bar")
-        yield ModeBanner(classes="mode-banner")
-        yield ArticleText(classes="article-text")
-        yield ClaimList(classes="claim-list")
+        yield self.header
+        yield self.label_bar
+        yield self.banner
+        yield self.text
+        yield self.claim_list
 
     # --- parts ------------------------------------------------------------------------
-
-    @property
-    def text(self) -> ArticleText:
-        """The text widget (the focus target of the pane)."""
-        return self.query_one(ArticleText)
 
     @property
     def article_id(self) -> str | None:
@@ -119,6 +119,7 @@ class ArticlePane(Vertical):
         self.view = view
         self.position = position
         self.save_state = "saved"
+        self.text.set_masks(self.blind_masks())
         self.text.set_article(view.article.text, view.sentences)
         self.refresh_annotation()
 
@@ -137,17 +138,30 @@ class ArticlePane(Vertical):
         self.text.set_claims([(c.start, c.end, bool(c.cluster)) for c in annotation.claims])
         self.refresh_modes()
 
+    def blind_masks(self) -> list[str]:
+        """What blind mode blacks out in the text: the outlet's name and the byline."""
+        if not self.blind or self.view is None:
+            return []
+        article = self.view.article
+        return [value for value in (article.source, article.byline) if value]
+
+    def set_blind(self, blind: bool) -> None:
+        """Turn blind mode on or off for this pane."""
+        self.blind = blind
+        self.text.set_masks(self.blind_masks())
+        self.refresh_modes()
+
     def refresh_modes(self) -> None:
         """Redraw the header, label bar and claim list (after a cursor or mode change)."""
         claim = self.current_claim()
         self.set_class(claim is not None, "-claim-mode")
         self.set_class(self.text.span is not None, "-span-mode")
-        self.query_one(PaneHeader).update(render_header(self.view, self.position, self.blind))
+        self.header.update(render_header(self.view, self.position, self.blind))
         annotation = self.annotation
         number = 0
         if claim is not None and annotation is not None:
             number = next(i for i, c in enumerate(annotation.claims, 1) if c.id == claim.id)
-        self.query_one(LabelBar).show_state(LabelBarState(
+        self.label_bar.show_state(LabelBarState(
             scheme=self.scheme,
             annotation=annotation,
             save_state=self.save_state if annotation is not None else "loading",
@@ -157,11 +171,11 @@ class ArticlePane(Vertical):
         cluster_articles = 1
         if claim is not None and claim.cluster and annotation is not None:
             cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
-        self.query_one(ModeBanner).show_banner(render_mode_banner(
+        self.banner.show_banner(render_mode_banner(
             self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys
         ))
         if annotation is not None:
-            self.query_one(ClaimList).show_claims(annotation.claims, annotation.cluster_counts, claim.id if claim else None)
+            self.claim_list.show_claims(annotation.claims, annotation.cluster_counts, claim.id if claim else None)
 
     def mark_saving(self) -> None:
         """A change was sent to the writer."""

@@ -10,6 +10,7 @@ it costs the same for a 5 MB article as for a short one.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 
 from rich.segment import Segment
@@ -68,6 +69,7 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         self._claims: list[tuple[int, int, bool]] = []  # (start, end, linked) by start
         self.span: tuple[int, int] | None = None
         self._matches: list[tuple[int, int]] = []
+        self._masks: list[str] = []
 
     # --- content --------------------------------------------------------------------
 
@@ -79,7 +81,7 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
     def set_article(self, text: str, sentences: list[tuple[int, int]]) -> None:
         """Show a new article, scrolled to the top, with no cursor."""
         self._text = text
-        self._display = display_safe(text).replace("\t", " ")
+        self._display = self._displayed(text)
         self.sentences = sentences
         self.cursor = None
         self.span = None
@@ -87,6 +89,25 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         self._wrap_width = 0
         self._rewrap()
         self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+
+    def _displayed(self, text: str) -> str:
+        shown = display_safe(text).replace("\t", " ")
+        if self._masks:
+            pattern = re.compile("|".join(re.escape(m) for m in self._masks), re.IGNORECASE)
+            shown = pattern.sub(lambda m: "█" * len(m.group()), shown)
+        return shown
+
+    def set_masks(self, masks: list[str]) -> None:
+        """Black out these strings (blind mode: the outlet and byline inside the text),
+        one block per character so offsets do not move."""
+        masks = sorted({m for m in masks if len(m.strip()) >= 3}, key=len, reverse=True)
+        if masks == self._masks:
+            return
+        self._masks = masks
+        self._display = self._displayed(self._text)
+        self._wrap_width = 0
+        self._rewrap()
         self.refresh()
 
     def set_claims(self, claims: Sequence[tuple[int, int, bool]]) -> None:

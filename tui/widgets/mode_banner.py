@@ -34,7 +34,7 @@ def render_mode_banner(
     banner = Text(f" ▶ CLAIM {claim_number} · {values}", style=CLAIM_STYLE)
     if claim.cluster:
         banner.append(f" · linked: {cluster_articles} articles", style=CLAIM_STYLE)
-    banner.append(f" │ keys {claim_keys} set THIS claim · esc: article ", style=CLAIM_STYLE)
+    banner.append(f" │ keys {claim_keys} act on THIS claim · esc ", style=CLAIM_STYLE)
     return banner
 
 
@@ -42,7 +42,7 @@ class ModeBanner(Static):
     """The mode banner of one pane."""
 
     DEFAULT_CSS = """
-    ModeBanner { height: auto; max-height: 2; }
+    ModeBanner { height: auto; max-height: 3; }
     """
 
     def show_banner(self, banner: Text | None) -> None:
