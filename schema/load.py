@@ -39,11 +39,12 @@ class Rejection:
     """A line that was not loaded, and why."""
 
     file: str
-    line: int
+    line: int | None  # None: the whole file
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.reason}"
 
 
 @dataclass
@@ -138,7 +139,7 @@ class _Loader:
         try:
             handle = path.open("rb")
         except OSError as exc:
-            self.report.rejected.append(Rejection(name, 0, f"cannot read: {exc.strerror or exc}"))
+            self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
             return
         pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
         first_rejection = len(self.report.rejected)
@@ -159,11 +160,11 @@ class _Loader:
                         self._apply_batch(name, pending)
                         pending = []
             except OSError as exc:
-                self.report.rejected.append(Rejection(name, 0, f"cannot read: {exc.strerror or exc}"))
+                self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
         if pending:
             self._apply_batch(name, pending)
         # Parse errors are found before the batch they sit in is applied: list by line.
-        self.report.rejected[first_rejection:] = sorted(self.report.rejected[first_rejection:], key=lambda r: r.line)
+        self.report.rejected[first_rejection:] = sorted(self.report.rejected[first_rejection:], key=lambda r: r.line or 0)
 
     def _apply_batch(self, name: str, pending: list[tuple[int, AnnotationRecord | GoldRecord]]) -> None:
         origin = name

@@ -273,3 +273,26 @@ def test_export_usage_errors_exit_2(rich_db):
     )
     result = run("--db", str(db_path), "export", "--format", "xml")
     assert result.exit_code == 2 and "Invalid value for '--format': 'xml'" in result.stderr
+
+
+def test_export_and_load_annotations_do_not_import_textual(rich_db, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db_path, _, _ = rich_db
+    out = tmp_path / "x.jsonl"
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tui.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['--db', r'{db_path}', 'export', '-o', r'{out}'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        f"r = CliRunner().invoke(cli, ['--db', r'{tmp_path / 'other.db'}', 'load-annotations', r'{out}'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "False\n"

@@ -319,7 +319,7 @@ def test_a_missing_file_is_a_rejection_not_a_crash(store: Store, tmp_path):
     report = load_annotations(store, [tmp_path / "missing.jsonl", good])
     assert report.loaded == 1
     assert [str(r) for r in report.rejected] == [
-        f"{tmp_path / 'missing.jsonl'}:0: cannot read: No such file or directory"
+        f"{tmp_path / 'missing.jsonl'}: cannot read: No such file or directory"
     ]
 
 
