@@ -62,7 +62,10 @@ def iter_records(
 ) -> Iterator[dict[str, Any]]:
     """The export records, as dicts in the documented key order, streamed in (story id,
     article id, annotator) order. Filters are checked at once (StoreError on an unknown
-    story or annotator); annotation rows with nothing in them are skipped."""
+    story or annotator, ValueError for annotators with gold); annotation rows with nothing
+    in them are skipped."""
+    if gold and annotators:
+        raise ValueError("gold records have no annotator: do not pass annotators with gold=True")
     check_filters(store, annotators=annotators, story=story)
     if gold:
         return _gold_records(store, story=story, text=text)

@@ -165,6 +165,8 @@ def test_filters_by_annotator_and_story(store: Store):
         iter_records(store, story="nope")
     with pytest.raises(StoreError, match="no annotations by 'zed'"):
         iter_records(store, annotators=["zed"])
+    with pytest.raises(ValueError, match="gold records have no annotator"):
+        iter_records(store, gold=True, annotators=["bob"])
 
 
 def test_gold_records_carry_provenance_and_gold_claims(store: Store):
