@@ -623,9 +623,14 @@ class _RecordBuilder:
 # newline and carriage return, and DEL. C1 controls are \xc2\x80-\xc2\x9f in UTF-8.
 _DELETE_ALL_BUT_CONTROLS = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 13)) and b not in (0x7F, 0xC2))
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
-# Raw control bytes that break a JSON line: tab becomes a space, the others go.
-_JSON_RAW_FIX = bytes.maketrans(b"\t", b" ")
-_JSON_RAW_DELETE = bytes(b for b in range(32) if b not in (9, 10))
+# Raw control bytes are not allowed in JSON strings; written as escapes they parse, and
+# are then stripped (whole escape sequences at once) like everywhere else.
+_JSON_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f]")
+
+
+def _escape_raw_controls(raw: bytes) -> bytes:
+    raw = raw.rstrip(b"\r").replace(b"\t", b" ")
+    return _JSON_RAW_CONTROL.sub(lambda m: b"\\u%04x" % m[0][0], raw)
 
 
 def _has_controls(data: bytes) -> bool:
@@ -777,6 +782,15 @@ def _record_values(record: dict[str, Any], keys: tuple[str | None, ...]) -> list
     return values  # type: ignore[return-value]
 
 
+def _json_error(exc: orjson.JSONDecodeError) -> str:
+    """orjson's message for one line, without its "line 1" (every line is line 1 to it)."""
+    message = str(exc)
+    found = re.match(r"^(.*): line \d+ column (\d+) \(char \d+\)$", message)
+    if found:
+        return f"not valid JSON: {found.group(1)} (column {found.group(2)})"
+    return f"not valid JSON: {message}"
+
+
 def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
                 advance: Callable[[float], None]) -> None:
     if data.startswith(b"\xef\xbb\xbf"):
@@ -797,12 +811,14 @@ def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
-                out.reject(number, f"not valid UTF-8 (byte {line_start + bad.start} of the file)")
+                byte = raw[bad.start:bad.start + 1]
+                out.reject(number, f"not valid UTF-8 (byte {line_start + bad.start}: {byte!r})")
                 continue
             try:  # raw control characters are not JSON, but are stripped everywhere else
-                record = orjson.loads(raw.translate(_JSON_RAW_FIX, _JSON_RAW_DELETE))
+                raw = _escape_raw_controls(raw)
+                record = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                out.reject(number, f"not valid JSON: {str(exc).split(':')[0]}")
+                out.reject(number, _json_error(exc))
                 continue
         if record.__class__ is not dict:
             out.reject(number, f"not a JSON object (found {type(record).__name__})")
