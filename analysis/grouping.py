@@ -29,7 +29,9 @@ KEYWORDS = 30  # distinctive words kept per article
 TITLE_WEIGHT = 3  # a title word counts as this many occurrences in the text
 NUM_PERM = 64
 LSH_THRESHOLD = 0.2  # LSH's target Jaccard for candidate pairs
+LSH_BANDS: tuple[int, int] | None = None  # (bands, rows); None lets datasketch choose for LSH_THRESHOLD
 JOIN_THRESHOLD = 0.2  # exact keyword Jaccard from which two articles are the same story
+IDF_FLOOR = 0.05  # least weight of a word (its idf when every article has it is 0)
 MAX_STORY = 60  # components larger than this are split again at a stricter threshold
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]{2,}")
@@ -61,52 +63,62 @@ def _term_counts(title: str | None, text: str) -> Counter:
 def group_texts(items: Sequence[tuple[str, str | None, str]]) -> list[list[str]]:
     """Group (id, title, text) items into stories: lists of ids, each in input order,
     largest first. Articles that match nothing come back as groups of one."""
-    vocabulary: dict[str, int] = {}
+    # A term is known by the CRC-32 of its UTF-8 bytes, computed in C (map) rather than
+    # through a Python vocabulary; the few 32-bit collisions cost nothing measurable.
     documents: list[tuple[np.ndarray, np.ndarray]] = []
     for _, title, text in items:
         counts = _term_counts(title, text)
-        term_ids = np.fromiter([vocabulary.setdefault(w, len(vocabulary)) for w in counts], np.int64, len(counts))
-        documents.append((term_ids, np.fromiter(counts.values(), np.float64, len(counts))))
+        terms = np.fromiter(map(zlib.crc32, map(str.encode, counts)), np.int64, len(counts))
+        documents.append((terms, np.fromiter(counts.values(), np.float64, len(counts))))
     n = len(items)
-    if not vocabulary:
-        return [[item[0]] for item in items]
-    document_frequency = np.bincount(np.concatenate([d[0] for d in documents]), minlength=len(vocabulary))
-    idf = math.log(n + 1) - np.log(document_frequency + 1.0)
-    # Keyword sets as sets of term ids; the MinHash of a term is its CRC-32, computed once.
-    term_hash = np.fromiter((zlib.crc32(w.encode()) for w in vocabulary), np.uint64, len(vocabulary))
-    del vocabulary
+    if n == 0:
+        return []
+    all_terms = np.concatenate([d[0] for d in documents])
+    vocabulary, inverse = np.unique(all_terms, return_inverse=True)
+    # The floor keeps a term found in every article above zero, so that a handful of
+    # near-duplicates (where every shared word has df = n) still pick the words they share.
+    idf_by_slot = np.maximum(math.log(n + 1) - np.log(np.bincount(inverse, minlength=len(vocabulary)) + 1.0), IDF_FLOOR)
+    del all_terms
     sets: list[frozenset[int]] = []
-    for term_ids, counts in documents:
-        if len(term_ids) > KEYWORDS:
+    offset = 0
+    for terms, counts in documents:
+        slots = inverse[offset : offset + len(terms)]
+        offset += len(terms)
+        if len(terms) > KEYWORDS:
             # Stable sort: ties keep the words' order of first appearance, so runs agree.
-            top = np.argsort(-(counts * idf[term_ids]), kind="stable")[:KEYWORDS]
-            term_ids = term_ids[top]
-        sets.append(frozenset(term_ids.tolist()))
-    del documents
+            terms = terms[np.argsort(-(counts * idf_by_slot[slots]), kind="stable")[:KEYWORDS]]
+        sets.append(frozenset(terms.tolist()))
+    del documents, inverse
 
     template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=int)
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    signatures: list[MinHash | None] = []
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM, params=LSH_BANDS)
     with lsh.insertion_session() as session:
         for index, terms in enumerate(sets):
-            if not terms:
-                signatures.append(None)
-                continue
-            signature = MinHash(num_perm=NUM_PERM, hashfunc=int, permutations=template.permutations,
-                                scheme=template.scheme)
-            signature.update_batch(term_hash[sorted(terms)].tolist())
-            signatures.append(signature)
-            session.insert(index, signature, check_duplication=False)
+            if terms:
+                signature = MinHash(num_perm=NUM_PERM, hashfunc=int, permutations=template.permutations,
+                                    scheme=template.scheme)
+                signature.update_batch(sorted(terms))
+                session.insert(index, signature, check_duplication=False)
 
+    # Candidate pairs straight from the LSH buckets (every article sharing a band with
+    # another), which costs half of querying each article back; then the exact check.
+    candidates: set[int] = set()
+    for table in lsh.hashtables:
+        for key in table.keys():
+            members = table.get(key)
+            if len(members) > 1:
+                ordered = sorted(members)
+                for position, first in enumerate(ordered):
+                    base = first * n
+                    candidates.update(base + second for second in ordered[position + 1 :])
     edges: list[tuple[float, int, int]] = []
-    for index, signature in enumerate(signatures):
-        if signature is None:
-            continue
-        for other in lsh.query(signature):
-            if other > index:
-                jaccard = len(sets[index] & sets[other]) / len(sets[index] | sets[other])
-                if jaccard >= JOIN_THRESHOLD:
-                    edges.append((jaccard, index, other))
+    for pair in sorted(candidates):
+        first, second = divmod(pair, n)
+        a_set, b_set = sets[first], sets[second]
+        shared = len(a_set & b_set)
+        jaccard = shared / (len(a_set) + len(b_set) - shared)
+        if jaccard >= JOIN_THRESHOLD:
+            edges.append((jaccard, first, second))
     groups = _components(n, edges, JOIN_THRESHOLD)
     ids = [item[0] for item in items]
     return [[ids[k] for k in group] for group in sorted(groups, key=lambda g: (-len(g), g[0]))]

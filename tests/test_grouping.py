@@ -1,0 +1,99 @@
+"""Grouping articles that arrived without a story into stories (MinHash LSH)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+from analysis.grouping import apply_grouping, group_articles, group_texts, ungrouped_story_ids
+from schema.models import Story
+from schema.sanitize import article_id_for, text_sha256
+from tests.conftest import SEEDS
+from tests.test_align import UNRELATED, make_copy
+
+
+def seed_texts() -> list[tuple[str, str]]:
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def add_articles(store, story_id: str, texts: list[tuple[str | None, str]]) -> list[str]:
+    """Insert (title, text) articles into a story; return their ids in order."""
+    store.upsert_story(Story(id=story_id, title=story_id))
+    rows = []
+    for title, text in texts:
+        rows.append((article_id_for(text), story_id, None, None, title, None, None, text, text_sha256(text), "{}", None))
+    with store.transaction() as conn:
+        store.insert_articles(conn, rows)
+    return [row[0] for row in rows]
+
+
+def test_near_duplicates_group_and_unrelated_stay_alone():
+    seeds = seed_texts()
+    items = [(name, None, text) for name, text in seeds]
+    items += [("copy-of-000", None, make_copy(seeds[0][1])[0]), ("fete", None, UNRELATED),
+              ("copy-of-003", None, make_copy(seeds[3][1], 3)[0])]
+    groups = group_texts(items)
+    assert [seeds[0][0], "copy-of-000"] in groups
+    assert [seeds[3][0], "copy-of-003"] in groups
+    assert ["fete"] in groups
+    assert sorted(a for g in groups for a in g) == sorted(i[0] for i in items)  # each once
+    assert group_texts([]) == []
+
+
+def test_apply_grouping_moves_articles_and_drops_the_emptied_story(store):
+    seeds = seed_texts()
+    texts = [(None, seeds[0][1]), (None, make_copy(seeds[0][1])[0]), (None, UNRELATED)]
+    original, copy, fete = add_articles(store, "ungrouped-import", texts)
+    assert ungrouped_story_ids(store) == ["ungrouped-import"]
+    groups = group_articles(store)
+    assert groups == [[original, copy], [fete]]
+    created = apply_grouping(store, groups)
+    assert created == [f"group-{original[:8]}"]
+    assert store.article_ids(created[0]) == [original, copy]
+    assert store.article_ids("ungrouped-import") == [fete]  # singletons stay
+    # Grouping the rest again moves nothing; moving the last one empties the old story.
+    assert apply_grouping(store, [[fete]]) == []
+    assert apply_grouping(store, [[fete]], min_size=1) == [f"group-{fete[:8]}"]
+    assert store.get_story("ungrouped-import") is None
+    assert store.get_story(created[0]).meta == {"grouped": True, "size": 2}
+
+
+def test_group_articles_by_ids_and_by_story(store):
+    # Word weights come from the articles being grouped, so give it a few (two alone
+    # share every word they have in common with each other and nothing else).
+    seeds = seed_texts()
+    ids = add_articles(store, "flat", [(None, text) for _, text in seeds]
+                       + [(None, make_copy(seeds[3][1], 3)[0]), (None, UNRELATED)])
+    pair = [ids[3], ids[5]]
+    assert pair in group_articles(store, ids)
+    assert pair in group_articles(store, story="flat")
+    assert group_articles(store, ["0000000000000000"]) == []
+
+
+def test_real_corpus_outlets_reporting_one_event_land_together(shared_data):
+    csv.field_size_limit(10**9)
+    with (shared_data / "news-articles" / "NewsArticles.csv").open(encoding="utf-8", errors="replace") as handle:
+        rows = list(csv.DictReader(handle))
+    outlet = {r["article_id"]: r["article_source_link"].split("/")[2].removeprefix("www.") for r in rows}
+    title = {r["article_id"]: r["title"] for r in rows}
+    groups = group_texts([(r["article_id"], r["title"], r["text"]) for r in rows])
+    where = {a: k for k, group in enumerate(groups) for a in group}
+
+    def check(event: list[str], together: float, words: tuple[str, ...], min_outlets: int) -> None:
+        homes = Counter(where[a] for a in event)
+        home, count = homes.most_common(1)[0]
+        group = groups[home]
+        assert count >= together * len(event), [title[a] for a in event]
+        assert len({outlet[a] for a in group}) >= min_outlets
+        on_topic = sum(any(w in title[a].lower() for w in words) for a in group)
+        assert on_topic >= 0.7 * len(group), [title[a] for a in group]
+
+    # The killing of Kim Jong-nam with VX nerve agent (Feb 2017).
+    kim = [a for a in title if "kim jong" in title[a].lower() and "nerve agent" in title[a].lower()]
+    check(kim, 0.8, ("kim", "malaysia", "north korea", "n korea", "vx"), 6)
+    # Hawaii's suit against the revised travel ban (Mar 2017).
+    hawaii = [a for a in title if "hawaii" in title[a].lower() and "travel ban" in title[a].lower()]
+    check(hawaii, 0.7, ("travel ban", "immigration", "executive order", "hawaii", "appeal", "judge", "court"), 4)
+    # Paris Orly airport shooting (Mar 2017).
+    orly = [a for a in title if "orly" in title[a].lower()]
+    check(orly, 0.8, ("orly", "paris", "airport"), 4)
