@@ -157,6 +157,34 @@ async def test_keys_in_claim_mode_set_the_claims_fields_not_the_articles(seeded)
         assert store.labels(ids[0], "alice") == {"credibility": "4"}
 
 
+async def test_claim_keys_typed_before_the_commit_still_hit_the_claim(seeded):
+    db_path, ids = seeded
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("j", "c", "5", "minus")  # no wait between the claim and its labels
+        await saved(app, pilot)
+    app.close_stores()
+    with reopen(db_path) as store:
+        (claim,) = store.claims(ids[0], "alice")
+        assert claim.labels == {"credibility": "5", "checkworthy": "no"}
+        assert store.labels(ids[0], "alice") == {}
+
+
+async def test_a_refused_change_says_not_saved(seeded):
+    db_path, ids = seeded
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        pane = screen.panes[0]
+        screen.save(pane, lambda s: s.set_label(ids[0], "alice", "stance", "maybe"))
+        await until(pilot, lambda: pane.save_state == "failed")
+        assert "NOT saved" in screen_text(app)
+        await pilot.press("a")
+        await saved(app, pilot)
+        assert pane.save_state == "saved"
+
+
 async def test_refine_span_word_by_word_then_mark(seeded):
     db_path, ids = seeded
     app = make_app(db_path)
@@ -495,6 +523,19 @@ async def test_layout_holds_at_80_by_24(seeded):
             assert pane.region.width >= 38
             assert pane.text.region.height >= 3  # text still readable with the banner shown
         assert "? help" in screen_text(app) and "q quit" in screen_text(app)
+
+
+async def test_resizing_adds_and_drops_panes(seeded):
+    db_path, _ = seeded
+    app = make_app(db_path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await ready(app, pilot)
+        assert len(screen.panes) == 2
+        await pilot.resize_terminal(210, 40)
+        await until(pilot, lambda: len(screen.panes) == 3 and all(p.view for p in screen.panes))
+        assert len({p.article_id for p in screen.panes}) == 3
+        await pilot.resize_terminal(100, 40)
+        await until(pilot, lambda: len(screen.panes) == 2)
 
 
 @pytest.mark.parametrize(("width", "panes"), [(199, 2), (200, 3), (260, 4)])

@@ -45,24 +45,30 @@ class StoryView:
     article_ids: list[str]
 
 
-def load_annotation(store: Store, article_id: str, source: str | None, annotator: str) -> AnnotationView:
-    """The annotator's labels, claims (with cluster sizes), note, flag, and earlier grades
-    for the article's outlet."""
+def load_annotation(
+    store: Store, article_id: str, source: str | None, annotator: str, *, grades: bool = True
+) -> AnnotationView:
+    """The annotator's labels, claims (with cluster sizes), note, flag, and (with grades)
+    the earlier grades for the article's outlet."""
     note, flagged, _ = store.annotation(article_id, annotator)
     claims = store.claims(article_id, annotator)
     counts = {c.cluster: store.cluster_article_count(c.cluster) for c in claims if c.cluster}
-    grades: dict[str, int] = {}
-    if source and store.scheme.field(OUTLET_FIELD) is not None:
-        grades = store.outlet_grades(annotator, source, OUTLET_FIELD, exclude_article=article_id)
+    outlet_grades: dict[str, int] = {}
+    if grades and source and store.scheme.field(OUTLET_FIELD) is not None:
+        outlet_grades = store.outlet_grades(annotator, source, OUTLET_FIELD, exclude_article=article_id)
     return AnnotationView(
         labels=store.labels(article_id, annotator), claims=claims, cluster_counts=counts,
-        note=note, flagged=flagged, outlet_grades=grades,
+        note=note, flagged=flagged, outlet_grades=outlet_grades,
     )
 
 
-def load_annotations(store: Store, articles: list[tuple[str, str | None]], annotator: str) -> dict[str, AnnotationView]:
+def load_annotations(
+    store: Store, articles: list[tuple[str, str | None]], annotator: str, *, grades: bool = True
+) -> dict[str, AnnotationView]:
     """load_annotation for several (article id, source) pairs."""
-    return {aid: load_annotation(store, aid, source, annotator) for aid, source in dict(articles).items()}
+    return {
+        aid: load_annotation(store, aid, source, annotator, grades=grades) for aid, source in dict(articles).items()
+    }
 
 
 def load_article(store: Store, article_id: str, annotator: str) -> ArticleView | None:

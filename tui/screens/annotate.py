@@ -235,44 +235,41 @@ class AnnotateScreen(Screen):
     def _visible_articles(self) -> list[tuple[str, str | None]]:
         return [(p.view.article.id, p.view.article.source) for p in self.panes if p.view is not None]
 
-    def save(self, pane: ArticlePane | None, request: Callable[[Store], Any], done: str | None = None) -> None:
+    def save(self, pane: ArticlePane | None, request: Callable[[Store], Any], done: str | Callable[[Any], str] | None = None) -> None:
         """Send one change to the writer; the panes update when it has committed.
 
         `request` runs on the writer thread with the writer's store and makes exactly one
-        store call (one transaction). The annotations of every visible article are read
-        back on the same thread right after, so the screen shows what was committed.
+        store call (one transaction). Once it has committed, the annotations of every
+        visible article are read back on the reader thread, so the screen shows what the
+        database holds, and the pane says "saved".
         """
-        annotator = self.napp.annotator
-        visible = self._visible_articles()
         if pane is not None:
             pane.mark_saving()
-
-        def run(store: Store) -> tuple[Any, dict[str, AnnotationView]]:
-            result = request(store)
-            return result, load_annotations(store, visible, annotator)
-
-        future = self.napp.writer.submit(run)
+        future = self.napp.writer.submit(request)
         self.run_worker(self._finish_save(pane, future, done), group="save")
 
     async def _finish_save(self, pane: ArticlePane | None, future, done: str | Callable[[Any], str] | None) -> None:
+        ok = True
+        result: Any = None
         try:
-            result, annotations = await asyncio.wrap_future(future)
+            result = await asyncio.wrap_future(future)
         except StoreError as exc:
-            if pane is not None:
-                pane.mark_done(False)
+            ok = False
             self.notify(str(exc), title="Not saved", severity="error", markup=False)
-            return
         except Exception as exc:  # a database error: the change did not commit
-            if pane is not None:
-                pane.mark_done(False)
+            ok = False
             self.notify(f"{type(exc).__name__}: {exc}", title="Not saved", severity="error", markup=False)
-            return
+        # Read back what is stored (also after a failure, to drop optimistic claims).
+        # The outlet's earlier grades exclude the article itself, so they are kept.
+        annotator = self.napp.annotator
+        visible = self._visible_articles()
+        annotations = await self.napp.reader.run(lambda s: load_annotations(s, visible, annotator, grades=False))
         for other in self.panes:
             if other.article_id in annotations:
-                other.set_annotation(annotations[other.article_id])
+                other.set_annotation(annotations[other.article_id], keep_grades=True)
         if pane is not None:
-            pane.mark_done(True)
-        message = done(result) if callable(done) else done
+            pane.mark_done(ok)
+        message = done(result) if ok and callable(done) else done if ok else None
         if message:
             self.notify(message, markup=False, timeout=3)
 
@@ -445,6 +442,7 @@ class AnnotateScreen(Screen):
         if text.span is not None:
             start, end = text.span
             text.set_span(None)
+            pane.add_provisional_claim(annotator, start, end)
             self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
             return
         span = text.cursor_span()
@@ -452,11 +450,15 @@ class AnnotateScreen(Screen):
             self.notify("Move the sentence cursor (j/k) to a sentence first.", severity="warning", markup=False)
             return
         claim = pane.current_claim()
+        # The pane shows the claim (or its absence) at once, marked "saving", so keys
+        # pressed before the commit act on the right thing; the read-back confirms it.
         if claim is not None:
             claim_id = claim.id
+            pane.drop_provisional_claim(claim_id)
             self.save(pane, lambda s: s.remove_claim(claim_id, annotator))
             return
         start, end = span
+        pane.add_provisional_claim(annotator, start, end)
         self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
 
     def action_refine(self) -> None:

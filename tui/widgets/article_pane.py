@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from schema.models import Claim
 from schema.scheme import Scheme
+from schema.store import claim_context, claim_id_for
 from tui.pane_data import AnnotationView, ArticleView
 from tui.text import display_inline
 from tui.widgets.article_text import ArticleText
@@ -123,11 +124,38 @@ class ArticlePane(Vertical):
         self.text.set_article(view.article.text, view.sentences)
         self.refresh_annotation()
 
-    def set_annotation(self, annotation: AnnotationView) -> None:
-        """Show the annotation the store confirmed."""
+    def set_annotation(self, annotation: AnnotationView, *, keep_grades: bool = False) -> None:
+        """Show the annotation the store confirmed (keep_grades: the outlet's earlier grades
+        were not read again)."""
         if self.view is None:
             return
+        if keep_grades:
+            annotation.outlet_grades = self.view.annotation.outlet_grades
         self.view.annotation = annotation
+        self.refresh_annotation()
+
+    def add_provisional_claim(self, annotator: str, start: int, end: int) -> None:
+        """Show a claim being saved (same id the store will give it)."""
+        if self.view is None:
+            return
+        article = self.view.article
+        claim_id = claim_id_for(article.id, annotator, start, end)
+        claims = self.view.annotation.claims
+        if any(c.id == claim_id for c in claims):
+            return
+        exact, prefix, suffix = claim_context(article.text, start, end)
+        claims.append(Claim.model_construct(
+            id=claim_id, article_id=article.id, annotator=annotator, start=start, end=end,
+            exact=exact, prefix=prefix, suffix=suffix, labels={}, cluster=None,
+        ))
+        claims.sort(key=lambda c: (c.start, c.end, c.id))
+        self.refresh_annotation()
+
+    def drop_provisional_claim(self, claim_id: str) -> None:
+        """Stop showing a claim being removed."""
+        if self.view is None:
+            return
+        self.view.annotation.claims = [c for c in self.view.annotation.claims if c.id != claim_id]
         self.refresh_annotation()
 
     def refresh_annotation(self) -> None:
