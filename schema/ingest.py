@@ -199,8 +199,8 @@ def _load_story_file(folder: Path, toml_display: str) -> tuple[_StoryContext, Re
 def slugify(name: str) -> str:
     """A valid story id from a folder or file name: lower case ASCII letters, digits, `.`,
     `_` and `-`; "imported" when nothing is left."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9._-]+", "-", ascii_name.lower())
+    base = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9._-]+", "-", base.lower())
     slug = re.sub(r"-{2,}", "-", slug).lstrip("._-")[:100].rstrip("-")
     return slug if slug and _STORY_ID.match(slug) else "imported"
 
