@@ -2,9 +2,10 @@
 
 pysbd does the sentence splitting, line by line: scraped articles put headlines, menu
 items and captions on lines of their own without final punctuation, and a line break is
-always a boundary. pysbd (clean=False) returns pieces that concatenate back to the line,
-so spans are recovered by walking the line, never by searching for the sentence text
-(which goes wrong when a sentence repeats). A glued pair such as "official.Following"
+always a boundary. pysbd (clean=False) returns the line's pieces in order (minus some
+surrounding blanks), so spans are recovered by finding each piece at or after the end of
+the previous one, which stays right when a sentence repeats (pysbd's own char_span
+searches from the start and does not). A glued pair such as "official.Following"
 is split as well. Spans are code points, end exclusive, whitespace trimmed.
 """
 
@@ -37,17 +38,23 @@ def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
     line_start = 0
     for line in text.split("\n"):
         if line.strip():
-            pieces = _segment(line)
-            if "".join(pieces) != line:  # pysbd altered the text: fall back to the whole line
-                pieces = [line]
-            offset = line_start
-            for piece in pieces:
-                cuts = [0] + [m.start() for m in _GLUED.finditer(piece)] + [len(piece)]
-                for first, last in zip(cuts, cuts[1:]):
-                    _add(text, offset + first, offset + last, spans)
-                offset += len(piece)
+            cursor = 0
+            for piece in _segment(line):
+                piece = piece.strip()
+                found = line.find(piece, cursor) if piece else -1
+                if found < 0:  # pysbd altered the text: keep the rest of the line whole
+                    _add_glued(text, line_start + cursor, line_start + len(line), spans)
+                    break
+                _add_glued(text, line_start + found, line_start + found + len(piece), spans)
+                cursor = found + len(piece)
         line_start += len(line) + 1
     return tuple(spans)
+
+
+def _add_glued(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    cuts = [start] + [m.start() for m in _GLUED.finditer(text, start, end)] + [end]
+    for first, last in zip(cuts, cuts[1:]):
+        _add(text, first, last, spans)
 
 
 def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
