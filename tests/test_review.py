@@ -222,3 +222,25 @@ def test_review_screen_snapshot(db_path, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=settle)
+
+
+def test_a_huge_article_is_capped_on_screen(db_path):
+    from tui.review.article_view import MAX_CHARS
+    from tui.review.data import ReviewData
+
+    text = "word " * 60_000  # 300,000 characters on one line
+    with Store.open(db_path) as store:
+        with store.transaction() as conn:
+            store.ensure_story(conn, Story(id="big", title="Big", proposition="p"))
+            store.insert_articles(conn, [
+                (article_id_for(text), "big", "Outlet", None, None, None, None, text, text_sha256(text), "{}", None)
+            ])
+        store.add_claim(article_id_for(text), "ann", 250_000, 250_010)
+    data = ReviewData(db_path)
+    try:
+        state = data.state("big")
+    finally:
+        data.close()
+    rendered = claims_text(state, blind=False).plain
+    assert f"({len(text) - MAX_CHARS:,} more characters not shown here)" in rendered
+    assert len(rendered) < MAX_CHARS + 500

@@ -12,6 +12,9 @@ from tui.review.labels_table import GOLD_STYLE
 from tui.review.names import display_name
 
 SHARED_STYLE = "bold underline"  # a stretch marked by two or more annotators
+# Rendered text is capped so a hostile 5 MB article cannot stall the screen; claims past
+# the cap still appear in the claims table.
+MAX_CHARS = 200_000
 
 
 def claims_text(state: ReviewState, blind: bool) -> Text:
@@ -33,8 +36,9 @@ def claims_text(state: ReviewState, blind: bool) -> Text:
     if article.published:
         heading.append(f" · {article.published}", style="dim")
     heading.append("\n\n")
-    body = Text(article.text)
-    length = len(article.text)
+    shown = article.text[:MAX_CHARS]
+    body = Text(shown)
+    length = len(shown)
     order = {name: index for index, name in enumerate(state.annotators)}
     cuts = {0, length}
     for claim in review.claims:
@@ -52,6 +56,8 @@ def claims_text(state: ReviewState, blind: bool) -> Text:
         body.stylize(style, start, end)
     for gold in review.gold_claims:
         body.stylize(GOLD_STYLE, min(gold["start"], length), min(gold["end"], length))
+    if len(article.text) > MAX_CHARS:
+        body.append(f"\n… ({len(article.text) - MAX_CHARS:,} more characters not shown here)", style="dim")
     legend = Text("\n\n")
     for name in state.annotators:
         legend.append(f" {display_name(state.annotators, name, blind)} ", style=f"on {annotator_colour(order[name])}")

@@ -123,19 +123,19 @@ class ReviewScreen(Screen):
         if state is None:
             return
         progress = state.progress
-        pending = [aid for aid in progress.disagreeing if aid not in progress.adjudicated] or progress.disagreeing
-        if not pending:
+        if not progress.disagreeing:
             self.notify("no disagreements in this story")
             return
-        positions = sorted(state.article_ids.index(aid) for aid in pending)
+        unresolved = [aid for aid in progress.disagreeing if aid not in progress.adjudicated]
+        if not unresolved:
+            self.notify(f"all {progress.with_disagreement} disagreements adjudicated")
+        positions = sorted(state.article_ids.index(aid) for aid in unresolved or progress.disagreeing)
         if step > 0:
             later = [p for p in positions if p > state.index]
             target = later[0] if later else positions[0]
         else:
             earlier = [p for p in positions if p < state.index]
             target = earlier[-1] if earlier else positions[-1]
-        if target == state.index and len(positions) == 1 and state.review and state.review.adjudicated:
-            self.notify(f"all {progress.with_disagreement} disagreements adjudicated")
         self.load(state.story.id, target)
 
     def action_story(self, step: int) -> None:
