@@ -244,3 +244,32 @@ def test_a_huge_article_is_capped_on_screen(db_path):
     rendered = claims_text(state, blind=False).plain
     assert f"({len(text) - MAX_CHARS:,} more characters not shown here)" in rendered
     assert len(rendered) < MAX_CHARS + 500
+
+
+async def test_story_navigation_help_and_reload(db_path):
+    ids = build(db_path)
+    with Store.open(db_path) as store:
+        with store.transaction() as conn:
+            store.ensure_story(conn, Story(id="zeta", title="Second story", proposition="q"))
+            store.insert_articles(conn, [
+                (article_id_for("Zeta text."), "zeta", "Z", None, None, None, None, "Zeta text.",
+                 text_sha256("Zeta text."), "{}", None)
+            ])
+    app = ReviewApp(db_path, "lead")  # no --story: the first story
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, loaded(app, 0))
+        screen = app.screen
+        assert screen.state.story.id == "border"
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen.state.story.id == "zeta")
+        assert screen.state.progress.with_disagreement == 0
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen.state.story.id == "border")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        with Store.open(db_path) as store:  # a teammate labels meanwhile (shared database)
+            store.set_label(ids[0], "dan", "stance", "discuss")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "dan" in screen.state.annotators)

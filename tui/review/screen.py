@@ -39,6 +39,8 @@ class ReviewScreen(Screen):
         Binding("G", "gold_claim", "Gold claim"),
         Binding("delete,backspace", "remove_gold", "Remove gold", show=False),
         Binding("b", "toggle_blind", "Blind"),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("question_mark", "help", "Help"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -150,6 +152,16 @@ class ReviewScreen(Screen):
             self.app.call_from_thread(self.notify, "no more stories that way")
             return
         self.app.call_from_thread(self.load, target, 0)
+
+    def action_reload(self) -> None:
+        """Read the current article again (teammates may be annotating the same database)."""
+        self.reload()
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        from tui.review.help_modal import HelpModal
+
+        self.app.push_screen(HelpModal())
 
     def action_toggle_blind(self) -> None:
         """Hide (or show) annotator names."""
