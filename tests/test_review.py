@@ -3,11 +3,9 @@ and claims untouched, blind mode, progress, navigation, hostile text; one snapsh
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from schema.models import Story
@@ -60,6 +58,14 @@ def own_rows(db_path: Path) -> tuple[list, list, list]:
     return labels, claims, claim_labels
 
 
+def make_app(db_path: Path, reviewer: str = "lead", **kwargs) -> ReviewApp:
+    """A review app with animations and cursor blink off."""
+    app = ReviewApp(db_path, reviewer, **kwargs)
+    app.animation_level = "none"
+    app.cursor_blink = False
+    return app
+
+
 async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:
     """Let the app run until predicate() holds (thread workers report back by messages)."""
     deadline = time.monotonic() + timeout
@@ -79,7 +85,7 @@ def loaded(app: ReviewApp, index: int | None = None):
 async def test_taking_an_annotators_value_as_gold(db_path):
     ids = build(db_path)
     before = own_rows(db_path)
-    app = ReviewApp(db_path, "lead", story_id="border")
+    app = make_app(db_path, story_id="border")
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen
@@ -101,7 +107,7 @@ async def test_taking_an_annotators_value_as_gold(db_path):
 async def test_typing_another_value_and_progress(db_path):
     ids = build(db_path)
     before = own_rows(db_path)
-    app = ReviewApp(db_path, "lead", story_id="border")
+    app = make_app(db_path, story_id="border")
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen
@@ -132,7 +138,7 @@ async def test_removing_gold(db_path):
     ids = build(db_path)
     with Store.open(db_path) as store:
         store.set_gold(ids[0], "stance", "agree", "lead", "first look")
-    app = ReviewApp(db_path, "lead", story_id="border")
+    app = make_app(db_path, story_id="border")
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen
@@ -145,7 +151,7 @@ async def test_removing_gold(db_path):
 
 async def test_blind_mode_hides_names(db_path):
     build(db_path)
-    app = ReviewApp(db_path, "lead", story_id="border", blind=True)
+    app = make_app(db_path, story_id="border", blind=True)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen
@@ -164,7 +170,7 @@ async def test_blind_mode_hides_names(db_path):
 async def test_accepting_a_claim_as_gold(db_path):
     ids = build(db_path)
     before = own_rows(db_path)
-    app = ReviewApp(db_path, "lead", story_id="border")
+    app = make_app(db_path, story_id="border")
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen
@@ -188,7 +194,7 @@ async def test_hostile_text_and_names_are_not_markup(db_path):
     ids = build(db_path)
     with Store.open(db_path) as store:
         store.set_label(ids[2], "[@click=app.quit]", "stance", "agree")
-    app = ReviewApp(db_path, "lead", story_id="border")
+    app = make_app(db_path, story_id="border")
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         await pilot.press("]", "]")
@@ -215,7 +221,7 @@ def test_review_command_errors(db_path, tmp_path):
 
 def test_review_screen_snapshot(db_path, snap_compare):
     build(db_path)
-    app = ReviewApp(db_path, "lead", story_id="border")
+    app = make_app(db_path, story_id="border")
 
     async def settle(pilot) -> None:
         await wait_for(pilot, loaded(app, 0))
@@ -255,7 +261,7 @@ async def test_story_navigation_help_and_reload(db_path):
                 (article_id_for("Zeta text."), "zeta", "Z", None, None, None, None, "Zeta text.",
                  text_sha256("Zeta text."), "{}", None)
             ])
-    app = ReviewApp(db_path, "lead")  # no --story: the first story
+    app = make_app(db_path)  # no --story: the first story
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen

@@ -23,6 +23,7 @@ class ReviewApp(App):
         self.reviewer = reviewer
         self.story_id = story_id
         self.blind = blind
+        self.cursor_blink = True  # tests turn it off, with animations
 
     def on_mount(self) -> None:
         self.push_screen(ReviewScreen(self.data, self.reviewer, self.story_id, self.blind))

@@ -45,6 +45,8 @@ class GoldModal(ModalScreen[GoldChoice | None]):
             yield Static("", id="gold-error")
 
     def on_mount(self) -> None:
+        for box in self.query(Input):
+            box.cursor_blink = getattr(self.app, "cursor_blink", True)
         first = self.query("#gold-value")
         (first.first() if first else self.query_one("#gold-reason", Input)).focus()
 
