@@ -160,7 +160,11 @@ def read_label_matrices(store: Store, fields: list[SchemeField], story: str | No
     numbered by CASE expressions over bound parameters) and concatenates them per article
     into a single string, which numpy parses in C: no Python object per label.
     """
+    if not fields:
+        return {}
     annotators = store.annotators()
+    if not annotators:  # nobody has annotated: there can be no labels to read
+        return {fld.name: LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), _scale(fld)) for fld in fields}
     matrices = _read_codes(store, fields, annotators, story)
     if matrices is None:  # labels by someone without an annotation row: number them all
         annotators = [r[0] for r in store.conn.execute("SELECT DISTINCT annotator FROM labels ORDER BY 1")]

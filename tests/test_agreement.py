@@ -173,3 +173,15 @@ def test_spans_of_an_annotator_who_did_not_annotate_the_article_are_not_compared
     _, [pair] = span_agreement(store)
     assert (pair.articles, pair.a_spans, pair.b_spans, pair.exact) == (1, 1, 1, 1)
     assert pair.exact_f1 == 1.0
+
+
+def test_a_scheme_without_article_fields_and_an_empty_database(tmp_path):
+    with Store.open(tmp_path / "empty.db") as store:
+        report = agreement(store)
+        assert list(report.fields) == ["stance", "reliability", "credibility"]
+        assert all(fa.alpha is None and fa.units == 0 for fa in report.fields.values())
+        store.set_scheme(
+            'name = "claims only"\n[[fields]]\nname = "checkworthy"\nlevel = "claim"\nkind = "nominal"\n'
+            'labels = [{ value = "yes", key = "+" }, { value = "no", key = "-" }]\n'
+        )
+        assert agreement(store).to_json()["fields"] == {}
