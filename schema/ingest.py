@@ -84,6 +84,7 @@ READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: in
 _STORY_ID = re.compile(STORY_ID_PATTERN)
 _EMPTY_META = "{}"
 _sha256 = hashlib.sha256
+_MISSING: Any = object()
 _dumps = orjson.dumps
 
 
@@ -239,15 +240,26 @@ def _title_from_text(text: str, *, markdown: bool = False) -> str | None:
     return None
 
 
+_URL_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#\s]+)")
+_host_cache: dict[str, str | None] = {}
+
+
 def _url_host(url: str | None) -> str | None:
     """The host of a URL without a leading `www.`, as an outlet name; None if there is none."""
     if not url:
         return None
-    found = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#\s]+)", url)
-    if found is None:
-        return None
-    host = found.group(1).lower()
-    return host[4:] if host.startswith("www.") and len(host) > 4 else host
+    # Cached by scheme and authority: a corpus has many URLs but few hosts.
+    authority_end = url.find("/", url.find("://") + 3)
+    key = url if authority_end < 0 else url[:authority_end]
+    host = _host_cache.get(key, _MISSING)
+    if host is _MISSING:
+        found = _URL_HOST.match(key)
+        host = found.group(1).lower() if found else None
+        if host is not None and host.startswith("www.") and len(host) > 4:
+            host = host[4:]
+        if len(_host_cache) < 10_000:
+            _host_cache[key] = host
+    return host
 
 
 _YMD = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T\s])")
@@ -256,7 +268,6 @@ _DATE_FORMATS = (
     "%A, %B %d, %Y", "%a, %d %b %Y", "%Y%m%d",
 )
 _date_cache: dict[Any, str | None] = {}
-_MISSING: Any = object()
 
 
 def normalise_date(raw: Any) -> str | None:
