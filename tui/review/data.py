@@ -114,15 +114,18 @@ class ReviewData:
         """The story (the first one when None) with its index-th article loaded."""
         with self._lock:
             store = self.store
-            story_ids = [row[0] for row in store.conn.execute("SELECT id FROM stories ORDER BY id")]
-            if not story_ids:
-                raise StoreError("the database holds no stories yet (import some with `newsmark import`)")
+            conn = store.conn
             if story_id is None:
-                story_id = story_ids[0]
-            if story_id not in story_ids:
-                raise StoreError(f"no story {story_id!r}")
+                row = conn.execute("SELECT min(id) FROM stories").fetchone()
+                story_id = row[0]
+                if story_id is None:
+                    raise StoreError("the database holds no stories yet (import some with `newsmark import`)")
             story = store.get_story(story_id)
-            assert story is not None
+            if story is None:
+                raise StoreError(f"no story {story_id!r}")
+            # Position by the primary-key index: no list of every story (there may be a million).
+            story_index = conn.execute("SELECT count(*) FROM stories WHERE id < ?", (story_id,)).fetchone()[0]
+            story_count = store.story_count()
             article_ids = store.article_ids(story_id)
             index = max(0, min(index, len(article_ids) - 1))
             annotators = [row[0] for row in store.conn.execute(
@@ -130,18 +133,21 @@ class ReviewData:
                 "WHERE a.story_id = ? ORDER BY 1", (story_id,))]
             review = self._review(store, article_ids[index], annotators) if article_ids else None
             return ReviewState(
-                story=story, story_index=story_ids.index(story_id), story_count=len(story_ids),
+                story=story, story_index=story_index, story_count=story_count,
                 article_ids=article_ids, index=index, annotators=annotators, review=review,
                 progress=self._progress(store, story_id, len(article_ids)),
                 fields=[f.name for f in store.scheme.fields_at("article")],
             )
 
     def story_id_at(self, current: str, step: int) -> str | None:
-        """The story `step` places after `current` in id order, or None past either end."""
+        """The next (step > 0) or previous story after `current` in id order, or None."""
+        sql = (
+            "SELECT id FROM stories WHERE id > ? ORDER BY id LIMIT 1" if step > 0
+            else "SELECT id FROM stories WHERE id < ? ORDER BY id DESC LIMIT 1"
+        )
         with self._lock:
-            story_ids = [row[0] for row in self.store.conn.execute("SELECT id FROM stories ORDER BY id")]
-        position = story_ids.index(current) + step if current in story_ids else 0
-        return story_ids[position] if 0 <= position < len(story_ids) else None
+            row = self.store.conn.execute(sql, (current,)).fetchone()
+        return row[0] if row else None
 
     def _review(self, store: Store, article_id: str, annotators: list[str]) -> ArticleReview:
         article = store.get_article(article_id)
