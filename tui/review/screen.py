@@ -7,6 +7,8 @@ stale load never overwrites a newer one.
 
 from __future__ import annotations
 
+import sqlite3
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -84,7 +86,7 @@ class ReviewScreen(Screen):
         try:
             scheme = self.data.scheme
             state = self.data.state(story_id, index)
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._show, request, state, scheme)
@@ -147,7 +149,11 @@ class ReviewScreen(Screen):
 
     @work(thread=True, group="review-db")
     def _story(self, current: str, step: int) -> None:
-        target = self.data.story_id_at(current, step)
+        try:
+            target = self.data.story_id_at(current, step)
+        except (StoreError, sqlite3.Error) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
         if target is None:
             self.app.call_from_thread(self.notify, "no more stories that way")
             return
@@ -220,7 +226,7 @@ class ReviewScreen(Screen):
     def _write_gold(self, article_id: str, field: str, value: str | None, reason: str) -> None:
         try:
             self.data.set_gold(article_id, field, value, self.reviewer, reason)
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         message = f"gold {field} = {value} saved" if value is not None else f"gold {field} removed"
@@ -275,7 +281,7 @@ class ReviewScreen(Screen):
     def _write_gold_claim(self, claim, reason: str) -> None:
         try:
             self.data.set_gold_claim(claim, self.reviewer, reason)
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._written, f"gold claim {claim.start}–{claim.end} saved")
@@ -284,7 +290,7 @@ class ReviewScreen(Screen):
     def _remove_gold_claim(self, gold_id: str) -> None:
         try:
             self.data.remove_gold_claim(gold_id, self.reviewer)
-        except StoreError as exc:
+        except (StoreError, sqlite3.Error) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._written, "gold claim removed")
