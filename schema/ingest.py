@@ -1,10 +1,11 @@
 """Import files into a newsmark database: `.txt`, `.md`, `.html`/`.htm`, `.jsonl`/`.ndjson`,
 `.csv`/`.tsv`, and folders of them (recursively; a folder holding `story.toml` is a story).
 
-Every file is decoded (UTF-8 only), sanitised (schema.sanitize) and inserted in one
-transaction of its own, so a bad file or line never stops the run and never leaves half a
-file behind. Everything not imported is named in `ImportReport.rejected` with its file,
-line (when there is one) and reason.
+Every file is decoded (UTF-8 only) and sanitised (schema.sanitize), then stored all or
+nothing (a savepoint of its own; small files share a transaction, so a folder of many
+files does not pay a disk sync per file), so a bad file or line never stops the run and
+never leaves half a file behind. Everything not imported is named in
+`ImportReport.rejected` with its file, line (when there is one) and reason.
 
 Which story an article goes to, first match wins:
 1. the `story` field of its JSONL/CSV record;
@@ -39,7 +40,9 @@ import hashlib
 import io
 import os
 import re
+import sqlite3
 import sys
+import time
 import tomllib
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -80,6 +83,11 @@ STORY_FILE = "story.toml"
 TITLE_MAX = 300  # characters kept of a title taken from the first line of a text
 BATCH_ROWS = 2000  # rows per executemany
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while importing
+# Read files are stored in groups, one transaction per group (one savepoint per file),
+# committed when a group reaches any of these.
+GROUP_ROWS = 20_000
+GROUP_BYTES = 64 * 1024 * 1024
+GROUP_SECONDS = 0.5
 READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: inserting)
 _STORY_ID = re.compile(STORY_ID_PATTERN)
 _EMPTY_META = "{}"
@@ -866,25 +874,27 @@ def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
 
 
 class _Progress:
-    def __init__(self, callback: Callable[[int, int], None] | None, total: int) -> None:
+    """Byte progress over all planned files; each file has a fixed slot (its offset and
+    size), and what is reported never goes backwards."""
+
+    def __init__(self, callback: Callable[[int, int], None] | None, tasks: Sequence[_Task]) -> None:
         self.callback = callback
-        self.total = total
-        self.done = 0
+        self.total = sum(t.size for t in tasks)
+        self.base: dict[int, int] = {}
+        offset = 0
+        for task in tasks:
+            self.base[id(task)] = offset
+            offset += task.size
+        self.reported = 0
 
-    def within(self, size: int) -> Callable[[float], None]:
-        """A reporter of the fraction read of a file of `size` bytes."""
-        base = self.done
-
-        def advance(fraction: float) -> None:
-            if self.callback is not None:
-                self.callback(min(self.total, base + int(size * min(fraction, 1.0))), self.total)
-
-        return advance
-
-    def finish(self, size: int) -> None:
-        self.done += size
-        if self.callback is not None:
-            self.callback(min(self.done, self.total), self.total)
+    def at(self, task: _Task, fraction: float) -> None:
+        """Report that `fraction` (0..1) of `task` is done."""
+        if self.callback is None:
+            return
+        done = min(self.total, self.base[id(task)] + int(task.size * min(max(fraction, 0.0), 1.0)))
+        if done >= self.reported:
+            self.reported = done
+            self.callback(done, self.total)
 
 
 def _defaults_for(task: _Task, story_arg: str | None, source_arg: str | None) -> _Defaults:
@@ -957,7 +967,7 @@ def import_paths(
         in bytes of the planned files (within a file, an estimate: reading it counts for
         60% of its size, storing its rows for the rest).
 
-    Each file is one transaction: its good records go in together, its bad lines are
+    Each file is all or nothing: its good records go in together, its bad lines are
     rejected; a file that cannot be read at all is rejected whole. Never raises for bad
     input files; raises IngestError for an invalid `story` or `mapping`.
     """
@@ -976,7 +986,7 @@ def import_paths(
     report.rejected.extend(plan.rejected)
     report.skipped.extend(plan.skipped)
     touched: dict[str, None] = {}
-    meter = _Progress(progress, sum(t.size for t in plan.tasks))
+    meter = _Progress(progress, plan.tasks)
     # A bigger page cache while importing: the random article ids land all over the id
     # index, which soon outgrows SQLite's default 2 MB cache.
     cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -991,38 +1001,92 @@ def import_paths(
     return report
 
 
+@dataclass
+class _ReadFile:
+    """A file read and waiting to be stored."""
+
+    task: _Task
+    defaults: _Defaults
+    out: _Rows
+
+
 def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict[str, None], meter: _Progress,
                   story: str | None, source: str | None, mapping: dict[str, str]) -> None:
+    """Read each file (outside any transaction), then store read files in groups: one
+    transaction per group, one savepoint per file, so each file is still all or nothing
+    while a folder of many small files does not pay one disk sync per file."""
+    group: list[_ReadFile] = []
+    group_rows = group_bytes = 0
+    group_started = 0.0
     for task in plan.tasks:
         ctx = task.context
         if ctx is not None and ctx.broken is not None:
             ctx.blocked_files += 1
-            meter.finish(task.size)
+            meter.at(task, 1.0)
             continue
         defaults = _defaults_for(task, story, source)
-        advance = meter.within(task.size)
-        out = _read_task(task, defaults, mapping, lambda fraction: advance(READ_SHARE * fraction))
+        out = _read_task(task, defaults, mapping, lambda fraction, t=task: meter.at(t, READ_SHARE * fraction))
         report.rejected.extend(out.rejected)
-        if out.rows:
-            try:
-                with store.transaction() as conn:
-                    for story_obj in out.stories.values():
-                        if defaults.story_is_authoritative and story_obj is defaults.story:
-                            store._upsert_story(conn, story_obj)
-                        else:
-                            store.ensure_story(conn, story_obj)
-                    new = 0
-                    for start in range(0, len(out.rows), BATCH_ROWS):
-                        new += store.insert_articles(conn, out.rows[start:start + BATCH_ROWS])
-                        advance(READ_SHARE + (1 - READ_SHARE) * (start + BATCH_ROWS) / len(out.rows))
-            except Exception as exc:  # the database refused (locked, full, ...): keep going
-                report.rejected.append(Rejection(
-                    origin=task.display, reason=_safe(f"not imported, the database refused it: {exc}")))
-            else:
-                report.imported += new
-                report.duplicates += len(out.rows) - new
-                touched.update(dict.fromkeys(out.stories))
-        meter.finish(task.size)
+        if not out.rows:
+            meter.at(task, 1.0)
+            continue
+        if not group:
+            group_started = time.monotonic()
+        group.append(_ReadFile(task, defaults, out))
+        group_rows += len(out.rows)
+        group_bytes += task.size
+        if (group_rows >= GROUP_ROWS or group_bytes >= GROUP_BYTES
+                or time.monotonic() - group_started >= GROUP_SECONDS):
+            _store_group(store, group, report, touched, meter)
+            group, group_rows, group_bytes = [], 0, 0
+    if group:
+        _store_group(store, group, report, touched, meter)
+
+
+def _store_group(store: Store, group: list[_ReadFile], report: ImportReport, touched: dict[str, None],
+                 meter: _Progress) -> None:
+    stored: list[tuple[_ReadFile, int]] = []
+    refused: list[tuple[_ReadFile, Exception]] = []
+    try:
+        with store.transaction() as conn:
+            for item in group:
+                conn.execute("SAVEPOINT newsmark_import_file")
+                try:
+                    new = _store_file(store, conn, item, meter)
+                except Exception as exc:  # the database refused this file: undo it, go on
+                    conn.execute("ROLLBACK TO newsmark_import_file")
+                    conn.execute("RELEASE newsmark_import_file")
+                    refused.append((item, exc))
+                else:
+                    conn.execute("RELEASE newsmark_import_file")
+                    stored.append((item, new))
+    except Exception as exc:  # the transaction itself failed (locked, disk full, ...)
+        refused = [(item, exc) for item in group]
+        stored = []
+    for item, new in stored:
+        report.imported += new
+        report.duplicates += len(item.out.rows) - new
+        touched.update(dict.fromkeys(item.out.stories))
+    for item, exc in refused:
+        report.rejected.append(Rejection(
+            origin=item.task.display, reason=_safe(f"not imported, the database refused it: {exc}")))
+    for item in group:
+        meter.at(item.task, 1.0)
+
+
+def _store_file(store: Store, conn: sqlite3.Connection, item: _ReadFile, meter: _Progress) -> int:
+    """Insert one read file's stories and articles; return how many articles were new."""
+    defaults, rows = item.defaults, item.out.rows
+    for story_obj in item.out.stories.values():
+        if defaults.story_is_authoritative and story_obj is defaults.story:
+            store._upsert_story(conn, story_obj)  # story.toml is the truth about its story
+        else:
+            store.ensure_story(conn, story_obj)
+    new = 0
+    for start in range(0, len(rows), BATCH_ROWS):
+        new += store.insert_articles(conn, rows[start:start + BATCH_ROWS])
+        meter.at(item.task, READ_SHARE + (1 - READ_SHARE) * (start + BATCH_ROWS) / len(rows))
+    return new
 
 
 def _note_story_files(plan: _Plan, report: ImportReport) -> None:

@@ -498,3 +498,38 @@ def test_random_bytes_never_raise_and_leave_the_database_whole(store, tmp_path, 
     report = import_paths(store, [path])
     assert report.imported + report.duplicates + len(report.rejected) >= 0
     assert_whole(store)
+
+
+def test_a_locked_database_rejects_the_files_and_a_retry_imports_them(store, db_path, tmp_path):
+    paths = [write(tmp_path / "d" / f"{i}.txt", f"T{i}\nbody {i}") for i in range(3)]
+    store.conn.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        report = import_paths(store, paths)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert reasons(report) == [(f"{i}.txt", None, "not imported, the database refused it: database is locked")
+                               for i in range(3)]
+    assert (report.imported, report.stories) == (0, [])
+    again = import_paths(store, paths)
+    assert (again.imported, again.rejected) == (3, [])
+
+
+def test_many_small_files_share_transactions_but_stay_atomic(store, tmp_path, monkeypatch):
+    paths = [write(tmp_path / "m" / f"{i:03}.jsonl", f'{{"text": "a{i}"}}\n{{"text": "b{i}"}}\n') for i in range(30)]
+    real = Store.insert_articles
+
+    def refuse_file_7(self, conn, batch):
+        new = real(self, conn, batch)
+        if any(row[7] == "a7" for row in batch):
+            raise sqlite3.IntegrityError("refused")
+        return new
+
+    monkeypatch.setattr(Store, "insert_articles", refuse_file_7)
+    report = import_paths(store, paths)
+    assert reasons(report) == [("007.jsonl", None, "not imported, the database refused it: refused")]
+    assert report.imported == 58
+    texts = {r["text"] for r in rows(store)}
+    assert "a7" not in texts and "b7" not in texts and {"a6", "b6", "a8", "b8"} <= texts
