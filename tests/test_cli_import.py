@@ -146,3 +146,40 @@ def test_fnc1_folder_from_the_cli(db_path, shared_data):
     )
     with Store.open(db_path, create=False) as store:
         assert store.article_count("fnc1") == 900
+
+
+def test_progress_bar_starts_only_on_a_terminal_after_a_moment(monkeypatch):
+    from tui.commands import import_ as command_module
+
+    monkeypatch.setattr(command_module.sys.stderr, "isatty", lambda: False, raising=False)
+    quiet = command_module._LazyBar()
+    quiet.started_at -= 10
+    quiet(1, 100)
+    assert quiet.progress is None
+
+    monkeypatch.setattr(command_module.sys.stderr, "isatty", lambda: True, raising=False)
+    bar = command_module._LazyBar()
+    bar(1, 100)
+    assert bar.progress is None  # too early: quick imports show no bar
+    bar.started_at -= 10
+    bar(40, 100)
+    assert bar.progress is not None
+    bar(100, 100)
+    assert bar.progress.tasks[0].completed == 100
+    bar.stop()
+
+
+def test_import_does_not_load_textual(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom tui.cli import cli\n"
+        f"result = CliRunner().invoke(cli, ['--db', r'{tmp_path / 'h.db'}', 'import', r'{SEEDS}'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
