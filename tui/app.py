@@ -39,6 +39,7 @@ class NewsmarkApp(App):
         self.keymap_overrides = dict(keymap_overrides or {})
         self.writer = Writer(self.db_path)
         self.reader = Reader(self.db_path)
+        self.slow_reader = Reader(self.db_path)  # reads that may take long (outlet grades)
         self.loaded = asyncio.Event()  # set when the first story's panes are filled
         self._stores_closed = False
 
@@ -63,3 +64,4 @@ class NewsmarkApp(App):
         self._stores_closed = True
         self.writer.stop()
         self.reader.stop()
+        self.slow_reader.stop()

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, Static
 from schema.scheme import Scheme
 from schema.store import Store, StoreError
 from tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
-from tui.pane_data import AnnotationView, StoryView, load_annotations, load_article, load_story
+from tui.pane_data import ArticleView, StoryView, load_annotations, load_article, load_outlet_grades, load_story
 from tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
 from tui.widgets.article_pane import ArticlePane
 from tui.widgets.article_text import ArticleText
@@ -174,36 +174,67 @@ class AnnotateScreen(Screen):
 
     @work(exclusive=True, group="story")
     async def load_story(self, story_id: str | None, step: int = 0) -> None:
-        """Load a story (or the one `step` away) and fill the panes."""
+        """Load a story (or the one `step` away) and fill the panes.
+
+        Everything is read first (one trip to the reader thread), then the panes are
+        mounted with their articles in one batch, so the screen is laid out once.
+        """
         annotator = self.napp.annotator
-        story = await self.napp.reader.run(lambda s: load_story(s, story_id, step))
+        width = self.app.size.width
+
+        def read(store: Store) -> tuple[StoryView, list]:
+            story = load_story(store, story_id, step)
+            ids = story.article_ids[: pane_count_for(width, len(story.article_ids))]
+            return story, [load_article(store, article_id, annotator, grades=False) for article_id in ids]
+
+        story, views = await self.napp.reader.run(read)
         self.story = story
-        self._render_story_header()
         container = self.query_one("#panes", Horizontal)
-        await container.remove_children()
-        count = pane_count_for(self.app.size.width, len(story.article_ids))
-        if not story.article_ids:
-            self.napp.loaded.set()
-            return
-        panes = [ArticlePane(self.napp.scheme) for _ in range(count)]
-        await container.mount_all(panes)
-        for index, pane in enumerate(panes):
-            pane.article_index = index
-        panes[0].text.focus()
-        await asyncio.gather(*(self._load_pane(pane, annotator) for pane in panes))
+        with self.app.batch_update():
+            self._render_story_header()
+            await container.remove_children()
+            panes = []
+            for index, view in enumerate(views):
+                if view is None:
+                    continue
+                pane = ArticlePane(self.napp.scheme)
+                pane.article_index = index
+                pane.blind = self.blind
+                panes.append(pane)
+            if panes:
+                await container.mount_all(panes)
+                for pane, view in zip(panes, [v for v in views if v is not None]):
+                    self._show(pane, view)
+                panes[0].text.focus()
         self.napp.loaded.set()
+
+    def _show(self, pane: ArticlePane, view: ArticleView) -> None:
+        """Put a loaded article into a pane, then fetch the outlet's earlier grades."""
+        assert self.story is not None
+        total = len(self.story.article_ids)
+        pane.show_article(view, f"{pane.article_index % total + 1}/{total}")
+        if self._search_query:
+            self._apply_search(pane)
+        # The outlet's earlier grades come after the first paint, on their own thread.
+        source = view.article.source
+        if source:
+            self.run_worker(self._load_grades(pane, view.article.id, source, self.napp.annotator), group="grades")
 
     async def _load_pane(self, pane: ArticlePane, annotator: str) -> None:
         assert self.story is not None
         ids = self.story.article_ids
         article_id = ids[pane.article_index % len(ids)]
-        view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator))
+        view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False))
         if view is None or not pane.is_attached:
             return
         pane.blind = self.blind
-        pane.show_article(view, f"{pane.article_index % len(ids) + 1}/{len(ids)}")
-        if self._search_query:
-            self._apply_search(pane)
+        self._show(pane, view)
+
+    async def _load_grades(self, pane: ArticlePane, article_id: str, source: str, annotator: str) -> None:
+        grades = await self.napp.slow_reader.run(lambda s: load_outlet_grades(s, article_id, source, annotator))
+        if pane.is_attached and pane.article_id == article_id and pane.view is not None:
+            pane.view.annotation.outlet_grades = grades
+            pane.refresh_modes()
 
     async def on_resize(self, event: Resize) -> None:
         """Add or drop panes when the terminal crosses a width threshold."""
