@@ -110,7 +110,8 @@ def annotation_query(
         where.append(f"an.annotator IN ({', '.join('?' * len(annotators))})")
         params.extend(annotators)
     # CROSS JOIN keeps articles as the outer loop, walked in (story_id, id) index order,
-    # and annotations by primary key (article_id, annotator): no sort, no temporary table.
+    # with annotations found by primary key (article_id, annotator): SQLite sorts only the
+    # few annotators of one article at a time, never the whole result.
     sql = f"""
         SELECT {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
                an.annotator, an.note, an.flagged, an.updated_at, {_LABELS_SUBQUERY}, {_CLAIMS_SUBQUERY}
