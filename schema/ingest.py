@@ -47,7 +47,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -198,7 +198,9 @@ def _load_story_file(folder: Path, toml_display: str) -> tuple[_StoryContext, Re
             title=sanitize_inline(section.title) or "",
             proposition=sanitize_inline(section.proposition) or "",
         )
-        context.articles = {key.replace("\\", "/").lstrip("./"): entry for key, entry in model.articles.items()}
+        context.articles = {
+            PurePosixPath(key.replace("\\", "/")).as_posix(): entry for key, entry in model.articles.items()
+        }
         return context, None
     return context, Rejection(origin=toml_display, line=line, reason=_safe(context.broken))
 
@@ -335,13 +337,16 @@ def _sanitize_value(value: Any) -> Any:
     return value
 
 
-def _bad_utf8(data: bytes) -> tuple[int, int]:
-    """(byte offset, line number) of the first invalid UTF-8 in `data`."""
+def _bad_utf8(data: bytes) -> tuple[int, str]:
+    """(line number, reason) for the first invalid UTF-8 in `data`; the offset counts from
+    the file's first byte (a BOM included)."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return exc.start, data.count(b"\n", 0, exc.start) + 1
-    return 0, 1
+        offset = exc.start
+    else:
+        offset = 0
+    return data.count(b"\n", 0, offset) + 1, f"not valid UTF-8 (byte {offset}: {data[offset:offset + 1]!r})"
 
 
 # --- planning: which files, in which story context --------------------------------------
@@ -475,8 +480,10 @@ class _Rows:
 def _entry_meta(entry: _ArticleEntry | None) -> dict[str, Any]:
     if entry is None or not entry.model_extra:
         return {}
-    return {sanitize_inline(str(k)) or str(k): _sanitize_value(v if isinstance(v, str | int | float | bool | list | dict) else str(v))
-            for k, v in entry.model_extra.items()}
+    return {
+        sanitize_inline(str(key)) or "?": _sanitize_value(value if isinstance(value, str | int | float | bool | list | dict) else str(value))
+        for key, value in entry.model_extra.items()
+    }
 
 
 def _single_article(out: _Rows, text: str, *, title: str | None, source: str | None = None,
@@ -711,8 +718,7 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
         out.reject(1, f"cannot read the CSV header: {exc}")
         return
     except UnicodeDecodeError:
-        offset, line = _bad_utf8(data)
-        out.reject(line, f"not valid UTF-8 (byte {offset}: {data[offset:offset + 1]!r})")
+        out.reject(*_bad_utf8(data))
         return
     names = [inline(n) or "" for n in header]
     chosen, extra = _resolve_columns(names, mapping)
@@ -740,10 +746,10 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
             break
         except UnicodeDecodeError:
             # Not UTF-8 here, so probably nowhere: the whole file is rejected.
-            offset, bad_line = _bad_utf8(data)
+            bad_line, reason = _bad_utf8(data)
             del out.rows[rows_before:]
             out.stories.clear()
-            out.reject(bad_line, f"not valid UTF-8 (byte {offset}: {data[offset:offset + 1]!r}); file not imported")
+            out.reject(bad_line, f"{reason}; file not imported")
             return
         start, line = line, reader.line_num + 1
         if not row or (len(row) == 1 and not row[0].strip()):
@@ -938,9 +944,8 @@ def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
         return out
     try:
         text = decode_bytes(data)
-    except DecodeError as exc:
-        _, line = _bad_utf8(data)
-        out.reject(line, str(exc))
+    except DecodeError:
+        out.reject(*_bad_utf8(data))  # decode_bytes counts offsets after a BOM
         return out
     if task.kind in ("text", "markdown"):
         _read_text_file(out, text, markdown=task.kind == "markdown")

@@ -533,3 +533,8 @@ def test_many_small_files_share_transactions_but_stay_atomic(store, tmp_path, mo
     assert report.imported == 58
     texts = {r["text"] for r in rows(store)}
     assert "a7" not in texts and "b7" not in texts and {"a6", "b6", "a8", "b8"} <= texts
+
+
+def test_invalid_utf8_offsets_count_a_bom(store, tmp_path):
+    path = write(tmp_path / "bom.txt", b"\xef\xbb\xbfTitle\nab\xff")
+    assert reasons(import_paths(store, [path])) == [("bom.txt", 2, "not valid UTF-8 (byte 11: b'\\xff')")]
