@@ -692,7 +692,7 @@ class Store:
             if article_id is None and event.tbl == "claim_labels":
                 found = conn.execute("SELECT article_id FROM claims WHERE id = ?", (event.key["claim_id"],)).fetchone()
                 article_id = found[0] if found else None
-            if article_id is not None and event.tbl != "gold":
+            if article_id is not None and event.tbl not in ("gold", "gold_claims"):
                 touched.append((article_id, event.key.get("annotator") or row.get("annotator") or annotator))
         conn.execute("UPDATE events SET undone = ? WHERE action = ?", (int(undo), action))
         audit = ActionResult(action=None, op=result.op)

@@ -171,3 +171,11 @@ def test_scheme_change_that_existing_labels_do_not_fit_is_refused(store: Store):
     narrow = '[[fields]]\nname = "stance"\nlevel = "article"\nkind = "nominal"\nlabels = [{ value = "pro", key = "p" }]\n'
     with pytest.raises(StoreError, match="1 article label"):
         store.set_scheme(narrow)
+
+
+def test_undoing_a_gold_claim_does_not_make_the_reviewer_an_annotator(store: Store):
+    aid = add_article(store)
+    claim, _ = store.add_claim(aid, "alice", 0, 24)
+    store.set_gold_claim(aid, claim.start, claim.end, by="lead", reason="clear factual claim")
+    assert store.undo("lead") is not None
+    assert store.annotators() == ["alice"]
