@@ -933,6 +933,9 @@ def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
     if not data or data.isspace():
         out.reject(None, "empty")
         return out
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        out.reject(None, "UTF-16 text; only UTF-8 is read (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
+        return out
     if looks_binary(data):
         out.reject(None, "binary file (NUL bytes), not text")
         return out

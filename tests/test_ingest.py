@@ -538,3 +538,9 @@ def test_many_small_files_share_transactions_but_stay_atomic(store, tmp_path, mo
 def test_invalid_utf8_offsets_count_a_bom(store, tmp_path):
     path = write(tmp_path / "bom.txt", b"\xef\xbb\xbfTitle\nab\xff")
     assert reasons(import_paths(store, [path])) == [("bom.txt", 2, "not valid UTF-8 (byte 11: b'\\xff')")]
+
+
+def test_utf16_text_gets_its_own_reason(store, tmp_path):
+    path = write(tmp_path / "win.txt", "Title\r\nbody".encode("utf-16"))
+    assert reasons(import_paths(store, [path])) == [
+        ("win.txt", None, "UTF-16 text; only UTF-8 is read (convert it, e.g. iconv -f UTF-16 -t UTF-8)")]
