@@ -274,9 +274,9 @@ class AnnotateScreen(Screen):
         visible article are read back on the reader thread, so the screen shows what the
         database holds, and the pane says "saved".
         """
+        future = self.napp.writer.submit(request)  # first: the commit starts at once
         if pane is not None:
             pane.mark_saving()
-        future = self.napp.writer.submit(request)
         self.run_worker(self._finish_save(pane, future, done), group="save")
 
     async def _finish_save(self, pane: ArticlePane | None, future, done: str | Callable[[Any], str] | None) -> None:

@@ -16,8 +16,8 @@ from schema.store import claim_context, claim_id_for
 from tui.pane_data import AnnotationView, ArticleView
 from tui.text import display_inline
 from tui.widgets.article_text import ArticleText
-from tui.widgets.claim_list import ClaimList
-from tui.widgets.label_bar import LabelBar, LabelBarState
+from tui.widgets.claim_list import ClaimList, render_claim_list
+from tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar
 from tui.widgets.mode_banner import ModeBanner, render_mode_banner
 
 
@@ -180,36 +180,50 @@ class ArticlePane(Vertical):
         self.refresh_modes()
 
     def refresh_modes(self) -> None:
-        """Redraw the header, label bar and claim list (after a cursor or mode change)."""
+        """Redraw the header, label bar, banner and claim list (after a cursor or mode
+        change); widgets whose content did not change are left alone, so a keystroke
+        does not cost a layout pass."""
         claim = self.current_claim()
         self.set_class(claim is not None, "-claim-mode")
         self.set_class(self.text.span is not None, "-span-mode")
-        self.header.update(render_header(self.view, self.position, self.blind))
+        _update(self.header, render_header(self.view, self.position, self.blind))
+        self._refresh_label_bar()
         annotation = self.annotation
         number = 0
         if claim is not None and annotation is not None:
             number = next(i for i, c in enumerate(annotation.claims, 1) if c.id == claim.id)
-        self.label_bar.show_state(LabelBarState(
+        cluster_articles = 1
+        if claim is not None and claim.cluster and annotation is not None:
+            cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
+        banner = render_mode_banner(self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys)
+        if banner is None:
+            self.banner.display = False
+        else:
+            self.banner.display = True
+            _update(self.banner, banner)
+        if annotation is not None:
+            self.claim_list.display = bool(annotation.claims)
+            if annotation.claims:
+                width = self.claim_list.content_region.width or self.size.width or 40
+                _update(self.claim_list, render_claim_list(
+                    annotation.claims, annotation.cluster_counts, claim.id if claim else None, width
+                ))
+
+    def _refresh_label_bar(self) -> None:
+        annotation = self.annotation
+        _update(self.label_bar, render_label_bar(LabelBarState(
             scheme=self.scheme,
             annotation=annotation,
             save_state=self.save_state if annotation is not None else "loading",
             source=self.view.article.source if self.view else None,
             blind=self.blind,
-        ))
-        cluster_articles = 1
-        if claim is not None and claim.cluster and annotation is not None:
-            cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
-        self.banner.show_banner(render_mode_banner(
-            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys
-        ))
-        if annotation is not None:
-            self.claim_list.show_claims(annotation.claims, annotation.cluster_counts, claim.id if claim else None)
+        )))
 
     def mark_saving(self) -> None:
         """A change was sent to the writer."""
         self.pending += 1
         self.save_state = "saving"
-        self.refresh_modes()
+        self._refresh_label_bar()
 
     def mark_done(self, ok: bool) -> None:
         """The writer answered: committed (ok) or refused."""
@@ -218,12 +232,20 @@ class ArticlePane(Vertical):
             self.save_state = "failed"
         elif self.pending == 0:
             self.save_state = "saved"
-        self.refresh_modes()
+        self._refresh_label_bar()
 
     def on_resize(self) -> None:
         """The claim list cuts its lines to the width."""
         if self.view is not None:
             self.refresh_modes()
+
+
+def _update(widget: Static, content: Text) -> None:
+    """Update a Static only when what it shows changes (an update costs a layout pass)."""
+    key = (content.plain, tuple(content.spans), content.style)
+    if getattr(widget, "_shown_key", None) != key:
+        widget._shown_key = key  # type: ignore[attr-defined]
+        widget.update(content)
 
 
 def _key_range(labels) -> str:

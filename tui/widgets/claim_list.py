@@ -51,9 +51,3 @@ class ClaimList(Static):
     DEFAULT_CSS = """
     ClaimList { height: auto; max-height: 6; }
     """
-
-    def show_claims(self, claims: list[Claim], cluster_counts: dict[str, int], current: str | None) -> None:
-        """Redraw the list; hidden when there are no claims."""
-        self.display = bool(claims)
-        width = self.content_region.width or self.size.width or 40
-        self.update(render_claim_list(claims, cluster_counts, current, width))

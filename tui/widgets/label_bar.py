@@ -91,7 +91,3 @@ class LabelBar(Static):
     DEFAULT_CSS = """
     LabelBar { height: auto; }
     """
-
-    def show_state(self, state: LabelBarState) -> None:
-        """Redraw from a state."""
-        self.update(render_label_bar(state))
