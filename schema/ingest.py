@@ -395,7 +395,8 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
         kind = _kind_of(path)
         if kind is None:
             if explicit:
-                plan.rejected.append(Rejection(origin=_safe(display), reason=f"unsupported file type (use {SUPPORTED})"))
+                reason = f"unsupported file type (use {SUPPORTED})"
+                plan.rejected.append(Rejection(origin=_safe(display), reason=reason))
             elif path.name != STORY_FILE:
                 plan.skipped.append(_safe(display))
             return
@@ -424,8 +425,11 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
         path = Path(display)
         if path.is_dir():
             inherited: dict[str, _StoryContext | None] = {}
-            for dirpath, dirnames, filenames in os.walk(path, onerror=lambda exc: plan.rejected.append(
-                    Rejection(origin=_safe(exc.filename or display), reason=f"cannot read folder: {exc.strerror or exc}"))):
+            def unreadable(exc: OSError, display: str = display) -> None:
+                reason = f"cannot read folder: {exc.strerror or exc}"
+                plan.rejected.append(Rejection(origin=_safe(exc.filename or display), reason=reason))
+
+            for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 folder = Path(dirpath)
                 ctx = context_for(folder, dirpath)
@@ -477,11 +481,14 @@ class _Rows:
         self.rejected.append(Rejection(origin=self.task.display, line=line, reason=_safe(reason)))
 
 
+_TOML_PLAIN = (str, int, float, bool, list, dict)  # TOML values kept as they are in meta (dates become text)
+
+
 def _entry_meta(entry: _ArticleEntry | None) -> dict[str, Any]:
     if entry is None or not entry.model_extra:
         return {}
     return {
-        sanitize_inline(str(key)) or "?": _sanitize_value(value if isinstance(value, str | int | float | bool | list | dict) else str(value))
+        sanitize_inline(str(key)) or "?": _sanitize_value(value if isinstance(value, _TOML_PLAIN) else str(value))
         for key, value in entry.model_extra.items()
     }
 
@@ -648,7 +655,8 @@ class _RecordBuilder:
 
 # Control bytes that can only come from control characters in UTF-8: C0 other than tab,
 # newline and carriage return, and DEL. C1 controls are \xc2\x80-\xc2\x9f in UTF-8.
-_DELETE_ALL_BUT_CONTROLS = bytes(b for b in range(256) if not (b < 32 and b not in (9, 10, 13)) and b not in (0x7F, 0xC2))
+_CONTROL_BYTES = {b for b in range(32) if b not in (9, 10, 13)} | {0x7F, 0xC2}
+_DELETE_ALL_BUT_CONTROLS = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
 # Raw control bytes are not allowed in JSON strings; written as escapes they parse, and
 # are then stripped (whole escape sequences at once) like everywhere else.
@@ -1110,4 +1118,5 @@ def _note_story_files(plan: _Plan, report: ImportReport) -> None:
                 if (ctx.folder / key).exists():
                     continue  # there, but not an article file: listed in `skipped`
                 report.warnings.append(Rejection(
-                    origin=ctx.toml_display, reason=_safe(f"[articles.{key!r}] names a file that is not in the folder")))
+                    origin=ctx.toml_display,
+                    reason=_safe(f"[articles.{key!r}] names a file that is not in the folder")))

@@ -410,7 +410,8 @@ def test_csv_invalid_utf8_late_in_the_file_rejects_the_whole_file(store, tmp_pat
 
 
 def test_csv_control_characters_are_stripped_and_tsv_works(store, tmp_path):
-    path = write(tmp_path / "c.csv", "title,text\n\"Ti\x1b[1mtle\",\"Bo\x00dy\x1b]0;x\x07 text that is long enough\"\n" + "x,y\n" * 60)
+    hostile_row = '"Ti\x1b[1mtle","Bo\x00dy\x1b]0;x\x07 text that is long enough"\n'
+    path = write(tmp_path / "c.csv", "title,text\n" + hostile_row + "x,y\n" * 60)
     tsv = write(tmp_path / "t.tsv", "title\ttext\nTab title\tTab body\n")
     report = import_paths(store, [path, tsv])
     assert report.rejected == []
