@@ -322,6 +322,11 @@ async def test_earlier_grades_for_the_same_outlet_are_shown(db_path):
         await ready(app, pilot)
         # The grades are read after the first paint, on their own thread.
         await until(pilot, lambda: "your earlier reliability for Daily Planet: B×1 C×1" in screen_text(app))
+        # The second pane shows article 2 (B): its earlier grades are the others' (C).
+        await until(pilot, lambda: "your earlier reliability for Daily Planet: C×1" in screen_text(app))
+        await pilot.press("A")  # grade article 1: the second pane's earlier grades follow
+        await saved(app, pilot)
+        await until(pilot, lambda: "your earlier reliability for Daily Planet: A×1 C×1" in screen_text(app))
         await pilot.press("b")
         await pilot.pause()
         assert "Daily Planet" not in screen_text(app)

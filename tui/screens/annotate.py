@@ -25,9 +25,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from schema.scheme import Scheme
-from schema.store import Store, StoreError
+from schema.store import ActionResult, Store, StoreError
 from tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
-from tui.pane_data import ArticleView, StoryView, load_annotations, load_article, load_outlet_grades, load_story
+from tui.pane_data import (
+    OUTLET_FIELD,
+    ArticleView,
+    GradeBook,
+    StoryView,
+    load_annotations,
+    load_article,
+    load_grade_book,
+    load_story,
+)
 from tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
 from tui.widgets.article_pane import ArticlePane
 from tui.widgets.article_text import ArticleText
@@ -35,6 +44,8 @@ from tui.widgets.article_text import ArticleText
 if TYPE_CHECKING:
     from tui.app import NewsmarkApp
 
+# Seconds after the first paint to read the annotator's earlier grades by outlet.
+GRADE_BOOK_DELAY = 0.3
 # Terminal widths at which a third and a fourth pane fit.
 THREE_PANES_WIDTH = 200
 FOUR_PANES_WIDTH = 260
@@ -83,6 +94,8 @@ class AnnotateScreen(Screen):
         self.blind = False
         self._search_query = ""
         self._label_owners: dict[str, list[tuple[str, str, str]]] = {}
+        self._grade_book: GradeBook | None = None
+        self._grade_book_requested = False
         self._bindings = BindingsMap(self._build_bindings())
 
     @property
@@ -207,6 +220,10 @@ class AnnotateScreen(Screen):
                     self._show(pane, view)
                 panes[0].text.focus()
         self.napp.loaded.set()
+        if self._grade_book is None and not self._grade_book_requested:
+            self._grade_book_requested = True
+            # Soon after the first paint, not during it.
+            self.set_timer(GRADE_BOOK_DELAY, lambda: self.run_worker(self._load_grade_book(), group="grades"))
 
     def _show(self, pane: ArticlePane, view: ArticleView) -> None:
         """Put a loaded article into a pane, then fetch the outlet's earlier grades."""
@@ -215,10 +232,7 @@ class AnnotateScreen(Screen):
         pane.show_article(view, f"{pane.article_index % total + 1}/{total}")
         if self._search_query:
             self._apply_search(pane)
-        # The outlet's earlier grades come after the first paint, on their own thread.
-        source = view.article.source
-        if source:
-            self.run_worker(self._load_grades(pane, view.article.id, source, self.napp.annotator), group="grades")
+        pane.set_outlet_grades(self._grade_book)
 
     async def _load_pane(self, pane: ArticlePane, annotator: str) -> None:
         assert self.story is not None
@@ -230,11 +244,14 @@ class AnnotateScreen(Screen):
         pane.blind = self.blind
         self._show(pane, view)
 
-    async def _load_grades(self, pane: ArticlePane, article_id: str, source: str, annotator: str) -> None:
-        grades = await self.napp.slow_reader.run(lambda s: load_outlet_grades(s, article_id, source, annotator))
-        if pane.is_attached and pane.article_id == article_id and pane.view is not None:
-            pane.view.annotation.outlet_grades = grades
-            pane.refresh_modes()
+    async def _load_grade_book(self) -> None:
+        """Read this annotator's earlier grades by outlet, once, after the first paint and
+        on its own connection (it walks all of the annotator's annotations)."""
+        annotator = self.napp.annotator
+        book = await self.napp.slow_reader.run(lambda s: load_grade_book(s, annotator))
+        self._grade_book = book
+        for pane in self.panes:
+            pane.set_outlet_grades(book)
 
     async def on_resize(self, event: Resize) -> None:
         """Add or drop panes when the terminal crosses a width threshold."""
@@ -296,8 +313,18 @@ class AnnotateScreen(Screen):
         visible = self._visible_articles()
         annotations = await self.napp.reader.run(lambda s: load_annotations(s, visible, annotator, grades=False))
         for other in self.panes:
-            if other.article_id in annotations:
-                other.set_annotation(annotations[other.article_id], keep_grades=True)
+            if other.view is not None and other.article_id in annotations:
+                annotation = annotations[other.article_id]
+                if self._grade_book is not None:
+                    self._grade_book.record(other.view.article.source, other.view.article.id, annotation.labels.get(OUTLET_FIELD))
+                other.set_annotation(annotation)
+        for other in self.panes:
+            other.set_outlet_grades(self._grade_book)
+        if isinstance(result, ActionResult) and self._grade_book is not None:
+            # An undo or redo may touch articles no pane shows: read the book again.
+            shown = {article_id for article_id, _ in visible}
+            if any(article_id not in shown for article_id, _ in result.touched):
+                self.run_worker(self._load_grade_book(), group="grades")
         if pane is not None:
             pane.mark_done(ok)
         message = done(result) if ok and callable(done) else done if ok else None

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from schema.models import Claim
 from schema.scheme import Scheme
 from schema.store import claim_context, claim_id_for
-from tui.pane_data import AnnotationView, ArticleView
+from tui.pane_data import AnnotationView, ArticleView, GradeBook
 from tui.text import display_inline
 from tui.widgets.article_text import ArticleText
 from tui.widgets.claim_list import ClaimList, render_claim_list
@@ -124,15 +124,23 @@ class ArticlePane(Vertical):
         self.text.set_article(view.article.text, view.sentences)
         self.refresh_annotation()
 
-    def set_annotation(self, annotation: AnnotationView, *, keep_grades: bool = False) -> None:
-        """Show the annotation the store confirmed (keep_grades: the outlet's earlier grades
-        were not read again)."""
+    def set_annotation(self, annotation: AnnotationView) -> None:
+        """Show the annotation the store confirmed (keeping the outlet's earlier grades,
+        which set_outlet_grades maintains)."""
         if self.view is None:
             return
-        if keep_grades:
-            annotation.outlet_grades = self.view.annotation.outlet_grades
+        annotation.outlet_grades = self.view.annotation.outlet_grades
         self.view.annotation = annotation
         self.refresh_annotation()
+
+    def set_outlet_grades(self, book: GradeBook | None) -> None:
+        """Show this analyst's earlier grades for the article's outlet (from the book)."""
+        if self.view is None or book is None:
+            return
+        grades = book.grades(self.view.article.source, self.view.article.id)
+        if grades != self.view.annotation.outlet_grades:
+            self.view.annotation.outlet_grades = grades
+            self._refresh_label_bar()
 
     def add_provisional_claim(self, annotator: str, start: int, end: int) -> None:
         """Show a claim being saved (same id the store will give it)."""
