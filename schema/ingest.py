@@ -360,15 +360,21 @@ class _Task:
     size: int
     context: _StoryContext | None
     rel_key: str | None  # the file's key in its story.toml [articles] table
+    index: int  # position in the run
 
 
 @dataclass
 class _Plan:
     tasks: list[_Task] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
+    # Rejections keyed by where they belong in the run: 2 * (tasks planned so far), so
+    # they sort before the next file's (2 * index + 1) and are listed in argument order.
+    rejected: list[tuple[int, Rejection]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     contexts: list[_StoryContext] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
+
+    def reject(self, rejection: Rejection) -> None:
+        self.rejected.append((2 * len(self.tasks), rejection))
 
 
 def _kind_of(path: Path) -> str | None:
@@ -388,7 +394,7 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
                 contexts[folder] = ctx
                 plan.contexts.append(ctx)
                 if rejection is not None:
-                    plan.rejected.append(rejection)
+                    plan.reject(rejection)
         return contexts[folder]
 
     def add(path: Path, display: str, context: _StoryContext | None, size: int | None, explicit: bool) -> None:
@@ -396,7 +402,7 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
         if kind is None:
             if explicit:
                 reason = f"unsupported file type (use {SUPPORTED})"
-                plan.rejected.append(Rejection(origin=_safe(display), reason=reason))
+                plan.reject(Rejection(origin=_safe(display), reason=reason))
             elif path.name != STORY_FILE:
                 plan.skipped.append(_safe(display))
             return
@@ -418,7 +424,7 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
                 rel_key = path.relative_to(context.folder).as_posix()
             except ValueError:
                 rel_key = path.name
-        plan.tasks.append(_Task(path, _safe(display), kind, size, context, rel_key))
+        plan.tasks.append(_Task(path, _safe(display), kind, size, context, rel_key, len(plan.tasks)))
 
     for given in paths:
         display = os.fspath(given)
@@ -427,7 +433,7 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
             inherited: dict[str, _StoryContext | None] = {}
             def unreadable(exc: OSError, display: str = display) -> None:
                 reason = f"cannot read folder: {exc.strerror or exc}"
-                plan.rejected.append(Rejection(origin=_safe(exc.filename or display), reason=reason))
+                plan.reject(Rejection(origin=_safe(exc.filename or display), reason=reason))
 
             for dirpath, dirnames, filenames in os.walk(path, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -446,9 +452,9 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
             parent = path.parent
             add(path, display, context_for(parent, os.path.dirname(display)), None, explicit=True)
         elif path.exists():
-            plan.rejected.append(Rejection(origin=_safe(display), reason="not a regular file or folder"))
+            plan.reject(Rejection(origin=_safe(display), reason="not a regular file or folder"))
         else:
-            plan.rejected.append(Rejection(origin=_safe(display), reason="no such file or folder"))
+            plan.reject(Rejection(origin=_safe(display), reason="no such file or folder"))
     return plan
 
 
@@ -999,7 +1005,6 @@ def import_paths(
 
     report = ImportReport()
     plan = _plan(paths)
-    report.rejected.extend(plan.rejected)
     report.skipped.extend(plan.skipped)
     touched: dict[str, None] = {}
     meter = _Progress(progress, plan.tasks)
@@ -1012,6 +1017,7 @@ def import_paths(
         _import_tasks(store, plan, report, touched, meter, story, source, mapping)
     finally:
         store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+    report.rejected = [rejection for _, rejection in sorted(plan.rejected, key=lambda keyed: keyed[0])]
     _note_story_files(plan, report)
     report.stories = list(touched)
     return report
@@ -1042,7 +1048,7 @@ def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict
             continue
         defaults = _defaults_for(task, story, source)
         out = _read_task(task, defaults, mapping, lambda fraction, t=task: meter.at(t, READ_SHARE * fraction))
-        report.rejected.extend(out.rejected)
+        plan.rejected.extend((2 * task.index + 1, rejection) for rejection in out.rejected)
         if not out.rows:
             meter.at(task, 1.0)
             continue
@@ -1053,14 +1059,14 @@ def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict
         group_bytes += task.size
         if (group_rows >= GROUP_ROWS or group_bytes >= GROUP_BYTES
                 or time.monotonic() - group_started >= GROUP_SECONDS):
-            _store_group(store, group, report, touched, meter)
+            _store_group(store, group, plan, report, touched, meter)
             group, group_rows, group_bytes = [], 0, 0
     if group:
-        _store_group(store, group, report, touched, meter)
+        _store_group(store, group, plan, report, touched, meter)
 
 
-def _store_group(store: Store, group: list[_ReadFile], report: ImportReport, touched: dict[str, None],
-                 meter: _Progress) -> None:
+def _store_group(store: Store, group: list[_ReadFile], plan: _Plan, report: ImportReport,
+                 touched: dict[str, None], meter: _Progress) -> None:
     stored: list[tuple[_ReadFile, int]] = []
     refused: list[tuple[_ReadFile, Exception]] = []
     try:
@@ -1084,8 +1090,8 @@ def _store_group(store: Store, group: list[_ReadFile], report: ImportReport, tou
         report.duplicates += len(item.out.rows) - new
         touched.update(dict.fromkeys(item.out.stories))
     for item, exc in refused:
-        report.rejected.append(Rejection(
-            origin=item.task.display, reason=_safe(f"not imported, the database refused it: {exc}")))
+        reason = _safe(f"not imported, the database refused it: {exc}")
+        plan.rejected.append((2 * item.task.index + 1, Rejection(origin=item.task.display, reason=reason)))
     for item in group:
         meter.at(item.task, 1.0)
 

@@ -183,3 +183,13 @@ def test_import_does_not_load_textual(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_rejections_are_listed_in_argument_order(db_path, tmp_path):
+    empty = write(tmp_path / "empty.txt", b"")
+    result = run(db_path, str(tmp_path / "first.txt"), str(empty), str(SEEDS), str(tmp_path / "last.txt"))
+    assert result.stderr == (
+        f"rejected: {tmp_path / 'first.txt'}: no such file or folder\n"
+        f"rejected: {empty}: empty\n"
+        f"rejected: {tmp_path / 'last.txt'}: no such file or folder\n"
+    )
