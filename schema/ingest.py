@@ -26,9 +26,19 @@ recognised (e.g. `articleBody` or `body` for text, `publish_date` or `date` for 
 `link` or `article_source_link` for url, `author` for byline, `headline` for title); see
 FIELD_ALIASES.
 
+Titles: a `.txt`/`.md` file's first non-empty line (markdown `#` marks removed, at most
+TITLE_MAX characters) unless its `story.toml` entry gives one; an HTML page's own title;
+a record's `title` field (none otherwise). `story.toml` entries ([articles."file"]:
+source, title, byline, url, published; `notes` and any other key go to meta) name files
+relative to the story folder; for a JSONL/CSV file they are defaults for its records.
+
 Text is sanitised, then stripped of leading and trailing blank space; the article id is
 the first 16 hex digits of the SHA-256 of that text. Dates are normalised to YYYY-MM-DD;
-a date that cannot be read is kept as written in `meta["published_raw"]`.
+a date that cannot be read is kept as written in `meta["published_raw"]`. `origin` is
+the file as named in the run, with `:LINE` for a record of a JSONL/CSV file.
+
+In folders, hidden files and folders are passed over, and files of other types are listed
+in `ImportReport.skipped`; `story.toml` entries naming no file are `warnings`.
 """
 
 from __future__ import annotations
