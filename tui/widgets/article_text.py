@@ -112,13 +112,16 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
 
     def set_claims(self, claims: Sequence[tuple[int, int, bool]]) -> None:
         """Highlight these (start, end, linked) spans."""
-        self._claims = sorted(claims)
-        self.refresh()
+        claims = sorted(claims)
+        if claims != self._claims:  # a label keystroke must not repaint the text
+            self._claims = claims
+            self.refresh()
 
     def set_matches(self, matches: list[tuple[int, int]]) -> None:
         """Highlight search matches (sorted spans)."""
-        self._matches = matches
-        self.refresh()
+        if matches != self._matches:
+            self._matches = matches
+            self.refresh()
 
     def set_span(self, span: tuple[int, int] | None) -> None:
         """Show the span being refined (None: none)."""
@@ -128,11 +131,23 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def move_cursor(self, index: int | None) -> None:
-        """Put the sentence cursor on a sentence (None: no cursor) and scroll it into view."""
+        """Put the sentence cursor on a sentence (None: no cursor) and scroll it into view.
+
+        Without a scroll only the lines of the old and new sentence are repainted, so a
+        cursor step costs a few lines whatever the article's length."""
+        old = self.cursor_span()
         self.cursor = index
+        top = int(self.scroll_y)
         if index is not None and self.sentences:
             self._scroll_to_offsets(*self.sentences[index])
-        self.refresh()
+        if int(self.scroll_y) != top or not self._lines:
+            self.refresh()
+            return
+        for span in (old, self.cursor_span()):
+            if span is not None:
+                first = line_index(self._lines, span[0])
+                last = line_index(self._lines, max(span[0], span[1] - 1))
+                self.refresh_lines(first, last - first + 1)
 
     def cursor_span(self) -> tuple[int, int] | None:
         """The (start, end) of the sentence under the cursor."""
