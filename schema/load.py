@@ -400,10 +400,10 @@ class _Loader:
                 }))
         return changes
 
-    def _labels_json(self, labels: dict[str, str]) -> str:
-        order = {fld.name: index for index, fld in enumerate(self.scheme.fields)}
-        ordered = {name: labels[name] for name in sorted(labels, key=lambda n: (order.get(n, len(order)), n))}
-        return orjson.dumps(ordered).decode()
+    @staticmethod
+    def _labels_json(labels: dict[str, str]) -> str:
+        # Sorted by field name, as Store.set_gold_claim stores them (export reorders).
+        return orjson.dumps(dict(sorted(labels.items()))).decode()
 
 
 # --- parsing and reading --------------------------------------------------------------

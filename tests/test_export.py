@@ -14,7 +14,7 @@ from exports import FORMATS
 from exports.jsonl import annotation_query, iter_records, write_jsonl
 from schema.models import Story
 from schema.sanitize import article_id_for, text_sha256
-from schema.store import Change, Store, StoreError
+from schema.store import Store, StoreError
 from tui.cli import cli
 
 # Unicode that must survive a round trip untouched: an emoji outside the BMP, a combining
@@ -39,18 +39,10 @@ def add_article(store: Store, text: str, story: str, **extra) -> str:
 
 
 def add_gold_claim(store: Store, article_id: str, start: int, end: int, *, labels: dict[str, str],
-                   cluster: str | None = None, by: str = "lead", reason: str = "", at: str | None = None) -> str:
-    """A gold claim through the event log (the store has no method for it yet)."""
-    article = store.get_article(article_id)
-    claim_id = f"g{start}-{end}"
-    row = {
-        "article_id": article_id, "start": start, "end": end, "exact": article.text[start:end],
-        "prefix": article.text[max(0, start - 32):start], "suffix": article.text[end:end + 32],
-        "labels": orjson.dumps(labels).decode(), "cluster": cluster, "by": by, "reason": reason,
-        "at": at or "2026-11-21T09:00:00.000Z",
-    }
-    store._commit(by, "gold.claim", [Change("gold_claims", {"id": claim_id}, row)])
-    return claim_id
+                   by: str = "lead", reason: str = "") -> str:
+    """A gold claim, as the review screen adjudicates one."""
+    gold_id, _ = store.set_gold_claim(article_id, start, end, by, reason, labels=labels)
+    return gold_id
 
 
 def build_rich_store(store: Store) -> dict[str, str]:
@@ -179,7 +171,8 @@ def test_gold_records_carry_provenance_and_gold_claims(store: Store):
     assert list(record["labels"].items()) == [("stance", "agree"), ("reliability", "B")]
     assert list(record["gold"]) == ["stance", "reliability", "claims"]
     assert record["gold"]["stance"]["by"] == "lead" and record["gold"]["stance"]["reason"] == "two of three"
-    assert record["gold"]["claims"] == {"by": "lead", "reason": "clear", "at": "2026-11-21T09:00:00.000Z"}
+    (gold_claim,) = store.gold_claims(ids["alpha"])
+    assert record["gold"]["claims"] == {"by": "lead", "reason": "clear", "at": gold_claim["at"]}
     (claim,) = record["claims"]
     assert (claim["start"], claim["end"], claim["labels"]) == (25, 61, {"credibility": "2", "checkworthy": "yes"})
     stamps = [p["at"] for p in record["gold"].values()]
