@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from exports.jsonl import write_jsonl  # noqa: E402
 from schema.migrations import V1  # noqa: E402
-from schema.sanitize import article_id_for, text_sha256  # noqa: E402
+from schema.sanitize import text_sha256  # noqa: E402
 from schema.store import Store, claim_context, claim_id_for  # noqa: E402
 
 TARGET = 0.5
