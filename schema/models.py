@@ -32,8 +32,10 @@ def _check_timestamp(value: str) -> str:
     return value
 
 
-IsoDate = Annotated[str | None, AfterValidator(_check_iso_date)]
-Timestamp = Annotated[str, AfterValidator(_check_timestamp)]
+IsoDate = Annotated[
+    Annotated[str, Field(pattern=_ISO_DATE.pattern)] | None, AfterValidator(_check_iso_date)
+]
+Timestamp = Annotated[str, Field(pattern=_ISO_TIMESTAMP.pattern), AfterValidator(_check_timestamp)]
 
 
 class Model(BaseModel):

@@ -25,6 +25,7 @@ import sqlite_utils
 
 from schema.migrations import migrate
 from schema.models import Article, Claim, Event, Story, utc_now
+from schema.sanitize import sanitize_text
 from schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
 
 BUSY_TIMEOUT_MS = 10_000
@@ -466,7 +467,12 @@ class Store:
         where = " AND ".join(f'"{col}" = ?' for col in key_cols)
         cols = ", ".join(f'"{col}"' for col in value_cols)
         row = conn.execute(f"SELECT {cols} FROM {tbl} WHERE {where}", [key[c] for c in key_cols]).fetchone()
-        return None if row is None else dict(zip(value_cols, row))
+        if row is None:
+            return None
+        values = dict(zip(value_cols, row))
+        if tbl == "annotations":
+            values["flagged"] = bool(values["flagged"])
+        return values
 
     @staticmethod
     def _write_row(conn: sqlite3.Connection, tbl: str, key: dict[str, Any], after: dict[str, Any] | None, at: str) -> None:
@@ -511,7 +517,7 @@ class Store:
     def set_note(self, article_id: str, annotator: str, note: str | None) -> ActionResult:
         """Set (or with None or "", clear) an annotator's note on an article."""
         _, flagged, _ = self.annotation(article_id, annotator)
-        after = {"note": note or None, "flagged": flagged}
+        after = {"note": sanitize_text(note).strip() or None if note else None, "flagged": flagged}
         change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
         return self._commit(annotator, "note", [change], [(article_id, annotator)])
 

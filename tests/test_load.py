@@ -195,7 +195,7 @@ def test_a_newer_record_replaces_and_the_replaced_value_stays_in_the_event_log(s
     assert ("labels", '{"value":"C"}', None) in replaced
     assert any(tbl == "claims" and before and '"exact":"Officials met on Monday"' in before and after is None
                for tbl, before, after in replaced)
-    assert ("annotations", '{"note":"first","flagged":0}', '{"note":null,"flagged":true}') in replaced
+    assert ("annotations", '{"note":"first","flagged":false}', '{"note":null,"flagged":true}') in replaced
     assert export_bytes(store) == orjson.dumps(newer) + b"\n"
 
 
