@@ -1,0 +1,162 @@
+"""The shape of the W3C Web Annotation, ClaimReview and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from exports import FORMATS, writer_for
+from exports.claimreview import write_claimreview
+from exports.csv_export import columns, write_csv
+from exports.w3c import write_w3c
+from tests.test_align import UNRELATED, make_copy, read_seed
+from tests.test_clusters import claim_span
+from tests.test_grouping import add_articles
+from tui.cli import cli
+
+NOTE = 'Says "officials", plural,\nand cites nobody'
+
+
+@pytest.fixture
+def annotated(store):
+    """Three articles, two annotators, claims in a cluster, a lone claim, a note, a flag, gold."""
+    real = read_seed("003")
+    copy = make_copy(real)[0]
+    ids = add_articles(store, "s", [("Original", real), ("Copy", copy), ("Fete", UNRELATED)])
+    original, copy_id, fete = ids
+    texts = {original: real, copy_id: copy, fete: UNRELATED}
+    for who, stance, grade in (("alice", "agree", "2"), ("bob", "discuss", "3")):
+        store.set_label(original, who, "stance", stance)
+        store.set_label(original, who, "credibility", grade)
+        first, _ = store.add_claim(original, who, *claim_span(real, "menace to its rule"), {"credibility": grade})
+        second, _ = store.add_claim(copy_id, who, *claim_span(copy, "menace to its rule"), {"credibility": "6"})
+        store.link_claims(first.id, second.id, who)
+    lone, _ = store.add_claim(fete, "alice", *claim_span(UNRELATED, "marrow contest"), {"credibility": "6"})
+    store.set_label(fete, "alice", "stance", "unrelated")
+    store.set_note(fete, "alice", NOTE)
+    store.set_flag(fete, "alice", True)
+    cluster = store.get_claim(first.id).cluster
+    store.set_cluster_label(cluster, "bob", "Taliban fight ISIS-K")
+    store.set_gold(original, "stance", "agree", "carol", "both read it as support")
+    return store, ids, texts, lone
+
+
+def export(store, writer, **filters) -> tuple[bytes, int]:
+    out = io.BytesIO()
+    count = writer(store, out, **filters)
+    return out.getvalue(), count
+
+
+def test_formats_are_registered():
+    assert writer_for("w3c") is write_w3c and writer_for("claimreview") is write_claimreview
+    assert writer_for("csv") is write_csv and "jsonl" in FORMATS
+
+
+def test_w3c_annotations_and_selectors_match_the_text(annotated):
+    store, (original, copy_id, fete), texts, lone = annotated
+    data, count = export(store, write_w3c)
+    document = json.loads(data)
+    assert document["@context"] == "http://www.w3.org/ns/anno.jsonld"
+    assert document["type"] == "AnnotationCollection" and document["total"] == count
+    items = document["first"]["items"]
+    assert document["first"]["type"] == "AnnotationPage" and len(items) == count
+    # alice: 2 labelled articles + 3 claims; bob: 1 labelled article + 2 claims
+    assert count == 8
+    assert len({a["id"] for a in items}) == count
+    fields = {f.name for f in store.scheme.fields}
+    for annotation in items:
+        assert annotation["@context"] == "http://www.w3.org/ns/anno.jsonld" and annotation["type"] == "Annotation"
+        assert annotation["creator"]["type"] == "Person" and annotation["creator"]["name"] in ("alice", "bob")
+        assert annotation["created"].endswith("Z") and annotation["motivation"] in ("classifying", "highlighting")
+        assert annotation["body"]
+        for body in annotation["body"]:
+            assert body["type"] == "TextualBody" and body["purpose"] in ("classifying", "tagging", "commenting")
+            if body["purpose"] == "classifying":
+                name, _, value = body["value"].partition("=")
+                assert name in fields and value
+        article_id = annotation["target"]["source"].removeprefix("urn:newsmark:article:")
+        text = texts[article_id]
+        selectors = annotation["target"].get("selector")
+        if selectors is None:
+            continue
+        quote, position = selectors
+        assert quote["type"] == "TextQuoteSelector" and position["type"] == "TextPositionSelector"
+        assert text[position["start"] : position["end"]] == quote["exact"]
+        assert text[: position["start"]].endswith(quote["prefix"])
+        assert text[position["end"] :].startswith(quote["suffix"])
+        assert {"type": "TextualBody", "purpose": "tagging", "value": "claim", "format": "text/plain"} in annotation["body"]
+    fete_note = next(a for a in items if a["target"]["source"].endswith(fete) and "selector" not in a["target"])
+    values = [b["value"] for b in fete_note["body"]]
+    assert values == ["stance=unrelated", "flagged", NOTE]
+
+
+def test_w3c_filters_and_gold(annotated):
+    store = annotated[0]
+    document = json.loads(export(store, write_w3c, annotators=["bob"])[0])
+    assert {a["creator"]["name"] for a in document["first"]["items"]} == {"bob"}
+    gold = json.loads(export(store, write_w3c, gold=True)[0])["first"]["items"]
+    assert len(gold) == 1 and gold[0]["creator"] == {"type": "Person", "name": "carol"}
+    assert gold[0]["body"][0]["value"] == "stance=agree"
+
+
+def test_claimreview_per_cluster_with_admiralty_rating(annotated):
+    store, (original, copy_id, fete), texts, lone = annotated
+    data, count = export(store, write_claimreview)
+    document = json.loads(data)
+    assert document["@context"] == "https://schema.org"
+    reviews = document["@graph"]
+    assert count == len(reviews) == 3  # alice's cluster, bob's cluster, alice's lone claim
+    by_author = {(r["author"]["name"], r["itemReviewed"]["identifier"]): r for r in reviews}
+    for review in reviews:
+        assert review["@type"] == "ClaimReview" and review["claimReviewed"]
+        assert review["itemReviewed"]["@type"] == "Claim"
+        assert review["datePublished"][:2] == "20"
+        rating = review["reviewRating"]
+        assert rating["@type"] == "Rating" and rating["bestRating"] == 1 and rating["worstRating"] == 5
+    alice = next(r for (who, _), r in by_author.items() if who == "alice" and r["itemReviewed"]["identifier"] != f"claim-{lone.id}")
+    appearances = sorted(a["@id"] for a in alice["itemReviewed"]["appearance"])
+    assert appearances == sorted(f"urn:newsmark:article:{i}" for i in (original, copy_id))
+    assert {a["headline"] for a in alice["itemReviewed"]["appearance"]} == {"Original", "Copy"}
+    # Claims graded 2 and 6: "cannot be judged" gives way to the real grade.
+    assert alice["reviewRating"]["ratingValue"] == 2 and alice["reviewRating"]["alternateName"] == "2 probably true"
+    bob = next(r for (who, _), r in by_author.items() if who == "bob")
+    assert bob["claimReviewed"] == "Taliban fight ISIS-K" and bob["reviewRating"]["ratingValue"] == 3
+    lone_review = by_author[("alice", f"claim-{lone.id}")]
+    assert "ratingValue" not in lone_review["reviewRating"]
+    assert lone_review["reviewRating"]["alternateName"] == "6 truth cannot be judged"
+    assert lone_review["claimReviewed"] == texts[fete][lone.start : lone.end]
+
+
+def test_csv_one_row_per_article_per_annotator(annotated):
+    store, (original, copy_id, fete), texts, lone = annotated
+    data, count = export(store, write_csv)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == columns(store) == [
+        "story_id", "article_id", "source", "title", "annotator", "stance", "reliability", "credibility",
+        "n_claims", "note", "flagged", "updated_at",
+    ]
+    body = rows[1:]
+    assert count == len(body) == 5
+    keys = [(r[1], r[4]) for r in body]
+    assert keys == sorted(keys)  # story, article, annotator order
+    row = next(r for r in body if r[1] == fete)
+    assert row[:9] == ["s", fete, "", "Fete", "alice", "unrelated", "", "", "1"]
+    assert row[9] == NOTE and row[10] == "true" and row[11].endswith("Z")
+    alice_original = next(r for r in body if r[1] == original and r[4] == "alice")
+    assert alice_original[5:11] == ["agree", "", "2", "1", "", "false"]
+    assert data.count(b"\r\n") == len(rows)  # rows end in CRLF (RFC 4180); the note keeps its LF
+    gold = list(csv.reader(io.StringIO(export(store, write_csv, gold=True)[0].decode(), newline="")))
+    assert gold[1][1] == original and gold[1][4] == "" and gold[1][5] == "agree"
+
+
+@pytest.mark.parametrize("fmt", ["w3c", "claimreview", "csv"])
+def test_export_command_writes_each_format(annotated, db_path, fmt):
+    store = annotated[0]
+    expected = export(store, FORMATS[fmt])[0]
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "export", "--format", fmt, "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == expected
