@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.visual import visualize
 from textual.widgets import Static
 
 from schema.models import Claim
@@ -249,11 +250,17 @@ class ArticlePane(Vertical):
 
 
 def _update(widget: Static, content: Text) -> None:
-    """Update a Static only when what it shows changes (an update costs a layout pass)."""
+    """Update a Static only when what it shows changes, and without a layout pass when
+    its height stays the same (a layout pass repaints the whole screen)."""
     key = (content.plain, tuple(content.spans), content.style)
-    if getattr(widget, "_shown_key", None) != key:
-        widget._shown_key = key  # type: ignore[attr-defined]
-        widget.update(content)
+    if getattr(widget, "_shown_key", None) == key:
+        return
+    widget._shown_key = key  # type: ignore[attr-defined]
+    width = widget.content_size.width
+    height = visualize(widget, content).get_height(widget.styles, width) if width else None
+    same_height = height is not None and height == getattr(widget, "_shown_height", None)
+    widget._shown_height = height  # type: ignore[attr-defined]
+    widget.update(content, layout=not same_height)
 
 
 def _key_range(labels) -> str:
