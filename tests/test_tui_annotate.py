@@ -4,6 +4,7 @@ holds (and, where it matters, what the screen shows)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -231,6 +232,37 @@ async def test_link_claims_across_panes_puts_them_in_one_cluster(seeded):
         (second,) = store.claims(ids[1], "alice")
         assert first.cluster is not None and first.cluster == second.cluster
         assert store.cluster_article_count(first.cluster) == 2
+
+
+async def test_another_analyst_writing_the_same_database_at_once(seeded):
+    db_path, ids = seeded
+    app = make_app(db_path)
+    stop = threading.Event()
+    written = []
+
+    def bob() -> None:  # a second process's worth of writes, on its own connection
+        with Store.open(db_path) as store:
+            n = 0
+            while not stop.is_set() and n < 200:
+                store.set_label(ids[n % len(ids)], "bob", "stance", ("agree", "disagree")[n % 2])
+                written.append(n)
+                n += 1
+
+    thread = threading.Thread(target=bob)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        thread.start()
+        for key in ("a", "B", "2", "tab", "d", "C", "5"):
+            await pilot.press(key)
+        await saved(app, pilot)
+        stop.set()
+        await asyncio.to_thread(thread.join, 30)
+        assert "NOT saved" not in screen_text(app)
+    app.close_stores()
+    with reopen(db_path) as store:
+        assert store.labels(ids[0], "alice") == {"stance": "agree", "reliability": "B", "credibility": "2"}
+        assert store.labels(ids[1], "alice") == {"stance": "disagree", "reliability": "C", "credibility": "5"}
+        assert written and "stance" in store.labels(ids[0], "bob")
 
 
 # --- flag, note, undo -----------------------------------------------------------------

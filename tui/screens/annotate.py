@@ -200,7 +200,12 @@ class AnnotateScreen(Screen):
             ids = story.article_ids[: pane_count_for(width, len(story.article_ids))]
             return story, [load_article(store, article_id, annotator, grades=False) for article_id in ids]
 
-        story, views = await self.napp.reader.run(read)
+        try:
+            story, views = await self.napp.reader.run(read)
+        except Exception as exc:  # an unreadable database: say so, keep the app usable
+            self.notify(f"Cannot read the database: {exc}", title="Error", severity="error", markup=False)
+            self.napp.loaded.set()
+            return
         self.story = story
         container = self.query_one("#panes", Horizontal)
         with self.app.batch_update():
@@ -238,7 +243,11 @@ class AnnotateScreen(Screen):
         assert self.story is not None
         ids = self.story.article_ids
         article_id = ids[pane.article_index % len(ids)]
-        view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False))
+        try:
+            view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False))
+        except Exception as exc:
+            self.notify(f"Cannot read the article: {exc}", title="Error", severity="error", markup=False)
+            return
         if view is None or not pane.is_attached:
             return
         pane.blind = self.blind
@@ -248,7 +257,10 @@ class AnnotateScreen(Screen):
         """Read this annotator's earlier grades by outlet, once, after the first paint and
         on its own connection (it walks all of the annotator's annotations)."""
         annotator = self.napp.annotator
-        book = await self.napp.slow_reader.run(lambda s: load_grade_book(s, annotator))
+        try:
+            book = await self.napp.slow_reader.run(lambda s: load_grade_book(s, annotator))
+        except Exception:  # only an aid: the screen works without it
+            return
         self._grade_book = book
         for pane in self.panes:
             pane.set_outlet_grades(book)
@@ -311,7 +323,11 @@ class AnnotateScreen(Screen):
         # The outlet's earlier grades exclude the article itself, so they are kept.
         annotator = self.napp.annotator
         visible = self._visible_articles()
-        annotations = await self.napp.reader.run(lambda s: load_annotations(s, visible, annotator, grades=False))
+        try:
+            annotations = await self.napp.reader.run(lambda s: load_annotations(s, visible, annotator, grades=False))
+        except Exception as exc:
+            annotations = {}
+            self.notify(f"Cannot read back the annotations: {exc}", severity="error", markup=False)
         for other in self.panes:
             if other.view is not None and other.article_id in annotations:
                 annotation = annotations[other.article_id]
