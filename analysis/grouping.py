@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from functools import lru_cache
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -32,6 +33,7 @@ LSH_THRESHOLD = 0.2  # LSH's target Jaccard for candidate pairs
 LSH_BANDS: tuple[int, int] | None = None  # (bands, rows); None: datasketch's choice for LSH_THRESHOLD
 JOIN_THRESHOLD = 0.2  # exact keyword Jaccard from which two articles are the same story
 IDF_FLOOR = 0.05  # least weight of a word (its idf when every article has it is 0)
+ESTIMATE_FLOOR = 0.08  # MinHash-estimated Jaccard below which a candidate is not checked
 MAX_BUCKET = 200  # an LSH bucket larger than this links its members to neighbours only
 MAX_STORY = 60  # components larger than this are split again at a stricter threshold
 
@@ -92,8 +94,17 @@ def group_texts(items: Sequence[tuple[str, str | None, str]]) -> list[list[str]]
     del documents, inverse
 
     signatures = _signatures(sets)
+    pairs = _candidate_pairs(signatures, n)
+    # Most candidates are chance collisions in one band; the MinHash estimate of their
+    # Jaccard index (the share of equal signature rows) drops them in bulk before the
+    # exact check. A pair at JOIN_THRESHOLD passes the estimate ~99% of the time.
+    keep = np.zeros(len(pairs), dtype=bool)
+    for start in range(0, len(pairs), 200_000):
+        chunk = pairs[start : start + 200_000]
+        agree = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
+        keep[start : start + len(chunk)] = agree >= ESTIMATE_FLOOR
     edges: list[tuple[float, int, int]] = []
-    for first, second in _candidate_pairs(signatures, n).tolist():
+    for first, second in pairs[keep].tolist():
         a_set, b_set = sets[first], sets[second]
         shared = len(a_set & b_set)
         jaccard = shared / (len(a_set) + len(b_set) - shared)
@@ -150,7 +161,7 @@ def _candidate_pairs(signatures: np.ndarray, n: int) -> np.ndarray:
         for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
             members = np.sort(order[start : start + size])
             if size <= MAX_BUCKET:
-                first, second = np.triu_indices(size, 1)
+                first, second = _pairs_of(size)
             else:  # a huge bucket: link neighbours only (the exact check still applies)
                 first, second = np.arange(size - 1), np.arange(1, size)
             codes.append(_codes(members[first], members[second], n))
@@ -158,6 +169,12 @@ def _candidate_pairs(signatures: np.ndarray, n: int) -> np.ndarray:
         return np.empty((0, 2), dtype=np.int64)
     unique = np.unique(np.concatenate(codes))
     return np.stack([unique // n, unique % n], axis=1)
+
+
+@lru_cache(maxsize=None)
+def _pairs_of(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j), i < j < size, as two index arrays (cached: bucket sizes repeat)."""
+    return np.triu_indices(size, 1)
 
 
 def _codes(first: np.ndarray, second: np.ndarray, n: int) -> np.ndarray:
@@ -184,12 +201,18 @@ def _components(n: int, edges: list[tuple[float, int, int]], threshold: float) -
     members: dict[int, list[int]] = {}
     for k in range(n):
         members.setdefault(find(k), []).append(k)
+    oversized = {root for root, group in members.items() if len(group) > MAX_STORY and threshold < 0.9}
+    inner_edges: dict[int, list[tuple[float, int, int]]] = {root: [] for root in oversized}
+    if oversized:
+        for edge in edges:  # one pass: each edge to the oversized component holding it
+            root = find(edge[1])
+            if root in inner_edges and edge[0] >= threshold:
+                inner_edges[root].append(edge)
     out: list[list[int]] = []
-    for group in members.values():
-        if len(group) > MAX_STORY and threshold < 0.9:
-            inside = set(group)
+    for root, group in members.items():
+        if root in oversized:
             local = {k: pos for pos, k in enumerate(group)}
-            sub_edges = [(j, local[a], local[b]) for j, a, b in edges if a in inside and b in inside]
+            sub_edges = [(j, local[a], local[b]) for j, a, b in inner_edges[root]]
             for sub in _components(len(group), sub_edges, threshold + 0.05):
                 out.append([group[pos] for pos in sub])
         else:
