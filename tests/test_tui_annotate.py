@@ -627,6 +627,28 @@ async def test_hostile_article_is_shown_literally_and_the_app_keeps_running(db_p
         assert store.annotation(article_id, "alice")[0] == "[@click=app.quit]"
 
 
+async def test_a_5_mb_one_line_article_opens_and_takes_claims(db_path):
+    text = "The U.S. said so on Monday. " * 190_000  # 5.3 MB on one line
+    with Store.open(db_path) as store:
+        store.upsert_story(Story(id="long", title="Long", proposition="P"))
+        with store.transaction() as conn:
+            store.insert_articles(conn, [(article_id_for(text), "long", "Out", None, "T", None, None, text, text_sha256(text), "{}", None)])
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        pane = screen.panes[0]
+        assert len(pane.text.sentences) == 190_000
+        await pilot.press("end", "j", "j", "c")
+        await saved(app, pilot)
+        index = pane.text.cursor
+        assert index is not None and index > 0
+    app.close_stores()
+    with reopen(db_path) as store:
+        (claim,) = store.claims(article_id_for(text), "alice")
+    assert claim.exact == "The U.S. said so on Monday."
+    assert text[claim.start : claim.end] == claim.exact
+
+
 # --- snapshots -------------------------------------------------------------------------
 
 
@@ -685,3 +707,60 @@ def test_snapshot_help_screen(db_path, snap_compare):
         assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
     finally:
         app.close_stores()
+
+
+# --- text helpers (tui/text.py) ---------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from rich.cells import cell_len  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tui.text import (  # noqa: E402
+    display_safe,
+    next_word_end,
+    next_word_start,
+    previous_word_end,
+    previous_word_start,
+    split_sentences,
+    wrap_lines,
+)
+
+
+def test_sentences_are_code_point_spans_without_surrounding_space():
+    text = "Gen. Smith met U.S. officials at 3 p.m. on Monday. They agreed!\n  • Menu item\n\nLast line"
+    spans = split_sentences(text)
+    assert [text[a:b] for a, b in spans] == [
+        "Gen. Smith met U.S. officials at 3 p.m. on Monday.", "They agreed!", "• Menu item", "Last line",
+    ]
+    emoji = "Ünïcödé 👍 here. Second one."
+    assert [emoji[a:b] for a, b in split_sentences(emoji)] == ["Ünïcödé 👍 here.", "Second one."]
+
+
+def test_word_steps():
+    text = "Alpha beta  gamma. Delta"
+    assert next_word_end(text, 5) == 10 and next_word_end(text, 10) == 18
+    assert previous_word_end(text, 10, 0) == 5
+    assert next_word_start(text, 0, 18) == 6 and previous_word_start(text, 12) == 6
+
+
+def test_display_safe_keeps_offsets():
+    raw = "a\x1b]0;x\x07b\x9bc\x00d\ne\tf"
+    shown = display_safe(raw)
+    assert len(shown) == len(raw) and "\x1b" not in shown and "\x9b" not in shown and "\x00" not in shown
+    assert shown.endswith("d\ne\tf")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab cdé 👍\n\t.")), max_size=300), st.integers(4, 40))
+def test_wrapped_lines_cover_the_text_in_order(text, width):
+    lines = wrap_lines(text, width)
+    rebuilt = ""
+    position = 0
+    for start, end in lines:
+        gap = text[position:start]
+        assert gap in ("", "\n")  # a line starts where the last ended, or after a newline
+        rebuilt += gap + text[start:end]
+        assert "\n" not in text[start:end]
+        assert cell_len(text[start:end].rstrip(" ")) <= width  # trailing spaces may overflow
+        position = end
+    assert rebuilt == text

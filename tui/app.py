@@ -50,7 +50,6 @@ class NewsmarkApp(App):
         self.writer.start()
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
-        self.sub_title = self.annotator
         self.push_screen(AnnotateScreen(self.scheme, self.story_id))
 
     async def on_unmount(self) -> None:
