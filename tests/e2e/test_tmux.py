@@ -11,6 +11,7 @@ Skipped where tmux is not installed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -41,16 +42,39 @@ HOSTILE = (
 )
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = TIMEOUT) -> object:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
+def wait_until(
+    condition: Callable[[], object], what: str, timeout: float = TIMEOUT, context: Callable[[], str] | None = None
+) -> object:
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds
+    (saying what `context()` shows then)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}" + (f"\n{context()}" if context else ""))
         time.sleep(0.05)
+
+
+def _foreground_after(params: str, foreground: str) -> str:
+    """The foreground colour after one SGR sequence (only what tells panes apart)."""
+    parts = params.split(";") if params else ["0"]
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        if part in ("0", "", "39"):
+            foreground = ""
+        elif part == "38" and index + 1 < len(parts):
+            width = 3 if parts[index + 1] == "5" else 5
+            foreground = ";".join(parts[index:index + width])
+            index += width - 1
+        elif part == "48" and index + 1 < len(parts):
+            index += 2 if parts[index + 1] == "5" else 4
+        elif part.isdigit() and (30 <= int(part) <= 37 or 90 <= int(part) <= 97):
+            foreground = part
+        index += 1
+    return foreground
 
 
 class Terminal:
@@ -59,11 +83,14 @@ class Terminal:
     def __init__(self, workdir: Path, command: list[str]) -> None:
         self.socket = str(workdir / "tmux.sock")
         self.config = workdir / "tmux.conf"
-        # Keep the pane after the app exits, so its exit status can be read.
+        # Keep the pane after the app exits, for the failure messages.
         self.config.write_text("set -g remain-on-exit on\n")
         self.env = {**os.environ, "TERM": "xterm-256color"}
         self.env.pop("TMUX", None)
-        self.command = command
+        # The command's exit status goes to a file: tmux 3.3 sometimes marks a pane dead
+        # without ever filling in #{pane_dead_status}.
+        self.status_file = workdir / "exit-status"
+        self.command = ["sh", "-c", '"$@"; echo $? > "$0"', str(self.status_file), *command]
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, env=self.env,
@@ -95,11 +122,32 @@ class Terminal:
         except AssertionError:
             raise AssertionError(f"{text!r} never appeared; the pane shows:\n{self.screen()}") from None
 
+    def corner_colours(self) -> list[str]:
+        """The foreground colour at each pane's top-left corner (the focused pane's border
+        is drawn in another colour), from the pane's escape sequences."""
+        for line in self.tmux("capture-pane", "-p", "-e").splitlines():
+            if "╭" not in line:
+                continue
+            colours: list[str] = []
+            foreground = ""
+            for token in re.findall(r"\x1b\[([0-9;]*)m|(.)", line):
+                params, char = token
+                if char == "╭":
+                    colours.append(foreground)
+                elif not char:
+                    foreground = _foreground_after(params, foreground)
+            return colours
+        return []
+
     def value(self, fmt: str) -> str:
         return self.tmux("display-message", "-p", fmt).strip()
 
-    def dead(self) -> bool:
-        return self.value("#{pane_dead}") == "1"
+    def exit_status(self) -> str | None:
+        """The command's exit status once it has exited, else None."""
+        try:
+            return self.status_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
 
     def stop(self) -> None:
         self.tmux("kill-server")
@@ -165,8 +213,13 @@ def open_app(tmp_path: Path, db: Path, terminals: list[Terminal], name: str) -> 
 
 def quit_app(terminal: Terminal) -> None:
     terminal.show("q")
-    wait_until(terminal.dead, "the app to exit after q")
-    assert terminal.value("#{pane_dead_status}") == "0", terminal.screen()
+    status = wait_until(terminal.exit_status, "the app to exit after q", context=terminal.screen)
+    assert status == "0", terminal.screen()
+
+
+def committed(terminal: Terminal, db: Path, condition: Callable[[], object], what: str) -> None:
+    """Wait until the database shows a change (failing with the labels and the screen)."""
+    wait_until(condition, what, context=lambda: f"labels {labels(db)}\n{terminal.screen()}")
 
 
 def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, terminals: list[Terminal]) -> None:
@@ -175,17 +228,28 @@ def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, te
     title_before = terminal.value("#{pane_title}")
     terminal.wait_for("Proposition:")
     terminal.wait_for("stance –")
+    # The left pane has focus at start: its border colour is the focus colour.
+    def first_highlighted() -> list[str] | None:
+        found = terminal.corner_colours()
+        return found if len(found) >= 2 and found[0] != found[1] else None
+
+    colours = wait_until(first_highlighted, "two panes, the first highlighted", context=terminal.screen)
+    focus_colour = colours[0]
 
     # Stance of the first article (left pane), then the second pane: stance, reliability,
     # credibility. Each is in the database once committed.
     terminal.show("a")
-    wait_until(lambda: labels(app_db).get((seeds[0], "stance")) == "agree", "stance=agree committed")
+    committed(terminal, app_db, lambda: labels(app_db).get((seeds[0], "stance")) == "agree", "stance=agree committed")
     terminal.show("Tab")
+    # Focus moves after the key is handled; keys typed before the screen shows it would go
+    # to the old pane (a real typist waits for the highlight too).
+    wait_until(lambda: terminal.corner_colours()[:2] == [colours[1], focus_colour], "the second pane focused",
+               context=terminal.screen)
     terminal.show("d")
-    wait_until(lambda: labels(app_db).get((seeds[1], "stance")) == "disagree", "stance=disagree committed")
+    committed(terminal, app_db, lambda: labels(app_db).get((seeds[1], "stance")) == "disagree", "stance=disagree committed")
     terminal.show("B")
     terminal.show("3")
-    wait_until(lambda: len(labels(app_db)) == 4, "four labels committed")
+    committed(terminal, app_db, lambda: len(labels(app_db)) == 4, "four labels committed")
     terminal.wait_for("reliability B usually reliable")
     assert labels(app_db) == {
         (seeds[0], "stance"): "agree",
@@ -209,7 +273,7 @@ def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, te
     assert "\x1b" not in screen
     terminal.show("x")
     hostile_title = article_titles(app_db, HOSTILE_STORY)[0]
-    wait_until(lambda: labels(app_db).get((hostile_title, "stance")) == "unrelated", "hostile stance committed")
+    committed(terminal, app_db, lambda: labels(app_db).get((hostile_title, "stance")) == "unrelated", "hostile stance committed")
     assert terminal.value("#{pane_title}") == title_before
     assert "PWNED" not in terminal.value("#{pane_title}")
     quit_app(terminal)
