@@ -156,12 +156,19 @@ def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
     """The passages of B that repeat or closely paraphrase passages of A, and how similar
     the two texts are overall. Accepts texts or `prepare`d texts."""
     a, b = _as_prepared(a), _as_prepared(b)
-    scores = unit_scores(a, b)
+    return assemble(a, b, unit_scores(a, b), THRESHOLD)
+
+
+def assemble(a: PreparedText, b: PreparedText, scores: np.ndarray, threshold: float) -> Alignment:
+    """An Alignment from a units-of-A x units-of-B score matrix (0-100): each unit of B
+    keeps its best unit of A when that scores at least `threshold`, and runs of matches
+    consecutive in both texts merge into passages. (The semantic mode reuses this.)"""
     if scores.size == 0:
         return Alignment(0.0, [], 0.0, 0.0)
+    scores = np.where(scores >= threshold, scores, 0).astype(np.float64)
     best = scores.max(axis=0)  # for each unit of B, its best score against A
-    matches: list[tuple[int, int, int]] = []
-    for j in np.flatnonzero(best >= THRESHOLD).tolist():
+    matches: list[tuple[int, int, float]] = []
+    for j in np.flatnonzero(best >= threshold).tolist():
         i = int(scores[:, j].argmax())
         # Text repeated in A (a headline shown twice, a teaser): on a tie, prefer the unit
         # that continues the previous match, so a copied run stays one passage.
@@ -169,10 +176,10 @@ def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
             following = matches[-1][0] + 1
             if following < scores.shape[0] and scores[following, j] == best[j]:
                 i = following
-        matches.append((i, j, int(best[j])))
+        matches.append((i, j, float(best[j])))
 
     passages: list[SharedPassage] = []
-    run: list[tuple[int, int, int]] = []
+    run: list[tuple[int, int, float]] = []
     for match in matches:
         if run and not (match[0] == run[-1][0] + 1 and match[1] == run[-1][1] + 1):
             passages.append(_passage(a, b, run))
@@ -184,8 +191,6 @@ def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
     # A unit counts as shared when some unit of the other text matches it, whether or
     # not it ended up in a passage (text repeated on one side matches more than once).
     a_best = scores.max(axis=1)
-    a_best[a_best < THRESHOLD] = 0
-    best[best < THRESHOLD] = 0
     a_sizes = np.fromiter((end - start for start, end in a.spans), np.int64, len(a.spans))
     b_sizes = np.fromiter((end - start for start, end in b.spans), np.int64, len(b.spans))
     a_chars = int(a_sizes[a_best > 0].sum())
@@ -200,8 +205,9 @@ def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
     )
 
 
-def _passage(a: PreparedText, b: PreparedText, run: list[tuple[int, int, int]]) -> SharedPassage:
-    weight = total = 0
+def _passage(a: PreparedText, b: PreparedText, run: list[tuple[int, int, float]]) -> SharedPassage:
+    weight = 0
+    total = 0.0
     for i, j, score in run:
         size = (a.spans[i][1] - a.spans[i][0]) + (b.spans[j][1] - b.spans[j][0])
         weight += size
