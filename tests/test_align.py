@@ -137,3 +137,17 @@ def test_story_matrix_and_most_shared(real, copy):
     assert matrix[2][0] == matrix[0][2] == 0.0
     best = most_shared([prepare(real), prepare(text), UNRELATED])
     assert best[0][0] == 1 and best[1][0] == 0 and best[2] is None
+
+
+def test_semantic_mode_finds_paraphrases_surface_matching_misses():
+    from analysis import semantic
+
+    if not semantic.available():
+        pytest.skip("the optional `semantic` extra is not installed")
+    paraphrase, spun = read_seed("001"), read_seed("003")
+    surface = align(paraphrase, spun)
+    meaning = semantic.semantic_align(paraphrase, spun)
+    assert len(meaning.shared) > len(surface.shared) and meaning.b_shared > surface.b_shared
+    for passage in meaning.shared:
+        assert paraphrase[passage.a_start : passage.a_end].strip() and spun[passage.b_start : passage.b_end].strip()
+    assert semantic.semantic_align(read_seed("003"), UNRELATED).shared == []

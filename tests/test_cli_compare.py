@@ -97,3 +97,13 @@ def test_compare_view_shows_passages_side_by_side_as_plain_text(db_path, monkeyp
         "similarity 0.00 · 0 shared passages · 0% of A, 0% of B",
         "No passage of B repeats or closely paraphrases A.",
     ]
+
+
+def test_compare_semantic_without_the_extra_is_one_error_line(db_path, monkeypatch):
+    import analysis.semantic
+
+    monkeypatch.setattr(analysis.semantic, "available", lambda: False)
+    ids, _, _ = make_db(db_path)
+    result = run("--db", str(db_path), "compare", ids[0], ids[1], "--semantic")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --semantic needs the optional extra: pip install torch==2.13.0 'newsmark[semantic]'\n"

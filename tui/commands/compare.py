@@ -39,8 +39,10 @@ def resolve_article(store: Store, given: str) -> Article:
 @click.argument("article_a", metavar="ARTICLE_ID")
 @click.argument("article_b", metavar="ARTICLE_ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option("--semantic", is_flag=True,
+              help="Align by sentence meaning (needs the optional `semantic` extra; slower).")
 @click.pass_context
-def command(ctx: click.Context, article_a: str, article_b: str, as_json: bool) -> None:
+def command(ctx: click.Context, article_a: str, article_b: str, as_json: bool, semantic: bool) -> None:
     """Show the passages of the second article that repeat or closely paraphrase the
     first (ids, or unique prefixes of them)."""
     from analysis.align import align
@@ -48,7 +50,14 @@ def command(ctx: click.Context, article_a: str, article_b: str, as_json: bool) -
     with open_store(ctx, create=False) as store:
         a = resolve_article(store, article_a)
         b = resolve_article(store, article_b)
-    result = align(a.text, b.text)
+    if semantic:
+        from analysis import semantic as semantic_mode
+
+        if not semantic_mode.available():
+            fail("--semantic needs the optional extra: pip install torch==2.13.0 'newsmark[semantic]'")
+        result = semantic_mode.semantic_align(a.text, b.text)
+    else:
+        result = align(a.text, b.text)
     if as_json:
         echo_json({
             "a": a.id, "b": b.id, "similarity": result.similarity,
