@@ -40,6 +40,29 @@ def make_db(path: Path, stories: int, per_story: int = 3) -> None:
         store.set_label(store.article_ids("s004")[0], "bob", "stance", "agree")
 
 
+def test_store_story_page_counts_progress_and_filters(small_db: Path) -> None:
+    with Store.open(small_db) as store:
+        page = store.story_page(0, 3, "alice")
+        assert [(r.id, r.articles, r.labelled, r.finished) for r in page] == [
+            ("s000", 3, 0, False), ("s001", 3, 3, True), ("s002", 3, 1, False),
+        ]
+        assert [r.id for r in store.story_page(6, 100, "alice")] == ["s006", "s007"]
+        assert store.finished_story_ids("alice") == ["s001"]
+        assert store.finished_story_ids("bob") == []
+        assert store.story_list_count("alice") == 8
+        assert store.story_list_count("alice", unfinished_only=True) == 7
+        assert store.story_list_count("bob", unfinished_only=True) == 8
+        assert [r.id for r in store.story_page(0, 3, "alice", unfinished_only=True)] == ["s000", "s002", "s003"]
+        assert store.story_list_count("alice", text_filter="HARBOR") == 3  # s001, s005, s007
+        assert store.story_list_count("alice", text_filter="s00") == 8
+        assert store.story_list_count("alice", text_filter="s0%") == 0  # % and _ are literal
+        assert store.story_list_count("alice", text_filter="[@click") == 1
+        assert store.story_list_index("s005", "alice") == 5
+        assert store.story_list_index("s005", "alice", unfinished_only=True) == 4
+        assert store.story_list_index("s001", "alice", unfinished_only=True) is None
+        assert store.story_list_index("s005", "alice", text_filter="harbor") == 1
+
+
 class StoryListApp(App[None]):
     """A tiny app that opens the story list and keeps what it dismissed with."""
 

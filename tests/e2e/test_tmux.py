@@ -219,7 +219,7 @@ def quit_app(terminal: Terminal) -> None:
 
 def committed(terminal: Terminal, db: Path, condition: Callable[[], object], what: str) -> None:
     """Wait until the database shows a change (failing with the labels and the screen)."""
-    wait_until(condition, what, context=lambda: f"labels {labels(db)}\n{terminal.screen()}")
+    wait_until(condition, f"{what} committed", context=lambda: f"labels {labels(db)}\n{terminal.screen()}")
 
 
 def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, terminals: list[Terminal]) -> None:
@@ -239,17 +239,17 @@ def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, te
     # Stance of the first article (left pane), then the second pane: stance, reliability,
     # credibility. Each is in the database once committed.
     terminal.show("a")
-    committed(terminal, app_db, lambda: labels(app_db).get((seeds[0], "stance")) == "agree", "stance=agree committed")
+    committed(terminal, app_db, lambda: labels(app_db).get((seeds[0], "stance")) == "agree", "stance=agree")
     terminal.show("Tab")
     # Focus moves after the key is handled; keys typed before the screen shows it would go
     # to the old pane (a real typist waits for the highlight too).
     wait_until(lambda: terminal.corner_colours()[:2] == [colours[1], focus_colour], "the second pane focused",
                context=terminal.screen)
     terminal.show("d")
-    committed(terminal, app_db, lambda: labels(app_db).get((seeds[1], "stance")) == "disagree", "stance=disagree committed")
+    committed(terminal, app_db, lambda: labels(app_db).get((seeds[1], "stance")) == "disagree", "stance=disagree")
     terminal.show("B")
     terminal.show("3")
-    committed(terminal, app_db, lambda: len(labels(app_db)) == 4, "four labels committed")
+    committed(terminal, app_db, lambda: len(labels(app_db)) == 4, "four labels")
     terminal.wait_for("reliability B usually reliable")
     assert labels(app_db) == {
         (seeds[0], "stance"): "agree",
@@ -273,7 +273,8 @@ def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, te
     assert "\x1b" not in screen
     terminal.show("x")
     hostile_title = article_titles(app_db, HOSTILE_STORY)[0]
-    committed(terminal, app_db, lambda: labels(app_db).get((hostile_title, "stance")) == "unrelated", "hostile stance committed")
+    committed(terminal, app_db, lambda: labels(app_db).get((hostile_title, "stance")) == "unrelated",
+              "the hostile article's stance")
     assert terminal.value("#{pane_title}") == title_before
     assert "PWNED" not in terminal.value("#{pane_title}")
     quit_app(terminal)
