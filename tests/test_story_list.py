@@ -144,6 +144,18 @@ async def test_enter_chooses_the_story_under_the_cursor(small_db: Path) -> None:
         assert app.result == "s002"
 
 
+async def test_click_moves_the_cursor_and_double_click_chooses(small_db: Path) -> None:
+    app = StoryListApp(small_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: view(app).loaded)
+        await pilot.click(StoryListView, offset=(10, 5))  # line 5 = row 4 (line 0 is the header)
+        assert view(app).cursor == 4
+        assert app.result is UNSET
+        await pilot.click(StoryListView, offset=(10, 3), times=2)
+        await wait_for(pilot, lambda: app.result is not UNSET)
+        assert app.result == "s002"
+
+
 async def test_escape_and_q_dismiss_with_none(small_db: Path) -> None:
     for key in ("escape", "q"):
         app = StoryListApp(small_db)
