@@ -139,9 +139,11 @@ async def test_enter_chooses_the_story_under_the_cursor(small_db: Path) -> None:
     app = StoryListApp(small_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: view(app).loaded)
+        lv = view(app)
         await pilot.press("down", "down", "enter")
         await wait_for(pilot, lambda: app.result is not UNSET)
         assert app.result == "s002"
+        await wait_for(pilot, lambda: lv._store is None)  # the list's connection is closed
 
 
 async def test_click_moves_the_cursor_and_double_click_chooses(small_db: Path) -> None:

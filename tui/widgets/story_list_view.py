@@ -182,9 +182,10 @@ class StoryListView(ScrollView, can_focus=True):
     def on_unmount(self) -> None:
         self._list_closed = True
         self._generation += 1
-        self._close_store()
+        # A plain thread, not a worker: the widget's workers are cancelled as it goes, and
+        # the close may have to wait for a query still running.
+        threading.Thread(target=self._close_store, name="story-list-close", daemon=True).start()
 
-    @work(thread=True, group="story-list-close")
     def _close_store(self) -> None:
         with self._db_lock:
             if self._store is not None:
