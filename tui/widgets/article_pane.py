@@ -18,7 +18,7 @@ from tui.pane_data import AnnotationView, ArticleView, GradeBook
 from tui.text import display_inline
 from tui.widgets.article_text import ArticleText
 from tui.widgets.claim_list import ClaimList, render_claim_list
-from tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar
+from tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar, render_save_state
 from tui.widgets.mode_banner import ModeBanner, render_mode_banner
 
 
@@ -220,6 +220,10 @@ class ArticlePane(Vertical):
 
     def _refresh_label_bar(self) -> None:
         annotation = self.annotation
+        state = self.save_state if annotation is not None else "loading"
+        if getattr(self, "_shown_save_state", None) != state:
+            self._shown_save_state = state
+            self.border_subtitle = render_save_state(state)
         _update(self.label_bar, render_label_bar(LabelBarState(
             scheme=self.scheme,
             annotation=annotation,

@@ -1,5 +1,6 @@
 """A pane's label bar: the article's labels with their grade wording, claim count, flag,
-note, the save state, and this analyst's earlier grades for the outlet.
+note, and this analyst's earlier grades for the outlet; and the save indicator, which
+the pane shows on its bottom border.
 
 Everything is built as `rich.text.Text` from plain strings: labels, outlet names and
 claim text are never parsed as markup.
@@ -35,6 +36,12 @@ class LabelBarState:
     blind: bool = False
 
 
+def render_save_state(save_state: str) -> Text:
+    """The save indicator (shown on the pane's bottom border): saved only after commit."""
+    label, style = SAVE_STATES.get(save_state, SAVE_STATES["saved"])
+    return Text(label, style=style)
+
+
 def _grade(scheme: Scheme, field_name: str, value: str | None) -> Text:
     fld = scheme.field(field_name)
     if value is None:
@@ -65,8 +72,6 @@ def render_label_bar(state: LabelBarState) -> Text:
         parts.append(Text("⚑ flagged", style="bold magenta"))
     if annotation.note:
         parts.append(Text("✎ note", style="cyan"))
-    label, style = SAVE_STATES.get(state.save_state, SAVE_STATES["saved"])
-    parts.append(Text(label, style=style))
     out.append_text(Text(" · ").join(parts))
 
     if annotation.outlet_grades and not state.blind and state.source:
