@@ -740,23 +740,35 @@ class Store:
 
     # --- the story list (a virtual list: pages of rows, never the whole table) ------------
 
+    # Above this many annotations, finished_story_ids scans the articles_story index once
+    # instead of reading one article row per annotation.
+    FINISHED_SCAN_THRESHOLD = 50_000
+
     def finished_story_ids(self, annotator: str) -> list[str]:
         """Stories in which `annotator` has labelled every article, sorted.
 
         The work grows with the annotator's own annotations (found through the
         annotations_annotator index; every labelled article has an annotations row, as
-        `_commit` touches one), never with the size of the database.
+        `_commit` touches one), or for a prolific annotator is one pass over the
+        articles_story index; it never reads the articles themselves in bulk.
         """
-        rows = self.conn.execute(
-            "SELECT a.story_id FROM annotations n JOIN articles a ON a.id = n.article_id "
-            "WHERE n.annotator = ? AND EXISTS (SELECT 1 FROM labels l "
-            "  WHERE l.article_id = n.article_id AND l.annotator = n.annotator) "
-            "GROUP BY a.story_id "
-            "HAVING count(*) >= (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id) "
-            "ORDER BY a.story_id",
-            (annotator,),
+        labelled = (
+            "SELECT n.article_id FROM annotations n WHERE n.annotator = ? AND EXISTS "
+            "(SELECT 1 FROM labels l WHERE l.article_id = n.article_id AND l.annotator = n.annotator)"
         )
-        return [row[0] for row in rows]
+        finished = "HAVING count(*) >= (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id) ORDER BY a.story_id"
+        touched = self.conn.execute("SELECT count(*) FROM annotations WHERE annotator = ?", (annotator,)).fetchone()[0]
+        if touched < self.FINISHED_SCAN_THRESHOLD:
+            # Few annotations: look each article's story up by its id (one row read each).
+            sql = f"SELECT a.story_id FROM ({labelled}) n JOIN articles a ON a.id = n.article_id GROUP BY a.story_id {finished}"
+        else:
+            # Many: one pass over the compact (story_id, id) index beats as many random
+            # row reads as annotations (seconds on a cold cache with 100,000 of them).
+            sql = (
+                f"SELECT a.story_id FROM articles a INDEXED BY articles_story WHERE a.id IN ({labelled}) "
+                f"GROUP BY a.story_id {finished}"
+            )
+        return [row[0] for row in self.conn.execute(sql, (annotator,))]
 
     def _story_filter(
         self, annotator: str, unfinished_only: bool, text_filter: str, finished: Sequence[str] | None
