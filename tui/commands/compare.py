@@ -68,7 +68,12 @@ def command(ctx: click.Context, article_a: str, article_b: str, as_json: bool, s
 
 
 def _name(article: Article) -> str:
-    return article.source or article.title or article.id
+    """A column header: the outlet, else the start of the title, else the id."""
+    if article.source:
+        return article.source
+    if article.title:
+        return article.title if len(article.title) <= 40 else article.title[:39] + "…"
+    return article.id
 
 
 def _shorten(text: str) -> str:
