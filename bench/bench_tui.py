@@ -142,6 +142,34 @@ def headless_first_paint(kind: str, db: Path, runs: int = 3) -> tuple[float, flo
     return min(results)
 
 
+def story_list_query_times(db: Path) -> dict[str, float]:
+    """Seconds the story list's worker spends per filter (median of 3, warm cache)."""
+    from schema.store import Store
+
+    def timed(func) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            func()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    out: dict[str, float] = {}
+    with Store.open(db) as store:
+        def first(unfinished: bool = False, text: str = "", annotator: str = ANNOTATOR) -> None:
+            finished = store.finished_story_ids(annotator) if unfinished else None
+            store.story_list_count(annotator, unfinished, text, finished)
+            store.story_page(0, 100, annotator, unfinished, text, finished)
+
+        out["open: count + first page"] = timed(first)
+        total = store.story_list_count(ANNOTATOR)
+        out["end: last page"] = timed(lambda: store.story_page(total - 100, 100, ANNOTATOR))
+        out[f"u: finished set ({ANNOTATOR}, 22k labelled) + count + page"] = timed(lambda: first(True))
+        out["u: finished set (alice, 143k labelled) + count + page"] = timed(lambda: first(True, annotator="alice"))
+        out["/ 'story-00999': count + page"] = timed(lambda: first(False, "story-00999"))
+    return out
+
+
 # --- (a) first paint in a real terminal (tmux) -------------------------------------------------
 
 
@@ -349,6 +377,9 @@ def main() -> None:
               f"({app_s / empty_s:.2f}x bare)")
     else:
         print("  headless, annotate app              (tui/app.py not there yet: skipped)")
+    print("  story list worker queries (what a filter change costs, off the event loop):")
+    for label, seconds in story_list_query_times(db).items():
+        print(f"    {label:<46} {seconds * 1000:7.1f} ms")
     if not args.no_terminal:
         from bench_app_probe import first_story_markers
 
