@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import pysbd
 
+LONG_LINE = 10_000  # pysbd is super-linear: longer lines are cut by the fast regex instead
 _GLUED = re.compile(r"(?<=[a-z][.!?])(?=[A-Z][a-z])")
 _segmenter: pysbd.Segmenter | None = None
 
@@ -37,7 +38,12 @@ def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     line_start = 0
     for line in text.split("\n"):
-        if line.strip():
+        if len(line) > LONG_LINE:
+            from analysis.align import units  # fast regex sentence ends
+
+            for start, end in units(line):
+                _add(text, line_start + start, line_start + end, spans)
+        elif line.strip():
             cursor = 0
             for piece in _segment(line):
                 piece = piece.strip()

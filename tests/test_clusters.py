@@ -32,6 +32,16 @@ def test_split_sentences_handles_repeated_sentences_and_code_points():
     assert len({s for s, _ in spans}) == 3
 
 
+def test_split_sentences_on_a_huge_single_line_is_fast():
+    import time
+
+    line = "The minister said the talks would resume. " * 50_000  # ~2 MB, one line
+    started = time.perf_counter()
+    spans = split_sentences(line)
+    assert time.perf_counter() - started < 5
+    assert len(spans) == 50_000 and line[spans[-1][0] : spans[-1][1]] == "The minister said the talks would resume."
+
+
 @pytest.fixture(scope="module")
 def real() -> str:
     return read_seed("003")
