@@ -95,6 +95,7 @@ class AnnotateScreen(Screen):
         self._search_query = ""
         self._label_owners: dict[str, list[tuple[str, str, str]]] = {}
         self._grade_book: GradeBook | None = None
+        self._panes: list[ArticlePane] = []
         self._grade_book_requested = False
         self._bindings = BindingsMap(self._build_bindings())
 
@@ -153,8 +154,9 @@ class AnnotateScreen(Screen):
 
     @property
     def panes(self) -> list[ArticlePane]:
-        """The article panes, left to right."""
-        return list(self.query(ArticlePane))
+        """The article panes, left to right (kept as a list: a DOM query on every
+        keystroke costs more than the commit)."""
+        return list(self._panes)
 
     @property
     def focused_pane(self) -> ArticlePane | None:
@@ -210,6 +212,7 @@ class AnnotateScreen(Screen):
         container = self.query_one("#panes", Horizontal)
         with self.app.batch_update():
             self._render_story_header()
+            self._panes = []
             await container.remove_children()
             panes = []
             for index, view in enumerate(views):
@@ -221,6 +224,7 @@ class AnnotateScreen(Screen):
                 panes.append(pane)
             if panes:
                 await container.mount_all(panes)
+                self._panes = panes
                 for pane, view in zip(panes, [v for v in views if v is not None]):
                     self._show(pane, view)
                 panes[0].text.focus()
@@ -275,6 +279,7 @@ class AnnotateScreen(Screen):
             return
         container = self.query_one("#panes", Horizontal)
         if wanted < len(panes):
+            self._panes = panes[:wanted]
             for pane in panes[wanted:]:
                 await pane.remove()
             return
@@ -287,6 +292,7 @@ class AnnotateScreen(Screen):
             used.add(pane.article_index)
             new.append(pane)
         await container.mount_all(new)
+        self._panes = panes + new
         for pane in new:
             self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes")
 
