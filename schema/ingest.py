@@ -773,6 +773,7 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
             bad_line, reason = _bad_utf8(data)
             del out.rows[rows_before:]
             out.stories.clear()
+            out.rejected.clear()  # its lines' own problems no longer matter
             out.reject(bad_line, f"{reason}; file not imported")
             return
         start, line = line, reader.line_num + 1
