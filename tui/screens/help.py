@@ -26,7 +26,7 @@ def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:
     for action in ACTIONS:
         if action.group != group:
             group = action.group
-            table.add_row(Text(group, style="bold underline"), Text(""))
+            table.add_row(Text(""), Text(group, style="bold underline"))
         table.add_row(Text(key_display(keys[action.id])), Text(action.description))
     owners_by_key = {key: (binding_id, owners) for key, binding_id, owners in label_keys(scheme)}
     for level in ("article", "claim"):
@@ -34,7 +34,7 @@ def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:
         heading = "Labels of the article" if level == "article" else (
             "Labels of a claim (while the sentence cursor is on a claim: CLAIM mode)"
         )
-        table.add_row(Text(heading, style="bold underline"), Text(""))
+        table.add_row(Text(""), Text(heading, style="bold underline"))
         for fld in scheme.fields_at(level):  # type: ignore[arg-type]
             table.add_row(Text(fld.name, style="bold"), Text(display_inline(fld.description), style="dim italic"))
             for lab in fld.labels:
