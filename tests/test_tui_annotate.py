@@ -761,6 +761,6 @@ def test_wrapped_lines_cover_the_text_in_order(text, width):
         assert gap in ("", "\n")  # a line starts where the last ended, or after a newline
         rebuilt += gap + text[start:end]
         assert "\n" not in text[start:end]
-        assert cell_len(text[start:end].rstrip(" ")) <= width  # trailing spaces may overflow
+        assert cell_len(text[start:end].rstrip()) <= width  # trailing spaces may overflow
         position = end
     assert rebuilt == text
