@@ -842,23 +842,37 @@ def _json_error(exc: orjson.JSONDecodeError) -> str:
     return f"not valid JSON: {message}"
 
 
+_BLANK_BYTES = b" \t\r\x0b\x0c"
+
+
 def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
                 advance: Callable[[float], None]) -> None:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    # Lines are parsed from zero-copy views of the file; the control-character test runs
+    # once over the whole file, and per line only when the file as a whole fails it.
+    file_is_clean = _line_is_clean(data)
+    view = memoryview(data)
+    find = data.find
+    loads = orjson.loads
     add = _RecordBuilder(out).add
     columns_cache: dict[tuple[str, ...], tuple[tuple[str | None, ...], list[str]]] = {}
-    total = max(len(data), 1)
-    offset = 0
+    size = len(data)
+    total = max(size, 1)
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    number = 0
     count = 0
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        line_start = offset
-        offset += len(raw) + 1
-        if not raw or raw.isspace():
+    while pos < size:
+        end = find(b"\n", pos)
+        if end < 0:
+            end = size
+        number += 1
+        line_start, pos = pos, end + 1
+        if end == line_start or (data[line_start] in _BLANK_BYTES and data[line_start:end].isspace()):
             continue
+        line_is_clean = file_is_clean
         try:
-            record = orjson.loads(raw)
+            record = loads(view[line_start:end])
         except orjson.JSONDecodeError as exc:
+            raw = data[line_start:end]
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
@@ -866,11 +880,11 @@ def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
                 out.reject(number, f"not valid UTF-8 (byte {line_start + bad.start}: {byte!r})")
                 continue
             try:  # raw control characters are not JSON, but are stripped everywhere else
-                raw = _escape_raw_controls(raw)
-                record = orjson.loads(raw)
+                record = loads(_escape_raw_controls(raw))
             except orjson.JSONDecodeError:
                 out.reject(number, _json_error(exc))
                 continue
+            line_is_clean = False
         if record.__class__ is not dict:
             out.reject(number, f"not a JSON object (found {type(record).__name__})")
             continue
@@ -888,7 +902,9 @@ def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
         if text is None:
             out.reject(number, "no text" if field_keys[1] is None else "empty text")
             continue
-        if _line_is_clean(raw):
+        if not line_is_clean and not file_is_clean:
+            line_is_clean = _line_is_clean(data[line_start:end])
+        if line_is_clean:
             clean, inline = _nfc, _inline_nfc
             meta = {k: record[k] for k in extra if record[k] not in (None, "")} if extra else None
         else:
@@ -898,7 +914,7 @@ def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
             published, inline(byline), inline(story), meta or None)
         count += 1
         if count % BATCH_ROWS == 0:
-            advance(offset / total)
+            advance(pos / total)
 
 
 # --- the import -------------------------------------------------------------------------
