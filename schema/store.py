@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlite_utils
 
 from schema.migrations import migrate
 from schema.models import Article, Claim, Event, Story, utc_now
@@ -106,7 +105,6 @@ class Store:
         self.conn = conn
         self.path = path
         self.backup = backup  # the copy made before a migration, if one ran
-        self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._scheme: Scheme | None = None
 
@@ -150,6 +148,16 @@ class Store:
         if store.get_setting("scheme") is None:
             store.set_setting("scheme", default_scheme_text())
         return store
+
+    @property
+    def db(self):
+        """The connection as a sqlite_utils Database, for ad-hoc queries and introspection.
+
+        Imported lazily: the annotate screen's first paint does not pay for it.
+        """
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         """Close the connection."""
@@ -516,15 +524,13 @@ class Store:
 
     def set_note(self, article_id: str, annotator: str, note: str | None) -> ActionResult:
         """Set (or with None or "", clear) an annotator's note on an article."""
-        _, flagged, _ = self.annotation(article_id, annotator)
-        after = {"note": sanitize_text(note).strip() or None if note else None, "flagged": flagged}
+        after = {"note": sanitize_text(note).strip() or None if note else None}
         change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
         return self._commit(annotator, "note", [change], [(article_id, annotator)])
 
     def set_flag(self, article_id: str, annotator: str, flagged: bool) -> ActionResult:
         """Flag or unflag an article for an annotator."""
-        note, _, _ = self.annotation(article_id, annotator)
-        after = {"note": note, "flagged": flagged}
+        after = {"flagged": flagged}
         change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
         return self._commit(annotator, "flag", [change], [(article_id, annotator)])
 
