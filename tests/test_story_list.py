@@ -210,6 +210,35 @@ async def test_text_filter_by_id_or_title_prefix(small_db: Path) -> None:
         assert app.result == "s005"
 
 
+def post_keys(app: App, *keys: str) -> None:
+    """Keys arriving all at once, before the app has handled any (a fast typist, tmux
+    send-keys): each is routed to whatever has focus when the app takes it."""
+    from textual import events
+
+    for key in keys:
+        app.post_message(events.Key(key, {"slash": "/", "enter": "\r"}.get(key, key if len(key) == 1 else None)))
+
+
+async def test_text_typed_right_after_slash_reaches_the_filter(small_db: Path) -> None:
+    app = StoryListApp(small_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: view(app).loaded)
+        post_keys(app, "slash", "h", "a", "r", "b", "slash")
+        await wait_for(pilot, lambda: app.screen.filter_input.value == "harb/")
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: view(app).loaded and view(app).total == 3)
+        assert visible_ids(app) == ["s001", "s005", "s007"]
+
+
+async def test_keys_typed_during_a_recount_act_on_its_result(small_db: Path) -> None:
+    app = StoryListApp(small_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: view(app).loaded)
+        post_keys(app, "u", "down", "enter")  # unfinished only: s000, s002, s003, ...
+        await wait_for(pilot, lambda: app.result is not UNSET)
+        assert app.result == "s002"
+
+
 async def test_filter_box_takes_q_and_escape_clears_it(small_db: Path) -> None:
     app = StoryListApp(small_db)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -12,7 +12,7 @@ this annotator's progress, filterable, over a virtual list that reads SQLite pag
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -28,7 +28,9 @@ class StoryListScreen(Screen[str | None]):
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
         Binding("u", "toggle_unfinished", "Unfinished only"),
-        Binding("slash", "filter", "Filter"),
+        # priority: handled as the key arrives, so focus is in the box before the keys
+        # typed right after it are routed (tmux send-keys "/abc", a fast typist).
+        Binding("slash", "filter", "Filter", priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -46,9 +48,6 @@ class StoryListScreen(Screen[str | None]):
         display: none;
         height: 3;
     }
-    StoryListScreen > #story-list-filter.-shown {
-        display: block;
-    }
     """
 
     def __init__(self, store_path: str, annotator: str, current: str | None = None) -> None:
@@ -56,6 +55,7 @@ class StoryListScreen(Screen[str | None]):
         self.store_path = str(store_path)
         self.annotator = annotator
         self.current = current
+        self._dismissing = False
 
     def compose(self) -> ComposeResult:
         yield Static(self._title_text(None), id="story-list-title", markup=False)
@@ -74,7 +74,7 @@ class StoryListScreen(Screen[str | None]):
         return self.query_one("#story-list-filter", Input)
 
     def on_mount(self) -> None:
-        self.list_view.focus()
+        self.set_focus(self.list_view)
 
     def _title_text(self, total: int | None) -> Text:
         """`Stories · annotator · 1,234 shown · unfinished only · starting "abc"`, as plain
@@ -94,17 +94,23 @@ class StoryListScreen(Screen[str | None]):
 
     @on(StoryListView.Chosen)
     def _chosen(self, message: StoryListView.Chosen) -> None:
-        self.dismiss(message.story_id)
+        self._close(message.story_id)
+
+    def _close(self, story_id: str | None) -> None:
+        """Dismiss once (keys typed after the first choice must not pop another screen)."""
+        if not self._dismissing:
+            self._dismissing = True
+            self.dismiss(story_id)
 
     def action_close(self) -> None:
         """Escape/q: leave the filter box if it has focus (escape clears it), else close."""
         box = self.filter_input
         if box.has_focus:
             box.value = ""
-            box.remove_class("-shown")
-            self.list_view.focus()
+            box.display = False
+            self.set_focus(self.list_view)
             return
-        self.dismiss(None)
+        self._close(None)
 
     def action_toggle_unfinished(self) -> None:
         """Show only unfinished stories, or all of them again."""
@@ -113,10 +119,16 @@ class StoryListScreen(Screen[str | None]):
         self.query_one("#story-list-title", Static).update(self._title_text(None))
 
     def action_filter(self) -> None:
-        """Open the text filter box."""
+        """Open the text filter box (in the box, `/` is just a character)."""
         box = self.filter_input
-        box.add_class("-shown")
-        box.focus()
+        if self.focused is box:
+            # Behind any keys already queued for the box, so the text keeps its order.
+            box.post_message(events.Key("slash", "/"))
+            return
+        box.display = True
+        # set_focus, not box.focus(): focus must move before the next key is handled
+        # (focus() waits for the queue, and fast typing would go to the list).
+        self.set_focus(box)
 
     @on(Input.Changed, "#story-list-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -127,5 +139,5 @@ class StoryListScreen(Screen[str | None]):
     @on(Input.Submitted, "#story-list-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.filter_input.remove_class("-shown")
-        self.list_view.focus()
+            self.filter_input.display = False
+        self.set_focus(self.list_view)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import set_cell_size
@@ -166,6 +167,8 @@ class StoryListView(ScrollView, can_focus=True):
         self._pending: set[int] = set()
         self._wanted: set[int] = set()
         self._choose_when_loaded = False
+        self._shown_generation = 0  # the generation whose rows are shown
+        self._deferred: list[Callable[[], None]] = []  # keys typed while a recount runs
         self.error: str | None = None
 
     # --- data -----------------------------------------------------------------------------
@@ -262,8 +265,12 @@ class StoryListView(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.cursor = min(message.cursor, max(0, message.total - 1))
         self._scroll_to_cursor(center=True)
+        self._shown_generation = message.generation
         self.refresh()
         self.post_message(self.Counted(message.total, self.story_filter))
+        deferred, self._deferred = self._deferred, []
+        for action in deferred:
+            action()
 
     def on_story_list_view_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
@@ -353,26 +360,42 @@ class StoryListView(ScrollView, can_focus=True):
         if top != int(self.scroll_y):
             self.scroll_to(y=top, animate=False, force=True, immediate=True)
 
+    def _deferred_until_counted(self, action: Callable[[], None]) -> bool:
+        """True (and `action` kept for later) while the rows shown are not yet those of
+        the current filter: keys typed before a recount arrives act on its result."""
+        if self._generation == self._shown_generation:
+            return False
+        self._deferred.append(action)
+        return True
+
     def action_cursor_up(self) -> None:
-        self.cursor -= 1
+        if not self._deferred_until_counted(self.action_cursor_up):
+            self.cursor -= 1
 
     def action_cursor_down(self) -> None:
-        self.cursor += 1
+        if not self._deferred_until_counted(self.action_cursor_down):
+            self.cursor += 1
 
     def action_page_up(self) -> None:
-        self.cursor -= self._rows_visible
+        if not self._deferred_until_counted(self.action_page_up):
+            self.cursor -= self._rows_visible
 
     def action_page_down(self) -> None:
-        self.cursor += self._rows_visible
+        if not self._deferred_until_counted(self.action_page_down):
+            self.cursor += self._rows_visible
 
     def action_first(self) -> None:
-        self.cursor = 0
+        if not self._deferred_until_counted(self.action_first):
+            self.cursor = 0
 
     def action_last(self) -> None:
-        self.cursor = (self.total or 1) - 1
+        if not self._deferred_until_counted(self.action_last):
+            self.cursor = (self.total or 1) - 1
 
     def action_choose(self) -> None:
         """Choose the story under the cursor (once its row has loaded)."""
+        if self._deferred_until_counted(self.action_choose):
+            return
         if not self.total:
             self.app.bell()
             return
