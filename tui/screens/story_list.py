@@ -105,7 +105,7 @@ class StoryListScreen(Screen[str | None]):
     def action_close(self) -> None:
         """Escape/q: leave the filter box if it has focus (escape clears it), else close."""
         box = self.filter_input
-        if box.has_focus:
+        if self.focused is box:
             box.value = ""
             box.display = False
             self.set_focus(self.list_view)
