@@ -32,10 +32,12 @@ class DecodeError(ValueError):
 
 def decode_bytes(data: bytes) -> str:
     """Decode UTF-8 (a BOM is allowed), raising DecodeError with the offending offset."""
+    skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DecodeError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from None
+        offset = exc.start + skip  # offsets count from the file's first byte
+        raise DecodeError(f"not valid UTF-8 (byte {offset}: {data[offset:offset + 1]!r})") from None
 
 
 def sanitize_text(text: str) -> str:

@@ -40,6 +40,8 @@ def test_invalid_utf8_names_the_offset():
     with pytest.raises(DecodeError, match="byte 3"):
         decode_bytes(b"abc\xff\xfe")
     assert decode_bytes("\ufeffhi".encode()) == "hi"
+    with pytest.raises(DecodeError, match="byte 5"):
+        decode_bytes("\ufeffhi".encode() + b"\xff")
 
 
 def test_binary_detection_and_ids():
