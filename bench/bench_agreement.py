@@ -9,12 +9,13 @@ start-up included). Baseline, in the same run: a bare SQLite read of the same la
 Wall-clock seconds are the verdict; CPU seconds are printed too, since a loaded machine
 stretches the wall clock.
 
-Usage: .venv/bin/python bench/bench_agreement.py [--articles N] [--annotators K]
+Usage: .venv/bin/python bench/bench_agreement.py [--articles N] [--annotators K] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import shutil
@@ -103,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--annotators", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures (for run_all.py)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="newsmark-bench-agreement-"))
     try:
@@ -126,6 +128,9 @@ def main() -> None:
               f"({elapsed / baseline:.1f}x the bare read; {cpu:.2f} s of CPU)")
         verdict = "PASS" if elapsed < TARGET_SECONDS else "FAIL"
         print(f"target < {TARGET_SECONDS:.0f} s: {elapsed / TARGET_SECONDS:.2f} of the budget used -> {verdict}")
+        if args.json:
+            print(json.dumps({"articles": args.articles, "annotators": args.annotators, "baseline_s": baseline,
+                              "agreement_s": elapsed, "cpu_s": cpu, "target_s": TARGET_SECONDS, "pass": elapsed < TARGET_SECONDS}))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -2,13 +2,15 @@
 with paragraphs dropped), against a bare baseline in the same run: rapidfuzz.fuzz.ratio
 of the two whole texts, which finds no passages at all.
 
-Run: .venv/bin/python bench/bench_align.py
+Run: .venv/bin/python bench/bench_align.py [--json]
 """
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -64,6 +66,9 @@ def main() -> None:
     print(f"align (prepared texts):           {matched * 1000:8.2f} ms  ratio {matched / baseline:6.2f}x baseline")
     print(f"align (20k vs unrelated):         {unrelated * 1000:8.2f} ms")
     print(f"budget 50 ms: {'PASS' if full < 0.050 else 'FAIL'}")
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"baseline_s": baseline, "align_s": full, "align_prepared_s": matched,
+                          "align_unrelated_s": unrelated, "target_s": 0.050, "pass": full < 0.050}))
 
 
 if __name__ == "__main__":

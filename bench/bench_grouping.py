@@ -6,12 +6,13 @@ words removed, as wire copies are cut), half are mixtures of sentences from rand
 articles (no story). The bare baseline, in the same run, is the loop every grouping must
 do at least: lowercase and tokenise every text with one regex.
 
-Run: .venv/bin/python bench/bench_grouping.py [N]
+Run: .venv/bin/python bench/bench_grouping.py [N] [--json]
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 import sys
@@ -52,7 +53,8 @@ def build(n: int, rng: random.Random) -> list[tuple[str, str | None, str]]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    numbers = [arg for arg in sys.argv[1:] if arg != "--json"]
+    n = int(numbers[0]) if numbers else 100_000
     items = build(n, random.Random(3))
     chars = sum(len(text) for _, _, text in items)
     token = re.compile(r"[a-z][a-z0-9]{2,}")
@@ -69,6 +71,9 @@ def main() -> None:
     print(f"group_texts:                     {elapsed:7.2f} s  ratio {elapsed / baseline:5.2f}x baseline")
     print(f"stories of 2+: {len(multi):,} holding {sum(map(len, multi)):,} articles; largest {max(map(len, groups))}")
     print(f"budget 60 s: {'PASS' if elapsed < 60 else 'FAIL'}")
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"articles": n, "baseline_s": baseline, "grouping_s": elapsed, "target_s": 60,
+                          "pass": elapsed < 60}))
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ runs (3) each, baseline and newsmark alternating. Wall-clock and CPU seconds are
 printed (and the CPU ratio), since a busy disk or machine stretches the wall clock.
 
 Usage: .venv/bin/python bench/bench_import_export.py [--articles N] [--input csv|jsonl]
-       [--annotators K] [--claims-share F] [--repeat R] [--with-load] [--keep]
+       [--annotators K] [--claims-share F] [--repeat R] [--with-load] [--keep] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import shutil
 import sqlite3
@@ -256,6 +257,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timing; the best counts")
     parser.add_argument("--with-load", action="store_true", help="also time load-annotations of the export")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures (for run_all.py)")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="newsmark-bench-io-"))
@@ -293,6 +295,7 @@ def main() -> None:
         print(f"(a) bare sqlite3.executemany:  {rate(args.articles, bare)}{spread(bare_runs)}")
         print(f"(b) newsmark import:           {rate(imported, ours)}{spread(our_runs)}")
         import_ratio = bare.wall / ours.wall
+        ours_import = ours
         print(f"    import ratio b/a = {import_ratio:.2f} (target >= {TARGET}); "
               f"by CPU seconds {bare.cpu / ours.cpu:.2f}")
         parsing = best([parse_only(source) for _ in range(args.repeat)])
@@ -334,6 +337,14 @@ def main() -> None:
             print(f"(e) newsmark load-annotations: {rate(loaded.loaded, load_clock)}  (no target)")
         verdict = "PASS" if import_ratio >= TARGET and export_ratio >= TARGET else "SHORT"
         print(f"RESULT import_ratio={import_ratio:.2f} export_ratio={export_ratio:.2f} {verdict}")
+        if args.json:
+            print(json.dumps({
+                "articles": args.articles, "records": count, "target_ratio": TARGET,
+                "import_bare_rows_per_s": args.articles / bare.wall, "import_rows_per_s": imported / ours_import.wall,
+                "import_ratio": import_ratio,
+                "export_bare_records_per_s": bare_count / bare_clock.wall, "export_records_per_s": count / ours.wall,
+                "export_ratio": export_ratio,
+            }))
     finally:
         if args.keep:
             print(f"kept {folder}")
