@@ -227,7 +227,7 @@ class AnnotateScreen(Screen):
                 self._panes = panes
                 for pane, view in zip(panes, [v for v in views if v is not None]):
                     self._show(pane, view)
-                panes[0].text.focus()
+                self.set_focus(panes[0].text)  # at once: keys already queued go to it
         self.napp.loaded.set()
         if self._grade_book is None and not self._grade_book_requested:
             self._grade_book_requested = True
@@ -362,7 +362,7 @@ class AnnotateScreen(Screen):
             return
         current = self.focused_pane
         index = panes.index(current) if current in panes else 0
-        panes[(index + step) % len(panes)].text.focus()
+        self.set_focus(panes[(index + step) % len(panes)].text)  # at once, not after queued keys
 
     def action_article(self, step: int) -> None:
         """Show the next / previous article of the story in the focused pane."""
@@ -501,7 +501,7 @@ class AnnotateScreen(Screen):
             for other in self.panes:
                 other.text.set_matches([])
             if pane is not None:
-                pane.text.focus()
+                self.set_focus(pane.text)
             return
         if pane is None:
             return
