@@ -7,24 +7,37 @@ surrounding blanks), so spans are recovered by finding each piece at or after th
 the previous one, which stays right when a sentence repeats (pysbd's own char_span
 searches from the start and does not). A glued pair such as "official.Following"
 is split as well. Spans are code points, end exclusive, whitespace trimmed.
+
+This is the one sentence splitter of newsmark: the annotate screen's sentence cursor
+(tui/text.py) and claim suggestions use the same spans. pysbd is super-linear in the
+length of what it is given, so a line over PYSBD_CHUNK characters is first cut at likely
+sentence ends and handed to pysbd in chunks; a line over LONG_LINE characters, or any
+text over PYSBD_TEXT_LIMIT characters (a 5 MB file would take minutes), is cut by the
+fast regex alone. pysbd is imported on first use (it compiles many regexes).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
-import pysbd
-
 LONG_LINE = 10_000  # pysbd is super-linear: longer lines are cut by the fast regex instead
+PYSBD_CHUNK = 2_000  # longer lines reach pysbd in chunks of about this size
+PYSBD_TEXT_LIMIT = 1_000_000  # longer texts skip pysbd entirely
 _GLUED = re.compile(r"(?<=[a-z][.!?])(?=[A-Z][a-z])")
-_segmenter: pysbd.Segmenter | None = None
+_LIKELY_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_segmenter = None
+_segmenter_lock = threading.Lock()
 
 
 def _segment(line: str) -> list[str]:
     global _segmenter
-    if _segmenter is None:
-        _segmenter = pysbd.Segmenter(language="en", clean=False)
+    with _segmenter_lock:
+        if _segmenter is None:
+            import pysbd
+
+            _segmenter = pysbd.Segmenter(language="en", clean=False)
     return _segmenter.segment(line)
 
 
@@ -37,24 +50,57 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     line_start = 0
+    use_pysbd = len(text) <= PYSBD_TEXT_LIMIT
     for line in text.split("\n"):
-        if len(line) > LONG_LINE:
+        if len(line) > LONG_LINE or (not use_pysbd and line.strip()):
             from analysis.align import units  # fast regex sentence ends
 
             for start, end in units(line):
                 _add(text, line_start + start, line_start + end, spans)
+        elif len(line) > PYSBD_CHUNK:
+            # Regroup likely sentence ends into chunks of at most PYSBD_CHUNK for pysbd.
+            chunk_start = None
+            chunk_end = 0
+            for start, end in _likely_sentences(line):
+                if chunk_start is None:
+                    chunk_start = start
+                elif end - chunk_start > PYSBD_CHUNK:
+                    _pysbd_pieces(text, line, line_start, chunk_start, chunk_end, spans)
+                    chunk_start = start
+                chunk_end = end
+            if chunk_start is not None:
+                _pysbd_pieces(text, line, line_start, chunk_start, chunk_end, spans)
         elif line.strip():
-            cursor = 0
-            for piece in _segment(line):
-                piece = piece.strip()
-                found = line.find(piece, cursor) if piece else -1
-                if found < 0:  # pysbd altered the text: keep the rest of the line whole
-                    _add_glued(text, line_start + cursor, line_start + len(line), spans)
-                    break
-                _add_glued(text, line_start + found, line_start + found + len(piece), spans)
-                cursor = found + len(piece)
+            _pysbd_pieces(text, line, line_start, 0, len(line), spans)
         line_start += len(line) + 1
     return tuple(spans)
+
+
+def _likely_sentences(line: str) -> list[tuple[int, int]]:
+    """Rough sentence spans of a line by the regex (where pysbd may then cut further)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for match in _LIKELY_END.finditer(line):
+        out.append((start, match.start()))
+        start = match.end()
+    out.append((start, len(line)))
+    return out
+
+
+def _pysbd_pieces(text: str, line: str, line_start: int, first: int, last: int, spans: list[tuple[int, int]]) -> None:
+    """pysbd's sentences of line[first:last], as spans of `text` (the line starts at line_start)."""
+    chunk = line[first:last]
+    cursor = 0
+    for piece in _segment(chunk):
+        piece = piece.strip()
+        found = chunk.find(piece, cursor) if piece else -1
+        if found < 0:  # pysbd altered the text: keep the rest of the chunk whole
+            if piece:
+                _add_glued(text, line_start + first + cursor, line_start + last, spans)
+                return
+            continue
+        _add_glued(text, line_start + first + found, line_start + first + found + len(piece), spans)
+        cursor = found + len(piece)
 
 
 def _add_glued(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -1,14 +1,8 @@
 """Article text for the screen: sentence spans, word steps, line wrapping, display safety.
 
-Sentences come from pysbd (Python Sentence Boundary Disambiguation). Why pysbd: it is a
-maintained, rule-based splitter (the "Golden Rules" test set) that handles the
-abbreviations news text is full of ("U.S.", "Gen.", "p.m.", "No. 3") far better than a
-regex; it is pure Python, needs no model download (spaCy/NLTK-punkt need data files),
-is deterministic, and is already a project dependency. Its weakness is speed on very
-long runs without line breaks (it is super-linear in segment length), so text is split
-into lines first (scraped articles are one paragraph per line), long lines are cut at
-likely sentence ends before pysbd sees them, and pathological inputs (a multi-megabyte
-single line) fall back to the regex cut alone.
+Sentences come from analysis/sentences.py, the one splitter newsmark has (pysbd, line by
+line, with guards for very long lines and texts), so the sentence cursor, claims and
+claim suggestions agree on what a sentence is.
 
 All offsets are Unicode code points into the stored text, end exclusive, the same
 coordinates claims are stored in (W3C TextPositionSelector).
@@ -24,15 +18,8 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
-# pysbd is imported lazily: it compiles many regexes at import time.
-_segmenter = None
-_segmenter_lock = threading.Lock()
+from analysis.sentences import split_sentences  # noqa: F401  (re-exported: the one splitter)
 
-# Lines longer than this are first cut at likely sentence ends (pysbd is super-linear).
-PYSBD_CHUNK = 2_000
-# Texts longer than this skip pysbd entirely (a 5 MB one-line file would take minutes).
-PYSBD_TEXT_LIMIT = 1_000_000
-_LIKELY_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _NON_SPACE = re.compile(r"\S+")
 # C0/C1 controls (other than tab and newline, handled by the renderer) shown as U+FFFD,
 # one for one so offsets stay valid. Stored text is sanitised at import already; this
@@ -50,82 +37,6 @@ def display_safe(value: str | None) -> str:
 def display_inline(value: str | None) -> str:
     """A one-line display string: newlines and tabs become spaces, controls U+FFFD."""
     return display_safe(value).replace("\n", " ").replace("\t", " ")
-
-
-def _get_segmenter():
-    global _segmenter
-    with _segmenter_lock:
-        if _segmenter is None:
-            import pysbd
-
-            _segmenter = pysbd.Segmenter(language="en", clean=False)
-        return _segmenter
-
-
-def _regex_pieces(line: str, base: int, out: list[tuple[int, int]]) -> None:
-    start = 0
-    for match in _LIKELY_END.finditer(line):
-        _add_span(line, base, start, match.start(), out)
-        start = match.end()
-    _add_span(line, base, start, len(line), out)
-
-
-def _add_span(line: str, base: int, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    """Append [start, end) of line, trimmed of surrounding whitespace, if not empty."""
-    while start < end and line[start].isspace():
-        start += 1
-    while end > start and line[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append((base + start, base + end))
-
-
-def _pysbd_pieces(chunk: str, base: int, out: list[tuple[int, int]]) -> None:
-    position = 0
-    for sentence in _get_segmenter().segment(chunk):
-        stripped = sentence.strip()
-        if not stripped:
-            continue
-        found = chunk.find(stripped, position)
-        if found < 0:  # pysbd changed the text (should not with clean=False): keep the rest whole
-            _add_span(chunk, base, position, len(chunk), out)
-            return
-        _add_span(chunk, base, found, found + len(stripped), out)
-        position = found + len(stripped)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of text, in order, as (start, end) code-point offsets.
-
-    Every line break ends a sentence (menus, headings and list items in scraped pages are
-    one "sentence" each); spans never include surrounding whitespace.
-    """
-    spans: list[tuple[int, int]] = []
-    use_pysbd = len(text) <= PYSBD_TEXT_LIMIT
-    offset = 0
-    for line in text.split("\n"):
-        if line.strip():
-            if not use_pysbd:
-                _regex_pieces(line, offset, spans)
-            elif len(line) <= PYSBD_CHUNK:
-                _pysbd_pieces(line, offset, spans)
-            else:
-                rough: list[tuple[int, int]] = []
-                _regex_pieces(line, 0, rough)
-                # Regroup regex pieces into chunks of at most PYSBD_CHUNK for pysbd.
-                chunk_start = None
-                chunk_end = 0
-                for start, end in rough:
-                    if chunk_start is None:
-                        chunk_start = start
-                    elif end - chunk_start > PYSBD_CHUNK:
-                        _pysbd_pieces(line[chunk_start:chunk_end], offset + chunk_start, spans)
-                        chunk_start = start
-                    chunk_end = end
-                if chunk_start is not None:
-                    _pysbd_pieces(line[chunk_start:chunk_end], offset + chunk_start, spans)
-        offset += len(line) + 1
-    return spans
 
 
 class _SentenceCache:
