@@ -610,6 +610,55 @@ class Store:
             raise StoreError(f"no claim cluster {cluster_id}")
         return self._commit(annotator, "cluster.label", [Change("clusters", {"id": cluster_id}, {"label": label})])
 
+    # Added for the annotate screen's claim suggestions (issue 5).
+
+    def cluster_label(self, cluster_id: str) -> str | None:
+        """A cluster's canonical wording, or None when there is no such cluster."""
+        row = self.conn.execute("SELECT coalesce(label, '') FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
+        return row[0] if row else None
+
+    def add_linked_claim(
+        self, claim_id: str, article_id: str, start: int, end: int, annotator: str
+    ) -> tuple[str, Claim, ActionResult]:
+        """Mark a span of another article as the annotator's claim and put it in the
+        cluster of `claim_id` (creating the cluster if needed), as one action: one undo
+        takes both back. Returns the cluster id and the new (or existing) claim."""
+        claim = self._own_claim(claim_id, annotator)
+        article = self.get_article(article_id)
+        if article is None:
+            raise StoreError(f"no article {article_id}")
+        if not (0 <= start < end <= len(article.text)):
+            raise StoreError(f"span {start}-{end} is outside the article's text (0-{len(article.text)})")
+        new_id = claim_id_for(article_id, annotator, start, end)
+        existing = self.get_claim(new_id)
+        target = claim.cluster or (existing.cluster if existing is not None else None)
+        changes: list[Change] = []
+        touched = [(claim.article_id, annotator), (article_id, annotator)]
+        if target is None:
+            target = uuid.uuid4().hex[:16]
+            source = self.get_article(claim.article_id)
+            changes.append(Change("clusters", {"id": target}, {
+                "story_id": source.story_id if source else None, "label": claim.exact[:200],
+                "created_by": annotator, "created_at": utc_now(),
+            }))
+        if existing is None:
+            exact, prefix, suffix = claim_context(article.text, start, end)
+            changes.append(Change("claims", {"id": new_id}, {
+                "article_id": article_id, "annotator": annotator, "start": start, "end": end,
+                "exact": exact, "prefix": prefix, "suffix": suffix, "cluster": target, "created_at": utc_now(),
+            }))
+        movers = {claim.id} | ({new_id} if existing is not None else set())
+        for old in {claim.cluster, existing.cluster if existing is not None else None} - {None, target}:
+            rows = self.conn.execute("SELECT id, article_id FROM claims WHERE cluster = ? AND annotator = ?", (old, annotator))
+            for cid, aid in rows.fetchall():
+                movers.add(cid)
+                touched.append((aid, annotator))
+        changes += [Change("claims", {"id": cid}, {"cluster": target}) for cid in sorted(movers)]
+        result = self._commit(annotator, "claim.add_linked", changes, touched)
+        linked = self.get_claim(new_id)
+        assert linked is not None
+        return target, linked, result
+
     def set_gold(self, article_id: str, field_name: str, value: str | None, by: str, reason: str = "") -> ActionResult:
         """Adjudicate a field of an article (None removes the gold value); never touches
         anyone's own annotation."""
