@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +30,8 @@ from schema.sanitize import sanitize_text
 from schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
 
 BUSY_TIMEOUT_MS = 10_000
+# How long a write waits in all for another process's write lock (see _begin_immediate).
+WRITE_WAIT_S = 300.0
 CONTEXT_CHARS = 32  # length of a claim's prefix and suffix
 
 # For each table the event log may touch: its key columns and its value columns.
@@ -96,6 +100,20 @@ def claim_context(text: str, start: int, end: int) -> tuple[str, str, str]:
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY (another connection holds the lock), as opposed to other failures."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_BUSY
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def _backoff(attempt: int) -> None:
+    """Sleep before the attempt-th retry of BEGIN (after a whole busy timeout spent in
+    SQLite's own handler): 2 ms doubling to 50 ms, jittered so waiting writers spread out."""
+    time.sleep(min(0.05, 0.001 * 2 ** min(attempt, 6)) * random.uniform(0.5, 1.5))
 
 
 class Store:
@@ -173,13 +191,39 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One immediate (write-locking) transaction, committed on success."""
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
             try:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting out another process's write however long it runs.
+
+        SQLite's busy handler gives up after the busy timeout, and it polls only every
+        100 ms, so a writer that commits batch after batch (a big import or load) can keep
+        the lock for longer than that: then wait on with short, jittered retries until
+        WRITE_WAIT_S have passed, and only then fail, with a message that says why.
+        Nothing has been done yet when BEGIN fails, so a retry is always safe.
+        """
+        deadline = time.monotonic() + WRITE_WAIT_S
+        attempt = 0
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"the database is busy: another process has kept it locked for writing for over "
+                        f"{WRITE_WAIT_S:.0f} s; try again when it has finished"
+                    ) from None
+            attempt += 1
+            _backoff(attempt)
 
     # --- settings and scheme ----------------------------------------------------------
 
