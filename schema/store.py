@@ -582,14 +582,7 @@ class Store:
         self, article_id: str, annotator: str, start: int, end: int, labels: dict[str, str] | None = None
     ) -> tuple[Claim, ActionResult]:
         """Mark a span of an article as a claim (an existing identical claim is kept)."""
-        article = self.get_article(article_id)
-        if article is None:
-            raise StoreError(f"no article {article_id}")
-        if not (0 <= start < end <= len(article.text)):
-            raise StoreError(f"span {start}-{end} is outside the article's text (0-{len(article.text)})")
-        for fld, value in (labels or {}).items():
-            self._check_value(fld, value, "claim")
-        exact, prefix, suffix = claim_context(article.text, start, end)
+        exact, prefix, suffix = self._quote_span(article_id, start, end, labels)
         claim_id = claim_id_for(article_id, annotator, start, end)
         changes = [
             Change("claims", {"id": claim_id}, {
@@ -736,14 +729,7 @@ class Store:
     ) -> tuple[str, ActionResult]:
         """Adjudicate a span of an article as a gold claim (e.g. accept one annotator's
         claim); never touches anyone's own claims. Returns the gold claim's id."""
-        article = self.get_article(article_id)
-        if article is None:
-            raise StoreError(f"no article {article_id}")
-        if not (0 <= start < end <= len(article.text)):
-            raise StoreError(f"span {start}-{end} is outside the article's text (0-{len(article.text)})")
-        for fld, value in (labels or {}).items():
-            self._check_value(fld, value, "claim")
-        exact, prefix, suffix = claim_context(article.text, start, end)
+        exact, prefix, suffix = self._quote_span(article_id, start, end, labels)
         gold_id = self.gold_claim_id_for(article_id, start, end)
         after = {
             "article_id": article_id, "start": start, "end": end, "exact": exact, "prefix": prefix,
@@ -757,6 +743,19 @@ class Store:
         if self._read_row(self.conn, "gold_claims", {"id": gold_id}) is None:
             raise StoreError(f"no gold claim {gold_id}")
         return self._commit(by, "gold.claim.remove", [Change("gold_claims", {"id": gold_id}, None)])
+
+    def _quote_span(
+        self, article_id: str, start: int, end: int, labels: dict[str, str] | None
+    ) -> tuple[str, str, str]:
+        """Check a claim's span and labels; return its exact text, prefix and suffix."""
+        article = self.get_article(article_id)
+        if article is None:
+            raise StoreError(f"no article {article_id}")
+        if not (0 <= start < end <= len(article.text)):
+            raise StoreError(f"span {start}-{end} is outside the article's text (0-{len(article.text)})")
+        for fld, value in (labels or {}).items():
+            self._check_value(fld, value, "claim")
+        return claim_context(article.text, start, end)
 
     def _own_claim(self, claim_id: str, annotator: str) -> Claim:
         claim = self.get_claim(claim_id)
