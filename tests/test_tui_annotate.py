@@ -686,6 +686,8 @@ def test_snapshot_annotate_screen_claim_mode(db_path, snap_compare):
     async def run_before(pilot) -> None:
         await _wait_ready(pilot)
         await pilot.press(*"j" * 5, "tab", "j", "j")
+        # The claim's suggested matches come from a worker: wait for them.
+        await until(pilot, lambda: pilot.app.screen.panes[0].suggestions is not None)
         await pilot.pause()
 
     try:

@@ -29,6 +29,10 @@ class KeyAction:
     description: str  # what the footer, help and command palette call it
     group: str = "keys"  # heading in the help screen
     short: str = ""  # the footer's wording (else description)
+    # A default key of this action that the scheme uses for a label goes to the label
+    # (schemes written before the action existed keep working); the action then has
+    # only its other keys, the command palette, or a key from the user's keymap.
+    yields: bool = False
 
     @property
     def footer_label(self) -> str:
@@ -54,6 +58,12 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("span.start_right", "span_start(1)", "Span: start one word later", "Claims"),
     KeyAction("span.start_left", "span_start(-1)", "Span: start one word earlier", "Claims"),
     KeyAction("claim.link", "link", "Link claim to the claim in another pane", "Claims", short="link"),
+    KeyAction("suggestion.next", "suggestion(1)", "Select the next suggested match of the claim", "Claims", yields=True),
+    KeyAction("suggestion.previous", "suggestion(-1)", "Select the previous suggested match", "Claims", yields=True),
+    KeyAction("suggestion.link", "link_suggestion", "Link the selected suggestion into the claim's cluster", "Claims", yields=True),
+    KeyAction("cluster.wording", "cluster_wording", "Edit the wording of the claim's cluster", "Claims", yields=True),
+    KeyAction("shared.toggle", "toggle_shared", "Highlight passages shared with the other panes", "Compare", short="shared", yields=True),
+    KeyAction("overview", "overview", "Story overview: who copies whom, who carries which claim", "Compare", short="overview", yields=True),
     KeyAction("flag", "flag", "Flag the article", "Article"),
     KeyAction("note", "note", "Write a note", "Article", short="note"),
     KeyAction("undo", "undo", "Undo", "Article", short="undo"),
@@ -151,15 +161,20 @@ def load_keymap(path: str | Path | None, scheme: Scheme | None = None) -> dict[s
 def effective_keys(overrides: dict[str, str], scheme: Scheme) -> dict[str, str]:
     """Binding id -> keys as they will work: defaults, scheme label keys, then overrides."""
     keys = default_keymap()
+    taken = set()
     for key, binding_id, _ in label_keys(scheme):
         keys[binding_id] = key
+        taken.add(key)
+    for action in ACTIONS:
+        if action.yields and action.id in keys:
+            keys[action.id] = ",".join(k for k in keys[action.id].split(",") if k not in taken)
     keys.update(overrides)
     return keys
 
 
 def key_display(keys: str) -> str:
-    """How keys read in help: 'u,ctrl+z' -> 'u / ctrl+z'."""
-    return " / ".join(keys.split(","))
+    """How keys read in help: 'u,ctrl+z' -> 'u / ctrl+z' ('' -> '–': no key)."""
+    return " / ".join(keys.split(",")) if keys else "–"
 
 
 def label_description(scheme: Scheme, owners: list[tuple[str, str, str]]) -> str:

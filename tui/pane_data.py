@@ -23,6 +23,7 @@ class AnnotationView:
     labels: dict[str, str] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
     cluster_counts: dict[str, int] = field(default_factory=dict)
+    cluster_labels: dict[str, str] = field(default_factory=dict)  # cluster id -> canonical wording
     note: str | None = None
     flagged: bool = False
     outlet_grades: dict[str, int] = field(default_factory=dict)
@@ -53,11 +54,12 @@ def load_annotation(
     note, flagged, _ = store.annotation(article_id, annotator)
     claims = store.claims(article_id, annotator)
     counts = {c.cluster: store.cluster_article_count(c.cluster) for c in claims if c.cluster}
+    wordings = {cluster: store.cluster_label(cluster) or "" for cluster in counts}
     outlet_grades: dict[str, int] = {}
     if grades and source and store.scheme.field(OUTLET_FIELD) is not None:
         outlet_grades = store.outlet_grades(annotator, source, OUTLET_FIELD, exclude_article=article_id)
     return AnnotationView(
-        labels=store.labels(article_id, annotator), claims=claims, cluster_counts=counts,
+        labels=store.labels(article_id, annotator), claims=claims, cluster_counts=counts, cluster_labels=wordings,
         note=note, flagged=flagged, outlet_grades=outlet_grades,
     )
 

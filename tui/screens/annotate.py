@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -24,6 +25,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from schema.sanitize import sanitize_inline
 from schema.scheme import Scheme
 from schema.store import ActionResult, Store, StoreError
 from tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
@@ -40,6 +42,7 @@ from tui.pane_data import (
 from tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
 from tui.widgets.article_pane import ArticlePane
 from tui.widgets.article_text import ArticleText
+from tui.widgets.suggestion_list import SuggestionItem, SuggestionState
 
 if TYPE_CHECKING:
     from tui.app import NewsmarkApp
@@ -49,6 +52,12 @@ GRADE_BOOK_DELAY = 0.3
 # Terminal widths at which a third and a fourth pane fit.
 THREE_PANES_WIDTH = 200
 FOUR_PANES_WIDTH = 260
+# Stories with more articles than this name the best-sharing article among the visible
+# panes only (reading every article's text for the label would cost too much).
+SHARED_LABEL_STORY_LIMIT = 200
+SUGGESTIONS = 8  # matches offered per claim
+LABEL_NAME_WIDTH = 28  # characters of the other article's name in the label bar
+SUGGESTIONS_PER_ARTICLE = 2
 
 
 def pane_count_for(width: int, articles: int) -> int:
@@ -97,6 +106,13 @@ class AnnotateScreen(Screen):
         self._grade_book: GradeBook | None = None
         self._panes: list[ArticlePane] = []
         self._grade_book_requested = False
+        self._shared_on = False
+        self._shared_scheduled = False
+        # Caches for shared passages and suggestions: an article's text never changes
+        # (its id is its hash), so these hold for the whole session.
+        self._texts: dict[str, tuple[str, str | None, str | None]] = {}  # id -> (text, source, title)
+        self._prepared: dict[str, Any] = {}  # id -> analysis.align.PreparedText
+        self._alignments: dict[tuple[str, str], Any] = {}  # (a, b) with a < b -> Alignment
         self._bindings = BindingsMap(self._build_bindings())
 
     @property
@@ -115,6 +131,7 @@ class AnnotateScreen(Screen):
         bindings = [
             Binding(keys[a.id], a.action, a.footer_label, show=a.id in FOOTER_ORDER, id=a.id, tooltip=a.description)
             for a in ordered
+            if keys[a.id]  # a key the scheme took for a label (see KeyAction.yields)
         ]
         for key, binding_id, owners in label_keys(scheme):
             self._label_owners[key] = owners
@@ -238,10 +255,13 @@ class AnnotateScreen(Screen):
         """Put a loaded article into a pane, then fetch the outlet's earlier grades."""
         assert self.story is not None
         total = len(self.story.article_ids)
+        pane.suggestion_keys = self._suggestion_keys()
         pane.show_article(view, f"{pane.article_index % total + 1}/{total}")
         if self._search_query:
             self._apply_search(pane)
         pane.set_outlet_grades(self._grade_book)
+        if self._shared_on:
+            self._schedule_shared()
 
     async def _load_pane(self, pane: ArticlePane, annotator: str) -> None:
         assert self.story is not None
@@ -463,6 +483,8 @@ class AnnotateScreen(Screen):
         for pane in self.panes:
             pane.set_blind(self.blind)
         self._render_story_header()
+        if self._shared_on:
+            self._schedule_shared()  # the label names "article N" instead of the outlet
         self.notify("Blind mode on: outlet, byline and URL hidden" if self.blind else "Blind mode off", markup=False, timeout=2)
 
     # --- actions: sentence cursor and claims ------------------------------------------
@@ -481,6 +503,7 @@ class AnnotateScreen(Screen):
             index = max(0, min(len(text.sentences) - 1, text.cursor + step))
         text.move_cursor(index)
         pane.refresh_modes()
+        self._suggest_for_current(pane)
 
     @on(ArticleText.SentenceClicked)
     def _sentence_clicked(self, event: ArticleText.SentenceClicked) -> None:
@@ -490,6 +513,7 @@ class AnnotateScreen(Screen):
         pane = event.widget.parent
         if isinstance(pane, ArticlePane):
             pane.refresh_modes()
+            self._suggest_for_current(pane)
 
     def action_cancel(self) -> None:
         """Leave span mode, the search, or claim mode (cursor off), in that order."""
@@ -524,6 +548,10 @@ class AnnotateScreen(Screen):
             text.set_span(None)
             pane.add_provisional_claim(annotator, start, end)
             self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
+            # The refined span is a claim but not the cursor's sentence: suggest for it.
+            claim = next((c for c in pane.view.annotation.claims if (c.start, c.end) == (start, end)), None)
+            if claim is not None:
+                self._request_suggestions(pane, claim.id, claim.cluster, start, end)
             return
         span = text.cursor_span()
         if span is None:
@@ -540,6 +568,7 @@ class AnnotateScreen(Screen):
         start, end = span
         pane.add_provisional_claim(annotator, start, end)
         self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
+        self._suggest_for_current(pane)
 
     def action_refine(self) -> None:
         """Start refining the sentence under the cursor word by word (then c)."""
@@ -600,6 +629,260 @@ class AnnotateScreen(Screen):
             return "Linked the two claims into one cluster."
 
         self.save(pane, lambda s: s.link_claims(claim_id, other_id, annotator), describe)
+
+    # --- shared passages (h) -------------------------------------------------------------
+
+    def action_toggle_shared(self) -> None:
+        """Highlight (or stop highlighting) the passages each pane shares with the others."""
+        self._shared_on = not self._shared_on
+        if self._shared_on:
+            self._schedule_shared()
+            self.notify("Shared passages: on (highlighted in each pane)", markup=False, timeout=2)
+        else:
+            for pane in self.panes:
+                pane.set_shared([], None)
+            self.notify("Shared passages: off", markup=False, timeout=2)
+
+    def _schedule_shared(self) -> None:
+        """Compute the highlights once the panes in flight have their articles."""
+        if not self._shared_scheduled:
+            self._shared_scheduled = True
+            self.call_after_refresh(self._start_shared)
+
+    def _start_shared(self) -> None:
+        self._shared_scheduled = False
+        if not self._shared_on or self.story is None:
+            return
+        shown = [(pane, pane.view.article.id) for pane in self.panes if pane.view is not None]
+        if not shown:
+            return
+        for pane, _ in shown:
+            article = pane.view.article  # type: ignore[union-attr]
+            self._texts.setdefault(article.id, (article.text, article.source, article.title))
+        self._shared_worker(shown, list(self.story.article_ids), self.blind)
+
+    @work(thread=True, exclusive=True, group="shared")
+    def _shared_worker(self, shown: list[tuple[ArticlePane, str]], story_ids: list[str], blind: bool) -> None:
+        """Align each visible article with the other visible ones (highlights) and with
+        every article of the story (the label bar's best match), off the event loop; every
+        pair is aligned once per session."""
+        worker = get_current_worker()
+        visible = list(dict.fromkeys(article_id for _, article_id in shown))
+        others = story_ids if len(story_ids) <= SHARED_LABEL_STORY_LIMIT else visible
+        self._ensure_texts(others)
+        results = []
+        for pane, article_id in shown:
+            spans: list[tuple[int, int]] = []
+            best: tuple[float, str] | None = None
+            for other_id in others:
+                if other_id == article_id or other_id not in self._texts:
+                    continue
+                if worker.is_cancelled:
+                    return
+                passages, fraction = self._shared_with(article_id, other_id)
+                if other_id in visible:
+                    spans += passages
+                if fraction > 0 and (best is None or fraction > best[0]):
+                    best = (fraction, other_id)
+            label = None
+            if best is not None:
+                label = f"{round(100 * best[0])}% shared with {self._article_name(best[1], story_ids, blind)}"
+            results.append((pane, article_id, spans, label))
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply_shared, results)
+
+    def _apply_shared(self, results: list[tuple[ArticlePane, str, list[tuple[int, int]], str | None]]) -> None:
+        if not self._shared_on:
+            return
+        for pane, article_id, spans, label in results:
+            if pane.is_attached and pane.article_id == article_id:
+                pane.set_shared(spans, label)
+
+    def _ensure_texts(self, article_ids: list[str]) -> None:
+        """(In a worker thread) read the texts not cached yet, on the slow reader."""
+        missing = [article_id for article_id in article_ids if article_id not in self._texts]
+        if not missing:
+            return
+
+        def read(store: Store) -> dict[str, tuple[str, str | None, str | None]]:
+            found = {}
+            for article_id in missing:
+                article = store.get_article(article_id)
+                if article is not None:
+                    found[article_id] = (article.text, article.source, article.title)
+            return found
+
+        self._texts.update(self.napp.slow_reader.submit(read).result())
+
+    def _shared_with(self, article_id: str, other_id: str) -> tuple[list[tuple[int, int]], float]:
+        """(In a worker thread) the passages of article_id shared with other_id, and the
+        fraction of its text they make up."""
+        from analysis.align import align, prepare
+
+        for key in (article_id, other_id):
+            if key not in self._prepared:
+                self._prepared[key] = prepare(self._texts[key][0])
+        first, second = sorted((article_id, other_id))
+        alignment = self._alignments.get((first, second))
+        if alignment is None:
+            alignment = self._alignments[(first, second)] = align(self._prepared[first], self._prepared[second])
+        if article_id == first:
+            return [(p.a_start, p.a_end) for p in alignment.shared], alignment.a_shared
+        return [(p.b_start, p.b_end) for p in alignment.shared], alignment.b_shared
+
+    def _article_name(self, article_id: str, story_ids: list[str], blind: bool) -> str:
+        """How a label names another article: its outlet (else title); "article N" in
+        blind mode, so no outlet is revealed."""
+        number = story_ids.index(article_id) + 1 if article_id in story_ids else 0
+        if blind:
+            return f"article {number}"
+        _, source, title = self._texts.get(article_id, ("", None, None))
+        name = display_inline(source) or display_inline(title) or f"article {number}"
+        return name if len(name) <= LABEL_NAME_WIDTH else name[: LABEL_NAME_WIDTH - 1] + "…"
+
+    # --- claim suggestions (matching sentences of the other articles) ----------------------
+
+    def _suggestion_keys(self) -> str:
+        """The suggestions panel's key hint, as the keymap has the keys."""
+        keys = effective_keys(self.napp.keymap_overrides, self.napp.scheme)
+        return (f"{key_display(keys['suggestion.next'])}/{key_display(keys['suggestion.previous'])} · "
+                f"{key_display(keys['suggestion.link'])} link · {key_display(keys['cluster.wording'])} wording")
+
+    def _suggest_for_current(self, pane: ArticlePane) -> None:
+        """Find matches for the claim under the cursor unless they are known or coming."""
+        claim = pane.current_claim()
+        if claim is None:
+            return
+        if (pane.suggestions is not None and pane.suggestions.claim_id == claim.id) or pane.suggestions_pending == claim.id:
+            return
+        self._request_suggestions(pane, claim.id, claim.cluster, claim.start, claim.end)
+
+    def _request_suggestions(self, pane: ArticlePane, claim_id: str, cluster: str | None, start: int, end: int) -> None:
+        if pane.view is None or self.story is None:
+            return
+        article = pane.view.article
+        self._texts.setdefault(article.id, (article.text, article.source, article.title))
+        pane.set_suggestions(None, pending=claim_id)
+        self._suggestion_worker(pane, article.id, claim_id, cluster, article.text[start:end], list(self.story.article_ids))
+
+    @work(thread=True, group="suggest")
+    def _suggestion_worker(
+        self, pane: ArticlePane, article_id: str, claim_id: str, cluster: str | None, claim_text: str, story_ids: list[str]
+    ) -> None:
+        """Rank the sentences of the story's other articles against the claim (off the loop)."""
+        from analysis.clusters import suggest_matches
+
+        others = [other for other in story_ids if other != article_id]
+        self._ensure_texts(others)
+        candidates = [(other, self._texts[other][0]) for other in others if other in self._texts]
+        found = suggest_matches(claim_text, candidates, SUGGESTIONS, per_article=SUGGESTIONS_PER_ARTICLE)
+        annotator = self.napp.annotator
+        linked: set[tuple[str, int, int]] = set()
+        if cluster is not None and found:
+            ids = sorted({s.article_id for s in found})
+
+            def read(store: Store) -> set[tuple[str, int, int]]:
+                return {(c.article_id, c.start, c.end) for other in ids for c in store.claims(other, annotator)
+                        if c.cluster == cluster}
+
+            linked = self.napp.slow_reader.submit(read).result()
+        items = []
+        for s in found:
+            _, source, title = self._texts[s.article_id]
+            number = story_ids.index(s.article_id) + 1
+            items.append(SuggestionItem(
+                article_id=s.article_id, start=s.start, end=s.end, text=s.text, score=s.score,
+                name=f"{number} " + (display_inline(source) or display_inline(title) or f"article {number}"),
+                blind_name=f"article {number}",
+                linked=any(a == s.article_id and b < s.end and e > s.start for a, b, e in linked),
+            ))
+        self.app.call_from_thread(self._apply_suggestions, pane, claim_id, SuggestionState(claim_id, items))
+
+    def _apply_suggestions(self, pane: ArticlePane, claim_id: str, state: SuggestionState) -> None:
+        if pane.is_attached and pane.suggestions_pending == claim_id:
+            pane.set_suggestions(state)
+
+    def _current_suggestions(self, pane: ArticlePane | None) -> tuple[Any, SuggestionState] | None:
+        if pane is None:
+            return None
+        claim = pane.current_claim()
+        state = pane.suggestions
+        if claim is None or state is None or state.claim_id != claim.id:
+            return None
+        return claim, state
+
+    def action_suggestion(self, step: int) -> None:
+        """Select the next / previous suggested match of the claim under the cursor."""
+        pane = self.focused_pane
+        found = self._current_suggestions(pane)
+        if found is None or pane is None:
+            return
+        found[1].step(step)
+        pane.refresh_modes()
+
+    def action_link_suggestion(self) -> None:
+        """Mark the selected suggestion as a claim of its article and link it into the
+        cluster of the claim under the cursor (one action: one undo)."""
+        pane = self.focused_pane
+        found = self._current_suggestions(pane)
+        if found is None or pane is None:
+            self.notify("Put the sentence cursor on a claim with suggested matches first (c marks one).",
+                        severity="warning", markup=False)
+            return
+        claim, state = found
+        item = state.current
+        if item is None:
+            self.notify("No matching sentence to link.", severity="warning", markup=False)
+            return
+        annotator = self.napp.annotator
+        claim_id = claim.id
+
+        def linked(result: Any) -> str:
+            item.linked = True
+            following = [k for k, other in enumerate(state.items) if not other.linked]
+            if following:
+                after = [k for k in following if k > state.selected]
+                state.selected = (after or following)[0]
+            pane.refresh_modes()
+            return f"Linked into the claim's cluster: {item.blind_name if self.blind else item.name}"
+
+        self.save(pane, lambda s: s.add_linked_claim(claim_id, item.article_id, item.start, item.end, annotator), linked)
+
+    def action_cluster_wording(self) -> None:
+        """Edit the short canonical wording of the cluster of the claim under the cursor."""
+        from tui.screens.cluster_wording import ClusterWordingScreen
+
+        pane = self.focused_pane
+        claim = pane.current_claim() if pane is not None else None
+        if pane is None or claim is None or pane.annotation is None:
+            self.notify("Put the sentence cursor on a claim first.", severity="warning", markup=False)
+            return
+        cluster = claim.cluster
+        if cluster is None:
+            self.notify("This claim is in no cluster yet: link it first (l, or L on a suggestion).",
+                        severity="warning", markup=False)
+            return
+        annotator = self.napp.annotator
+        current = pane.annotation.cluster_labels.get(cluster) or claim.exact
+
+        def done(wording: str | None) -> None:
+            cleaned = sanitize_inline(wording) if wording else None
+            if not cleaned or cleaned == current:
+                return
+            self.save(pane, lambda s: s.set_cluster_label(cluster, annotator, cleaned), "Saved the cluster's wording.")
+
+        self.app.push_screen(ClusterWordingScreen(current, claim.exact), done)
+
+    # --- story overview (o) ---------------------------------------------------------------
+
+    def action_overview(self) -> None:
+        """Open the story overview: who copies whom, which outlets carry which claim."""
+        from tui.screens.overview import OverviewScreen
+
+        if self.story is None or self.story.story is None:
+            self.notify("No story to overview yet.", severity="warning", markup=False)
+            return
+        self.app.push_screen(OverviewScreen(self.story.story.id, self.blind))
 
     # --- search -----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from tui.widgets.article_text import ArticleText
 from tui.widgets.claim_list import ClaimList, render_claim_list
 from tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar, render_save_state
 from tui.widgets.mode_banner import ModeBanner, render_mode_banner
+from tui.widgets.suggestion_list import SuggestionList, SuggestionState, render_suggestions
 
 
 def render_header(view: ArticleView | None, position: str, blind: bool) -> Text:
@@ -68,6 +69,10 @@ class ArticlePane(Vertical):
         self.pending = 0
         self.save_state = "saved"
         self.claim_keys = " ".join(_key_range(f.labels) for f in scheme.fields_at("claim"))
+        self.shared_label: str | None = None  # "68% shared with …" while highlights are on
+        self.suggestions: SuggestionState | None = None  # matches for one claim
+        self.suggestions_pending: str | None = None  # the claim whose matches are being found
+        self.suggestion_keys = "J/K · L link · w wording"
 
         # Parts made here, so they are reachable before and after mounting.
         self.header = PaneHeader(render_header(None, "", False), classes="pane-header")
@@ -75,6 +80,8 @@ class ArticlePane(Vertical):
         self.banner = ModeBanner(classes="mode-banner")
         self.text = ArticleText(classes="article-text")
         self.claim_list = ClaimList(classes="claim-list")
+        self.suggestion_list = SuggestionList(classes="suggestion-list")
+        self.suggestion_list.display = False
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -82,6 +89,7 @@ class ArticlePane(Vertical):
         yield self.banner
         yield self.text
         yield self.claim_list
+        yield self.suggestion_list
 
     # --- parts ------------------------------------------------------------------------
 
@@ -121,6 +129,9 @@ class ArticlePane(Vertical):
         self.view = view
         self.position = position
         self.save_state = "saved"
+        self.shared_label = None
+        self.suggestions = None
+        self.suggestions_pending = None
         self.text.set_masks(self.blind_masks())
         self.text.set_article(view.article.text, view.sentences)
         self.refresh_annotation()
@@ -204,7 +215,10 @@ class ArticlePane(Vertical):
         cluster_articles = 1
         if claim is not None and claim.cluster and annotation is not None:
             cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
-        banner = render_mode_banner(self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys)
+        wording = annotation.cluster_labels.get(claim.cluster) if claim is not None and claim.cluster and annotation else None
+        banner = render_mode_banner(
+            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys, wording
+        )
         if banner is None:
             self.banner.display = False
         else:
@@ -217,6 +231,33 @@ class ArticlePane(Vertical):
                 _update(self.claim_list, render_claim_list(
                     annotation.claims, annotation.cluster_counts, claim.id if claim else None, width
                 ))
+        self._refresh_suggestions(claim)
+
+    def _refresh_suggestions(self, claim: Claim | None) -> None:
+        state = self.suggestions
+        if claim is not None and state is not None and state.claim_id == claim.id:
+            shown: SuggestionState | None = state
+        elif claim is not None and self.suggestions_pending == claim.id:
+            shown = None
+        else:
+            self.suggestion_list.display = False
+            return
+        self.suggestion_list.display = True
+        width = self.suggestion_list.content_region.width or self.size.width or 40
+        _update(self.suggestion_list, render_suggestions(shown, width, self.blind, self.suggestion_keys))
+
+    def set_suggestions(self, state: SuggestionState | None, pending: str | None = None) -> None:
+        """Show the matches found for a claim (or, with pending, that they are being found)."""
+        self.suggestions = state
+        self.suggestions_pending = pending
+        self.refresh_modes()
+
+    def set_shared(self, spans: list[tuple[int, int]], label: str | None) -> None:
+        """Highlight passages shared with other panes and name the article sharing most."""
+        self.text.set_shared(spans)
+        if label != self.shared_label:
+            self.shared_label = label
+            self._refresh_label_bar()
 
     def _refresh_label_bar(self) -> None:
         annotation = self.annotation
@@ -230,6 +271,7 @@ class ArticlePane(Vertical):
             save_state=self.save_state if annotation is not None else "loading",
             source=self.view.article.source if self.view else None,
             blind=self.blind,
+            shared=self.shared_label,
         )))
 
     def mark_saving(self) -> None:

@@ -1,5 +1,5 @@
-"""An article's text with a sentence cursor, claim highlights, a span being refined and
-search matches, drawn line by line.
+"""An article's text with a sentence cursor, claim highlights, a span being refined,
+search matches and passages shared with other articles, drawn line by line.
 
 The text is wrapped once per article and width into (start, end) offsets; `render_line`
 then builds only the visible lines, as plain `Segment`s (never markup), with styles laid
@@ -44,6 +44,7 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         "article-text--cursor-claim",
         "article-text--span",
         "article-text--match",
+        "article-text--shared",
     }
 
     DEFAULT_CSS = """
@@ -69,6 +70,7 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         self._claims: list[tuple[int, int, bool]] = []  # (start, end, linked) by start
         self.span: tuple[int, int] | None = None
         self._matches: list[tuple[int, int]] = []
+        self._shared: list[tuple[int, int]] = []  # passages shared with other panes (h)
         self._masks: list[str] = []
 
     # --- content --------------------------------------------------------------------
@@ -86,6 +88,7 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = None
         self.span = None
         self._matches = []
+        self._shared = []
         self._wrap_width = 0
         self._rewrap()
         self.scroll_to(0, 0, animate=False, immediate=True)
@@ -122,6 +125,18 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
         if matches != self._matches:
             self._matches = matches
             self.refresh()
+
+    def set_shared(self, spans: Sequence[tuple[int, int]]) -> None:
+        """Highlight passages this article shares with others (code-point spans)."""
+        spans = _merged(spans)
+        if spans != self._shared:
+            self._shared = spans
+            self.refresh()
+
+    @property
+    def shared(self) -> list[tuple[int, int]]:
+        """The shared passages highlighted (sorted, merged)."""
+        return list(self._shared)
 
     def set_span(self, span: tuple[int, int] | None) -> None:
         """Show the span being refined (None: none)."""
@@ -219,6 +234,14 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, base)
 
         layers: list[tuple[int, int, Style]] = []
+        if self._shared:
+            shared_style = self.get_component_rich_style("article-text--shared", partial=True)
+            index = max(0, bisect.bisect_left(self._shared, (start, start)) - 1)
+            for shared_start, shared_end in self._shared[index:]:
+                if shared_start >= end:
+                    break
+                if shared_end > start:
+                    layers.append((shared_start, shared_end, shared_style))
         claim_style = self.get_component_rich_style("article-text--claim", partial=True)
         linked_style = self.get_component_rich_style("article-text--linked", partial=True)
         for claim_start, claim_end, linked in self._claims:
@@ -261,3 +284,16 @@ class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):
                         style = style + layer_style
                 segments.append(Segment(line[piece_start - start : piece_end - start], style))
         return Strip(segments).adjust_cell_length(width, base)
+
+
+def _merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans with overlapping or touching ones joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out

@@ -34,6 +34,7 @@ class LabelBarState:
     save_state: str = "loading"
     source: str | None = None
     blind: bool = False
+    shared: str | None = None  # "68% shared with Capital Cities" while shared passages are shown
 
 
 def render_save_state(save_state: str) -> Text:
@@ -87,6 +88,9 @@ def render_label_bar(state: LabelBarState) -> Text:
         )
         out.append_text(grades)
 
+    if state.shared:
+        out.append("\n⇄ ", style="bold yellow")
+        out.append(display_inline(state.shared), style="yellow")
     return out
 
 

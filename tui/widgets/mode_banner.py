@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from schema.models import Claim
 from schema.scheme import Scheme
+from tui.text import display_inline
 
 CLAIM_STYLE = "bold white on dark_magenta"
 SPAN_STYLE = "bold black on yellow"
@@ -21,6 +22,7 @@ def render_mode_banner(
     cluster_articles: int,
     span: tuple[int, int] | None,
     claim_keys: str,
+    cluster_label: str | None = None,
 ) -> Text | None:
     """The banner for a mode, or None in article mode."""
     if span is not None:
@@ -34,6 +36,8 @@ def render_mode_banner(
     banner = Text(f" ▶ CLAIM {claim_number} · {values}", style=CLAIM_STYLE)
     if claim.cluster:
         banner.append(f" · linked: {cluster_articles} articles", style=CLAIM_STYLE)
+        if cluster_label:
+            banner.append(f" “{display_inline(cluster_label)[:80]}”", style=CLAIM_STYLE)
     banner.append(f" │ keys {claim_keys} act on THIS claim · esc ", style=CLAIM_STYLE)
     return banner
 
