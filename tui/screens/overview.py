@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tui.app import NewsmarkApp
 
 ABBREVIATION = 5  # characters of an outlet's short name in column headings
-WORDING_WIDTH = 30  # characters of a cluster's wording in the claim table
+WORDING_MIN, WORDING_MAX = 16, 60  # characters of a cluster's wording in the claim table
 STANCE_SHORT = {"agree": "agree", "disagree": "disagr", "discuss": "discus", "unrelated": "unrel"}
 
 
@@ -43,8 +43,9 @@ def abbreviate(names: list[str], width: int = ABBREVIATION) -> list[str]:
         short = "".join(w[0] for w in words)[:width].upper() if len(words) > 1 else display_inline(name)[:width]
         out.append(short or "?")
     seen: dict[str, int] = {}
+    repeated = {short for short in out if out.count(short) > 1}
     for index, short in enumerate(out):
-        if out.count(short) > 1:
+        if short in repeated:
             seen[short] = seen.get(short, 0) + 1
             out[index] = f"{short[: width - 1]}{seen[short]}"
     return out
@@ -162,10 +163,13 @@ class OverviewScreen(Screen[None]):
         if not claims.clusters:
             table.add_row(Text("(no linked claims yet: c marks, l or L links)", style="dim"), *[Text("")] * n,
                           key="none")
+        # The wording takes what the article columns leave of the screen's width.
+        room = self.size.width - 8 - sum(max(len(h), 6) + 2 for h in headings)
+        width = max(WORDING_MIN, min(WORDING_MAX, room))
         for row in claims.clusters:
             wording = display_inline(row.label)
-            if len(wording) > WORDING_WIDTH:
-                wording = wording[: WORDING_WIDTH - 1] + "…"
+            if len(wording) > width:
+                wording = wording[: width - 1] + "…"
             label = Text(wording)
             label.append(f" ({row.n_articles})", style="dim")
             cells = [label]
