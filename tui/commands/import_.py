@@ -1,4 +1,10 @@
-"""`newsmark import PATH... [--story ID] [--source NAME] [--map DEST=SRC]... [--json]`."""
+"""`newsmark import PATH... [--story ID] [--source NAME] [--map DEST=SRC]... [--group] [--json]`.
+
+With --group, articles that arrive without a story (no story.toml, no `story` field) go
+to the story `ungrouped` first; then every article of `ungrouped` (this import's and any
+left there by earlier ones) is grouped into stories by near-duplicate and topical
+similarity (analysis.grouping). Groups of one stay in `ungrouped`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from schema.ingest import FIELDS, ImportReport, IngestError, check_story_id, imp
 from tui.commands.common import echo_json, open_store
 
 PROGRESS_AFTER_S = 0.5  # show the bar only for imports that take longer than this
+UNGROUPED_STORY = "ungrouped"  # where --group puts articles that arrive without a story
 
 
 def _plural(count: int, word: str) -> str:
@@ -89,26 +96,38 @@ class _LazyBar:
 @click.option("--source", default=None, help="Outlet of articles whose file does not name one.")
 @click.option("--map", "mapping", multiple=True, callback=_map_option, metavar="DEST=SRC",
               help="Read field DEST from column/key SRC, e.g. --map text=articleBody (repeatable).")
+@click.option("--group", is_flag=True,
+              help="Group articles that arrive without a story into stories by similarity.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, source: str | None,
-            mapping: dict[str, str], as_json: bool) -> None:
+            mapping: dict[str, str], group: bool, as_json: bool) -> None:
     """Import .txt, .md, .html, .jsonl and .csv files, or folders of them (recursively).
 
     A folder holding story.toml is a story. Same text twice is counted as a duplicate;
     rejected files and lines are listed on stderr and make the exit code 1.
     """
+    if group and story is not None:
+        raise click.UsageError("--group and --story exclude each other (--group chooses the stories)")
     bar = _LazyBar()
+    grouping = None
     with open_store(ctx) as store:
         try:
-            report = import_paths(store, list(paths), story=story,
+            report = import_paths(store, list(paths), story=UNGROUPED_STORY if group else story,
                                   source=source, mapping=mapping, progress=bar)
         finally:
             bar.stop()
+        if group:
+            grouping = _group_ungrouped(store)
     if as_json:
-        echo_json(report.model_dump(mode="json"))
+        document = report.model_dump(mode="json")
+        if grouping is not None:
+            document["grouping"] = grouping
+        echo_json(document)
     else:
         click.echo(summary_line(report))
+        if grouping is not None:
+            click.echo(grouping_line(grouping))
         for rejection in report.rejected:
             click.echo(f"rejected: {rejection}", err=True)
         for warning in report.warnings:
@@ -119,3 +138,23 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
             click.echo(f"skipped {_plural(len(report.skipped), 'file')} of other types ({shown})", err=True)
     if report.rejected:
         ctx.exit(1)
+
+
+def _group_ungrouped(store) -> dict:
+    """Group the articles of the `ungrouped` story into new stories; what was done."""
+    from analysis.grouping import apply_grouping, group_articles
+
+    groups = group_articles(store, story=UNGROUPED_STORY)
+    created = apply_grouping(store, groups)
+    grouped = sum(len(g) for g in groups if len(g) >= 2)
+    left = sum(len(g) for g in groups if len(g) < 2)
+    return {"stories": created, "grouped": grouped, "ungrouped": left}
+
+
+def grouping_line(grouping: dict) -> str:
+    """`Grouped N articles into S stories (U left in story ungrouped)`."""
+    stories = len(grouping["stories"])
+    return (
+        f"Grouped {_plural(grouping['grouped'], 'article')} into {stories} "
+        f"{'story' if stories == 1 else 'stories'} ({grouping['ungrouped']} left in story {UNGROUPED_STORY})"
+    )
