@@ -42,6 +42,12 @@ class Rejection:
     line: int | None  # None: the whole file
     reason: str
 
+    def __post_init__(self) -> None:
+        # Reasons quote the input (key names, values): never let its control characters
+        # (an ESC sequence) reach the terminal that shows them.
+        self.file = _printable(self.file)
+        self.reason = _printable(self.reason)
+
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return f"{where}: {self.reason}"
@@ -418,12 +424,32 @@ def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
         raise _Reject("not a JSON object")
     model = GoldRecord if "gold" in data or ("annotator" in data and data["annotator"] is None) else AnnotationRecord
     try:
-        return model.model_validate(data)
+        record = model.model_validate(data)
     except ValidationError as exc:
         kind = "gold record" if model is GoldRecord else "annotation record"
         problems = "; ".join(_describe(err) for err in exc.errors()[:3])
         more = len(exc.errors()) - 3
         raise _Reject(f"not a valid {kind}: {problems}" + (f" (and {more} more)" if more > 0 else "")) from None
+    # The models check the timestamps' shape; newer-wins compares them, so they must also
+    # be real instants (not 2026-13-45T99:99:99Z).
+    stamps = [("updated_at", record.updated_at)]
+    if isinstance(record, GoldRecord):
+        stamps += [(f"gold.{name}.at", p.at) for name, p in record.gold.items()]
+    for where, stamp in stamps:
+        try:
+            _instant(stamp)
+        except ValueError as exc:
+            raise _Reject(f"{where}: {stamp!r} is not a real date and time ({exc})") from None
+    return record
+
+
+def _printable(value: str) -> str:
+    """`value` with anything unprintable (control characters, lone surrogates) escaped."""
+    if value.isprintable():
+        return value
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii") for ch in value
+    )
 
 
 def _describe(err: Any) -> str:
