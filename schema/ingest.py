@@ -48,8 +48,11 @@ import datetime as dt
 import email.utils
 import hashlib
 import io
+import multiprocessing
 import os
+import pickle
 import re
+import signal
 import sqlite3
 import sys
 import time
@@ -99,6 +102,10 @@ GROUP_ROWS = 20_000
 GROUP_BYTES = 64 * 1024 * 1024
 GROUP_SECONDS = 0.5
 READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: inserting)
+# A CSV/TSV/JSONL file at least this big is read in a child process that sends its rows
+# in batches while this process stores them, so reading and storing overlap on two cores.
+PIPELINE_BYTES = 16 * 1024 * 1024
+PIPELINE_KINDS = ("csv", "tsv", "jsonl")
 _STORY_ID = re.compile(STORY_ID_PATTERN)
 _EMPTY_META = "{}"
 _sha256 = hashlib.sha256
@@ -492,6 +499,8 @@ class _Rows:
         self.rows: list[tuple] = []
         self.rejected: list[Rejection] = []
         self.stories: dict[str, Story] = {}
+        # Rejected whole after rows were produced (so rows already handed on are void too).
+        self.void = False
 
     def reject(self, line: int | None, reason: str) -> None:
         self.rejected.append(Rejection(origin=self.task.display, line=line, reason=_safe(reason)))
@@ -772,6 +781,7 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
             # Not UTF-8 here, so probably nowhere: the whole file is rejected.
             bad_line, reason = _bad_utf8(data)
             del out.rows[rows_before:]
+            out.void = True
             out.stories.clear()
             out.rejected.clear()  # its lines' own problems no longer matter
             out.reject(bad_line, f"{reason}; file not imported")
@@ -964,8 +974,9 @@ def _defaults_for(task: _Task, story_arg: str | None, source_arg: str | None) ->
 
 
 def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
-               advance: Callable[[float], None]) -> _Rows:
-    out = _Rows(task, defaults)
+               advance: Callable[[float], None], out: _Rows | None = None) -> _Rows:
+    if out is None:
+        out = _Rows(task, defaults)
     try:
         data = task.path.read_bytes()
     except OSError as exc:
@@ -1074,6 +1085,17 @@ def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict
             meter.at(task, 1.0)
             continue
         defaults = _defaults_for(task, story, source)
+        if task.kind in PIPELINE_KINDS and task.size >= PIPELINE_BYTES and _fork_context() is not None:
+            if group:  # stored first, so files are still stored in the order named
+                _store_group(store, group, plan, report, touched, meter)
+                group, group_rows, group_bytes = [], 0, 0
+            small = _import_pipelined(store, task, defaults, mapping, plan, report, touched, meter)
+            if small is not _NOT_STARTED:
+                if small is not None:  # one batch after all: stored like any small file
+                    group_started = time.monotonic()
+                    group.append(small)
+                    group_rows, group_bytes = len(small.out.rows), task.size
+                continue
         out = _read_task(task, defaults, mapping, lambda fraction, t=task: meter.at(t, READ_SHARE * fraction))
         plan.rejected.extend((2 * task.index + 1, rejection) for rejection in out.rejected)
         if not out.rows:
@@ -1127,15 +1149,194 @@ def _store_file(store: Store, conn: sqlite3.Connection, item: _ReadFile, meter: 
     """Insert one read file's stories and articles; return how many articles were new."""
     defaults, rows = item.defaults, item.out.rows
     for story_obj in item.out.stories.values():
-        if defaults.story_is_authoritative and story_obj is defaults.story:
-            store._upsert_story(conn, story_obj)  # story.toml is the truth about its story
-        else:
-            store.ensure_story(conn, story_obj)
+        _create_story(store, conn, defaults, story_obj)
     new = 0
     for start in range(0, len(rows), BATCH_ROWS):
         new += store.insert_articles(conn, rows[start:start + BATCH_ROWS])
         meter.at(item.task, READ_SHARE + (1 - READ_SHARE) * (start + BATCH_ROWS) / len(rows))
     return new
+
+
+def _create_story(store: Store, conn: sqlite3.Connection, defaults: _Defaults, story_obj: Story) -> None:
+    if defaults.story_is_authoritative and story_obj.id == defaults.story_id:
+        store._upsert_story(conn, defaults.story)  # story.toml is the truth about its story
+    else:
+        store.ensure_story(conn, story_obj)
+
+
+# --- big files: read in a child process while this one stores ------------------------------
+
+
+def _fork_context() -> Any:
+    """The 'fork' multiprocessing context where forking is the norm (Linux), else None: then
+    big files are read in this process like small ones. The child inherits what it reads
+    (the task, its defaults, the mapping), so nothing but rows needs pickling."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
+
+
+_NOT_STARTED: Any = object()  # _import_pipelined could not start its child
+
+
+class _ReaderFailed(Exception):
+    """The child reading a file raised `error` (a bug, not bad input: re-raised here) or
+    stopped without a word (`error` is None: the file is rejected)."""
+
+    def __init__(self, error: BaseException | None, exitcode: int | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.exitcode = exitcode
+
+
+def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[str, str]) -> None:
+    """The child's side: read the file, sending each batch of rows as it is ready with the
+    stories first met since the previous batch, as pickled (kind, rows, stories, payload):
+    ("rows", ..., fraction of the file read), then ("done", ..., (rejected, void)), or
+    ("error", [], [], exception) if reading raised."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle; it ends this process
+    try:
+        out = _Rows(task, defaults)
+        stories_sent = 0
+
+        def send(kind: str, payload: Any) -> None:
+            nonlocal stories_sent
+            stories = list(out.stories.values())[stories_sent:]
+            stories_sent = len(out.stories)
+            sender.send_bytes(pickle.dumps((kind, out.rows, stories, payload), pickle.HIGHEST_PROTOCOL))
+            out.rows.clear()  # in place: the row builder appends to this very list
+
+        def flush(fraction: float) -> None:
+            if out.rows:
+                send("rows", fraction)
+
+        _read_task(task, defaults, mapping, flush, out)
+        send("done", (out.rejected, out.void))
+    except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
+        try:
+            sender.send_bytes(pickle.dumps(("error", [], [], exc)))
+        except Exception:  # an exception that cannot be pickled, or a closed pipe
+            try:
+                sender.send_bytes(pickle.dumps(("error", [], [], RuntimeError(f"{type(exc).__name__}: {exc}"))))
+            except Exception:
+                pass
+    finally:
+        sender.close()
+        # Straight out: no atexit handlers, no flushing of streams inherited from the parent.
+        os._exit(0)
+
+
+def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: dict[str, str], plan: _Plan,
+                      report: ImportReport, touched: dict[str, None], meter: _Progress) -> _ReadFile | None:
+    """Import one big file read by a child process; see `_store_pipelined`. The child is
+    ended and waited for whatever happens (errors, KeyboardInterrupt)."""
+    context = _fork_context()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_read_in_child, args=(sender, task, defaults, mapping),
+                            name="newsmark-import-reader", daemon=True)
+    finished = False
+    try:
+        try:
+            child.start()
+        except OSError:  # cannot fork now (out of memory or processes): read it here
+            finished = True
+            return _NOT_STARTED
+        sender.close()
+
+        def receive() -> tuple[str, list[tuple], list[Story], Any]:
+            try:
+                message = pickle.loads(receiver.recv_bytes())
+            except (EOFError, OSError):
+                child.join(timeout=5)
+                raise _ReaderFailed(None, child.exitcode) from None
+            if message[0] == "error":
+                raise _ReaderFailed(message[3])
+            return message
+
+        try:
+            small = _store_pipelined(store, task, defaults, receive, plan, report, touched, meter)
+        except _ReaderFailed as failed:
+            if failed.error is not None:
+                raise failed.error from None
+            reason = f"not imported: its reader process stopped unexpectedly (exit code {failed.exitcode})"
+            plan.rejected.append((2 * task.index + 1, Rejection(origin=task.display, reason=reason)))
+            meter.at(task, 1.0)
+            small = None
+        finished = True
+        return small
+    finally:
+        if child.pid is not None:
+            if not finished and child.is_alive():
+                child.terminate()
+            child.join()
+        receiver.close()
+        sender.close()
+
+
+def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
+                     receive: Callable[[], tuple[str, list[tuple], list[Story], Any]], plan: _Plan,
+                     report: ImportReport, touched: dict[str, None], meter: _Progress) -> _ReadFile | None:
+    """Store the batches of a file as `receive` hands them over, in one transaction and the
+    file's savepoint, each batch's new stories before its rows; roll back to the savepoint
+    if the database refuses a batch or the reader rejects the whole file at the end.
+
+    The write lock is taken only once the first batch is ready; a file of one batch is
+    returned as read, for the caller to store with the small files."""
+    kind, rows, stories, payload = receive()
+    if kind == "done":
+        out = _Rows(task, defaults)
+        out.rows, out.rejected = rows, payload[0]
+        out.stories = {story_obj.id: story_obj for story_obj in stories}
+        plan.rejected.extend((2 * task.index + 1, rejection) for rejection in out.rejected)
+        if not rows:
+            meter.at(task, 1.0)
+            return None
+        return _ReadFile(task, defaults, out)
+    stored = new = 0
+    met: dict[str, None] = {}
+    refused: Exception | None = None
+    try:
+        with store.transaction() as conn:
+            conn.execute("SAVEPOINT newsmark_import_file")
+            try:
+                while True:
+                    for story_obj in stories:
+                        _create_story(store, conn, defaults, story_obj)
+                        met[story_obj.id] = None
+                    if rows:
+                        new += store.insert_articles(conn, rows)
+                        stored += len(rows)
+                    if kind == "done":
+                        break
+                    meter.at(task, payload)
+                    kind, rows, stories, payload = receive()
+            except _ReaderFailed:
+                raise  # the transaction rolls back
+            except Exception as exc:  # the database refused a batch: undo the file
+                conn.execute("ROLLBACK TO newsmark_import_file")
+                conn.execute("RELEASE newsmark_import_file")
+                refused = exc
+            else:
+                if payload[1]:  # rejected whole at the end (bad UTF-8 late in a CSV)
+                    conn.execute("ROLLBACK TO newsmark_import_file")
+                conn.execute("RELEASE newsmark_import_file")
+    except _ReaderFailed:
+        raise
+    except Exception as exc:  # the transaction itself failed (locked, disk full, ...)
+        refused = exc
+    while kind != "done":  # after a refusal: the reader's own rejections still count
+        kind, rows, stories, payload = receive()
+    rejected, void = payload
+    plan.rejected.extend((2 * task.index + 1, rejection) for rejection in rejected)
+    if refused is not None:
+        reason = _safe(f"not imported, the database refused it: {refused}")
+        plan.rejected.append((2 * task.index + 1, Rejection(origin=task.display, reason=reason)))
+    elif not void:
+        report.imported += new
+        report.duplicates += stored - new
+        touched.update(met)
+    meter.at(task, 1.0)
+    return None
 
 
 def _note_story_files(plan: _Plan, report: ImportReport) -> None:

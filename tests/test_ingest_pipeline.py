@@ -1,0 +1,215 @@
+"""schema/ingest.py, big files: read in a child process while this one stores the batches.
+
+The size threshold (PIPELINE_BYTES) and the batch size (BATCH_ROWS) are lowered so small
+files take that path; every result is compared with the same file imported in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from schema import ingest
+from schema.ingest import ImportReport, import_paths
+from schema.store import Store
+from tests.hostile import write
+
+pytestmark = pytest.mark.skipif(ingest._fork_context() is None, reason="big files are read in-process here")
+
+COLUMNS = "id, story_id, source, url, title, byline, published, text, text_sha256, meta, origin"
+
+
+def rows(store: Store) -> list[tuple]:
+    return store.conn.execute(f"SELECT {COLUMNS} FROM articles ORDER BY seq").fetchall()
+
+
+def stories(store: Store) -> list[tuple]:
+    return store.conn.execute("SELECT id, title, proposition FROM stories ORDER BY id").fetchall()
+
+
+def reasons(report: ImportReport) -> list[tuple[str, int | None, str]]:
+    return [(Path(r.origin).name, r.line, r.reason) for r in report.rejected]
+
+
+@pytest.fixture
+def pipelined(monkeypatch):
+    """Every CSV/TSV/JSONL file goes through the child process, in batches of 3 rows."""
+    monkeypatch.setattr(ingest, "PIPELINE_BYTES", 0)
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 3)
+    calls: list[int] = []
+    real = ingest._import_pipelined
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "_import_pipelined", counted)
+    return calls
+
+
+def in_process(tmp_path: Path, paths: list[Path], **options) -> tuple[ImportReport, list[tuple], list[tuple]]:
+    """The same import through the ordinary path, for comparison."""
+    with Store.open(tmp_path / "reference.db") as reference:
+        saved = ingest.PIPELINE_BYTES
+        ingest.PIPELINE_BYTES = sys.maxsize
+        try:
+            report = import_paths(reference, paths, **options)
+        finally:
+            ingest.PIPELINE_BYTES = saved
+        return report, rows(reference), stories(reference)
+
+
+def assert_no_children() -> None:
+    assert multiprocessing.active_children() == []
+
+
+def test_a_big_csv_imports_exactly_as_in_process(store, tmp_path, pipelined):
+    body = "".join(f'T{i},"text {i}\nsecond line",Outlet {i % 2},2024-0{1 + i % 9}-01,x{i}\n' for i in range(20))
+    path = write(tmp_path / "big.csv", "title,text,source,published,extra\n" + body)
+    seen: list[int] = []
+    report = import_paths(store, [path], progress=lambda done, total: seen.append(done))
+    assert pipelined == [1]
+    assert (report.imported, report.duplicates, report.rejected, report.stories) == (20, 0, [], ["big"])
+    expected, expected_rows, expected_stories = in_process(tmp_path, [path])
+    assert report == expected
+    assert rows(store) == expected_rows and stories(store) == expected_stories
+    assert seen == sorted(seen) and seen[-1] == path.stat().st_size
+    assert_no_children()
+
+
+def test_a_big_jsonl_with_two_stories_creates_each_before_its_articles(store, tmp_path, pipelined):
+    folder = tmp_path / "corpus"
+    write(folder / "story.toml", '[story]\nid = "main"\ntitle = "Main story"\nproposition = "P"\n')
+    records = [{"text": f"article {i}", "title": f"T{i}"} for i in range(7)]
+    records += [{"text": f"other {i}", "story": "second"} for i in range(5)]  # first met in a later batch
+    records += [{"text": "last one"}]
+    path = write(folder / "feed.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in records))
+    store.conn.execute("PRAGMA foreign_keys = ON")
+    report = import_paths(store, [path])
+    assert pipelined == [1]
+    assert (report.imported, report.rejected, report.stories) == (13, [], ["main", "second"])
+    assert stories(store) == [("main", "Main story", "P"), ("second", "second", "")]
+    expected, expected_rows, expected_stories = in_process(tmp_path, [path])
+    assert report == expected and rows(store) == expected_rows and stories(store) == expected_stories
+
+
+def test_bad_utf8_late_in_a_big_csv_leaves_nothing(store, tmp_path, pipelined, monkeypatch):
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 50)
+    good = "".join(f"t{i},text number {i}\n" for i in range(3000)).replace("t5,text number 5", "t5,")
+    path = write(tmp_path / "late.csv", ("title,text\n" + good).encode() + b"bad,caf\xe9\n")
+    batches: list[int] = []
+    real = Store.insert_articles
+
+    def spy(self, conn, batch):
+        batches.append(len(batch))
+        return real(self, conn, batch)
+
+    monkeypatch.setattr(Store, "insert_articles", spy)
+    report = import_paths(store, [path])
+    assert len(batches) > 10  # batches were stored before the bad byte was met, then undone
+    offset = len(("title,text\n" + good).encode()) + 7
+    assert reasons(report) == [("late.csv", 3002, f"not valid UTF-8 (byte {offset}: b'\\xe9'); file not imported")]
+    assert (report.imported, report.stories) == (0, [])
+    assert rows(store) == [] and stories(store) == []
+    assert_no_children()
+
+
+def test_line_rejections_and_duplicates_across_batches(store, tmp_path, pipelined):
+    lines = ["title,text,story"]
+    for i in range(30):
+        if i % 7 == 3:
+            lines.append(f"t{i},,")  # empty text
+        elif i % 11 == 5:
+            lines.append(f"t{i},text {i},Bad Story!")  # invalid story id
+        elif i % 5 == 4:
+            lines.append(f"t{i},text 0,")  # the same text as row 0: a duplicate
+        else:
+            lines.append(f"t{i},text {i},")
+    lines.append("a,b,c,d")  # too many fields
+    path = write(tmp_path / "mixed.csv", "\n".join(lines) + "\n")
+    before = write(tmp_path / "before.jsonl", b'{"text": "text 1"}\n')
+    import_paths(store, [before])
+    report = import_paths(store, [path])
+    expected, _, _ = in_process(tmp_path, [before, path])
+    assert pipelined == [1, 1]  # before.jsonl too
+    assert [r.line for r in report.rejected] == sorted(r.line for r in report.rejected)
+    assert reasons(report) == reasons(expected)
+    assert ("mixed.csv", 5, "empty text") in reasons(report)
+    assert ("mixed.csv", 32, "4 fields where the header has 3") in reasons(report)
+    # "text 0" five times again, and "text 1" was stored before. The reference imported
+    # before.jsonl in the same run: one more new article, same duplicates.
+    assert (report.imported, report.duplicates) == (expected.imported - 1, expected.duplicates) == (17, 6)
+
+
+def test_a_database_refusal_mid_file_undoes_it_and_keeps_its_line_rejections(store, tmp_path, pipelined,
+                                                                             monkeypatch):
+    body = "".join(f"t{i},{'' if i == 13 else f'text {i}'}\n" for i in range(20))
+    path = write(tmp_path / "refused.csv", "title,text\n" + body)
+    small = write(tmp_path / "small.txt", "Small\n\nfile")
+    real = Store.insert_articles
+    calls = {"n": 0}
+
+    def flaky(self, conn, batch):
+        calls["n"] += 1
+        new = real(self, conn, batch)
+        if calls["n"] == 3:
+            raise sqlite3.OperationalError("disk I/O error")
+        return new
+
+    monkeypatch.setattr(Store, "insert_articles", flaky)
+    report = import_paths(store, [path, small])
+    assert reasons(report) == [("refused.csv", 15, "empty text"),
+                               ("refused.csv", None, "not imported, the database refused it: disk I/O error")]
+    assert [r[4] for r in rows(store)] == ["Small"]
+    assert report.stories == [tmp_path.name]
+    assert store.get_story("refused") is None
+    assert_no_children()
+
+
+def test_keyboard_interrupt_while_storing_leaves_no_child_and_no_rows(store, tmp_path, pipelined, monkeypatch):
+    path = write(tmp_path / "big.csv", "title,text\n" + "".join(f"t{i},text {i}\n" for i in range(50)))
+
+    def interrupted(self, conn, batch):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "insert_articles", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        import_paths(store, [path])
+    assert_no_children()
+    assert rows(store) == [] and stories(store) == []
+    monkeypatch.undo()
+    assert import_paths(store, [path]).imported == 50  # the database is not left locked
+
+
+def test_an_error_in_the_reader_is_raised_here(store, tmp_path, pipelined, monkeypatch):
+    path = write(tmp_path / "feed.jsonl", b'{"text": "a"}\n')
+
+    def broken(*args, **kwargs):
+        raise ValueError("reader bug")
+
+    monkeypatch.setattr(ingest, "_read_jsonl", broken)
+    with pytest.raises(ValueError, match="reader bug"):
+        import_paths(store, [path])
+    assert_no_children()
+    assert rows(store) == []
+
+
+def test_a_file_of_one_batch_is_stored_with_the_small_files(store, tmp_path, pipelined):
+    one = write(tmp_path / "one.jsonl", b'{"text": "a"}\n{"text": ""}\n')
+    two = write(tmp_path / "two.txt", "Two\n\nbody")
+    report = import_paths(store, [one, two])
+    expected, expected_rows, _ = in_process(tmp_path, [one, two])
+    assert report == expected and rows(store) == expected_rows
+    assert reasons(report) == [("one.jsonl", 2, "empty text")]
+
+
+def test_without_fork_big_files_are_read_in_process(store, tmp_path, pipelined, monkeypatch):
+    monkeypatch.setattr(ingest, "_fork_context", lambda: None)
+    path = write(tmp_path / "big.csv", "title,text\n" + "".join(f"t{i},text {i}\n" for i in range(10)))
+    assert import_paths(store, [path]).imported == 10
+    assert pipelined == []
