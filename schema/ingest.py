@@ -52,9 +52,11 @@ import multiprocessing
 import os
 import pickle
 import re
+import queue
 import signal
 import sqlite3
 import sys
+import threading
 import time
 import tomllib
 import unicodedata
@@ -106,6 +108,7 @@ READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: in
 # in batches while this process stores them, so reading and storing overlap on two cores.
 PIPELINE_BYTES = 16 * 1024 * 1024
 PIPELINE_KINDS = ("csv", "tsv", "jsonl")
+PIPELINE_DEPTH = 4  # batches the child may have ready ahead of the one being stored
 _STORY_ID = re.compile(STORY_ID_PATTERN)
 _EMPTY_META = "{}"
 _sha256 = hashlib.sha256
@@ -501,6 +504,8 @@ class _Rows:
         self.stories: dict[str, Story] = {}
         # Rejected whole after rows were produced (so rows already handed on are void too).
         self.void = False
+        # Rows for another process (see _read_in_child): text as UTF-8 bytes, not yet hashed.
+        self.text_as_utf8 = False
 
     def reject(self, line: int | None, reason: str) -> None:
         self.rejected.append(Rejection(origin=self.task.display, line=line, reason=_safe(reason)))
@@ -635,6 +640,7 @@ class _RecordBuilder:
         self.known_stories: dict[str, str | None] = {}
         self.origin = d.origin + ":"
         self.rows = out.rows
+        self.text_as_utf8 = out.text_as_utf8
 
     def add(self, line: int, text: str, title: str | None, source: str | None, url: str | None,
             published: str | None, byline: str | None, story: str | None, meta: dict[str, Any] | None) -> None:
@@ -670,9 +676,14 @@ class _RecordBuilder:
             meta["published_raw"] = sanitize_inline(str(published))
         if self.entry_meta:
             meta = {**self.entry_meta, **(meta or {})}
-        sha = _sha256(text.encode()).hexdigest()
+        if self.text_as_utf8:  # the process storing the row hashes it (see _hashed)
+            key = sha = None
+            text = text.encode()  # type: ignore[assignment]
+        else:
+            sha = _sha256(text.encode()).hexdigest()
+            key = sha[:16]
         self.rows.append((
-            sha[:16], story_id, source or self.default_source or _url_host(url), url,
+            key, story_id, source or self.default_source or _url_host(url), url,
             title or self.default_title, byline or self.default_byline, iso, text, sha,
             _dumps(meta).decode() if meta else _EMPTY_META, self.origin + str(line),
         ))
@@ -1193,18 +1204,40 @@ def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[
     """The child's side: read the file, sending each batch of rows as it is ready with the
     stories first met since the previous batch, as pickled (kind, rows, stories, payload):
     ("rows", ..., fraction of the file read), then ("done", ..., (rejected, void)), or
-    ("error", [], [], exception) if reading raised."""
+    ("error", [], [], exception) if reading raised. A row's text goes as UTF-8 bytes, not
+    yet hashed (see _hashed): pickling bytes is a copy, where pickling str is an encoding
+    and unpickling it a decoding, and the hashing is work taken off the busier process
+    (reading). A thread writes to the pipe, so reading goes on while the
+    parent is busy storing (up to PIPELINE_DEPTH batches ahead)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle; it ends this process
+    ready: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
+    broken: list[BaseException] = []
+
+    def write() -> None:
+        while (blob := ready.get()) is not None:
+            if broken:
+                continue  # the parent is gone: drain, so the reader never blocks on a full queue
+            try:
+                sender.send_bytes(blob)
+            except BaseException as exc:  # noqa: BLE001 - the reader stops at its next batch
+                broken.append(exc)
+
+    writer = threading.Thread(target=write, name="newsmark-import-writer", daemon=True)
+    writer.start()
     try:
         out = _Rows(task, defaults)
+        out.text_as_utf8 = True
         stories_sent = 0
 
         def send(kind: str, payload: Any) -> None:
             nonlocal stories_sent
+            if broken:
+                raise broken[0]
             stories = list(out.stories.values())[stories_sent:]
             stories_sent = len(out.stories)
-            sender.send_bytes(pickle.dumps((kind, out.rows, stories, payload), pickle.HIGHEST_PROTOCOL))
+            blob = pickle.dumps((kind, out.rows, stories, payload), pickle.HIGHEST_PROTOCOL)
             out.rows.clear()  # in place: the row builder appends to this very list
+            ready.put(blob)
 
         def flush(fraction: float) -> None:
             if out.rows:
@@ -1214,16 +1247,28 @@ def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[
         send("done", (out.rejected, out.void))
     except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
         try:
-            sender.send_bytes(pickle.dumps(("error", [], [], exc)))
-        except Exception:  # an exception that cannot be pickled, or a closed pipe
-            try:
-                sender.send_bytes(pickle.dumps(("error", [], [], RuntimeError(f"{type(exc).__name__}: {exc}"))))
-            except Exception:
-                pass
+            error = pickle.dumps(("error", [], [], exc))
+        except Exception:  # an exception that cannot be pickled
+            error = pickle.dumps(("error", [], [], RuntimeError(f"{type(exc).__name__}: {exc}")))
+        ready.put(error)
     finally:
+        ready.put(None)
+        writer.join()
         sender.close()
         # Straight out: no atexit handlers, no flushing of streams inherited from the parent.
         os._exit(0)
+
+
+def _hashed(rows: list[tuple], *, decode: bool = False) -> list[tuple]:
+    """Rows as the child sent them (text as UTF-8 bytes, no id or hash) made whole: the
+    text's id and hash filled in, the text decoded to str if `decode`."""
+    whole = []
+    append = whole.append
+    for r in rows:
+        data = r[7]
+        sha = _sha256(data).hexdigest()
+        append((sha[:16], r[1], r[2], r[3], r[4], r[5], r[6], data.decode() if decode else data, sha, r[9], r[10]))
+    return whole
 
 
 def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: dict[str, str], plan: _Plan,
@@ -1285,7 +1330,7 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
     kind, rows, stories, payload = receive()
     if kind == "done":
         out = _Rows(task, defaults)
-        out.rows, out.rejected = rows, payload[0]
+        out.rows, out.rejected = _hashed(rows, decode=True), payload[0]
         out.stories = {story_obj.id: story_obj for story_obj in stories}
         plan.rejected.extend((2 * task.index + 1, rejection) for rejection in out.rejected)
         if not rows:
@@ -1297,6 +1342,12 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
     refused: Exception | None = None
     try:
         with store.transaction() as conn:
+            if conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8":
+                def insert(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+                    return store.insert_articles_utf8(conn, _hashed(rows))
+            else:  # never so in a database newsmark created, but the cast needs it
+                def insert(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+                    return store.insert_articles(conn, _hashed(rows, decode=True))
             conn.execute("SAVEPOINT newsmark_import_file")
             try:
                 while True:
@@ -1304,7 +1355,7 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
                         _create_story(store, conn, defaults, story_obj)
                         met[story_obj.id] = None
                     if rows:
-                        new += store.insert_articles(conn, rows)
+                        new += insert(conn, rows)
                         stored += len(rows)
                     if kind == "done":
                         break

@@ -301,6 +301,16 @@ class Store:
         conn.executemany(self.ARTICLE_INSERT, rows)
         return conn.total_changes - before
 
+    ARTICLE_INSERT_UTF8 = ARTICLE_INSERT.replace("?, ?, ?, ?, ?, ?, ?, ?,", "?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT),")
+
+    def insert_articles_utf8(self, conn: sqlite3.Connection, rows: Sequence[tuple]) -> int:
+        """As `insert_articles`, for rows whose text is UTF-8 bytes: bound as a blob and cast
+        to TEXT byte for byte (the database's encoding is UTF-8), so rows received from another
+        process are stored without decoding their texts into str and encoding them again."""
+        before = conn.total_changes
+        conn.executemany(self.ARTICLE_INSERT_UTF8, rows)
+        return conn.total_changes - before
+
     def get_story(self, story_id: str) -> Story | None:
         """One story, or None."""
         row = self.conn.execute(

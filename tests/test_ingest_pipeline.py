@@ -69,7 +69,8 @@ def assert_no_children() -> None:
 
 
 def test_a_big_csv_imports_exactly_as_in_process(store, tmp_path, pipelined):
-    body = "".join(f'T{i},"text {i}\nsecond line",Outlet {i % 2},2024-0{1 + i % 9}-01,x{i}\n' for i in range(20))
+    body = "".join(f'T{i},"text {i} café “q” cafe\u0301\nsecond line",Outlet {i % 2},2024-0{1 + i % 9}-01,x{i}\n'
+                   for i in range(20))
     path = write(tmp_path / "big.csv", "title,text,source,published,extra\n" + body)
     seen: list[int] = []
     report = import_paths(store, [path], progress=lambda done, total: seen.append(done))
@@ -78,6 +79,8 @@ def test_a_big_csv_imports_exactly_as_in_process(store, tmp_path, pipelined):
     expected, expected_rows, expected_stories = in_process(tmp_path, [path])
     assert report == expected
     assert rows(store) == expected_rows and stories(store) == expected_stories
+    assert store.conn.execute("SELECT DISTINCT typeof(text) FROM articles").fetchall() == [("text",)]
+    assert "café “q” café\nsecond line" in rows(store)[0][7]  # NFC, stored as TEXT from UTF-8 bytes
     assert seen == sorted(seen) and seen[-1] == path.stat().st_size
     assert_no_children()
 
@@ -103,13 +106,13 @@ def test_bad_utf8_late_in_a_big_csv_leaves_nothing(store, tmp_path, pipelined, m
     good = "".join(f"t{i},text number {i}\n" for i in range(3000)).replace("t5,text number 5", "t5,")
     path = write(tmp_path / "late.csv", ("title,text\n" + good).encode() + b"bad,caf\xe9\n")
     batches: list[int] = []
-    real = Store.insert_articles
+    real = Store.insert_articles_utf8
 
     def spy(self, conn, batch):
         batches.append(len(batch))
         return real(self, conn, batch)
 
-    monkeypatch.setattr(Store, "insert_articles", spy)
+    monkeypatch.setattr(Store, "insert_articles_utf8", spy)
     report = import_paths(store, [path])
     assert len(batches) > 10  # batches were stored before the bad byte was met, then undone
     offset = len(("title,text\n" + good).encode()) + 7
@@ -151,7 +154,7 @@ def test_a_database_refusal_mid_file_undoes_it_and_keeps_its_line_rejections(sto
     body = "".join(f"t{i},{'' if i == 13 else f'text {i}'}\n" for i in range(20))
     path = write(tmp_path / "refused.csv", "title,text\n" + body)
     small = write(tmp_path / "small.txt", "Small\n\nfile")
-    real = Store.insert_articles
+    real = Store.insert_articles_utf8
     calls = {"n": 0}
 
     def flaky(self, conn, batch):
@@ -161,7 +164,7 @@ def test_a_database_refusal_mid_file_undoes_it_and_keeps_its_line_rejections(sto
             raise sqlite3.OperationalError("disk I/O error")
         return new
 
-    monkeypatch.setattr(Store, "insert_articles", flaky)
+    monkeypatch.setattr(Store, "insert_articles_utf8", flaky)
     report = import_paths(store, [path, small])
     assert reasons(report) == [("refused.csv", 15, "empty text"),
                                ("refused.csv", None, "not imported, the database refused it: disk I/O error")]
@@ -177,7 +180,7 @@ def test_keyboard_interrupt_while_storing_leaves_no_child_and_no_rows(store, tmp
     def interrupted(self, conn, batch):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Store, "insert_articles", interrupted)
+    monkeypatch.setattr(Store, "insert_articles_utf8", interrupted)
     with pytest.raises(KeyboardInterrupt):
         import_paths(store, [path])
     assert_no_children()
