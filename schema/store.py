@@ -30,8 +30,9 @@ from schema.sanitize import sanitize_text
 from schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
 
 BUSY_TIMEOUT_MS = 10_000
-# How long a write waits in all for another process's write lock (see _begin_immediate).
-WRITE_WAIT_S = 300.0
+# How many busy timeouts a write waits in all for another process's write lock
+# (see Store._begin_immediate).
+WRITE_WAIT_ROUNDS = 30
 CONTEXT_CHARS = 32  # length of a claim's prefix and suffix
 
 # For each table the event log may touch: its key columns and its value columns.
@@ -202,13 +203,13 @@ class Store:
     def _begin_immediate(self) -> None:
         """BEGIN IMMEDIATE, waiting out another process's write however long it runs.
 
-        SQLite's busy handler gives up after the busy timeout, and it polls only every
+        SQLite's busy handler gives up after one busy timeout, and it polls only every
         100 ms, so a writer that commits batch after batch (a big import or load) can keep
-        the lock for longer than that: then wait on with short, jittered retries until
-        WRITE_WAIT_S have passed, and only then fail, with a message that says why.
-        Nothing has been done yet when BEGIN fails, so a retry is always safe.
+        the lock for longer than that: then try again, up to WRITE_WAIT_ROUNDS busy
+        timeouts in all (5 minutes at the default), and only then let SQLite's "database
+        is locked" through. Nothing has been done yet when BEGIN fails, so a retry is safe.
         """
-        deadline = time.monotonic() + WRITE_WAIT_S
+        deadline = None
         attempt = 0
         while True:
             try:
@@ -217,11 +218,12 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"the database is busy: another process has kept it locked for writing for over "
-                        f"{WRITE_WAIT_S:.0f} s; try again when it has finished"
-                    ) from None
+                now = time.monotonic()
+                if deadline is None:
+                    busy_ms = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+                    deadline = now + WRITE_WAIT_ROUNDS * busy_ms / 1000
+                if now >= deadline:
+                    raise
             attempt += 1
             _backoff(attempt)
 
