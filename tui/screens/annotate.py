@@ -4,6 +4,13 @@ Keys act on the focused pane. Every change goes to the single writer (tui/writer
 one request; the pane says "saving" until the writer reports the commit, then shows what
 the store confirmed. Reads (stories, articles) run on the reader thread. Nothing here
 touches SQLite on the event loop.
+
+Cross-source comparison: `h` highlights the passages each visible pane shares with the
+others and names, in each label bar, the story's article sharing most of it; marking a
+claim lists the matching sentences of the story's other articles (J/K select, L links
+one into the claim's cluster, w edits the cluster's wording); `o` opens the story
+overview. Alignments and suggestions are computed in thread workers; every article pair
+is aligned once per session.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ FOUR_PANES_WIDTH = 260
 # panes only (reading every article's text for the label would cost too much).
 SHARED_LABEL_STORY_LIMIT = 200
 SUGGESTIONS = 8  # matches offered per claim
+TEXT_CACHE_LIMIT = 500  # article texts kept for highlights and suggestions across stories
 LABEL_NAME_WIDTH = 28  # characters of the other article's name in the label bar
 SUGGESTIONS_PER_ARTICLE = 2
 
@@ -226,6 +234,10 @@ class AnnotateScreen(Screen):
             self.napp.loaded.set()
             return
         self.story = story
+        if len(self._texts) > TEXT_CACHE_LIMIT:  # a long session: keep memory bounded
+            self._texts.clear()
+            self._prepared.clear()
+            self._alignments.clear()
         container = self.query_one("#panes", Horizontal)
         with self.app.batch_update():
             self._render_story_header()
