@@ -196,7 +196,10 @@ class Store:
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                # SQLite itself may have rolled back already (a full disk, an I/O error):
+                # then a ROLLBACK would fail and hide the error that matters.
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
 

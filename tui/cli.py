@@ -7,6 +7,7 @@ so headless commands (`export`, `status`, ...) never import Textual.
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 
 import click
@@ -79,6 +80,25 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Error: interrupted", err=True)
         sys.exit(130)
+    except sqlite3.DatabaseError as exc:
+        # A full or read-only disk, or a damaged file, met outside a command's open_store
+        # (which says the same): a sentence, not a traceback.
+        from tui.commands.common import database_fault
+
+        click.echo(f"Error: {database_fault(exc, _db_path_of(sys.argv))}", err=True)
+        sys.exit(1)
+
+
+def _db_path_of(argv: list[str]) -> str:
+    """The database named on the command line (for messages), else $NEWSMARK_DB or the default."""
+    import os
+
+    for index, arg in enumerate(argv):
+        if arg == "--db" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--db="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("NEWSMARK_DB") or "newsmark.db"
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,14 +34,38 @@ def open_store(ctx: click.Context, *, create: bool = True) -> Iterator[Store]:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot open database {path}: {exc.strerror or exc}")
+    except sqlite3.DatabaseError as exc:  # damage found past the header, while opening
+        fail(database_fault(exc, path))
     try:
         if store.backup is not None:
             click.echo(f"Upgraded the database; the previous version is kept at {store.backup}", err=True)
         yield store
     except (StoreError, SchemeError) as exc:
         fail(str(exc))
+    except sqlite3.DatabaseError as exc:  # a fault of the disk or the file, met mid-command
+        fail(database_fault(exc, path))
     finally:
         store.close()
+
+
+def database_fault(exc: sqlite3.Error, path: object) -> str:
+    """A clear sentence for an SQLite failure the user can act on (the transaction it hit
+    was rolled back, so nothing of it was saved)."""
+    message = str(exc)
+    lowered = message.lower()
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return f"the disk is full (or the database reached its size limit): nothing more could be saved to {path}; free some space and try again"
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"the database {path} is read-only (file or folder permissions, or a read-only disk): nothing could be saved"
+    if "locked" in lowered or "busy" in lowered:
+        return f"the database {path} is busy: another process kept it locked for writing too long; try again when it has finished"
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return f"{path} is damaged or not a newsmark database ({message}); restore it from a backup"
+    if "unable to open" in lowered:
+        return f"cannot open database {path} ({message}): check that its folder exists and is writable"
+    if "disk i/o error" in lowered:
+        return f"the disk failed while using {path} ({message})"
+    return f"database error on {path}: {message}"
 
 
 def resolve_annotator(name: str | None) -> str:
