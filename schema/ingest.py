@@ -46,6 +46,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email.utils
+import gc
 import hashlib
 import io
 import multiprocessing
@@ -1210,6 +1211,7 @@ def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[
     (reading). A thread writes to the pipe, so reading goes on while the
     parent is busy storing (up to PIPELINE_DEPTH batches ahead)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle; it ends this process
+    gc.freeze()  # the parent's objects: collections here must not touch (and so copy) their pages
     ready: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
     broken: list[BaseException] = []
 
@@ -1280,6 +1282,11 @@ def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: d
     child = context.Process(target=_read_in_child, args=(sender, task, defaults, mapping),
                             name="newsmark-import-reader", daemon=True)
     finished = False
+    # Collections here would touch every old object while the child shares their pages,
+    # copying them; frozen, they are left alone until the child is gone.
+    frozen = gc.get_freeze_count() == 0
+    if frozen:
+        gc.freeze()
     try:
         try:
             child.start()
@@ -1316,6 +1323,8 @@ def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: d
             child.join()
         receiver.close()
         sender.close()
+        if frozen:
+            gc.unfreeze()
 
 
 def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,

@@ -6,6 +6,7 @@ files take that path; every result is compared with the same file imported in-pr
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import sqlite3
 import sys
@@ -65,7 +66,9 @@ def in_process(tmp_path: Path, paths: list[Path], **options) -> tuple[ImportRepo
 
 
 def assert_no_children() -> None:
+    """The reader process is gone, and the objects frozen while it ran are not any more."""
     assert multiprocessing.active_children() == []
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_big_csv_imports_exactly_as_in_process(store, tmp_path, pipelined):
