@@ -7,6 +7,11 @@ files does not pay a disk sync per file), so a bad file or line never stops the 
 never leaves half a file behind. Everything not imported is named in
 `ImportReport.rejected` with its file, line (when there is one) and reason.
 
+A big CSV/TSV/JSONL file (PIPELINE_BYTES and up) is read in a child process (forked, on
+Linux; elsewhere it is read in-process like any file) that hands its rows over in batches
+while this process stores them, so reading and storing overlap and the file's rows are
+never all in memory at once. It is still stored all or nothing, in a transaction of its own.
+
 Which story an article goes to, first match wins:
 1. the `story` field of its JSONL/CSV record;
 2. the `story.toml` of the nearest folder holding one (for a file named on the command
@@ -52,8 +57,8 @@ import io
 import multiprocessing
 import os
 import pickle
-import re
 import queue
+import re
 import signal
 import sqlite3
 import sys
@@ -1208,8 +1213,8 @@ def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[
     ("error", [], [], exception) if reading raised. A row's text goes as UTF-8 bytes, not
     yet hashed (see _hashed): pickling bytes is a copy, where pickling str is an encoding
     and unpickling it a decoding, and the hashing is work taken off the busier process
-    (reading). A thread writes to the pipe, so reading goes on while the
-    parent is busy storing (up to PIPELINE_DEPTH batches ahead)."""
+    (reading). A thread writes to the pipe, so reading goes on while the parent is busy
+    storing (up to PIPELINE_DEPTH batches ahead)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle; it ends this process
     gc.freeze()  # the parent's objects: collections here must not touch (and so copy) their pages
     ready: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
