@@ -318,14 +318,57 @@ def test_kill_9_during_an_import_of_one_big_file(tmp_path: Path) -> None:
     assert run_newsmark(db, "init").returncode == 0
     process = subprocess.Popen([str(NEWSMARK), "--db", str(db), "import", str(path), "--story", "crash"],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[int] = []
     try:
         # Past start-up and into the file: half a second of CPU (the whole import takes several).
         wait_until(lambda: cpu_seconds(process.pid) >= 0.5 or process.poll() is not None, "the import under way", 120)
+        children = children_of(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=TIMEOUT)
     finally:
         if process.poll() is None:
             process.kill()
+        for child in children:  # the big file's reader (see the xfail test below)
+            if alive(child):
+                os.kill(child, signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL, "the import finished before it could be killed"
     assert article_count(db) in (0, ROWS)
     check_whole_and_complete(db, [path])
+
+
+def children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.xfail(reason="schema/ingest.py: the forked reader of a big file (>= 16 MB) keeps its own copy of the "
+                          "pipe's receiving end open, so when the importing process is killed its send never "
+                          "breaks and the reader stays blocked forever (an orphan holding ~90 MB)", strict=False)
+def test_a_killed_import_leaves_no_process_behind(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    write_rows(path, 0, ROWS)
+    db = tmp_path / "import.db"
+    assert run_newsmark(db, "init").returncode == 0
+    process = subprocess.Popen([str(NEWSMARK), "--db", str(db), "import", str(path), "--story", "crash"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[int] = []
+    try:
+        wait_until(lambda: cpu_seconds(process.pid) >= 0.5 or process.poll() is not None, "the import under way", 120)
+        children = children_of(process.pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=TIMEOUT)
+        if process.returncode != -signal.SIGKILL:
+            pytest.skip("the import finished before it could be killed")
+        wait_until(lambda: not any(alive(child) for child in children), "the import's helper processes to exit", 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for child in children:  # ours to clean up, whatever the verdict
+            if alive(child):
+                os.kill(child, signal.SIGKILL)
