@@ -149,6 +149,9 @@ def rows_tui(output: str) -> list[Row]:
             if mb is not None:
                 rows.append(Row(f"memory, {where}, {what}", f"{mb:.0f} MB",
                                 f"{bare[1]:.0f} MB" if bare and bare[1] else "", "", "< 300 MB", verdict(mb < 300)))
+    story_list = paints.get(("tmux", "g -> story list rows shown"))
+    if story_list is not None:
+        rows.append(Row("tmux, g -> story list rows shown", seconds(story_list[0]), "", "", "(info)", ""))
     latencies = {name.strip(): float(p99) for name, _p50, _p95, p99 in _LATENCY.findall(output)}
     bare_p99 = latencies.pop("bare sqlite3 INSERT+COMMIT", None)
     for name, p99 in latencies.items():
