@@ -365,7 +365,7 @@ def test_a_killed_import_leaves_no_process_behind(tmp_path: Path) -> None:
         process.wait(timeout=TIMEOUT)
         if process.returncode != -signal.SIGKILL:
             pytest.skip("the import finished before it could be killed")
-        wait_until(lambda: not any(alive(child) for child in children), "the import's helper processes to exit", 10)
+        wait_until(lambda: not any(alive(child) for child in children), "the import's helper processes to exit", 3)
     finally:
         if process.poll() is None:
             process.kill()
