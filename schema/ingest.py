@@ -1206,7 +1206,7 @@ class _ReaderFailed(Exception):
         self.exitcode = exitcode
 
 
-def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[str, str]) -> None:
+def _read_in_child(receiver: Any, sender: Any, task: _Task, defaults: _Defaults, mapping: dict[str, str]) -> None:
     """The child's side: read the file, sending each batch of rows as it is ready with the
     stories first met since the previous batch, as pickled (kind, rows, stories, payload):
     ("rows", ..., fraction of the file read), then ("done", ..., (rejected, void)), or
@@ -1215,6 +1215,9 @@ def _read_in_child(sender: Any, task: _Task, defaults: _Defaults, mapping: dict[
     and unpickling it a decoding, and the hashing is work taken off the busier process
     (reading). A thread writes to the pipe, so reading goes on while the parent is busy
     storing (up to PIPELINE_DEPTH batches ahead)."""
+    # The receiving end is the parent's alone: with a copy open here, a parent killed outright
+    # would leave this process blocked on a full pipe for ever instead of failing to send.
+    receiver.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle; it ends this process
     gc.freeze()  # the parent's objects: collections here must not touch (and so copy) their pages
     ready: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
@@ -1284,7 +1287,7 @@ def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: d
     ended and waited for whatever happens (errors, KeyboardInterrupt)."""
     context = _fork_context()
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_read_in_child, args=(sender, task, defaults, mapping),
+    child = context.Process(target=_read_in_child, args=(receiver, sender, task, defaults, mapping),
                             name="newsmark-import-reader", daemon=True)
     finished = False
     # Collections here would touch every old object while the child shares their pages,
