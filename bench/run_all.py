@@ -99,9 +99,9 @@ def rows_import_export(data: dict) -> list[Row]:
     target = data["target_ratio"]
     return [
         Row(f"import rows/s ({data['articles']:,} CSV rows)", f"{data['import_rows_per_s']:,.0f}", f"{data['import_bare_rows_per_s']:,.0f}",
-            f"{data['import_ratio']:.2f}", f">= {target}", verdict(data["import_ratio"] >= target)),
+            f"{data['import_ratio']:.3f}", f">= {target}", verdict(data["import_ratio"] >= target)),
         Row(f"export records/s ({data['records']:,} JSONL records)", f"{data['export_records_per_s']:,.0f}",
-            f"{data['export_bare_records_per_s']:,.0f}", f"{data['export_ratio']:.2f}", f">= {target}",
+            f"{data['export_bare_records_per_s']:,.0f}", f"{data['export_ratio']:.3f}", f">= {target}",
             verdict(data["export_ratio"] >= target)),
     ]
 
