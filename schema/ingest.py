@@ -1142,6 +1142,8 @@ def _store_group(store: Store, group: list[_ReadFile], plan: _Plan, report: Impo
                 try:
                     new = _store_file(store, conn, item, meter)
                 except Exception as exc:  # the database refused this file: undo it, go on
+                    if not conn.in_transaction:
+                        raise  # SQLite rolled everything back itself (a full disk): say that
                     conn.execute("ROLLBACK TO newsmark_import_file")
                     conn.execute("RELEASE newsmark_import_file")
                     refused.append((item, exc))
@@ -1381,6 +1383,8 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
             except _ReaderFailed:
                 raise  # the transaction rolls back
             except Exception as exc:  # the database refused a batch: undo the file
+                if not conn.in_transaction:
+                    raise  # SQLite rolled everything back itself (a full disk): say that
                 conn.execute("ROLLBACK TO newsmark_import_file")
                 conn.execute("RELEASE newsmark_import_file")
                 refused = exc

@@ -158,10 +158,12 @@ def test_full_disk_load_annotations(seeded, tmp_path, monkeypatch):
     assert run(seeded, "status", "--json").stdout == before  # the failed batch left nothing
 
 
-@pytest.mark.xfail(reason="schema/ingest.py _store_group runs ROLLBACK TO its savepoint after SQLite has already "
-                          "rolled the transaction back (SQLITE_FULL), so the reason reads 'no such savepoint' "
-                          "instead of 'database or disk is full' (clear, no traceback, but the wrong words)")
-def test_full_disk_import_names_the_file(seeded, tmp_path, monkeypatch):
+@pytest.mark.parametrize("pipelined", [False, True], ids=["in-process", "forked-reader"])
+def test_full_disk_import_names_the_file(seeded, tmp_path, monkeypatch, pipelined):
+    import schema.ingest as ingest
+
+    if pipelined:  # the path big files take (read in a forked child)
+        monkeypatch.setattr(ingest, "PIPELINE_BYTES", 1)
     with_pragma(monkeypatch, "PRAGMA max_page_count")
     lines = [orjson.dumps({"text": f"Row {k}. " + "Long text of a row. " * 50}) for k in range(500)]
     (tmp_path / "big.jsonl").write_bytes(b"\n".join(lines))

@@ -328,7 +328,7 @@ def test_kill_9_during_an_import_of_one_big_file(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
-        for child in children:  # the big file's reader (see the xfail test below)
+        for child in children:  # the big file's reader (see the test below), in any case
             if alive(child):
                 os.kill(child, signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL, "the import finished before it could be killed"
@@ -347,9 +347,6 @@ def children_of(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-@pytest.mark.xfail(reason="schema/ingest.py: the forked reader of a big file (>= 16 MB) keeps its own copy of the "
-                          "pipe's receiving end open, so when the importing process is killed its send never "
-                          "breaks and the reader stays blocked forever (an orphan holding ~90 MB)", strict=False)
 def test_a_killed_import_leaves_no_process_behind(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     write_rows(path, 0, ROWS)
