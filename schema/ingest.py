@@ -54,7 +54,6 @@ import email.utils
 import gc
 import hashlib
 import io
-import multiprocessing
 import os
 import pickle
 import queue
@@ -1190,7 +1189,11 @@ def _fork_context() -> Any:
     """The 'fork' multiprocessing context where forking is the norm (Linux), else None: then
     big files are read in this process like small ones. The child inherits what it reads
     (the task, its defaults, the mapping), so nothing but rows needs pickling."""
-    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+    if not sys.platform.startswith("linux"):
+        return None
+    import multiprocessing  # here: most imports never meet a big file
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return None
     return multiprocessing.get_context("fork")
 
