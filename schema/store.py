@@ -717,7 +717,7 @@ class Store:
         if value is not None:
             self._check_value(field_name, value, "article")
         key = {"article_id": article_id, "field": field_name}
-        after = None if value is None else {"value": value, "by": by, "reason": reason, "at": utc_now()}
+        after = None if value is None else {"value": value, "by": by, "reason": sanitize_text(reason).strip(), "at": utc_now()}
         return self._commit(by, "gold", [Change("gold", key, after)])
 
     # Gold claims (added for review/adjudication, issue 4).
@@ -749,7 +749,7 @@ class Store:
         after = {
             "article_id": article_id, "start": start, "end": end, "exact": exact, "prefix": prefix,
             "suffix": suffix, "labels": _dumps(dict(sorted((labels or {}).items()))), "cluster": cluster,
-            "by": by, "reason": reason, "at": utc_now(),
+            "by": by, "reason": sanitize_text(reason).strip(), "at": utc_now(),
         }
         return gold_id, self._commit(by, "gold.claim", [Change("gold_claims", {"id": gold_id}, after)])
 

@@ -179,3 +179,9 @@ def test_undoing_a_gold_claim_does_not_make_the_reviewer_an_annotator(store: Sto
     store.set_gold_claim(aid, claim.start, claim.end, by="lead", reason="clear factual claim")
     assert store.undo("lead") is not None
     assert store.annotators() == ["alice"]
+
+
+def test_gold_reasons_are_sanitised_like_every_other_text(store: Store):
+    aid = add_article(store)
+    store.set_gold(aid, "stance", "agree", by="lead", reason="seen\r\non\x1b[31m TV ")
+    assert store.gold(aid)["stance"]["reason"] == "seen\non TV"
