@@ -50,12 +50,12 @@ ABSENT = -1  # code of "this annotator did not label this article" in a label ma
 # --- the statistics ---------------------------------------------------------------------
 
 
-def krippendorff_alpha(value_counts: np.ndarray, level: str) -> float | None:
+def krippendorff_alpha(value_counts: np.ndarray, level: str, values: np.ndarray | None = None) -> float | None:
     """Krippendorff's α from a units x values count matrix (values in scale order).
 
-    `level` is "nominal", "ordinal" or "interval" (interval distances use the column
-    index as the value). Returns None where α is undefined: fewer than two pairable
-    values, or no variation among them.
+    `level` is "nominal", "ordinal" or "interval"; interval distances use `values` (the
+    numbers the columns stand for), else the column index. Returns None where α is
+    undefined: fewer than two pairable values, or no variation among them.
     """
     counts = np.asarray(value_counts)
     if counts.ndim != 2 or counts.shape[1] < 2:
@@ -67,14 +67,14 @@ def krippendorff_alpha(value_counts: np.ndarray, level: str) -> float | None:
         return None  # no variation: the expected disagreement is zero
     value = krippendorff.alpha(
         value_counts=pairable,
-        value_domain=np.arange(counts.shape[1]),
+        value_domain=values if level == "interval" and values is not None else np.arange(counts.shape[1]),
         level_of_measurement=level,
     )
     value = float(value)
     return None if np.isnan(value) else value
 
 
-def alpha_from_coincidences(coincidences: np.ndarray, level: str) -> float | None:
+def alpha_from_coincidences(coincidences: np.ndarray, level: str, values: np.ndarray | None = None) -> float | None:
     """Krippendorff's α from a coincidence matrix (values in scale order).
 
     Used for pairs of annotators, where the coincidence matrix is simply the contingency
@@ -94,7 +94,8 @@ def alpha_from_coincidences(coincidences: np.ndarray, level: str) -> float | Non
         cumulative = np.concatenate(([0.0], np.cumsum(n_v)))
         delta = (cumulative[high + 1] - cumulative[low] - (n_v[low] + n_v[high]) / 2) ** 2
     elif level == "interval":
-        delta = (index[:, None] - index[None, :]).astype(np.float64) ** 2
+        points = np.asarray(values, dtype=np.float64) if values is not None else index.astype(np.float64)
+        delta = (points[:, None] - points[None, :]) ** 2
     else:
         raise ValueError(f"unknown level of measurement {level!r}")
     expected = (np.outer(n_v, n_v) * delta).sum()
@@ -335,11 +336,12 @@ def field_agreement(labels: LabelMatrix) -> FieldAgreement:
     size = labels.scale_size
     counts = _value_counts(scaled, size)
     units = int((counts.sum(axis=1) >= 2).sum()) if counts.size else 0
-    alpha = krippendorff_alpha(counts, fld.kind)
+    values = np.array([float(lab.value) for lab in fld.labels if not lab.missing]) if fld.kind == "interval" else None
+    alpha = krippendorff_alpha(counts, fld.kind, values)
     alpha_nominal = alpha if fld.kind == "nominal" else krippendorff_alpha(counts, "nominal")
     pairwise = []
     for i, j in itertools.combinations(range(len(labels.annotators)), 2):
-        pairwise.append(_pair(labels.annotators[i], labels.annotators[j], scaled[i], scaled[j], size, fld.kind))
+        pairwise.append(_pair(labels.annotators[i], labels.annotators[j], scaled[i], scaled[j], size, fld.kind, values))
     missing_codes = [index for index, lab in enumerate(fld.labels) if lab.missing]
     cannot_judge: dict[str, int] = {}
     if missing_codes:
@@ -362,7 +364,9 @@ def _value_counts(scaled: np.ndarray, size: int) -> np.ndarray:
     return counts
 
 
-def _pair(a: str, b: str, row_a: np.ndarray, row_b: np.ndarray, size: int, kind: str) -> PairAgreement:
+def _pair(
+    a: str, b: str, row_a: np.ndarray, row_b: np.ndarray, size: int, kind: str, values: np.ndarray | None = None
+) -> PairAgreement:
     both = (row_a >= 0) & (row_b >= 0)
     n = int(both.sum())
     if n == 0 or size < 2:
@@ -370,7 +374,7 @@ def _pair(a: str, b: str, row_a: np.ndarray, row_b: np.ndarray, size: int, kind:
     va, vb = row_a[both].astype(np.int64), row_b[both].astype(np.int64)
     table = np.bincount(va * size + vb, minlength=size * size).reshape(size, size)
     # Two coders per article: each article adds one (a, b) and one (b, a) coincidence.
-    return PairAgreement(a, b, cohen_kappa(table), alpha_from_coincidences(table + table.T, kind), n)
+    return PairAgreement(a, b, cohen_kappa(table), alpha_from_coincidences(table + table.T, kind, values), n)
 
 
 def confusion(labels: LabelMatrix, a: str, b: str) -> Confusion:

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from schema.models import Model
 
 Level = Literal["article", "claim"]
-Kind = Literal["nominal", "ordinal"]
+Kind = Literal["nominal", "ordinal", "interval"]
 # Names an export record already uses for other things, so a field may not take them.
 RESERVED_FIELD_NAMES = frozenset({"claims", "note", "flagged", "cluster"})
 
@@ -55,6 +55,10 @@ class SchemeField(Model):
         if self.name in RESERVED_FIELD_NAMES:
             raise ValueError(f"field name {self.name!r} is reserved")
         _no_duplicates(f"field {self.name!r}: value", [lab.value for lab in self.labels])
+        if self.kind == "interval":
+            for lab in self.labels:
+                if not lab.missing and not _is_number(lab.value):
+                    raise ValueError(f"field {self.name!r}: interval labels must be numbers ({lab.value!r} is not)")
         _no_duplicates(f"field {self.name!r}: key", [lab.key for lab in self.labels])
         return self
 
@@ -73,6 +77,14 @@ class SchemeField(Model):
             if lab.value == value:
                 return None if lab.missing else index
         return None
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _no_duplicates(what: str, items: list[str]) -> None:

@@ -203,3 +203,35 @@ def test_untrusted_names_are_not_markup(db_path):
     result = run("--db", str(db_path), "agreement", "--field", "stance")
     assert result.exit_code == 0, result.output
     assert "[@click=app.quit], [bold]x[/bold]" in result.output
+
+
+def test_krippendorff_2011_interval_through_the_cli(db_path, tmp_path):
+    """A custom scheme with an interval field holding the same values gives the
+    published interval α (0.849) and, at the nominal level, 0.743."""
+    scheme = tmp_path / "interval.toml"
+    labels = ", ".join(f'{{ value = "{v}", key = "{v}" }}' for v in "12345")
+    scheme.write_text(f'[[fields]]\nname = "severity"\nlevel = "article"\nkind = "interval"\nlabels = [{labels}]\n')
+    assert run("--db", str(db_path), "init", "--scheme", str(scheme)).exit_code == 0
+    with Store.open(db_path) as store:
+        ids = add_articles(store, 12, "k2011")
+        for coder, line in K2011.items():
+            for aid, value in zip(ids, line.split()):
+                if value != ".":
+                    store.set_label(aid, coder, "severity", value)
+    result = run("--db", str(db_path), "agreement", "--json")
+    assert result.exit_code == 0, result.output
+    severity = json.loads(result.output)["fields"]["severity"]
+    assert (severity["level"], severity["alpha"], severity["alpha_nominal"]) == ("interval", 0.8491, 0.7434)
+
+
+def test_interval_distances_are_the_label_values_not_their_ranks():
+    import numpy as np
+
+    from analysis.agreement import alpha_from_coincidences, krippendorff_alpha
+
+    counts = np.array([[2, 0, 0], [0, 1, 1], [1, 0, 1], [0, 2, 0]])
+    by_rank = krippendorff_alpha(counts, "interval")
+    by_value = krippendorff_alpha(counts, "interval", np.array([0.0, 1.0, 10.0]))
+    assert by_rank != by_value
+    table = np.array([[3, 1, 0], [1, 2, 1], [0, 1, 3]])
+    assert alpha_from_coincidences(table, "interval", np.array([0.0, 1.0, 10.0])) != alpha_from_coincidences(table, "interval")

@@ -29,7 +29,7 @@ def test_default_scheme_has_the_admiralty_wording():
     [
         (field(labels="[]"), "fields.0: Value error, field 'f': the list of labels is empty".replace("Value error, ", "")),
         (field(level='"sentence"'), "fields.0.level.0: Input should be 'article' or 'claim'"),
-        (field(kind='"interval"'), "fields.0.kind: Input should be 'nominal' or 'ordinal'"),
+        (field(kind='"ratio"'), "fields.0.kind: Input should be 'nominal', 'ordinal' or 'interval'"),
         (field(labels='[{ value = "a", key = "k" }, { value = "b", key = "k" }]'), "duplicate field 'f': key 'k'"),
         (field() + field(name="g"), "duplicate key 'a' at the article level: f=a and g=a"),
         (field() + field(), "duplicate field name 'f'"),
@@ -47,3 +47,10 @@ def test_bad_schemes_get_clear_errors(text, message):
 def test_same_key_at_different_levels_is_allowed():
     scheme = parse_scheme(field() + field(name="g", level='"claim"'))
     assert scheme.by_key("claim", "a")[0].name == "g"
+
+
+def test_interval_fields_need_numeric_labels():
+    labels = '[{ value = "1", key = "1" }, { value = "2.5", key = "2" }, { value = "n/a", key = "n", missing = true }]'
+    assert parse_scheme(field(kind='"interval"', labels=labels)).field("f").kind == "interval"
+    with pytest.raises(SchemeError, match="interval labels must be numbers \\('high' is not\\)"):
+        parse_scheme(field(kind='"interval"', labels='[{ value = "high", key = "h" }]'))

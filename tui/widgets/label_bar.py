@@ -49,7 +49,7 @@ def _grade(scheme: Scheme, field_name: str, value: str | None) -> Text:
         return Text("–", style="dim")
     text = Text(display_inline(value), style="bold")
     lab = fld.label(value) if fld else None
-    if fld is not None and fld.kind == "ordinal" and lab is not None and lab.description:
+    if fld is not None and fld.kind != "nominal" and lab is not None and lab.description:
         text.append(f" {display_inline(lab.description)}", style="italic")
     return text
 
