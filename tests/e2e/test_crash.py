@@ -22,18 +22,15 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-NEWSMARK = Path(sys.executable).with_name("newsmark")
+from tests.e2e.driving import NEWSMARK, ROOT, TIMEOUT, foreground_after, wait_until
+
 ANNOTATOR = "e2e"
-TIMEOUT = 30.0
 ROWS = 50_000
 
 pytestmark = [
@@ -43,17 +40,6 @@ pytestmark = [
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = TIMEOUT,
-               context: Callable[[], str] | None = None) -> object:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}" + (f"\n{context()}" if context else ""))
-        time.sleep(0.02)
 
 
 def read_only(db: Path) -> sqlite3.Connection:
@@ -137,7 +123,7 @@ class Pane:
                 if char == "╭":
                     colours.append(foreground)
                 elif not char:
-                    foreground = _foreground_after(params, foreground)
+                    foreground = foreground_after(params, foreground)
             return colours
         return []
 
@@ -145,24 +131,6 @@ class Pane:
         self.tmux("kill-server")
 
 
-def _foreground_after(params: str, foreground: str) -> str:
-    """The foreground colour after one SGR sequence."""
-    parts = params.split(";") if params else ["0"]
-    index = 0
-    while index < len(parts):
-        part = parts[index]
-        if part in ("0", "", "39"):
-            foreground = ""
-        elif part == "38" and index + 1 < len(parts):
-            width = 3 if parts[index + 1] == "5" else 5
-            foreground = ";".join(parts[index:index + width])
-            index += width - 1
-        elif part == "48" and index + 1 < len(parts):
-            index += 2 if parts[index + 1] == "5" else 4
-        elif part.isdigit() and (30 <= int(part) <= 37 or 90 <= int(part) <= 97):
-            foreground = part
-        index += 1
-    return foreground
 
 
 def db_labels(db: Path) -> dict[tuple[str, str], str]:

@@ -15,18 +15,15 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-NEWSMARK = Path(sys.executable).with_name("newsmark")
+from tests.e2e.driving import NEWSMARK, ROOT, TIMEOUT, foreground_after, wait_until
+
 ANNOTATOR = "e2e"
 HOSTILE_STORY = "zz-hostile"
-TIMEOUT = 30.0
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,39 +39,8 @@ HOSTILE = (
 )
 
 
-def wait_until(
-    condition: Callable[[], object], what: str, timeout: float = TIMEOUT, context: Callable[[], str] | None = None
-) -> object:
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds
-    (saying what `context()` shows then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}" + (f"\n{context()}" if context else ""))
-        time.sleep(0.05)
 
 
-def _foreground_after(params: str, foreground: str) -> str:
-    """The foreground colour after one SGR sequence (only what tells panes apart)."""
-    parts = params.split(";") if params else ["0"]
-    index = 0
-    while index < len(parts):
-        part = parts[index]
-        if part in ("0", "", "39"):
-            foreground = ""
-        elif part == "38" and index + 1 < len(parts):
-            width = 3 if parts[index + 1] == "5" else 5
-            foreground = ";".join(parts[index:index + width])
-            index += width - 1
-        elif part == "48" and index + 1 < len(parts):
-            index += 2 if parts[index + 1] == "5" else 4
-        elif part.isdigit() and (30 <= int(part) <= 37 or 90 <= int(part) <= 97):
-            foreground = part
-        index += 1
-    return foreground
 
 
 class Terminal:
@@ -135,7 +101,7 @@ class Terminal:
                 if char == "╭":
                     colours.append(foreground)
                 elif not char:
-                    foreground = _foreground_after(params, foreground)
+                    foreground = foreground_after(params, foreground)
             return colours
         return []
 
