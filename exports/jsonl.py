@@ -131,19 +131,14 @@ def _annotation_records(
     order = _field_order(store.scheme)
     loads = orjson.loads
     for row in store.conn.execute(sql, params):
-        (aid, story_id, source, url, title, byline, published, sha, body, s_title, s_prop,
-         annotator, note, flagged, updated_at, labels_json, claims_json) = row
+        story_id, (s_title, s_prop, annotator, note, flagged, updated_at, labels_json, claims_json) = row[1], row[9:]
         labels = _in_scheme_order(loads(labels_json), order) if labels_json != "{}" else {}
         claims = _claims(loads(claims_json), order) if claims_json != "[]" else []
         if not labels and not claims and note is None and not flagged:
             continue
-        article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
-                   "byline": byline, "published": published, "text_sha256": sha}
-        if text:
-            article["text"] = body
         yield {
             "schema_version": SCHEMA_VERSION,
-            "article": article,
+            "article": _article(row[:9], text),
             "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
             "annotator": annotator,
             "labels": labels,
@@ -152,6 +147,16 @@ def _annotation_records(
             "flagged": bool(flagged),
             "updated_at": updated_at,
         }
+
+
+def _article(columns: Sequence[Any], text: bool) -> dict[str, Any]:
+    """The record's article from the query's first nine columns (id ... text)."""
+    aid, story_id, source, url, title, byline, published, sha, body = columns
+    article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
+               "byline": byline, "published": published, "text_sha256": sha}
+    if text:
+        article["text"] = body
+    return article
 
 
 def _claims(rows: list[list[Any]], order: dict[str, int]) -> list[dict[str, Any]]:
@@ -184,7 +189,7 @@ def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[di
     order = _field_order(store.scheme)
     loads = orjson.loads
     for row in store.conn.execute(sql, params):
-        aid, story_id, source, url, title, byline, published, sha, body, s_title, s_prop, gold_json, claims_json = row
+        story_id, (s_title, s_prop, gold_json, claims_json) = row[1], row[9:]
         gold_rows = sorted(loads(gold_json), key=lambda r: _rank(r[0], order))
         claim_rows = loads(claims_json)
         labels = {r[0]: r[1] for r in gold_rows}
@@ -202,13 +207,9 @@ def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[di
             latest = max(claim_rows, key=lambda r: (r[10], r[8], r[9]))
             provenance["claims"] = {"by": latest[8], "reason": latest[9], "at": latest[10]}
             stamps.append(latest[10])
-        article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
-                   "byline": byline, "published": published, "text_sha256": sha}
-        if text:
-            article["text"] = body
         yield {
             "schema_version": SCHEMA_VERSION,
-            "article": article,
+            "article": _article(row[:9], text),
             "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
             "annotator": None,
             "labels": labels,
