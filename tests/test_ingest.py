@@ -496,7 +496,7 @@ def test_fnc1_bodies_import_with_a_mapping(store, shared_data):
 # --- random bytes never break an import --------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.binary(max_size=600), suffix=st.sampled_from([".txt", ".md", ".jsonl", ".csv", ".tsv"]))
 def test_random_bytes_never_raise_and_leave_the_database_whole(store, tmp_path, data, suffix):
     path = write(tmp_path / f"fuzz{suffix}", data)
@@ -554,7 +554,7 @@ def test_utf16_text_gets_its_own_reason(store, tmp_path):
 record_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=st.lists(st.fixed_dictionaries(
     {"title": record_text, "text": record_text, "source": record_text, "story": record_text}), max_size=8))
 def test_random_records_are_all_accounted_for_and_stored_clean(store, tmp_path, records):

@@ -385,7 +385,7 @@ def test_control_characters_in_annotator_names_are_refused(store: Store, tmp_pat
 
 # --- any text, any note ---------------------------------------------------------------
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     body=st.text(min_size=1, max_size=300).map(sanitize_text).filter(bool),
     note=st.one_of(st.none(), st.text(min_size=1, max_size=80).map(sanitize_text).filter(bool)),

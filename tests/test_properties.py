@@ -123,7 +123,7 @@ HTML_PIECES = st.sampled_from([
 ])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(pieces=st.lists(HTML_PIECES | st.text(max_size=40), max_size=40))
 def test_html_soup(shared_store, pieces):
     store, folder = shared_store
@@ -307,7 +307,7 @@ def test_load_any_json(shared_store, values):
     load_and_check(store, folder, [dump_json(v).encode("utf-8", "surrogatepass") for v in values])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(SETTINGS, max_examples=300)  # a busy machine must not fail the too_slow health check
 @given(records=st.lists(mutated_records(), min_size=1, max_size=4))
 def test_load_mutated_records(shared_store, records):
     """Valid records with a few hostile values: each loads or is rejected with a reason."""

@@ -713,7 +713,7 @@ def test_snapshot_help_screen(db_path, snap_compare):
 
 # --- text helpers (tui/text.py) ---------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from rich.cells import cell_len  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -752,7 +752,7 @@ def test_display_safe_keeps_offsets():
     assert shown.endswith("d\ne\tf")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet=st.sampled_from(list("ab cdé 👍\n\t.")), max_size=300), st.integers(4, 40))
 def test_wrapped_lines_cover_the_text_in_order(text, width):
     lines = wrap_lines(text, width)
