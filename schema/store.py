@@ -157,6 +157,9 @@ class Store:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = OFF")
             backup = migrate(conn, db_path)
+        except sqlite3.OperationalError:
+            conn.close()
+            raise  # read-only, locked, full: the caller says which, for what it was doing
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path} is not a usable newsmark database: {exc}") from None

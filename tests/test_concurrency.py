@@ -32,7 +32,6 @@ NEW_ARTICLES = 400  # only in the loaded files (one set per file)
 STANCES = ("agree", "disagree", "discuss", "unrelated")
 GRADES = ("A", "B", "C", "D", "E", "F")
 
-pytestmark = pytest.mark.skipif(not NEWSMARK.exists(), reason="the newsmark console script is not installed")
 
 
 def text_of(k: int, tag: str = "shared") -> str:

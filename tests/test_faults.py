@@ -3,15 +3,16 @@ a full disk, a database from a newer newsmark, a corrupt or truncated file. Each
 one `Error: …` line on stderr and exit code 1 (or, for `import`, a rejection naming the
 file), never a traceback; the database is still whole afterwards.
 
-CI runs as root, where chmod does not stop writes: the read-only case is simulated with
-`PRAGMA query_only` (SQLite then refuses writes exactly as for a read-only file), and the
-real chmod case runs only as another user. A full disk is simulated with
+CI runs as root, where chmod alone does not stop writes: the read-only case is tested
+with `PRAGMA query_only` (SQLite then refuses writes exactly as for a read-only file), and
+the real chmod case runs the CLI without root's permission-overriding capabilities. A full disk is simulated with
 `PRAGMA max_page_count` (SQLite then fails with SQLITE_FULL, as on a full disk).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from tui.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+NEWSMARK = Path(sys.executable).with_name("newsmark")
 
 
 def run(db: Path, *args: str):
@@ -129,20 +131,36 @@ def test_read_only_database_init_scheme(seeded, tmp_path, monkeypatch):
     assert_clean_error(result, "read-only")
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="as root chmod does not stop writes (the query_only tests above cover it)")
+def permission_bits_bind() -> list[str]:
+    """A command prefix under which file permissions bind: as root, drop the capabilities
+    that let root write anything (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to test permissions as root"
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
 def test_chmod_read_only_file_and_folder(seeded, tmp_path):
     folder = seeded.parent
     for suffix in ("-wal", "-shm"):
         Path(str(seeded) + suffix).unlink(missing_ok=True)
+    records = records_file(tmp_path.parent / "r.jsonl", 2)
+    before = seeded.read_bytes()
     seeded.chmod(0o444)
     folder.chmod(0o555)
     try:
-        result = run(seeded, "load-annotations", str(records_file(tmp_path.parent / "r.jsonl", 2)))
-        assert_clean_error(result)
+        result = subprocess.run(
+            [*permission_bits_bind(), str(NEWSMARK), "--db", str(seeded), "load-annotations", str(records)],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+        )
     finally:
         folder.chmod(0o755)
         seeded.chmod(0o644)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stderr == f"Error: the database {seeded} is read-only (file or folder permissions, or a read-only disk): nothing could be saved\n"
+    assert seeded.read_bytes() == before
 
 
 # --- a full disk ------------------------------------------------------------------------

@@ -28,7 +28,6 @@ HOSTILE_STORY = "zz-hostile"
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-    pytest.mark.skipif(not NEWSMARK.exists(), reason="the newsmark console script is not installed"),
 ]
 
 # First line (the title of a .txt) and body, with markup, ESC (CSI colour) and OSC (set
