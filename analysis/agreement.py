@@ -39,9 +39,9 @@ from typing import Any
 import krippendorff
 import numpy as np
 
-from analysis.spans import SpanPairAgreement, span_agreement
-from schema.scheme import SchemeField
-from schema.store import Store, StoreError
+from newsmark.analysis.spans import SpanPairAgreement, span_agreement
+from newsmark.schema.scheme import SchemeField
+from newsmark.schema.store import Store, StoreError
 
 ROUND = 4  # decimals of every float in the JSON report
 ABSENT = -1  # code of "this annotator did not label this article" in a label matrix

@@ -15,8 +15,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 
-from analysis.sentences import split_sentences
-from schema.store import Store
+from newsmark.analysis.sentences import split_sentences
+from newsmark.schema.store import Store
 
 MIN_SCORE = 0.55  # below this a sentence is not offered as the same claim
 

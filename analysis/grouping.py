@@ -23,8 +23,8 @@ import numpy as np
 import orjson
 from datasketch import MinHash, MinHashLSH
 
-from schema.models import Story
-from schema.store import Store
+from newsmark.schema.models import Story
+from newsmark.schema.store import Store
 
 KEYWORDS = 30  # distinctive words kept per article
 TITLE_WEIGHT = 3  # a title word counts as this many occurrences in the text

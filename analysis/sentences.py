@@ -53,7 +53,7 @@ def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
     use_pysbd = len(text) <= PYSBD_TEXT_LIMIT
     for line in text.split("\n"):
         if len(line) > LONG_LINE or (not use_pysbd and line.strip()):
-            from analysis.align import units  # fast regex sentence ends
+            from newsmark.analysis.align import units  # fast regex sentence ends
 
             for start, end in units(line):
                 _add(text, line_start + start, line_start + end, spans)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from schema.store import Store
+from newsmark.schema.store import Store
 
 Span = tuple[int, int]
 

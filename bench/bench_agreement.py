@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schema.models import Story  # noqa: E402
-from schema.store import Store  # noqa: E402
+from newsmark.schema.models import Story  # noqa: E402
+from newsmark.schema.store import Store  # noqa: E402
 
 TARGET_SECONDS = 5.0
 FIELDS = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from analysis.align import align, prepare
+from newsmark.analysis.align import align, prepare
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SIZE = 20_000

@@ -25,7 +25,7 @@ def first_story_markers(db: Path) -> list[str]:
 
 def make_app(db: str, annotator: str):
     """The annotate app on `db`."""
-    from tui.app import NewsmarkApp
+    from newsmark.tui.app import NewsmarkApp
 
     return NewsmarkApp(db, annotator)
 

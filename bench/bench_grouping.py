@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from analysis.grouping import group_texts
+from newsmark.analysis.grouping import group_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "data" / "news-articles" / "NewsArticles.csv"

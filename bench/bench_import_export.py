@@ -44,10 +44,10 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from exports.jsonl import write_jsonl  # noqa: E402
-from schema.migrations import V1  # noqa: E402
-from schema.sanitize import text_sha256  # noqa: E402
-from schema.store import Store, claim_context, claim_id_for  # noqa: E402
+from newsmark.exports.jsonl import write_jsonl  # noqa: E402
+from newsmark.schema.migrations import V1  # noqa: E402
+from newsmark.schema.sanitize import text_sha256  # noqa: E402
+from newsmark.schema.store import Store, claim_context, claim_id_for  # noqa: E402
 
 TARGET = 0.5
 OUTLETS = ("Daily Ledger", "The Courier", "Metro Wire", "Northern Post", "Global Dispatch", "Harbor Times",
@@ -278,7 +278,7 @@ def main() -> None:
               f"{args.input.upper()} {source.stat().st_size / 1e6:,.0f} MB; built in {time.perf_counter() - started:.1f} s")
         del articles
 
-        from schema.ingest import import_paths
+        from newsmark.schema.ingest import import_paths
 
         # Baseline and newsmark alternate, each on a fresh database, and the best of
         # --repeat runs counts: the disk's hiccups then hit both sides alike.
@@ -337,7 +337,7 @@ def main() -> None:
               f"by CPU seconds {bare_clock.cpu / ours.cpu:.2f}")
 
         if args.with_load:
-            from schema.load import load_annotations
+            from newsmark.schema.load import load_annotations
 
             with Store.open(folder / "loaded.db") as target, Clock() as load_clock:
                 loaded = load_annotations(target, [out])

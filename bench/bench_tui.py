@@ -67,7 +67,7 @@ def show_latency(name: str, stats: dict[str, float], baseline: dict[str, float] 
 def app_available() -> bool:
     """The annotate app exists in this checkout (tui/app.py with NewsmarkApp)."""
     try:
-        from tui.app import NewsmarkApp  # noqa: F401
+        from newsmark.tui.app import NewsmarkApp  # noqa: F401
     except ImportError:
         return False
     return True
@@ -96,8 +96,8 @@ def child_main(kind: str, db: str) -> None:
             def ready(_app) -> bool:
                 return True
         elif kind == "storylist":
-            from tui.screens.story_list import StoryListScreen
-            from tui.widgets.story_list_view import StoryListView
+            from newsmark.tui.screens.story_list import StoryListScreen
+            from newsmark.tui.widgets.story_list_view import StoryListView
 
             class ListApp(App[None]):
                 def on_mount(self) -> None:
@@ -144,7 +144,7 @@ def headless_first_paint(kind: str, db: Path, runs: int = 3) -> tuple[float, flo
 
 def story_list_query_times(db: Path) -> dict[str, float]:
     """Seconds the story list's worker spends per filter (median of 3, warm cache)."""
-    from schema.store import Store
+    from newsmark.schema.store import Store
 
     def timed(func) -> float:
         times = []
@@ -303,7 +303,7 @@ def keystrokes(article_ids: list[str], count: int) -> list[tuple[str, str]]:
 
 def store_latency(db: Path, article_ids: list[str], count: int, annotator: str) -> list[float]:
     """`Store.set_label`, one committed action (with its event) per keystroke."""
-    from schema.store import Store
+    from newsmark.schema.store import Store
 
     samples = []
     with Store.open(db) as store:
@@ -317,7 +317,7 @@ def store_latency(db: Path, article_ids: list[str], count: int, annotator: str) 
 def writer_latency(db: Path, article_ids: list[str], count: int, annotator: str) -> list[float] | None:
     """Through the TUI's writer thread: submit, then wait for the committed future."""
     try:
-        from tui.writer import Writer
+        from newsmark.tui.writer import Writer
     except ImportError:
         return None
     writer = Writer(db)
@@ -393,7 +393,7 @@ def main() -> None:
             print(f"  tmux, g -> story list rows shown    {terminal['story_list'] * 1000:7.0f} ms")
 
     print(f"\n(b) keystroke-to-commit latency, {args.keystrokes:,} label changes (target p99 < 20 ms)")
-    from schema.store import Store
+    from newsmark.schema.store import Store
 
     with Store.open(db) as store:
         article_ids = store.article_ids("story-0000003") + store.article_ids("story-0000004")

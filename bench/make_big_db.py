@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from schema.store import Store  # noqa: E402
+from newsmark.schema.store import Store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 ANNOTATORS = ("bench", "alice")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from exports.claimreview import write_claimreview
-from exports.csv_export import write_csv
-from exports.jsonl import write_jsonl
-from exports.w3c import write_w3c
+from newsmark.exports.claimreview import write_claimreview
+from newsmark.exports.csv_export import write_csv
+from newsmark.exports.jsonl import write_jsonl
+from newsmark.exports.w3c import write_w3c
 
 Writer = Callable[..., int]
 

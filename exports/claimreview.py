@@ -18,9 +18,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from exports.jsonl import iter_records
-from exports.w3c import article_iri
-from schema.store import Store
+from newsmark.exports.jsonl import iter_records
+from newsmark.exports.w3c import article_iri
+from newsmark.schema.store import Store
 
 CREDIBILITY_FIELD = "credibility"
 CANNOT_BE_JUDGED = "6"

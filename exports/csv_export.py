@@ -12,8 +12,8 @@ import io
 from collections.abc import Sequence
 from typing import BinaryIO
 
-from exports.jsonl import iter_records
-from schema.store import Store
+from newsmark.exports.jsonl import iter_records
+from newsmark.schema.store import Store
 
 
 def columns(store: Store) -> list[str]:

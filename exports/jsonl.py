@@ -14,9 +14,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from schema.models import SCHEMA_VERSION
-from schema.scheme import Scheme
-from schema.store import Store, StoreError
+from newsmark.schema.models import SCHEMA_VERSION
+from newsmark.schema.scheme import Scheme
+from newsmark.schema.store import Store, StoreError
 
 _ARTICLE_COLUMNS = "a.id, a.story_id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256"
 

@@ -19,8 +19,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from exports.jsonl import iter_records
-from schema.store import Store
+from newsmark.exports.jsonl import iter_records
+from newsmark.schema.store import Store
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 

@@ -73,8 +73,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from schema.models import STORY_ID_PATTERN, Story
-from schema.sanitize import (
+from newsmark.schema.models import STORY_ID_PATTERN, Story
+from newsmark.schema.sanitize import (
     DecodeError,
     decode_bytes,
     looks_binary,
@@ -82,7 +82,7 @@ from schema.sanitize import (
     sanitize_text,
     text_sha256,
 )
-from schema.store import Store
+from newsmark.schema.store import Store
 
 FIELDS = ("title", "text", "source", "url", "published", "byline", "story")
 # Column or key names read as a field when the file has no column of the field's own name

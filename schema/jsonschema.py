@@ -1,6 +1,6 @@
 """The JSON Schema files of the export format, generated from the pydantic models.
 
-`python -m schema.jsonschema` (re)writes schema/jsonschema/annotation_record.schema.json
+`python -m newsmark.schema.jsonschema` (re)writes schema/jsonschema/annotation_record.schema.json
 and gold_record.schema.json; tests/test_jsonschema.py fails when they are stale.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schema.models import AnnotationRecord, GoldRecord
+from newsmark.schema.models import AnnotationRecord, GoldRecord
 
 DIRECTORY = Path(__file__).resolve().parent / "jsonschema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -47,7 +47,7 @@ def write(directory: Path = DIRECTORY) -> list[Path]:
 
 
 def main() -> None:
-    """Entry point of `python -m schema.jsonschema`."""
+    """Entry point of `python -m newsmark.schema.jsonschema`."""
     for path in write():
         print(f"wrote {path}", file=sys.stdout)
 

@@ -26,9 +26,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from schema.models import AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story
-from schema.sanitize import sanitize_inline, sanitize_text, text_sha256
-from schema.store import CONTEXT_CHARS, Change, Store, claim_context
+from newsmark.schema.models import AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story
+from newsmark.schema.sanitize import sanitize_inline, sanitize_text, text_sha256
+from newsmark.schema.store import CONTEXT_CHARS, Change, Store, claim_context
 
 BATCH_RECORDS = 200  # records per write transaction: short enough not to starve other writers
 _BOM = b"\xef\xbb\xbf"

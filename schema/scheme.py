@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from schema.models import Model
+from newsmark.schema.models import Model
 
 Level = Literal["article", "claim"]
 Kind = Literal["nominal", "ordinal", "interval"]

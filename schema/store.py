@@ -24,10 +24,10 @@ from typing import Any
 
 import orjson
 
-from schema.migrations import migrate
-from schema.models import Article, Claim, Event, Story, utc_now
-from schema.sanitize import sanitize_text
-from schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
+from newsmark.schema.migrations import migrate
+from newsmark.schema.models import Article, Claim, Event, Story, utc_now
+from newsmark.schema.sanitize import sanitize_text
+from newsmark.schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
 
 BUSY_TIMEOUT_MS = 10_000
 # How many busy timeouts a write waits in all for another process's write lock

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from schema.store import Store
+from newsmark.schema.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -7,17 +7,17 @@ import krippendorff
 import numpy as np
 import pytest
 
-from analysis.agreement import (
+from newsmark.analysis.agreement import (
     agreement,
     alpha_from_coincidences,
     cohen_kappa,
     krippendorff_alpha,
     read_labels,
 )
-from analysis.spans import pair_counts, span_agreement, span_f1
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store, StoreError
+from newsmark.analysis.spans import pair_counts, span_agreement, span_f1
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store, StoreError
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", 4 coders x 12 units.
 K2011 = {

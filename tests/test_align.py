@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from analysis.align import align, most_shared, prepare, shared_fraction, story_matrix, units
+from newsmark.analysis.align import align, most_shared, prepare, shared_fraction, story_matrix, units
 from tests.conftest import SEEDS
 
 SYNONYMS = {
@@ -140,7 +140,7 @@ def test_story_matrix_and_most_shared(real, copy):
 
 
 def test_semantic_mode_finds_paraphrases_surface_matching_misses():
-    from analysis import semantic
+    from newsmark.analysis import semantic
 
     if not semantic.available():
         pytest.skip("the optional `semantic` extra is not installed")

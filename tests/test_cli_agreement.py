@@ -7,9 +7,9 @@ import json
 
 from click.testing import CliRunner
 
-from schema.store import Store
+from newsmark.schema.store import Store
 from tests.test_agreement import K2011, add_articles
-from tui.cli import cli
+from newsmark.tui.cli import cli
 
 
 def run(*args: str):
@@ -227,7 +227,7 @@ def test_krippendorff_2011_interval_through_the_cli(db_path, tmp_path):
 def test_interval_distances_are_the_label_values_not_their_ranks():
     import numpy as np
 
-    from analysis.agreement import alpha_from_coincidences, krippendorff_alpha
+    from newsmark.analysis.agreement import alpha_from_coincidences, krippendorff_alpha
 
     counts = np.array([[2, 0, 0], [0, 1, 1], [1, 0, 1], [0, 2, 0]])
     by_rank = krippendorff_alpha(counts, "interval")

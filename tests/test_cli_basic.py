@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from schema.store import Store
-from tui.cli import cli
+from newsmark.schema.store import Store
+from newsmark.tui.cli import cli
 
 
 def run(*args: str):

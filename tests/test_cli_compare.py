@@ -7,11 +7,11 @@ import json
 import orjson
 from click.testing import CliRunner
 
-from analysis.align import align
-from schema.store import Store
+from newsmark.analysis.align import align
+from newsmark.schema.store import Store
 from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_grouping import add_articles
-from tui.cli import cli
+from newsmark.tui.cli import cli
 
 HOSTILE = "Markup [bold]must[/bold] stay text [@click=app.quit] and [/ closes nothing, the report said today."
 
@@ -100,9 +100,9 @@ def test_compare_view_shows_passages_side_by_side_as_plain_text(db_path, monkeyp
 
 
 def test_compare_semantic_without_the_extra_is_one_error_line(db_path, monkeypatch):
-    import analysis.semantic
+    import newsmark.analysis.semantic
 
-    monkeypatch.setattr(analysis.semantic, "available", lambda: False)
+    monkeypatch.setattr(newsmark.analysis.semantic, "available", lambda: False)
     ids, _, _ = make_db(db_path)
     result = run("--db", str(db_path), "compare", ids[0], ids[1], "--semantic")
     assert result.exit_code == 1

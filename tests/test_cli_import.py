@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from schema.store import Store
+from newsmark.schema.store import Store
 from tests.conftest import SEEDS
 from tests.hostile import HOSTILE_CASES, broken_jsonl, write
-from tui.cli import cli
+from newsmark.tui.cli import cli
 
 
 def run(db_path: Path, *args: str):
@@ -149,7 +149,7 @@ def test_fnc1_folder_from_the_cli(db_path, shared_data):
 
 
 def test_progress_bar_starts_only_on_a_terminal_after_a_moment(monkeypatch):
-    from tui.commands import import_ as command_module
+    from newsmark.tui.commands import import_ as command_module
 
     monkeypatch.setattr(command_module.sys.stderr, "isatty", lambda: False, raising=False)
     quiet = command_module._LazyBar()
@@ -176,7 +176,7 @@ def test_import_does_not_load_textual(tmp_path):
     from tests.conftest import ROOT
 
     code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom tui.cli import cli\n"
+        "import sys\nfrom click.testing import CliRunner\nfrom newsmark.tui.cli import cli\n"
         f"result = CliRunner().invoke(cli, ['--db', r'{tmp_path / 'h.db'}', 'import', r'{SEEDS}'])\n"
         "assert result.exit_code == 0, result.output\n"
         "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from schema.store import Store
+from newsmark.schema.store import Store
 from tests.test_align import UNRELATED, make_copy, read_seed
-from tui.cli import cli
+from newsmark.tui.cli import cli
 
 
 def flat_folder(tmp_path: Path) -> Path:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.clusters import suggest_for_claim, suggest_matches
-from analysis.overview import best_shared_label, claim_matrix, shared_matrix
-from analysis.sentences import sentence_at, split_sentences
+from newsmark.analysis.clusters import suggest_for_claim, suggest_matches
+from newsmark.analysis.overview import best_shared_label, claim_matrix, shared_matrix
+from newsmark.analysis.sentences import sentence_at, split_sentences
 from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_grouping import add_articles
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store
 
 NEWSMARK = Path(sys.executable).with_name("newsmark")
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def export_file(path: Path, who: str, shared_ids: list[str]) -> dict[str, dict[s
 # Labels every shared article, one committed transaction per label (as a keystroke).
 LABELLER = textwrap.dedent("""
     import sys
-    from schema.store import Store
+    from newsmark.schema.store import Store
     db, who, ids = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
     sys.path.insert(0, sys.argv[4])
     from test_concurrency import expected_labels
@@ -172,7 +172,7 @@ def test_a_write_waits_out_a_lock_held_past_the_busy_timeout(tmp_path: Path, mon
     """A big import or load keeps the write lock for longer than SQLite's busy timeout:
     a keystroke's write meanwhile waits on (Store.transaction retries) instead of
     failing with "database is locked"."""
-    import schema.store as store_module
+    import newsmark.schema.store as store_module
 
     db = tmp_path / "locked.db"
     ids = build(db)
@@ -214,7 +214,7 @@ def test_a_lock_held_past_the_whole_wait_fails(tmp_path: Path) -> None:
 
 async def test_review_shows_another_analysts_new_labels_after_reload(tmp_path: Path) -> None:
     from tests.test_review import make_app, wait_for
-    from tui.review.labels_table import LabelsTable
+    from newsmark.tui.review.labels_table import LabelsTable
 
     db = tmp_path / "review.db"
     ids = build(db)

@@ -10,12 +10,12 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from exports import FORMATS
-from exports.jsonl import annotation_query, iter_records, write_jsonl
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store, StoreError
-from tui.cli import cli
+from newsmark.exports import FORMATS
+from newsmark.exports.jsonl import annotation_query, iter_records, write_jsonl
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store, StoreError
+from newsmark.tui.cli import cli
 
 # Unicode that must survive a round trip untouched: an emoji outside the BMP, a combining
 # mark with no precomposed form (so NFC keeps it), right-to-left Arabic and Hebrew.
@@ -281,7 +281,7 @@ def test_export_and_load_annotations_do_not_import_textual(rich_db, tmp_path):
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from tui.cli import cli\n"
+        "from newsmark.tui.cli import cli\n"
         f"r = CliRunner().invoke(cli, ['--db', r'{db_path}', 'export', '-o', r'{out}'])\n"
         "assert r.exit_code == 0, r.output\n"
         f"r = CliRunner().invoke(cli, ['--db', r'{tmp_path / 'other.db'}', 'load-annotations', r'{out}'])\n"

@@ -23,10 +23,10 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from schema.migrations import CURRENT_VERSION
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store
-from tui.cli import cli
+from newsmark.schema.migrations import CURRENT_VERSION
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store
+from newsmark.tui.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -178,7 +178,7 @@ def test_full_disk_load_annotations(seeded, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("pipelined", [False, True], ids=["in-process", "forked-reader"])
 def test_full_disk_import_names_the_file(seeded, tmp_path, monkeypatch, pipelined):
-    import schema.ingest as ingest
+    import newsmark.schema.ingest as ingest
 
     if pipelined:  # the path big files take (read in a forked child)
         monkeypatch.setattr(ingest, "PIPELINE_BYTES", 1)
@@ -198,7 +198,7 @@ def test_full_disk_as_the_console_script(seeded, tmp_path):
     """The same through `newsmark` itself (tui.cli.main), in a process of its own."""
     script = textwrap.dedent(f"""
         import sys
-        from schema.store import Store
+        from newsmark.schema.store import Store
         real = Store.open.__func__
         def open_then(cls, *a, **k):
             store = real(cls, *a, **k)
@@ -207,7 +207,7 @@ def test_full_disk_as_the_console_script(seeded, tmp_path):
             return store
         Store.open = classmethod(open_then)
         sys.argv = ["newsmark", "--db", {str(seeded)!r}, "load-annotations", {str(records_file(tmp_path / "b.jsonl", 300))!r}]
-        from tui.cli import main
+        from newsmark.tui.cli import main
         main()
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)

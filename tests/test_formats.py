@@ -9,14 +9,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from exports import FORMATS, writer_for
-from exports.claimreview import write_claimreview
-from exports.csv_export import columns, write_csv
-from exports.w3c import write_w3c
+from newsmark.exports import FORMATS, writer_for
+from newsmark.exports.claimreview import write_claimreview
+from newsmark.exports.csv_export import columns, write_csv
+from newsmark.exports.w3c import write_w3c
 from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_clusters import claim_span
 from tests.test_grouping import add_articles
-from tui.cli import cli
+from newsmark.tui.cli import cli
 
 NOTE = 'Says "officials", plural,\nand cites nobody'
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from analysis.grouping import apply_grouping, group_articles, group_texts, ungrouped_story_ids
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
+from newsmark.analysis.grouping import apply_grouping, group_articles, group_texts, ungrouped_story_ids
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
 from tests.conftest import SEEDS
 from tests.test_align import UNRELATED, make_copy
 

@@ -17,7 +17,7 @@ def modules_after(code: str) -> set[str]:
 
 
 def test_library_layers_do_not_import_textual():
-    loaded = modules_after("import schema.store, schema.scheme, schema.models")
+    loaded = modules_after("import newsmark.schema.store, newsmark.schema.scheme, newsmark.schema.models")
     assert not any(name == "textual" or name.startswith("textual.") for name in loaded)
 
 
@@ -25,7 +25,7 @@ def test_headless_cli_commands_do_not_import_textual(tmp_path):
     db = tmp_path / "h.db"
     code = (
         "from click.testing import CliRunner\n"
-        "from tui.cli import cli\n"
+        "from newsmark.tui.cli import cli\n"
         f"for args in (['--db', r'{db}', 'init'], ['--db', r'{db}', 'status', '--json']):\n"
         "    result = CliRunner().invoke(cli, args)\n"
         "    assert result.exit_code == 0, result.output\n"
@@ -35,5 +35,5 @@ def test_headless_cli_commands_do_not_import_textual(tmp_path):
 
 
 def test_schema_imports_no_other_layer():
-    loaded = modules_after("import schema.store, schema.scheme, schema.models, schema.sanitize, schema.migrations")
-    assert not any(name.split(".")[0] in {"tui", "exports", "analysis"} for name in loaded)
+    loaded = modules_after("import newsmark.schema.store, newsmark.schema.scheme, newsmark.schema.models, newsmark.schema.sanitize, newsmark.schema.migrations")
+    assert not any(name.split(".")[:2] in (["newsmark", "tui"], ["newsmark", "exports"], ["newsmark", "analysis"]) for name in loaded)

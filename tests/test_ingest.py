@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schema import ingest
-from schema.ingest import (
+from newsmark.schema import ingest
+from newsmark.schema.ingest import (
     HTML_EXTRA_HINT,
     ImportReport,
     IngestError,
@@ -26,8 +26,8 @@ from schema.ingest import (
     normalise_date,
     slugify,
 )
-from schema.sanitize import article_id_for, sanitize_text, text_sha256
-from schema.store import Store
+from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
+from newsmark.schema.store import Store
 from tests.conftest import SEEDS
 from tests.hostile import ESCAPES, HOSTILE_CASES, MARKUP, broken_jsonl, write
 

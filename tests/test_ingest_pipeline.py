@@ -15,9 +15,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from schema import ingest
-from schema.ingest import ImportReport, import_paths
-from schema.store import Store
+from newsmark.schema import ingest
+from newsmark.schema.ingest import ImportReport, import_paths
+from newsmark.schema.store import Store
 from tests.hostile import write
 
 pytestmark = pytest.mark.skipif(ingest._fork_context() is None, reason="big files are read in-process here")

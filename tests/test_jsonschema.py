@@ -8,9 +8,9 @@ import json
 import jsonschema
 import pytest
 
-from schema import jsonschema as generator
-from schema.models import AnnotationRecord, GoldRecord
-from schema.store import Store
+from newsmark.schema import jsonschema as generator
+from newsmark.schema.models import AnnotationRecord, GoldRecord
+from newsmark.schema.store import Store
 from tests.test_export import build_rich_store, records
 
 
@@ -26,7 +26,7 @@ def test_schema_files_are_up_to_date_with_the_models():
         if not (generator.DIRECTORY / name).is_file()
         or (generator.DIRECTORY / name).read_text(encoding="utf-8") != text
     ]
-    assert not stale, f"regenerate with `python -m schema.jsonschema`: {stale} are stale"
+    assert not stale, f"regenerate with `python -m newsmark.schema.jsonschema`: {stale} are stale"
 
 
 def test_the_generator_writes_what_render_gives(tmp_path):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from schema.scheme import default_scheme, parse_scheme
-from schema.store import Store
-from tui.cli import cli
-from tui.keymap import (
+from newsmark.schema.scheme import default_scheme, parse_scheme
+from newsmark.schema.store import Store
+from newsmark.tui.cli import cli
+from newsmark.tui.keymap import (
     ACTION_IDS,
     ACTIONS,
     FOOTER_ORDER,
@@ -131,6 +131,6 @@ def test_annotate_command_reports_an_unknown_story(tmp_path: Path):
 
 
 def test_the_annotate_command_module_does_not_import_textual():
-    code = "import sys, tui.commands.annotate, tui.keymap; print('textual' in sys.modules)"
+    code = "import sys, newsmark.tui.commands.annotate, newsmark.tui.keymap; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

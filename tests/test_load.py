@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schema import jsonschema as generator
-from schema.load import anchor, load_annotations
-from schema.sanitize import article_id_for, sanitize_text, text_sha256
-from schema.store import Store
+from newsmark.schema import jsonschema as generator
+from newsmark.schema.load import anchor, load_annotations
+from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
+from newsmark.schema.store import Store
 from tests.test_export import TEXTS, add_article, build_rich_store, export_bytes
-from tui.cli import cli
+from newsmark.tui.cli import cli
 
 TEXT = "Officials met on Monday. They agreed 🤝 to share intelligence. Critics objected loudly."
 AID = article_id_for(TEXT)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from exports.jsonl import write_jsonl
-from schema.migrations import CURRENT_VERSION, backup_path
-from schema.store import Store
-from tui.cli import cli
+from newsmark.exports.jsonl import write_jsonl
+from newsmark.schema.migrations import CURRENT_VERSION, backup_path
+from newsmark.schema.store import Store
+from newsmark.tui.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = ("settings", "stories", "articles", "annotations", "labels", "clusters", "claims",

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schema.ingest import import_paths
-from schema.load import load_annotations
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store
+from newsmark.schema.ingest import import_paths
+from newsmark.schema.load import load_annotations
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

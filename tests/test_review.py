@@ -8,14 +8,14 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store
-from tui.cli import cli
-from tui.review.app import ReviewApp
-from tui.review.article_view import claims_text
-from tui.review.claims_table import ClaimsTable
-from tui.review.labels_table import LabelsTable
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store
+from newsmark.tui.cli import cli
+from newsmark.tui.review.app import ReviewApp
+from newsmark.tui.review.article_view import claims_text
+from newsmark.tui.review.claims_table import ClaimsTable
+from newsmark.tui.review.labels_table import LabelsTable
 
 TEXTS = [
     "The minister said on Monday that the border would reopen within a week. Critics doubted it. "
@@ -231,8 +231,8 @@ def test_review_screen_snapshot(db_path, snap_compare):
 
 
 def test_a_huge_article_is_capped_on_screen(db_path):
-    from tui.review.article_view import MAX_CHARS
-    from tui.review.data import ReviewData
+    from newsmark.tui.review.article_view import MAX_CHARS
+    from newsmark.tui.review.data import ReviewData
 
     text = "word " * 60_000  # 300,000 characters on one line
     with Store.open(db_path) as store:

@@ -16,11 +16,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exports.jsonl import write_jsonl
-from schema.load import load_annotations
-from schema.models import Story
-from schema.sanitize import article_id_for, sanitize_inline, sanitize_text, text_sha256
-from schema.store import Store
+from newsmark.exports.jsonl import write_jsonl
+from newsmark.schema.load import load_annotations
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, sanitize_inline, sanitize_text, text_sha256
+from newsmark.schema.store import Store
 
 # Characters that break naive code: combining marks, emoji (astral, with skin tones and
 # ZWJ), Hebrew and Arabic (RTL), bidi controls, CJK, a non-BMP letter, odd spaces.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schema.sanitize import DecodeError, article_id_for, decode_bytes, looks_binary, sanitize_inline, sanitize_text
+from newsmark.schema.sanitize import DecodeError, article_id_for, decode_bytes, looks_binary, sanitize_inline, sanitize_text
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schema.scheme import SchemeError, default_scheme, parse_scheme
+from newsmark.schema.scheme import SchemeError, default_scheme, parse_scheme
 
 
 def field(name="f", level='"article"', kind='"nominal"', labels='[{ value = "a", key = "a" }]'):

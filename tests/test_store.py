@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 
-from schema.migrations import CURRENT_VERSION, NewerDatabaseError
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store, StoreError
+from newsmark.schema.migrations import CURRENT_VERSION, NewerDatabaseError
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store, StoreError
 
 TEXT = "Officials met on Monday. They agreed to share intelligence. Critics objected."
 

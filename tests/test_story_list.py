@@ -10,11 +10,11 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store
-from tui.screens.story_list import StoryListScreen
-from tui.widgets.story_list_view import PAGE_SIZE, StoryListView
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store
+from newsmark.tui.screens.story_list import StoryListScreen
+from newsmark.tui.widgets.story_list_view import PAGE_SIZE, StoryListView
 
 HOSTILE_TITLE = "[@click=app.quit]Quit[/] [bold]not bold[/bold] [/"
 UNSET = object()

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList
 
-from schema.ingest import import_paths
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.store import Store
-from tui.app import NewsmarkApp
-from tui.text import sentences_for
-from tui.screens.annotate import AnnotateScreen
-from tui.widgets.article_pane import ArticlePane
+from newsmark.schema.ingest import import_paths
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.store import Store
+from newsmark.tui.app import NewsmarkApp
+from newsmark.tui.text import sentences_for
+from newsmark.tui.screens.annotate import AnnotateScreen
+from newsmark.tui.widgets.article_pane import ArticlePane
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 STORY = "us-taliban-isisk"
@@ -717,7 +717,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from rich.cells import cell_len  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tui.text import (  # noqa: E402
+from newsmark.tui.text import (  # noqa: E402
     display_safe,
     next_word_end,
     next_word_start,

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from analysis.align import align
-from schema.models import Story
-from schema.sanitize import article_id_for, text_sha256
-from schema.scheme import default_scheme
-from schema.store import Store
+from newsmark.analysis.align import align
+from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, text_sha256
+from newsmark.schema.scheme import default_scheme
+from newsmark.schema.store import Store
 from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_tui_annotate import make_app, ready, reopen, saved, screen_text, until
-from tui.keymap import default_keymap, effective_keys
-from tui.screens.annotate import AnnotateScreen
-from tui.screens.help import help_table
-from tui.screens.overview import OverviewScreen, abbreviate
+from newsmark.tui.keymap import default_keymap, effective_keys
+from newsmark.tui.screens.annotate import AnnotateScreen
+from newsmark.tui.screens.help import help_table
+from newsmark.tui.screens.overview import OverviewScreen, abbreviate
 
 STORY = "copies"
 SIZE = (160, 50)
@@ -316,7 +316,7 @@ def test_new_keys_are_in_the_keymap_and_the_help():
 
 
 def test_a_scheme_label_key_wins_over_a_new_default_key():
-    from schema.scheme import parse_scheme
+    from newsmark.schema.scheme import parse_scheme
 
     scheme = parse_scheme("""
 [[fields]]

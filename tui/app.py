@@ -7,9 +7,9 @@ from pathlib import Path
 
 from textual.app import App
 
-from schema.scheme import Scheme
-from schema.store import Store
-from tui.writer import Reader, Writer
+from newsmark.schema.scheme import Scheme
+from newsmark.schema.store import Store
+from newsmark.tui.writer import Reader, Writer
 
 
 class NewsmarkApp(App):
@@ -45,7 +45,7 @@ class NewsmarkApp(App):
 
     def on_mount(self) -> None:
         """Start the writer, apply the user's keymap and open the annotate screen."""
-        from tui.screens.annotate import AnnotateScreen
+        from newsmark.tui.screens.annotate import AnnotateScreen
 
         self.writer.start()
         if self.keymap_overrides:

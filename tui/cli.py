@@ -37,12 +37,12 @@ class LazyGroup(click.Group):
         module_name = COMMANDS.get(cmd_name)
         if module_name is None:
             return None
-        module = importlib.import_module(f"tui.commands.{module_name}")
+        module = importlib.import_module(f"newsmark.tui.commands.{module_name}")
         return getattr(module, "command")
 
     @staticmethod
     def _module_exists(name: str) -> bool:
-        return importlib.util.find_spec(f"tui.commands.{COMMANDS[name]}") is not None
+        return importlib.util.find_spec(f"newsmark.tui.commands.{COMMANDS[name]}") is not None
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # `newsmark [--db PATH]` with no subcommand opens the default one.
@@ -83,7 +83,7 @@ def main() -> None:
     except sqlite3.DatabaseError as exc:
         # A full or read-only disk, or a damaged file, met outside a command's open_store
         # (which says the same): a sentence, not a traceback.
-        from tui.commands.common import database_fault
+        from newsmark.tui.commands.common import database_fault
 
         click.echo(f"Error: {database_fault(exc, _db_path_of(sys.argv))}", err=True)
         sys.exit(1)

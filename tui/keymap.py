@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from schema.scheme import Scheme
+from newsmark.schema.scheme import Scheme
 
 
 class KeymapError(ValueError):

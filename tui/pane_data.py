@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schema.models import Article, Claim, Story
-from schema.store import Store
-from tui.text import sentences_for
+from newsmark.schema.models import Article, Claim, Story
+from newsmark.schema.store import Store
+from newsmark.tui.text import sentences_for
 
 # The field whose earlier grades for the same outlet the label bar shows.
 OUTLET_FIELD = "reliability"

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
-from analysis.sentences import split_sentences  # noqa: F401  (re-exported: the one splitter)
+from newsmark.analysis.sentences import split_sentences  # noqa: F401  (re-exported: the one splitter)
 
 _NON_SPACE = re.compile(r"\S+")
 # C0/C1 controls (other than tab and newline, handled by the renderer) shown as U+FFFD,

@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from schema.store import Store
+from newsmark.schema.store import Store
 
 T = TypeVar("T")
 

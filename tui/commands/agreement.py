@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from tui.commands.common import echo_json, fail, open_store
+from newsmark.tui.commands.common import echo_json, fail, open_store
 
 
 @click.command("agreement")
@@ -16,7 +16,7 @@ from tui.commands.common import echo_json, fail, open_store
 @click.pass_context
 def command(ctx: click.Context, fields: tuple[str, ...], story: str | None, pair: tuple[str, str] | None, as_json: bool) -> None:
     """Agreement between annotators: α per field, κ and α per pair, claim span F1."""
-    from analysis.agreement import agreement
+    from newsmark.analysis.agreement import agreement
 
     if pair is not None and pair[0] == pair[1]:
         fail(f"--pair needs two different annotators (got {pair[0]!r} twice)")

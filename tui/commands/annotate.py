@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from tui.commands.common import annotator_option, fail, open_store, resolve_annotator
+from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
 
 
 @click.command("annotate")
@@ -22,7 +22,7 @@ from tui.commands.common import annotator_option, fail, open_store, resolve_anno
 @click.pass_context
 def command(ctx: click.Context, annotator: str | None, story_id: str | None, keymap_path: str | None) -> None:
     """Read a story's articles side by side and annotate them by keyboard."""
-    from tui.keymap import KeymapError, load_keymap
+    from newsmark.tui.keymap import KeymapError, load_keymap
 
     name = resolve_annotator(annotator)
     with open_store(ctx) as store:
@@ -35,7 +35,7 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, key
     except KeymapError as exc:
         fail(str(exc))
 
-    from tui.app import NewsmarkApp
+    from newsmark.tui.app import NewsmarkApp
 
     app = NewsmarkApp(db_path or ctx.obj["db_path"], name, story_id=story_id, scheme=scheme, keymap_overrides=overrides)
     try:

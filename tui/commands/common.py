@@ -13,9 +13,9 @@ from typing import Any, NoReturn
 import click
 import orjson
 
-from schema.migrations import NewerDatabaseError
-from schema.scheme import SchemeError
-from schema.store import Store, StoreError
+from newsmark.schema.migrations import NewerDatabaseError
+from newsmark.schema.scheme import SchemeError
+from newsmark.schema.store import Store, StoreError
 
 
 def fail(message: str) -> NoReturn:

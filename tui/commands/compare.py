@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from schema.models import Article
-from schema.store import Store
-from tui.commands.common import echo_json, fail, open_store
+from newsmark.schema.models import Article
+from newsmark.schema.store import Store
+from newsmark.tui.commands.common import echo_json, fail, open_store
 
 SHOWN_CHARS = 600  # a passage longer than this is shortened in the terminal view
 
@@ -45,13 +45,13 @@ def resolve_article(store: Store, given: str) -> Article:
 def command(ctx: click.Context, article_a: str, article_b: str, as_json: bool, semantic: bool) -> None:
     """Show the passages of the second article that repeat or closely paraphrase the
     first (ids, or unique prefixes of them)."""
-    from analysis.align import align
+    from newsmark.analysis.align import align
 
     with open_store(ctx, create=False) as store:
         a = resolve_article(store, article_a)
         b = resolve_article(store, article_b)
     if semantic:
-        from analysis import semantic as semantic_mode
+        from newsmark.analysis import semantic as semantic_mode
 
         if not semantic_mode.available():
             fail("--semantic needs the optional extra: pip install torch==2.13.0 'newsmark[semantic]'")

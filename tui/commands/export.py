@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from exports import FORMATS
-from exports.jsonl import check_filters
-from tui.commands.common import fail, open_store
+from newsmark.exports import FORMATS
+from newsmark.exports.jsonl import check_filters
+from newsmark.tui.commands.common import fail, open_store
 
 
 @click.command("export")

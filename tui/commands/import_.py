@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from schema.ingest import FIELDS, ImportReport, IngestError, check_story_id, import_paths
-from tui.commands.common import echo_json, open_store
+from newsmark.schema.ingest import FIELDS, ImportReport, IngestError, check_story_id, import_paths
+from newsmark.tui.commands.common import echo_json, open_store
 
 PROGRESS_AFTER_S = 0.5  # show the bar only for imports that take longer than this
 UNGROUPED_STORY = "ungrouped"  # where --group puts articles that arrive without a story
@@ -142,7 +142,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
 
 def _group_ungrouped(store) -> dict:
     """Group the articles of the `ungrouped` story into new stories; what was done."""
-    from analysis.grouping import apply_grouping, group_articles
+    from newsmark.analysis.grouping import apply_grouping, group_articles
 
     groups = group_articles(store, story=UNGROUPED_STORY)
     created = apply_grouping(store, groups)

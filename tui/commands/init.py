@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from schema.scheme import SchemeError, load_scheme
-from tui.commands.common import fail, open_store
+from newsmark.schema.scheme import SchemeError, load_scheme
+from newsmark.tui.commands.common import fail, open_store
 
 
 @click.command("init")

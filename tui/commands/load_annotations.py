@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from schema.load import LoadReport, load_annotations
-from tui.commands.common import echo_json, open_store
+from newsmark.schema.load import LoadReport, load_annotations
+from newsmark.tui.commands.common import echo_json, open_store
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from tui.commands.common import annotator_option, fail, open_store, resolve_annotator
+from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
 
 
 @click.command("review")
@@ -22,6 +22,6 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, bli
         if story_id is not None and store.get_story(story_id) is None:
             fail(f"no story {story_id!r} (see `newsmark status`)")
         db_path = store.path
-    from tui.review.app import ReviewApp
+    from newsmark.tui.review.app import ReviewApp
 
     ReviewApp(db_path or ctx.obj["db_path"], reviewer, story_id=story_id, blind=blind).run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tui.commands.common import echo_json, open_store
+from newsmark.tui.commands.common import echo_json, open_store
 
 
 @click.command("status")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.app import App
 
-from tui.review.data import ReviewData
-from tui.review.screen import ReviewScreen
+from newsmark.tui.review.data import ReviewData
+from newsmark.tui.review.screen import ReviewScreen
 
 
 class ReviewApp(App):

@@ -7,9 +7,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.review.data import ReviewState, annotator_colour
-from tui.review.labels_table import GOLD_STYLE
-from tui.review.names import display_name
+from newsmark.tui.review.data import ReviewState, annotator_colour
+from newsmark.tui.review.labels_table import GOLD_STYLE
+from newsmark.tui.review.names import display_name
 
 SHARED_STYLE = "bold underline"  # a stretch marked by two or more annotators
 # Rendered text is capped so a hostile 5 MB article cannot stall the screen; claims past

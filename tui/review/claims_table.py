@@ -6,9 +6,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.review.data import ReviewState, annotator_colour
-from tui.review.labels_table import GOLD_STYLE
-from tui.review.names import display_name
+from newsmark.tui.review.data import ReviewState, annotator_colour
+from newsmark.tui.review.labels_table import GOLD_STYLE
+from newsmark.tui.review.names import display_name
 
 EXCERPT = 34  # characters of a claim's text shown in the table
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schema.models import Article, Claim, Story
-from schema.scheme import Scheme
-from schema.store import Store, StoreError
+from newsmark.schema.models import Article, Claim, Story
+from newsmark.schema.scheme import Scheme
+from newsmark.schema.store import Store, StoreError
 
 # Background colours for annotators' claims, readable under light text; cycled.
 ANNOTATOR_COLOURS = ("#1f5f99", "#8a4b08", "#2e7d32", "#7b1fa2", "#00838f", "#9e2a2b", "#6d6d00", "#4a4aa8")

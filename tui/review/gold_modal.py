@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from schema.scheme import SchemeField
+from newsmark.schema.scheme import SchemeField
 
 
 @dataclass

@@ -7,8 +7,8 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui.review.data import ReviewState, annotator_colour
-from tui.review.names import display_name
+from newsmark.tui.review.data import ReviewState, annotator_colour
+from newsmark.tui.review.names import display_name
 
 GOLD_ROW = "\x00gold"  # a row key no annotator name can collide with
 WHO_COLUMN = "\x00who"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.review.data import ReviewState
+from newsmark.tui.review.data import ReviewState
 
 
 def header_text(state: ReviewState, reviewer: str, blind: bool) -> Text:

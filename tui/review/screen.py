@@ -17,14 +17,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
-from schema.store import StoreError
-from tui.review.article_view import ArticleView
-from tui.review.claims_table import ClaimsTable
-from tui.review.data import ReviewData, ReviewState
-from tui.review.gold_modal import GoldChoice, GoldModal
-from tui.review.labels_table import GOLD_ROW, WHO_COLUMN, LabelsTable
-from tui.review.names import display_name
-from tui.review.review_header import ReviewHeader
+from newsmark.schema.store import StoreError
+from newsmark.tui.review.article_view import ArticleView
+from newsmark.tui.review.claims_table import ClaimsTable
+from newsmark.tui.review.data import ReviewData, ReviewState
+from newsmark.tui.review.gold_modal import GoldChoice, GoldModal
+from newsmark.tui.review.labels_table import GOLD_ROW, WHO_COLUMN, LabelsTable
+from newsmark.tui.review.names import display_name
+from newsmark.tui.review.review_header import ReviewHeader
 
 
 class ReviewScreen(Screen):
@@ -165,7 +165,7 @@ class ReviewScreen(Screen):
 
     def action_help(self) -> None:
         """Show the keys."""
-        from tui.review.help_modal import HelpModal
+        from newsmark.tui.review.help_modal import HelpModal
 
         self.app.push_screen(HelpModal())
 

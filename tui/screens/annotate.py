@@ -32,11 +32,11 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from schema.sanitize import sanitize_inline
-from schema.scheme import Scheme
-from schema.store import ActionResult, Store, StoreError
-from tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
-from tui.pane_data import (
+from newsmark.schema.sanitize import sanitize_inline
+from newsmark.schema.scheme import Scheme
+from newsmark.schema.store import ActionResult, Store, StoreError
+from newsmark.tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
+from newsmark.tui.pane_data import (
     OUTLET_FIELD,
     ArticleView,
     GradeBook,
@@ -46,13 +46,13 @@ from tui.pane_data import (
     load_grade_book,
     load_story,
 )
-from tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
-from tui.widgets.article_pane import ArticlePane
-from tui.widgets.article_text import ArticleText
-from tui.widgets.suggestion_list import SuggestionItem, SuggestionState
+from newsmark.tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
+from newsmark.tui.widgets.article_pane import ArticlePane
+from newsmark.tui.widgets.article_text import ArticleText
+from newsmark.tui.widgets.suggestion_list import SuggestionItem, SuggestionState
 
 if TYPE_CHECKING:
-    from tui.app import NewsmarkApp
+    from newsmark.tui.app import NewsmarkApp
 
 # Seconds after the first paint to read the annotator's earlier grades by outlet.
 GRADE_BOOK_DELAY = 0.3
@@ -412,7 +412,7 @@ class AnnotateScreen(Screen):
     def action_story_list(self) -> None:
         """Open the story list (virtual, over SQLite)."""
         try:
-            from tui.screens.story_list import StoryListScreen
+            from newsmark.tui.screens.story_list import StoryListScreen
         except ImportError:
             self.notify("The story list is not available in this build.", severity="warning", markup=False)
             return
@@ -463,7 +463,7 @@ class AnnotateScreen(Screen):
 
     def action_note(self) -> None:
         """Edit the note on the article."""
-        from tui.screens.note import NoteScreen
+        from newsmark.tui.screens.note import NoteScreen
 
         pane = self.focused_pane
         if pane is None or pane.view is None:
@@ -729,7 +729,7 @@ class AnnotateScreen(Screen):
     def _shared_with(self, article_id: str, other_id: str) -> tuple[list[tuple[int, int]], float]:
         """(In a worker thread) the passages of article_id shared with other_id, and the
         fraction of its text they make up."""
-        from analysis.align import align, prepare
+        from newsmark.analysis.align import align, prepare
 
         for key in (article_id, other_id):
             if key not in self._prepared:
@@ -782,7 +782,7 @@ class AnnotateScreen(Screen):
         self, pane: ArticlePane, article_id: str, claim_id: str, cluster: str | None, claim_text: str, story_ids: list[str]
     ) -> None:
         """Rank the sentences of the story's other articles against the claim (off the loop)."""
-        from analysis.clusters import suggest_matches
+        from newsmark.analysis.clusters import suggest_matches
 
         others = [other for other in story_ids if other != article_id]
         self._ensure_texts(others)
@@ -862,7 +862,7 @@ class AnnotateScreen(Screen):
 
     def action_cluster_wording(self) -> None:
         """Edit the short canonical wording of the cluster of the claim under the cursor."""
-        from tui.screens.cluster_wording import ClusterWordingScreen
+        from newsmark.tui.screens.cluster_wording import ClusterWordingScreen
 
         pane = self.focused_pane
         claim = pane.current_claim() if pane is not None else None
@@ -889,7 +889,7 @@ class AnnotateScreen(Screen):
 
     def action_overview(self) -> None:
         """Open the story overview: who copies whom, which outlets carry which claim."""
-        from tui.screens.overview import OverviewScreen
+        from newsmark.tui.screens.overview import OverviewScreen
 
         if self.story is None or self.story.story is None:
             self.notify("No story to overview yet.", severity="warning", markup=False)
@@ -953,7 +953,7 @@ class AnnotateScreen(Screen):
 
     def action_help(self) -> None:
         """Show every key with the scheme's wording."""
-        from tui.screens.help import HelpScreen
+        from newsmark.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.napp.scheme, self.napp.keymap_overrides))
 

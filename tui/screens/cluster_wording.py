@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui.text import display_inline
+from newsmark.tui.text import display_inline
 
 WORDING_MAX = 200  # characters; the store keeps a cluster's first wording at 200 as well
 

@@ -11,9 +11,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from schema.scheme import Scheme
-from tui.keymap import ACTIONS, effective_keys, key_display, label_keys
-from tui.text import display_inline
+from newsmark.schema.scheme import Scheme
+from newsmark.tui.keymap import ACTIONS, effective_keys, key_display, label_keys
+from newsmark.tui.text import display_inline
 
 
 def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:

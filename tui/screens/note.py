@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from tui.text import display_inline
+from newsmark.tui.text import display_inline
 
 
 class NoteScreen(ModalScreen[str | None]):

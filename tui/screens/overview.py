@@ -23,11 +23,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tui.text import display_inline
+from newsmark.tui.text import display_inline
 
 if TYPE_CHECKING:
-    from analysis.overview import ClaimMatrix, SharedMatrix
-    from tui.app import NewsmarkApp
+    from newsmark.analysis.overview import ClaimMatrix, SharedMatrix
+    from newsmark.tui.app import NewsmarkApp
 
 ABBREVIATION = 5  # characters of an outlet's short name in column headings
 WORDING_MIN, WORDING_MAX = 16, 60  # characters of a cluster's wording in the claim table
@@ -87,7 +87,7 @@ class OverviewScreen(Screen[None]):
     @work(exclusive=True, group="overview")
     async def compute(self) -> None:
         """Read the story and align its articles on the slow reader's thread."""
-        from analysis.overview import claim_matrix, shared_matrix
+        from newsmark.analysis.overview import claim_matrix, shared_matrix
 
         story_id, annotator = self.story_id, self.napp.annotator
 

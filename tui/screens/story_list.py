@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from tui.widgets.story_list_view import StoryFilter, StoryListView
+from newsmark.tui.widgets.story_list_view import StoryFilter, StoryListView
 
 
 class StoryListScreen(Screen[str | None]):

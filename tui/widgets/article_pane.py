@@ -11,16 +11,16 @@ from textual.containers import Vertical
 from textual.visual import visualize
 from textual.widgets import Static
 
-from schema.models import Claim
-from schema.scheme import Scheme
-from schema.store import claim_context, claim_id_for
-from tui.pane_data import AnnotationView, ArticleView, GradeBook
-from tui.text import display_inline
-from tui.widgets.article_text import ArticleText
-from tui.widgets.claim_list import ClaimList, render_claim_list
-from tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar, render_save_state
-from tui.widgets.mode_banner import ModeBanner, render_mode_banner
-from tui.widgets.suggestion_list import SuggestionList, SuggestionState, render_suggestions
+from newsmark.schema.models import Claim
+from newsmark.schema.scheme import Scheme
+from newsmark.schema.store import claim_context, claim_id_for
+from newsmark.tui.pane_data import AnnotationView, ArticleView, GradeBook
+from newsmark.tui.text import display_inline
+from newsmark.tui.widgets.article_text import ArticleText
+from newsmark.tui.widgets.claim_list import ClaimList, render_claim_list
+from newsmark.tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar, render_save_state
+from newsmark.tui.widgets.mode_banner import ModeBanner, render_mode_banner
+from newsmark.tui.widgets.suggestion_list import SuggestionList, SuggestionState, render_suggestions
 
 
 def render_header(view: ArticleView | None, position: str, blind: bool) -> Text:

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.text import display_safe, line_index, sentence_at, wrap_lines
+from newsmark.tui.text import display_safe, line_index, sentence_at, wrap_lines
 
 
 class ArticleText(ScrollView, can_focus=True, inherit_bindings=False):

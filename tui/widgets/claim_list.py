@@ -7,8 +7,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from schema.models import Claim
-from tui.text import display_inline
+from newsmark.schema.models import Claim
+from newsmark.tui.text import display_inline
 
 # How many claims the list shows at once (around the current one).
 VISIBLE_CLAIMS = 4

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from schema.scheme import Scheme
-from tui.pane_data import OUTLET_FIELD, AnnotationView
-from tui.text import display_inline
+from newsmark.schema.scheme import Scheme
+from newsmark.tui.pane_data import OUTLET_FIELD, AnnotationView
+from newsmark.tui.text import display_inline
 
 SAVE_STATES = {
     "saved": ("✓ saved", "green"),

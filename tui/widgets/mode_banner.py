@@ -7,9 +7,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from schema.models import Claim
-from schema.scheme import Scheme
-from tui.text import display_inline
+from newsmark.schema.models import Claim
+from newsmark.schema.scheme import Scheme
+from newsmark.tui.text import display_inline
 
 CLAIM_STYLE = "bold white on dark_magenta"
 SPAN_STYLE = "bold black on yellow"

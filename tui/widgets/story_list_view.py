@@ -30,7 +30,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from schema.store import Store, StoryProgress
+from newsmark.schema.store import Store, StoryProgress
 
 PAGE_SIZE = 100
 MAX_PAGES = 64  # cached pages kept (LRU): 6,400 rows, a few hundred KB

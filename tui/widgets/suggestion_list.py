@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.text import display_inline
+from newsmark.tui.text import display_inline
 
 VISIBLE_SUGGESTIONS = 3  # lines of suggestions shown at once (around the selected one)
 NAME_WIDTH = 16  # characters of the article's name on a suggestion's line
