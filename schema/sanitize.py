@@ -80,3 +80,43 @@ def looks_binary(data: bytes) -> bool:
     """
     head = data[:8192]
     return bool(head) and head.count(0) * 100 >= len(head)
+
+
+# --- what reaches a terminal ------------------------------------------------------------
+#
+# The one rule for every string newsmark shows in a terminal that did not come from an
+# article body sanitised at import: names, scheme and keymap values, story fields, file
+# names, paths, ids, error messages, notes, wording. Control characters (C0, C1, DEL) and
+# format characters (bidi overrides and isolates, zero-width spaces, the BOM, ...) never
+# reach the terminal: they are written out visibly as `\x1b`, `\u202e`, so a message about
+# a hostile value still shows what was wrong with it. The zero-width joiner stays (emoji
+# sequences need it). Callers never parse the result as markup.
+
+_KEEP_FORMAT = {"\u200d"}  # zero-width joiner: part of emoji sequences
+
+
+def _unsafe_char(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cs", "Zl", "Zp"):
+        return True
+    return category == "Cf" and ch not in _KEEP_FORMAT
+
+
+def _visible_escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def for_terminal(value: object, *, multiline: bool = False) -> str:
+    """`value` as text safe to show in a terminal: every control or format character
+    written out visibly (`\\x1b`, `\\u202e`); with `multiline`, newlines and tabs stay.
+
+    Never parse the result as Rich or Textual markup: show it as plain text.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable() and not any(unicodedata.category(ch) == "Cf" for ch in text if ord(ch) > 0x7F):
+        return text
+    kept = "\n\t" if multiline else ""
+    return "".join(
+        ch if ch in kept or not _unsafe_char(ch) else _visible_escape(ch) for ch in text
+    )
