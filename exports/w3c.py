@@ -8,7 +8,8 @@ in code points, as the W3C model counts them). Every label is its own body, a
 TextualBody with purpose "classifying" and value `field=value`; a claim's cluster, the
 flag and the word "claim" are "tagging" bodies, the note a "commenting" body. The
 article is named `urn:newsmark:article:<id>` (its URL, when known, is the target's
-`scope`), so annotations from different databases agree on what they annotate.
+`scope`), so annotations from different databases agree on what they annotate. The
+collection and its one page have ids derived from their content (see `write_w3c`).
 """
 
 from __future__ import annotations
@@ -94,10 +95,17 @@ def write_w3c(
 ) -> int:
     """Write one AnnotationCollection (JSON-LD) to a binary stream, streaming its items;
     return how many annotations were written. `text` is accepted for the common writer
-    signature: W3C annotations carry quotes, not the article text."""
+    signature: W3C annotations carry quotes, not the article text.
+
+    The collection and its page have ids (a MUST of model §5.1 and §5.2): they name the
+    content, a digest of every annotation's id and modification time, so the same
+    annotations exported twice give the same ids and different ones different ids. Keys
+    of a JSON object are unordered, so the ids follow the items they are computed from.
+    """
     records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
     out.write(b'{"@context":"' + CONTEXT.encode() + b'","type":"AnnotationCollection",'
               b'"label":"newsmark annotations","first":{"type":"AnnotationPage","startIndex":0,"items":[')
+    digest = hashlib.sha256()
     count = 0
     for record in records:
         for annotation in annotations(record):
@@ -106,6 +114,10 @@ def write_w3c(
             else:
                 out.write(b"\n")
             out.write(orjson.dumps(annotation))
+            digest.update(f"{annotation['id']}\x1f{annotation['modified']}\x1e".encode())
             count += 1
-    out.write(b"\n]},\"total\":" + str(count).encode() + b"}\n")
+    collection = f"urn:newsmark:collection:{digest.hexdigest()[:32]}"
+    page = f"{collection}:page:1"
+    out.write(b"\n],\"id\":" + orjson.dumps(page) + b',"partOf":' + orjson.dumps(collection)
+              + b'},"total":' + str(count).encode() + b',"id":' + orjson.dumps(collection) + b"}\n")
     return count
