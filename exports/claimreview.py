@@ -1,13 +1,21 @@
 """schema.org ClaimReview export (JSON-LD, https://schema.org/ClaimReview).
 
 One ClaimReview per claim cluster per reviewer (an annotator, or the adjudicated gold):
-`claimReviewed` is the cluster's canonical wording, `itemReviewed` the Claim with one
-`appearance` per article carrying it, and `reviewRating` the Admiralty information
-credibility the reviewer gave the cluster's claims (the most frequent grade; a tie goes
-to the more doubtful one; 6 only when no claim got a grade from 1 to 5). Admiralty grades run from 1 (confirmed) to 5 (improbable), so
-bestRating is 1 and worstRating 5; grade 6 ("truth cannot be judged") is not on that
-scale, so its Rating has no ratingValue, only the alternateName. A claim linked to no
-cluster is a cluster of its own.
+`claimReviewed` is the cluster's short canonical wording (else the claim's own text),
+`itemReviewed` the Claim with one `appearance` per article carrying it, and `reviewRating`
+the Admiralty information credibility the reviewer gave the cluster's claims (the most
+frequent grade; a tie goes to the more doubtful one; 6 only when no claim got a grade from
+1 to 5). A claim linked to no cluster is a cluster of its own.
+
+schema.org's Rating has its best value highest, so the Admiralty scale is turned over:
+1 confirmed → ratingValue 5 … 5 improbable → 1 (bestRating 5, worstRating 1), and the
+Admiralty grade and wording stay in `alternateName` ("2 probably true"), the textual
+rating fact-check readers show. Grade 6 ("truth cannot be judged") is on no scale: its
+Rating has only the alternateName. A cluster whose claims have no credibility grade at
+all has no verdict, so it gets no ClaimReview (a review without a rating is invalid).
+Every review has a `url` when a base URL is given (`--url-base`; fact-check markup
+requires one), and its `@id` is built from percent-encoded parts, so any annotator name
+makes a valid IRI.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import orjson
 
@@ -36,11 +45,22 @@ def _rating(store: Store, grades: list[str]) -> dict[str, Any] | None:
     field = store.scheme.field(CREDIBILITY_FIELD)
     label = field.label(grade) if field else None
     wording = label.description if label and label.description else grade
-    rating: dict[str, Any] = {"@type": "Rating", "bestRating": 1, "worstRating": 5,
+    rating: dict[str, Any] = {"@type": "Rating",
                               "alternateName": f"{grade} {wording}" if wording != grade else grade}
     if grade != CANNOT_BE_JUDGED and grade.isdigit() and 1 <= int(grade) <= 5:
-        rating["ratingValue"] = int(grade)
+        rating.update(ratingValue=6 - int(grade), bestRating=5, worstRating=1)
     return rating
+
+
+def review_id(cluster: str, reviewer: str) -> str:
+    """The review's IRI: its parts percent-encoded, so spaces or any other character in a
+    name keep it a valid IRI."""
+    return f"urn:newsmark:claimreview:{quote(cluster, safe='')}:{quote(reviewer or 'gold', safe='')}"
+
+
+def review_url(url_base: str, cluster: str, reviewer: str) -> str:
+    """Where the review is published: `url_base` joined with the review's own path."""
+    return f"{url_base.rstrip('/')}/{quote(cluster, safe='')}/{quote(reviewer or 'gold', safe='')}"
 
 
 def _appearance(article: dict[str, Any]) -> dict[str, Any]:
@@ -56,14 +76,14 @@ def _appearance(article: dict[str, Any]) -> dict[str, Any]:
     return work
 
 
-def reviews(store: Store, records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def reviews(store: Store, records: Iterator[dict[str, Any]], url_base: str | None = None) -> Iterator[dict[str, Any]]:
     """ClaimReviews from export records, one story at a time (records come story by story)."""
     labels = dict(store.conn.execute("SELECT id, coalesce(label, '') FROM clusters").fetchall())
     pending: dict[tuple[str, str], dict[str, Any]] = {}
     current_story = None
     for record in records:
         if record["story"]["id"] != current_story:
-            yield from _flush(store, pending)
+            yield from _flush(store, pending, url_base)
             pending = {}
             current_story = record["story"]["id"]
         reviewer = record["annotator"] if record["annotator"] is not None else ""
@@ -79,11 +99,15 @@ def reviews(store: Store, records: Iterator[dict[str, Any]]) -> Iterator[dict[st
             grade = claim["labels"].get(CREDIBILITY_FIELD)
             if grade is not None:
                 entry["grades"].append(grade)
-    yield from _flush(store, pending)
+    yield from _flush(store, pending, url_base)
 
 
-def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]],
+           url_base: str | None) -> Iterator[dict[str, Any]]:
     for (cluster, reviewer), entry in sorted(pending.items()):
+        rating = _rating(store, entry["grades"])
+        if rating is None:
+            continue
         record = entry["record"]
         if reviewer:
             author: Any = {"@type": "Person", "name": reviewer}
@@ -93,7 +117,7 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]]) -> Iter
             author = author[0] if len(author) == 1 else author
         review: dict[str, Any] = {
             "@type": "ClaimReview",
-            "@id": f"urn:newsmark:claimreview:{cluster}:{reviewer or 'gold'}",
+            "@id": review_id(cluster, reviewer),
             "claimReviewed": entry["label"],
             "itemReviewed": {
                 "@type": "Claim",
@@ -103,10 +127,10 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]]) -> Iter
             },
             "author": author,
             "datePublished": entry["at"][:10],
+            "reviewRating": rating,
         }
-        rating = _rating(store, entry["grades"])
-        if rating is not None:
-            review["reviewRating"] = rating
+        if url_base:
+            review["url"] = review_url(url_base, cluster, reviewer)
         yield review
 
 
@@ -118,12 +142,14 @@ def write_claimreview(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    url_base: str | None = None,
 ) -> int:
-    """Write one JSON-LD document (`@graph` of ClaimReviews); return how many reviews."""
+    """Write one JSON-LD document (`@graph` of ClaimReviews); return how many reviews.
+    With `url_base` every review gets a `url` under it."""
     records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
     out.write(b'{"@context":"https://schema.org","@graph":[')
     count = 0
-    for review in reviews(store, records):
+    for review in reviews(store, records, url_base):
         out.write(b",\n" if count else b"\n")
         out.write(orjson.dumps(review))
         count += 1

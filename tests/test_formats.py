@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -116,19 +117,52 @@ def test_claimreview_per_cluster_with_admiralty_rating(annotated):
         assert review["itemReviewed"]["@type"] == "Claim"
         assert review["datePublished"][:2] == "20"
         rating = review["reviewRating"]
-        assert rating["@type"] == "Rating" and rating["bestRating"] == 1 and rating["worstRating"] == 5
+        assert rating["@type"] == "Rating" and rating["alternateName"]
+        if "ratingValue" in rating:  # schema.org: the best value is the highest
+            assert rating["bestRating"] == 5 and rating["worstRating"] == 1
     alice = next(r for (who, _), r in by_author.items() if who == "alice" and r["itemReviewed"]["identifier"] != f"claim-{lone.id}")
     appearances = sorted(a["@id"] for a in alice["itemReviewed"]["appearance"])
     assert appearances == sorted(f"urn:newsmark:article:{i}" for i in (original, copy_id))
     assert {a["headline"] for a in alice["itemReviewed"]["appearance"]} == {"Original", "Copy"}
-    # Claims graded 2 and 6: "cannot be judged" gives way to the real grade.
-    assert alice["reviewRating"]["ratingValue"] == 2 and alice["reviewRating"]["alternateName"] == "2 probably true"
+    # Claims graded 2 and 6: "cannot be judged" gives way to the real grade; Admiralty 2 is
+    # schema.org 4 of 5, its wording kept.
+    assert alice["reviewRating"]["ratingValue"] == 4 and alice["reviewRating"]["alternateName"] == "2 probably true"
     bob = next(r for (who, _), r in by_author.items() if who == "bob")
     assert bob["claimReviewed"] == "Taliban fight ISIS-K" and bob["reviewRating"]["ratingValue"] == 3
+    assert "url" not in bob  # no --url-base given
     lone_review = by_author[("alice", f"claim-{lone.id}")]
     assert "ratingValue" not in lone_review["reviewRating"]
     assert lone_review["reviewRating"]["alternateName"] == "6 truth cannot be judged"
     assert lone_review["claimReviewed"] == texts[fete][lone.start : lone.end]
+
+
+# Characters RFC 3987 never allows in an IRI.
+_NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`\x00-\x1f\x7f]')
+
+
+def test_claimreview_ratings_urls_and_ids_for_any_name(store):
+    ids = add_articles(store, "s", [("One", read_seed("003")), ("Two", UNRELATED)])
+    texts = {ids[0]: read_seed("003"), ids[1]: UNRELATED}
+    for grade, who in (("1", "Mary Ann"), ("5", "Zoë/ü?#x"), ("6", "bob")):
+        store.add_claim(ids[0], who, *claim_span(texts[ids[0]], "menace to its rule"), {"credibility": grade})
+    store.add_claim(ids[1], "carol", *claim_span(UNRELATED, "marrow contest"), {})  # no grade: no verdict
+    data, count = export(store, write_claimreview, url_base="https://checks.example/reviews/")
+    reviews = json.loads(data)["@graph"]
+    assert count == len(reviews) == 3
+    by_name = {r["author"]["name"]: r for r in reviews}
+    assert set(by_name) == {"Mary Ann", "Zoë/ü?#x", "bob"}  # carol's ungraded claim is no review
+    assert by_name["Mary Ann"]["reviewRating"] == {
+        "@type": "Rating", "alternateName": "1 confirmed by other sources",
+        "ratingValue": 5, "bestRating": 5, "worstRating": 1,
+    }
+    assert by_name["Zoë/ü?#x"]["reviewRating"]["ratingValue"] == 1
+    assert by_name["bob"]["reviewRating"] == {"@type": "Rating", "alternateName": "6 truth cannot be judged"}
+    for review in reviews:
+        assert not _NOT_IN_IRI.search(review["@id"]) and not _NOT_IN_IRI.search(review["url"])
+        assert review["url"].startswith("https://checks.example/reviews/")
+    assert by_name["Mary Ann"]["@id"].endswith(":Mary%20Ann")
+    assert by_name["Zoë/ü?#x"]["url"].endswith("/Zo%C3%AB%2F%C3%BC%3F%23x")
+    assert len({r["@id"] for r in reviews}) == len({r["url"] for r in reviews}) == 3
 
 
 def test_csv_one_row_per_article_per_annotator(annotated):
