@@ -165,6 +165,22 @@ def test_claimreview_ratings_urls_and_ids_for_any_name(store):
     assert len({r["@id"] for r in reviews}) == len({r["url"] for r in reviews}) == 3
 
 
+def test_csv_for_spreadsheets_has_a_bom_and_inert_formulas(store):
+    hostile = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "björn"]
+    ids = add_articles(store, "s", [(title, f"{UNRELATED} {n}") for n, title in enumerate(hostile)])
+    for article_id in ids:
+        store.set_note(article_id, "alice", "=1+1 in a note")
+    plain, _ = export(store, write_csv)
+    assert not plain.startswith(b"\xef\xbb\xbf") and b"\r\n=HYPERLINK" not in plain
+    data, count = export(store, write_csv, spreadsheet=True)
+    assert count == len(ids)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert sorted(r["title"] for r in rows) == sorted(["'" + t if t[0] in "=+-@" else t for t in hostile])
+    assert {r["note"] for r in rows} == {"'=1+1 in a note"}
+    assert "björn" in data.decode("utf-8-sig")
+
+
 def test_csv_one_row_per_article_per_annotator(annotated):
     store, (original, copy_id, fete), texts, lone = annotated
     data, count = export(store, write_csv)
