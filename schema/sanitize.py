@@ -120,3 +120,102 @@ def for_terminal(value: object, *, multiline: bool = False) -> str:
     return "".join(
         ch if ch in kept or not _unsafe_char(ch) else _visible_escape(ch) for ch in text
     )
+
+
+# --- offsets through sanitising -----------------------------------------------------------
+#
+# Annotations made in other tools carry offsets into the raw text; the article newsmark
+# stores is the sanitised text. `sanitize_with_offsets` gives both, and a map that moves a
+# raw offset onto the sanitised text (a CRLF, an escape sequence or a decomposed accent
+# before a span shifts it; the map follows).
+
+
+def _nfc_boundary(ch: str) -> bool:
+    """Whether NFC may start a new cluster at `ch`: a character of combining class 0 that
+    does not compose with what precedes it (Hangul medial and final jamo do)."""
+    return unicodedata.combining(ch) == 0 and not ("\u1161" <= ch <= "\u11c2")
+
+
+class OffsetMap:
+    """Moves code-point offsets in a raw text onto its sanitised text."""
+
+    def __init__(self, starts: list[int], clean_starts: list[int], raw_length: int, clean_length: int) -> None:
+        self._starts = starts  # raw offset where each kept cluster begins
+        self._clean = clean_starts  # where that cluster begins in the clean text
+        self._raw_length = raw_length
+        self._clean_length = clean_length
+
+    def start(self, raw: int) -> int:
+        """A span's start: the cluster it falls in begins the span."""
+        import bisect
+
+        index = bisect.bisect_right(self._starts, raw) - 1
+        return self._clean[index] if index >= 0 else 0
+
+    def end(self, raw: int) -> int:
+        """A span's end (exclusive): a span ending inside a cluster takes the whole cluster."""
+        import bisect
+
+        if raw >= self._raw_length:
+            return self._clean_length
+        index = bisect.bisect_left(self._starts, raw)
+        return self._clean[index] if index < len(self._clean) else self._clean_length
+
+
+def sanitize_with_offsets(raw: str) -> tuple[str, OffsetMap]:
+    """`sanitize_text(raw)` and the map of raw offsets onto it.
+
+    The text is cut into clusters (a CRLF; an escape sequence; a control character; a
+    starter with the marks that follow it); each is sanitised alone and the pieces joined,
+    which gives exactly `sanitize_text(raw)` (checked: a text where it would not raises
+    ValueError rather than misplace spans).
+    """
+    removed = [(m.start(), m.end()) for m in _ESCAPE_SEQUENCE.finditer(raw)] if _CONTROL.search(raw) else []
+    pieces: list[str] = []
+    starts: list[int] = []
+    clean_starts: list[int] = []
+    length = 0
+    i = 0
+    n = len(raw)
+    removed_index = 0
+    while i < n:
+        if removed_index < len(removed) and removed[removed_index][0] == i:
+            i = removed[removed_index][1]  # an escape sequence: gone, whole
+            removed_index += 1
+            continue
+        ch = raw[i]
+        if ch == "\r":
+            j = i + 2 if raw.startswith("\r\n", i) else i + 1
+            piece = "\n"
+        elif _CONTROL.match(ch):
+            i += 1
+            continue
+        else:
+            j = i + 1
+            while j < n and not _nfc_boundary(raw[j]) and raw[j] not in "\r" and not _CONTROL.match(raw[j]):
+                if removed_index < len(removed) and removed[removed_index][0] == j:
+                    break
+                j += 1
+            piece = unicodedata.normalize("NFC", raw[i:j])
+        starts.append(i)
+        clean_starts.append(length)
+        pieces.append(piece)
+        length += len(piece)
+        i = j
+    clean = "".join(pieces)
+    if clean != sanitize_text(raw):
+        raise ValueError("the text's normalisation joins characters across clusters; offsets cannot be moved")
+    return clean, OffsetMap(starts, clean_starts, n, length)
+
+
+def utf16_to_code_points(text: str) -> list[int]:
+    """For each UTF-16 code-unit offset into `text` (0 … its UTF-16 length), the code-point
+    offset (Label Studio and browsers count UTF-16 units; newsmark counts code points).
+    An offset inside a surrogate pair maps to the character it splits."""
+    table = []
+    for index, ch in enumerate(text):
+        table.append(index)
+        if ord(ch) > 0xFFFF:
+            table.append(index)
+    table.append(len(text))
+    return table
