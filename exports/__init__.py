@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from newsmark.exports.arrow import write_parquet
 from newsmark.exports.claimreview import write_claimreview
 from newsmark.exports.csv_export import write_csv
 from newsmark.exports.jsonl import write_jsonl
@@ -23,6 +24,7 @@ FORMATS: dict[str, Writer] = {
     "w3c": write_w3c,
     "claimreview": write_claimreview,
     "csv": write_csv,
+    "parquet": write_parquet,
 }
 
 

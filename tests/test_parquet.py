@@ -1,0 +1,88 @@
+"""Parquet and Hugging Face exports: one fixed Arrow schema, so files of different content
+(a story without bylines, annotations beside gold) are read together by `datasets`,
+polars, pandas and DuckDB with no options, and every value is the JSONL record's."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+from datasets import load_dataset
+
+from newsmark.exports.arrow import record_schema, write_hf, write_parquet
+from newsmark.exports.jsonl import write_jsonl
+from tests.test_formats import annotated  # noqa: F401 - the fixture
+
+
+def parquet_file(store, path, **filters) -> int:
+    with path.open("wb") as out:
+        return write_parquet(store, out, **filters)
+
+
+def test_every_file_has_the_one_schema(annotated, tmp_path):
+    store = annotated[0]
+    files = {"all": {}, "gold": {"gold": True}, "bob": {"annotators": ["bob"]}, "no-text": {"text": False}}
+    schemas = set()
+    for name, filters in files.items():
+        assert parquet_file(store, tmp_path / f"{name}.parquet", **filters) > 0
+        schemas.add(pq.read_schema(tmp_path / f"{name}.parquet").remove_metadata())
+    assert len(schemas) == 1
+    (schema,) = schemas
+    expected = record_schema(store.scheme)
+    assert schema.names == expected.names
+    # Parquet names list items "element" where Arrow says "item": compare the types' shapes.
+    assert [str(t).replace("element:", "item:") for t in schema.types] == [str(t) for t in expected.types]
+
+
+def test_values_are_the_jsonl_records(annotated, tmp_path):
+    store = annotated[0]
+    parquet_file(store, tmp_path / "a.parquet")
+    out = io.BytesIO()
+    write_jsonl(store, out)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    rows = pq.read_table(tmp_path / "a.parquet").to_pylist()
+    assert len(rows) == len(records)
+    for row, record in zip(rows, records):
+        assert row["annotator"] == record["annotator"] and row["note"] == record["note"]
+        assert {k: v for k, v in row["labels"].items() if v is not None} == record["labels"]
+        assert [(c["start"], c["end"], c["exact"], c["cluster"]) for c in row["claims"]] == [
+            (c["start"], c["end"], c["exact"], c["cluster"]) for c in record["claims"]]
+        assert row["article"]["text"] == record["article"]["text"]
+        assert row["updated_at"].isoformat(timespec="milliseconds").replace("+00:00", "Z") == record["updated_at"]
+
+
+def test_mixed_files_read_together_everywhere(annotated, tmp_path):
+    """An annotation file whose story has no bylines beside a gold file: the columns that
+    are null throughout one file keep their type, so nothing needs an option."""
+    store = annotated[0]
+    store.conn.execute("UPDATE articles SET byline = NULL, published = NULL")
+    annotations, gold = tmp_path / "annotations.parquet", tmp_path / "gold.parquet"
+    n_annotations = parquet_file(store, annotations)
+    n_gold = parquet_file(store, gold, gold=True)
+    both = [str(annotations), str(gold)]
+    assert len(load_dataset("parquet", data_files=both, split="train")) == n_annotations + n_gold
+    frame = pl.read_parquet(both)
+    assert frame.height == n_annotations + n_gold
+    assert frame.filter(pl.col("annotator").is_null()).height == n_gold
+    assert len(pl.concat([pl.read_parquet(annotations), pl.read_parquet(gold)])) == frame.height
+    assert len(pl.read_parquet(gold).to_pandas()) == n_gold
+    rows = duckdb.sql(f"SELECT labels.stance, len(gold) FROM read_parquet({both!r}) WHERE annotator IS NULL").fetchall()
+    assert rows == [("agree", 1)]
+
+
+def test_hf_folder_loads_with_its_card(annotated, tmp_path):
+    store = annotated[0]
+    agreement = {"fields": {"stance": {"alpha": 0.5, "level": "nominal", "units": 1, "annotators": ["alice", "bob"]}}}
+    counts = write_hf(store, tmp_path / "ds", agreement=agreement)
+    assert counts == {"annotations": 5, "gold": 1}
+    train = load_dataset(str(tmp_path / "ds"), split="train")
+    assert len(train) == 5 and set(train["annotator"]) == {"alice", "bob"}
+    gold = load_dataset(str(tmp_path / "ds"), "gold", split="train")
+    assert gold[0]["annotator"] is None and gold[0]["gold"][0]["by"] == "carol"
+    card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    assert "`B` usually reliable" in card and "`6` truth cannot be judged (counted as missing)" in card
+    assert "| stance | 0.500 | nominal | 1 | 2 |" in card
+    assert "- alice: 3 articles" in card and "- bob: 2 articles" in card
