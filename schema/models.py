@@ -5,6 +5,7 @@ export records. Validation happens here, once, where data enters (import, load, 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -67,7 +68,8 @@ def _exactly(kind: type) -> BeforeValidator:
 
     def check(value: Any) -> Any:
         if type(value) is not kind:
-            raise ValueError(f"must be a JSON {'boolean' if kind is bool else 'integer'}, not {value!r}")
+            shown = json.dumps(value, ensure_ascii=False, default=repr)[:40]
+            raise ValueError(f"must be a JSON {'boolean' if kind is bool else 'integer'}, not {shown}")
         return value
 
     return BeforeValidator(check)
