@@ -383,9 +383,6 @@ class _Loader:
                 raise _Reject(f"{where}: claim id {claim.id!r} appears twice")
             for name, value in claim.labels.items():
                 self._check(name, value, "claim", f"{where}.labels")
-            for what, value in (("id", claim.id), ("cluster", claim.cluster)):
-                if value is not None and sanitize_inline(value) != value:
-                    raise _Reject(f"{where}: {what} {value!r} holds control characters or spaces")
             assert text is not None  # _article_text returns the text when there are claims
             span = anchor(text, claim.start, claim.end, claim.exact, claim.prefix, claim.suffix)
             if span is None:
@@ -444,9 +441,13 @@ def _open_input(path: str | Path) -> contextlib.AbstractContextManager[BinaryIO]
     not a regular file. O_NONBLOCK: opening a FIFO with no writer must not hang; the check
     is on the opened descriptor, so nothing swapped in after it is read."""
     if str(path) == STDIN:
+        if sys.stdin is None:  # started with standard input closed
+            raise _Reject("cannot read: standard input is closed")
         return contextlib.nullcontext(sys.stdin.buffer)  # not ours to close
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except ValueError as exc:  # a NUL byte in the path
+        raise _Reject(f"cannot read: {exc}") from None
     except OSError as exc:
         kind = _kind_at(path)  # a socket cannot be opened at all: say what it is
         raise _Reject(f"not a regular file ({kind})" if kind else f"cannot read: {exc.strerror or exc}") from None

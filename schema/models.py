@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from newsmark.schema.names import MAX_NAME_LENGTH, check_name
+from newsmark.schema.sanitize import for_terminal
 
 SCHEMA_VERSION = 1
 STORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -63,6 +64,12 @@ def _check_name(value: str) -> str:
     return check_name(value, what="name")
 
 
+def _check_identifier(value: str) -> str:
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        raise ValueError(f"id '{for_terminal(value)}' holds spaces, control or format characters")
+    return value
+
+
 def _exactly(kind: type) -> BeforeValidator:
     """Refuse values merely equal to a literal (True or 1.0 for 1, 0 for False)."""
 
@@ -79,6 +86,8 @@ IsoDate = Annotated[
     Annotated[str, Field(pattern=_ISO_DATE.pattern)] | None, AfterValidator(_check_iso_date)
 ]
 Timestamp = Annotated[str, Field(pattern=_ISO_TIMESTAMP.pattern), AfterValidator(_check_timestamp)]
+# Claim and cluster ids (newsmark writes hex): shown in the app, so printable, no spaces.
+Identifier = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_identifier)]
 # The one name rule (schema/names.py); the JSON Schema states its length only.
 Name = Annotated[
     str, AfterValidator(_check_name), Field(json_schema_extra={"minLength": 1, "maxLength": MAX_NAME_LENGTH})
@@ -205,14 +214,14 @@ class ExportStory(ExportModel):
 class ExportClaim(ExportModel):
     """A claim as carried by an export record."""
 
-    id: str = Field(min_length=1, max_length=64)
+    id: Identifier
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     exact: str
     prefix: str
     suffix: str
     labels: dict[str, str]
-    cluster: str | None
+    cluster: Identifier | None
 
     @model_validator(mode="after")
     def _span_order(self) -> ExportClaim:

@@ -693,3 +693,29 @@ def test_json_lists_rejections_as_import_does(db_path, tmp_path):
     }
     imported = run("--db", str(db_path), "import", str(tmp_path / "missing.txt"), "--json")
     assert isinstance(json.loads(imported.stdout)["rejected"], list)
+
+
+def test_hostile_ids_and_file_names_are_rejected_and_shown_escaped(db_path, tmp_path):
+    path = write_lines(
+        tmp_path / "ids\x1b[2J.jsonl",
+        with_claim(record("alice"), id="c\u202e1"), with_claim(record("bob"), cluster="k 1"),
+        with_claim(record("carol"), id="\x1b]0;pwned\x07"), with_claim(record("dave"), cluster="k1"),
+    )
+    missing = tmp_path / "gone\x1b]0;pwned\x07.jsonl"
+    result = run("--db", str(db_path), "load-annotations", str(path), str(missing))
+    assert result.exit_code == 1
+    assert result.stdout == summary(4, 1, 4)  # three lines and the missing file
+    shown = str(path).replace("\x1b", "\\x1b")
+    gone = str(missing).replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+    assert result.stderr.splitlines() == [
+        f"rejected: {shown}:1: not a valid annotation record: claims.0.id: id 'c\\u202e1' holds spaces, "
+        "control or format characters",
+        f"rejected: {shown}:2: not a valid annotation record: claims.0.cluster: id 'k 1' holds spaces, "
+        "control or format characters",
+        f"rejected: {shown}:3: not a valid annotation record: claims.0.id: id '\\x1b]0;pwned\\x07' holds spaces, "
+        "control or format characters",
+        f"rejected: {gone}: cannot read: "
+        "No such file or directory",
+    ]
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1, claims=1)
