@@ -43,6 +43,7 @@ from newsmark.schema.store import CONTEXT_CHARS, Change, Store, claim_context
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 200  # records per write transaction: short enough not to starve other writers
+BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
 _BOM = b"\xef\xbb\xbf"
 # One record (one line) at most: an exported article of a 100 MB text fits; a longer line
 # (a file of zeros, a binary) is rejected after reading past it in _SKIP_CHUNK pieces.
@@ -167,6 +168,7 @@ class _Loader:
             self.report.rejected.append(Rejection(name, None, str(exc)))
             return
         pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
+        pending_bytes = 0
         first_rejection = len(self.report.rejected)
         with handle as stream:
             try:
@@ -178,12 +180,13 @@ class _Loader:
                         if raw is None:
                             raise _Reject(f"line longer than {MAX_RECORD_BYTES // (1024 * 1024)} MiB; not read")
                         pending.append((number, _parse(raw)))
+                        pending_bytes += len(raw)
                     except _Reject as exc:
                         self.report.rejected.append(Rejection(name, number, str(exc)))
                         continue
-                    if len(pending) >= BATCH_RECORDS:
+                    if len(pending) >= BATCH_RECORDS or pending_bytes >= BATCH_BYTES:
                         self._apply_batch(name, pending)
-                        pending = []
+                        pending, pending_bytes = [], 0
             except OSError as exc:
                 self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
         if pending:
