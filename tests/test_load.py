@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import os
 import socket
@@ -719,3 +720,55 @@ def test_hostile_ids_and_file_names_are_rejected_and_shown_escaped(db_path, tmp_
     ]
     assert "\x1b" not in result.output and "\u202e" not in result.output
     assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1, claims=1)
+
+
+def test_fnc1_stances_for_bodies_filed_under_another_story_are_rejected_not_dropped(db_path, tmp_path, shared_data):
+    """FNC-1's first 80 headline/body pairs as records (a story per headline, annotator
+    `fnc1`): loaded into an empty database, each body is filed under the first headline
+    that names it, and every later pair of that body is rejected with a reason; loaded
+    after `import` filed the bodies under one story, every pair is rejected. Never
+    reported as unchanged or kept while the label is dropped."""
+    fnc1 = shared_data / "fnc1"
+    with (fnc1 / "competition_test_stances.csv").open(encoding="utf-8", newline="") as handle:
+        pairs = list(csv.DictReader(handle))[:80]
+    with (fnc1 / "competition_test_bodies.csv").open(encoding="utf-8", newline="") as handle:
+        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
+    headlines = {title: f"h{n}" for n, title in enumerate(dict.fromkeys(p["Headline"] for p in pairs))}
+    records, first_story = [], {}
+    for pair in pairs:
+        text = sanitize_text(bodies[pair["Body ID"]])
+        story = headlines[pair["Headline"]]
+        rec = record("fnc1", labels={"stance": pair["Stance"]}, text=text, story=story)
+        rec["story"]["title"] = pair["Headline"]
+        records.append(rec)
+        first_story.setdefault(article_id_for(text), story)
+    path = write_lines(tmp_path / "fnc1.jsonl", *records)
+
+    def refusal(number: int, rec: dict, held_in: str) -> str:
+        return (f"rejected: {path}:{number}: article {rec['article']['id']} is in story {held_in} here, the record "
+                f"puts it in story {rec['story']['id']}; an article belongs to one story (for now)")
+
+    expected = [refusal(n, r, first_story[r["article"]["id"]]) for n, r in enumerate(records, start=1)
+                if first_story[r["article"]["id"]] != r["story"]["id"]]
+    loaded = len(records) - len(expected)
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    stories = len(set(first_story.values()))
+    assert result.stdout == summary(80, loaded, len(expected), stories=stories, articles=loaded)
+    assert result.stderr.splitlines() == expected
+    assert database_state(db_path) == rows(stories=stories, articles=loaded, annotations=loaded, labels=loaded)
+
+    # The bodies imported first, into one story: no pair loads, each says why.
+    subset = tmp_path / "bodies.csv"
+    with subset.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Body ID", "articleBody"])
+        writer.writerows([body, bodies[body]] for body in dict.fromkeys(p["Body ID"] for p in pairs))
+    other_db = tmp_path / "imported.db"
+    imported = run("--db", str(other_db), "import", str(subset), "--story", "fnc1", "--map", "text=articleBody")
+    assert imported.exit_code == 0, imported.output
+    result = run("--db", str(other_db), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == summary(80, 0, 80, stories=0, articles=0)
+    assert result.stderr.splitlines() == [refusal(n, r, "fnc1") for n, r in enumerate(records, start=1)]
+    assert database_state(other_db) == rows(stories=1, articles=len(first_story))
