@@ -9,8 +9,9 @@ teammate's file is self-contained. A record whose article the database holds und
 another story is rejected: an article belongs to one story.
 
 Only regular files are read (FIFOs, devices and directories are named and skipped), `-`
-is standard input, and files are read line by line: memory holds one record at a time,
-and a line longer than MAX_RECORD_BYTES is rejected without being held whole.
+is standard input, and files are read line by line: memory holds one batch of records
+(BATCH_RECORDS, at most BATCH_BYTES of lines), never the file, and a line longer than
+MAX_RECORD_BYTES is rejected without being held whole.
 
 Conflicts are settled per (article, annotator) record, or per article for gold records:
 the newer `updated_at` wins. A record that wins replaces the local labels, claims, note
