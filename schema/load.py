@@ -1,10 +1,17 @@
 """Loading export records (a teammate's `newsmark export` file) into the database.
 
-Each line is validated once, here at the edge: by the pydantic models of the export
-format, then against the database's scheme and its articles. A line that fails is
+Each line is validated once, here at the edge: its nesting depth, the pydantic models of
+the export format (strict types, the one name rule, timestamps that are real instants and
+not in the future), then the database's scheme and its articles. A line that fails is
 rejected with its file, line number and reason; the rest of the file goes on. A record
 whose article (and story) the database lacks creates them from the record's text, so a
-teammate's file is self-contained.
+teammate's file is self-contained. A record whose article the database holds under
+another story is rejected: an article belongs to one story.
+
+Only regular files are read (FIFOs, devices and directories are named and skipped), `-`
+is standard input, and files are read line by line: memory holds one batch of records
+(BATCH_RECORDS, at most BATCH_BYTES of lines), never the file, and a line longer than
+MAX_RECORD_BYTES is rejected without being held whole.
 
 Conflicts are settled per (article, annotator) record, or per article for gold records:
 the newer `updated_at` wins. A record that wins replaces the local labels, claims, note
@@ -16,22 +23,35 @@ Loading the same file twice changes nothing the second time.
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
+import os
 import sqlite3
-from collections.abc import Iterable
+import stat
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from pydantic import ValidationError
 
-from newsmark.schema.models import AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story
-from newsmark.schema.sanitize import sanitize_inline, sanitize_text, text_sha256
+from newsmark.schema.models import (
+    AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story, instant,
+)
+from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import CONTEXT_CHARS, Change, Store, claim_context
+from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 200  # records per write transaction: short enough not to starve other writers
+BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
 _BOM = b"\xef\xbb\xbf"
+# One record (one line) at most: an exported article of a 100 MB text fits; a longer line
+# (a file of zeros, a binary) is rejected after reading past it in _SKIP_CHUNK pieces.
+MAX_RECORD_BYTES = 128 * 1024 * 1024
+_SKIP_CHUNK = 1024 * 1024
+STDIN = "-"  # the path that means standard input
+STDIN_NAME = "<stdin>"  # how standard input is named in messages and as articles' origin
 
 
 @dataclass
@@ -45,8 +65,8 @@ class Rejection:
     def __post_init__(self) -> None:
         # Reasons quote the input (key names, values): never let its control characters
         # (an ESC sequence) reach the terminal that shows them.
-        self.file = _printable(self.file)
-        self.reason = _printable(self.reason)
+        self.file = for_terminal(self.file)
+        self.reason = for_terminal(self.reason)
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -69,17 +89,17 @@ class LoadReport:
     rejected: list[Rejection] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The report as a JSON-ready dict with stable keys."""
+        """The report as a JSON-ready dict with stable keys; `rejected` lists the rejections
+        as {"file", "line", "reason"} (line null: the whole file), as `import --json` does."""
         return {
             "read": self.read,
             "loaded": self.loaded,
             "replaced": self.replaced,
             "unchanged": self.unchanged,
             "kept_newer_local": self.kept_newer_local,
-            "rejected": len(self.rejected),
+            "rejected": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected],
             "stories_created": self.stories_created,
             "articles_created": self.articles_created,
-            "rejections": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected],
         }
 
 
@@ -88,11 +108,12 @@ class _Reject(Exception):
 
 
 def load_annotations(store: Store, paths: Iterable[str | Path]) -> LoadReport:
-    """Load annotation and gold records from JSONL files; see the module docstring."""
+    """Load annotation and gold records from JSONL files (`-`: standard input); see the
+    module docstring."""
     report = LoadReport()
     loader = _Loader(store, report)
     for path in paths:
-        loader.load_file(Path(path))
+        loader.load_file(path)
     return report
 
 
@@ -140,31 +161,33 @@ class _Loader:
         self.report = report
         self.scheme = store.scheme
 
-    def load_file(self, path: Path) -> None:
-        name = str(path)
+    def load_file(self, path: str | Path) -> None:
+        name = STDIN_NAME if str(path) == STDIN else str(path)
         try:
-            handle = path.open("rb")
-        except OSError as exc:
-            self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
+            handle = _open_input(path)
+        except _Reject as exc:
+            self.report.rejected.append(Rejection(name, None, str(exc)))
             return
         pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
+        pending_bytes = 0
         first_rejection = len(self.report.rejected)
-        with handle:
+        with handle as stream:
             try:
-                for number, raw in enumerate(handle, start=1):
-                    if number == 1 and raw.startswith(_BOM):
-                        raw = raw[len(_BOM):]
-                    if not raw.strip():
+                for number, raw in _lines(stream):
+                    if raw is not None and not raw.strip():
                         continue
                     self.report.read += 1
                     try:
+                        if raw is None:
+                            raise _Reject(f"line longer than {MAX_RECORD_BYTES // (1024 * 1024)} MiB; not read")
                         pending.append((number, _parse(raw)))
+                        pending_bytes += len(raw)
                     except _Reject as exc:
                         self.report.rejected.append(Rejection(name, number, str(exc)))
                         continue
-                    if len(pending) >= BATCH_RECORDS:
+                    if len(pending) >= BATCH_RECORDS or pending_bytes >= BATCH_BYTES:
                         self._apply_batch(name, pending)
-                        pending = []
+                        pending, pending_bytes = [], 0
             except OSError as exc:
                 self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
         if pending:
@@ -194,9 +217,7 @@ class _Loader:
     # --- annotation records -------------------------------------------------------------
 
     def _apply_annotation(self, conn: sqlite3.Connection, record: AnnotationRecord, origin: str) -> str:
-        annotator = record.annotator
-        if sanitize_inline(annotator) != annotator:
-            raise _Reject(f"annotator {annotator!r} holds control characters or stray spaces")
+        annotator = record.annotator  # checked by the one name rule (models.Name)
         for name, value in record.labels.items():
             self._check(name, value, "article", "labels")
         text = self._article_text(conn, record.article, record.story, origin, need_text=bool(record.claims))
@@ -264,18 +285,18 @@ class _Loader:
         labels = {}
         for name, value in record.labels.items():
             p = provenance[name]
-            labels[name] = (value, _by(p.by), sanitize_text(p.reason), p.at)
+            labels[name] = (value, p.by, sanitize_text(p.reason), p.at)
         claims = {}
         if record.claims:
             p = provenance["claims"]
-            claims = {cid: (claim, _by(p.by), sanitize_text(p.reason), p.at)
+            claims = {cid: (claim, p.by, sanitize_text(p.reason), p.at)
                       for cid, claim in self._claims(text, record.claims).items()}
         incoming = _Gold(labels, claims)
         article_id = record.article.id
         self._check_claim_ids(conn, "gold_claims", claims, article_id, None)
         local = _read_gold(conn, article_id)
         stamps = [v[3] for v in local.labels.values()] + [v[3] for v in local.claims.values()]
-        local_at = max(stamps, key=_instant) if stamps else None
+        local_at = max(stamps, key=instant) if stamps else None
         outcome = _decide(incoming, local, local.empty, record.updated_at, local_at)
         if outcome not in ("loaded", "replaced"):
             return outcome
@@ -300,7 +321,7 @@ class _Loader:
             }))
         # The event log names the person behind the latest decision in the record.
         decisions = [(at, by) for _, by, _, at in labels.values()] + [(at, by) for _, by, _, at in claims.values()]
-        who = max(decisions, key=lambda d: _instant(d[0]))[1] if decisions else "load"
+        who = max(decisions, key=lambda d: instant(d[0]))[1] if decisions else "load"
         self.store._commit(who, "load", changes, (), at=record.updated_at, undoable=False, conn=conn)
         return outcome
 
@@ -327,10 +348,17 @@ class _Loader:
                 raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
             if sanitize_text(text) != text:
                 raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
-        row = conn.execute("SELECT text_sha256 FROM articles WHERE id = ?", (article.id,)).fetchone()
+        row = conn.execute("SELECT text_sha256, story_id FROM articles WHERE id = ?", (article.id,)).fetchone()
         if row is not None:
             if row[0] != article.text_sha256:
                 raise _Reject(f"article {article.id}: text_sha256 differs from the database's article")
+            if row[1] != article.story_id:
+                # Loading it would file its labels under a story it is not in here: they
+                # would vanish from that story's views and agreement.
+                raise _Reject(
+                    f"article {article.id} is in story {row[1]} here, the record puts it in story "
+                    f"{article.story_id}; an article belongs to one story (for now)"
+                )
             if not need_text:
                 return None
             return article.text if article.text is not None else conn.execute(
@@ -359,9 +387,6 @@ class _Loader:
                 raise _Reject(f"{where}: claim id {claim.id!r} appears twice")
             for name, value in claim.labels.items():
                 self._check(name, value, "claim", f"{where}.labels")
-            for what, value in (("id", claim.id), ("cluster", claim.cluster)):
-                if value is not None and sanitize_inline(value) != value:
-                    raise _Reject(f"{where}: {what} {value!r} holds control characters or spaces")
             assert text is not None  # _article_text returns the text when there are claims
             span = anchor(text, claim.start, claim.end, claim.exact, claim.prefix, claim.suffix)
             if span is None:
@@ -415,13 +440,84 @@ class _Loader:
 # --- parsing and reading --------------------------------------------------------------
 
 
+def _open_input(path: str | Path) -> contextlib.AbstractContextManager[BinaryIO]:
+    """The opened file (standard input for `-`), or _Reject when it cannot be read or is
+    not a regular file. O_NONBLOCK: opening a FIFO with no writer must not hang; the check
+    is on the opened descriptor, so nothing swapped in after it is read."""
+    if str(path) == STDIN:
+        if sys.stdin is None:  # started with standard input closed
+            raise _Reject("cannot read: standard input is closed")
+        return contextlib.nullcontext(sys.stdin.buffer)  # not ours to close
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except ValueError as exc:  # a NUL byte in the path
+        raise _Reject(f"cannot read: {exc}") from None
+    except OSError as exc:
+        kind = _kind_at(path)  # a socket cannot be opened at all: say what it is
+        raise _Reject(f"not a regular file ({kind})" if kind else f"cannot read: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _Reject(f"not a regular file ({_kind(mode)})")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def _kind_at(path: str | Path) -> str | None:
+    """What is at `path` when it exists and is not a regular file, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line of `stream`, a BOM on the first removed; the line
+    is None when longer than MAX_RECORD_BYTES (read past in pieces, never held whole)."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_RECORD_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n"):
+            del raw
+            while True:
+                rest = stream.readline(_SKIP_CHUNK)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+            continue
+        yield number, raw
+
+
 def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):  # orjson's own limit (1024), far past ours
+            raise _Reject(f"not a valid record: nested more than {MAX_DEPTH} levels deep") from None
         raise _Reject(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise _Reject("not a JSON object")
+    try:
+        check_depth(data)
+    except StructureError as exc:
+        raise _Reject(f"not a valid record: {exc}") from None
     model = GoldRecord if "gold" in data or ("annotator" in data and data["annotator"] is None) else AnnotationRecord
     try:
         record = model.model_validate(data)
@@ -430,31 +526,15 @@ def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
         problems = "; ".join(_describe(err) for err in exc.errors()[:3])
         more = len(exc.errors()) - 3
         raise _Reject(f"not a valid {kind}: {problems}" + (f" (and {more} more)" if more > 0 else "")) from None
-    # The models check the timestamps' shape; newer-wins compares them, so they must also
-    # be real instants (not 2026-13-45T99:99:99Z).
-    stamps = [("updated_at", record.updated_at)]
-    if isinstance(record, GoldRecord):
-        stamps += [(f"gold.{name}.at", p.at) for name, p in record.gold.items()]
-    for where, stamp in stamps:
-        try:
-            _instant(stamp)
-        except ValueError as exc:
-            raise _Reject(f"{where}: {stamp!r} is not a real date and time ({exc})") from None
     return record
-
-
-def _printable(value: str) -> str:
-    """`value` with anything unprintable (control characters, lone surrogates) escaped."""
-    if value.isprintable():
-        return value
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii") for ch in value
-    )
 
 
 def _describe(err: Any) -> str:
     where = ".".join(str(part) for part in err["loc"])
     message = err["msg"].removeprefix("Value error, ")
+    if err["type"].endswith("_type") and isinstance(err.get("input"), (bool, int, float, str)):
+        # Strict types: say what was there (true, 100.0, "100", a float from a huge number).
+        message += f" (not {_clip(orjson.dumps(err['input']).decode())})"
     return f"{where}: {message}" if where else message
 
 
@@ -501,20 +581,9 @@ def _decide(incoming: Any, local: Any, local_empty: bool, incoming_at: str, loca
         return "unchanged"
     if local_empty or local_at is None:
         return "loaded"
-    if _instant(incoming_at) > _instant(local_at):
+    if instant(incoming_at) > instant(local_at):
         return "replaced"
     return "kept_newer_local"
-
-
-def _instant(stamp: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
-def _by(name: str) -> str:
-    cleaned = sanitize_inline(name)
-    if not cleaned:
-        raise _Reject(f"gold provenance names nobody (by = {name!r})")
-    return cleaned
 
 
 def _clip(text: str, limit: int = 40) -> str:

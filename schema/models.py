@@ -5,10 +5,14 @@ export records. Validation happens here, once, where data enters (import, load, 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from newsmark.schema.names import MAX_NAME_LENGTH, check_name
+from newsmark.schema.sanitize import for_terminal
 
 SCHEMA_VERSION = 1
 STORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -26,16 +30,68 @@ def _check_iso_date(value: str | None) -> str | None:
     return value
 
 
+# Loaded records are settled by newer-wins on these stamps: one from the far future would
+# win every later conflict, so a stamp may run ahead of this machine's clock by at most a
+# day (clock skew between teammates), and none predates this one (no annotation does).
+CLOCK_SKEW = dt.timedelta(days=1)
+EARLIEST_TIMESTAMP = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def instant(stamp: str) -> dt.datetime:
+    """The aware datetime of a timestamp of the `Timestamp` shape."""
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 def _check_timestamp(value: str) -> str:
     if not _ISO_TIMESTAMP.match(value):
         raise ValueError(f"not a UTC timestamp like 2026-11-21T10:00:00Z: {value!r}")
+    try:
+        when = instant(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a real date and time ({exc})") from None
+    if when < EARLIEST_TIMESTAMP:
+        raise ValueError(f"{value!r} is before {EARLIEST_TIMESTAMP:%Y-%m-%d}")
+    latest = dt.datetime.now(dt.timezone.utc) + CLOCK_SKEW
+    if when > latest:
+        raise ValueError(
+            f"{value!r} is in the future (later than this machine's clock plus one day); "
+            "it would win every conflict"
+        )
     return value
+
+
+def _check_name(value: str) -> str:
+    return check_name(value, what="name")
+
+
+def _check_identifier(value: str) -> str:
+    if not value.isprintable() or any(ch.isspace() for ch in value):
+        raise ValueError(f"id '{for_terminal(value)}' holds spaces, control or format characters")
+    return value
+
+
+def _exactly(kind: type) -> BeforeValidator:
+    """Refuse values merely equal to a literal (True or 1.0 for 1, 0 for False)."""
+
+    def check(value: Any) -> Any:
+        if type(value) is not kind:
+            shown = json.dumps(value, ensure_ascii=False, default=repr)[:40]
+            raise ValueError(f"must be a JSON {'boolean' if kind is bool else 'integer'}, not {shown}")
+        return value
+
+    return BeforeValidator(check)
 
 
 IsoDate = Annotated[
     Annotated[str, Field(pattern=_ISO_DATE.pattern)] | None, AfterValidator(_check_iso_date)
 ]
 Timestamp = Annotated[str, Field(pattern=_ISO_TIMESTAMP.pattern), AfterValidator(_check_timestamp)]
+# Claim and cluster ids (newsmark writes hex): shown in the app, so printable, no spaces.
+Identifier = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_identifier)]
+# The one name rule (schema/names.py); the JSON Schema states its length only.
+Name = Annotated[
+    str, AfterValidator(_check_name), Field(json_schema_extra={"minLength": 1, "maxLength": MAX_NAME_LENGTH})
+]
 
 
 class Model(BaseModel):
@@ -125,7 +181,15 @@ class Event(Model):
 # --- export records (JSONL, schema_version 1) -----------------------------------------
 
 
-class ExportArticle(Model):
+class ExportModel(Model):
+    """Base of the export records: strict types, as in the file. A number is not text, and
+    an offset is an integer (not true, 100.0 or "100"): what a teammate's file says is
+    either taken as it is or rejected, never converted."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ExportArticle(ExportModel):
     """The article as carried by an export record; `text` is absent with --no-text."""
 
     id: str = Field(pattern=ARTICLE_ID_PATTERN)
@@ -139,7 +203,7 @@ class ExportArticle(Model):
     text: str | None = None
 
 
-class ExportStory(Model):
+class ExportStory(ExportModel):
     """The story as carried by an export record."""
 
     id: str = Field(pattern=STORY_ID_PATTERN)
@@ -147,17 +211,17 @@ class ExportStory(Model):
     proposition: str
 
 
-class ExportClaim(Model):
+class ExportClaim(ExportModel):
     """A claim as carried by an export record."""
 
-    id: str = Field(min_length=1, max_length=64)
+    id: Identifier
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     exact: str
     prefix: str
     suffix: str
     labels: dict[str, str]
-    cluster: str | None
+    cluster: Identifier | None
 
     @model_validator(mode="after")
     def _span_order(self) -> ExportClaim:
@@ -166,13 +230,13 @@ class ExportClaim(Model):
         return self
 
 
-class AnnotationRecord(Model):
+class AnnotationRecord(ExportModel):
     """One annotator's annotation of one article: a line of the JSONL export."""
 
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], _exactly(int)]
     article: ExportArticle
     story: ExportStory
-    annotator: str = Field(min_length=1, max_length=200)
+    annotator: Name
     labels: dict[str, str]
     claims: list[ExportClaim]
     note: str | None
@@ -180,29 +244,29 @@ class AnnotationRecord(Model):
     updated_at: Timestamp
 
 
-class GoldProvenance(Model):
+class GoldProvenance(ExportModel):
     """Who set a gold value, when, and why."""
 
-    by: str
+    by: Name
     reason: str
     at: Timestamp
 
 
-class GoldRecord(Model):
+class GoldRecord(ExportModel):
     """The adjudicated labels and claims of one article: a line of `export --gold`.
 
     `gold` maps each gold field to its provenance; the key "claims" holds the provenance
     of the gold claims when there are any.
     """
 
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], _exactly(int)]
     article: ExportArticle
     story: ExportStory
     annotator: None
     labels: dict[str, str]
     claims: list[ExportClaim]
     note: None
-    flagged: Literal[False]
+    flagged: Annotated[Literal[False], _exactly(bool)]
     updated_at: Timestamp
     gold: dict[str, GoldProvenance]
 

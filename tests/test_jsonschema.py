@@ -7,6 +7,7 @@ import json
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from newsmark.schema import jsonschema as generator
 from newsmark.schema.models import AnnotationRecord, GoldRecord
@@ -65,5 +66,33 @@ def test_the_schema_catches_what_a_loader_must_refuse(store: Store):
         {**record, "article": {**record["article"], "id": "XYZ"}},
         {**record, "claims": [{"id": "c", "start": -1, "end": 3, "exact": "abc", "prefix": "", "suffix": "",
                                "labels": {}, "cluster": None}]},
+        {**record, "claims": [{"id": "c", "start": True, "end": 3, "exact": "abc", "prefix": "", "suffix": "",
+                               "labels": {}, "cluster": None}]},
+        {**record, "claims": [{"id": "c", "start": "1", "end": 3, "exact": "abc", "prefix": "", "suffix": "",
+                               "labels": {}, "cluster": None}]},
+        {**record, "annotator": "x" * 65},
+        {**record, "annotator": ""},
+        {**record, "note": 1.2345678901234568e+29},
+        {**record, "article": {**record["article"], "title": 42}},
     ):
         assert not annotation.is_valid(broken)
+        with pytest.raises(ValidationError):
+            AnnotationRecord.model_validate(broken)
+
+
+def test_the_models_refuse_what_json_schema_cannot_say(store: Store):
+    """Integral floats (JSON Schema's "integer" takes 100.0), names that break the name
+    rule within its length, ids with spaces, times in the future: the loader refuses them."""
+    build_rich_store(store)
+    record = records(store)[0]
+    claim = {"id": "c", "start": 1, "end": 3, "exact": "abc", "prefix": "", "suffix": "", "labels": {},
+             "cluster": None}
+    for broken in (
+        {**record, "claims": [{**claim, "start": 1.0}]},
+        {**record, "claims": [{**claim, "id": "c 1"}]},
+        {**record, "annotator": " alice"},
+        {**record, "annotator": "a\u202eb"},
+        {**record, "updated_at": "9999-01-01T00:00:00Z"},
+    ):
+        with pytest.raises(ValidationError):
+            AnnotationRecord.model_validate(broken)

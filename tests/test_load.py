@@ -4,7 +4,15 @@
 
 from __future__ import annotations
 
+import copy
+import csv
 import json
+import os
+import socket
+import subprocess
+import sys
+import sqlite3
+import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -15,12 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsmark.schema import jsonschema as generator
-from newsmark.schema.load import anchor, load_annotations
+from newsmark.schema.load import MAX_RECORD_BYTES, anchor, load_annotations
+from newsmark.schema.names import InvalidName, check_name
 from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
 from newsmark.schema.store import Store
 from tests.test_export import TEXTS, add_article, build_rich_store, export_bytes
 from newsmark.tui.cli import cli
 
+NEWSMARK = Path(sys.executable).with_name("newsmark")
 TEXT = "Officials met on Monday. They agreed 🤝 to share intelligence. Critics objected loudly."
 AID = article_id_for(TEXT)
 
@@ -70,8 +80,9 @@ def write_lines(path: Path, *items) -> Path:
 
 def counts(report) -> dict:
     data = report.as_dict()
-    return {k: data[k] for k in ("read", "loaded", "replaced", "unchanged", "kept_newer_local", "rejected",
-                                 "stories_created", "articles_created")}
+    found = {k: data[k] for k in ("read", "loaded", "replaced", "unchanged", "kept_newer_local",
+                                  "stories_created", "articles_created")}
+    return {**found, "rejected": len(data["rejected"])}
 
 
 def event_rows(store: Store) -> list[tuple]:
@@ -345,8 +356,8 @@ def test_load_annotations_prints_exact_counts_and_reopens(db_path, tmp_path):
     result = run("--db", str(db_path), "load-annotations", str(path), "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "read": 2, "loaded": 0, "replaced": 0, "unchanged": 2, "kept_newer_local": 0, "rejected": 0,
-        "stories_created": 0, "articles_created": 0, "rejections": [],
+        "read": 2, "loaded": 0, "replaced": 0, "unchanged": 2, "kept_newer_local": 0, "rejected": [],
+        "stories_created": 0, "articles_created": 0,
     }
 
 
@@ -374,11 +385,19 @@ def test_load_annotations_needs_a_file(db_path):
     assert result.exit_code == 2
 
 
-@pytest.mark.parametrize("hostile", ["\x1b]0;pwned\x07", "[@click=app.quit]", "a\x00b"])
-def test_control_characters_in_annotator_names_are_refused(store: Store, tmp_path, hostile):
+@pytest.mark.parametrize("hostile,shown", [
+    ("\x1b]0;pwned\x07", "name '\\x1b]0;pwned\\x07' contains U+001B"),
+    ("a\x00b", "name 'a\\x00b' contains U+0000"),
+    ("[@click=app.quit]", None),
+])
+def test_control_characters_in_annotator_names_are_refused(store: Store, tmp_path, hostile, shown):
     report = load_annotations(store, [write_lines(tmp_path / "h.jsonl", record(hostile))])
-    if "\x1b" in hostile or "\x00" in hostile:
-        assert len(report.rejected) == 1 and "control characters" in report.rejected[0].reason
+    if shown:
+        assert [r.reason for r in report.rejected] == [
+            f"not a valid annotation record: annotator: {shown}: names are letters, digits, punctuation, "
+            "symbols and single spaces"
+        ]
+        assert store.annotators() == []
     else:  # markup-looking names are just text: stored as they are, never parsed
         assert store.annotators() == [hostile]
 
@@ -408,3 +427,348 @@ def test_any_text_and_note_round_trip_byte_for_byte(tmp_path_factory, body, note
         report = load_annotations(theirs, [folder / "f.jsonl"])
         assert report.rejected == [] and report.loaded == 1
         assert export_bytes(theirs) == first
+
+
+# --- hostile and faulty input: every case through the command, then the database reopened
+
+
+def database_state(db_path: Path) -> dict:
+    """Row counts of what a load writes, and SQLite's own integrity check, read afresh."""
+    conn = sqlite3.connect(db_path)
+    try:
+        state = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                 for table in ("stories", "articles", "annotations", "labels", "claims", "gold", "gold_claims")}
+        state["integrity"] = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        return state
+    finally:
+        conn.close()
+
+
+def rows(**counts) -> dict:
+    """The expected database_state: zero everywhere but `counts`, integrity ok."""
+    tables = ("stories", "articles", "annotations", "labels", "claims", "gold", "gold_claims")
+    return {**{t: 0 for t in tables}, **counts, "integrity": "ok"}
+
+
+def summary(read, loaded, rejected, *, stories=1, articles=1, unchanged=0) -> str:
+    return (f"Read {read} record{'s' if read != 1 else ''}: {loaded} loaded, 0 replaced, {unchanged} unchanged, "
+            f"0 kept (local newer), {rejected} rejected; created {stories} "
+            f"{'story' if stories == 1 else 'stories'}, {articles} article{'s' if articles != 1 else ''}\n")
+
+
+def json_error(line: str) -> str:
+    """orjson's own message for an invalid line (its wording varies between versions)."""
+    with pytest.raises(orjson.JSONDecodeError) as caught:
+        orjson.loads(line)
+    return str(caught.value)
+
+
+def with_claim(rec: dict, **changes) -> dict:
+    rec = copy.deepcopy(rec)
+    rec["claims"] = [{**claim(25, 61), **changes}]
+    return rec
+
+
+def changed(rec: dict, path: str, value) -> dict:
+    """A deep copy of `rec` with the value at a dotted path replaced."""
+    rec = copy.deepcopy(rec)
+    *parents, last = path.split(".")
+    target = rec
+    for part in parents:
+        target = target[part]
+    target[last] = value
+    return rec
+
+
+def test_values_of_the_wrong_type_or_time_are_rejected_each_with_its_reason(db_path, tmp_path):
+    good = record("alice")
+    gold = gold_record(labels={"stance": "agree"},
+                       gold={"stance": {"by": "lead", "reason": "", "at": "2026-11-21T12:00:00Z"}})
+    path = write_lines(
+        tmp_path / "types.jsonl",
+        good,
+        '{"schema_version": 1, "article": {"id": "%s"}, "note": 123456789012345678901234567890}' % AID,
+        json.dumps(changed(record("bob"), "note", 123456789012345678901234567890)),
+        changed(record("bob"), "article.title", 42),
+        with_claim(record("bob"), start=True),
+        with_claim(record("bob"), end=61.0),
+        with_claim(record("bob"), end="61"),
+        record("bob", updated_at="9999-01-01T00:00:00Z"),
+        record("bob", updated_at="1999-12-31T23:59:59Z"),
+        record("bob", updated_at="2026-02-30T10:00:00Z"),
+        changed(record("bob"), "schema_version", True),
+        changed(gold, "gold.stance.at", "9999-01-01T00:00:00Z"),
+        changed(gold, "flagged", 0),
+        record("carol", labels={"stance": "disagree"}),
+    )
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == summary(14, 2, 12)
+    record_errors = "not a valid annotation record: "
+    future = "is in the future (later than this machine's clock plus one day); it would win every conflict"
+    assert result.stderr.splitlines() == [f"rejected: {path}:{n}: {reason}" for n, reason in [
+        (2, record_errors + "article.story_id: Field required; article.source: Field required; "
+                            "article.url: Field required (and 11 more)"),
+        (3, record_errors + "note: Input should be a valid string (not 1.2345678901234568e+29)"),
+        (4, record_errors + "article.title: Input should be a valid string (not 42)"),
+        (5, record_errors + "claims.0.start: Input should be a valid integer (not true)"),
+        (6, record_errors + "claims.0.end: Input should be a valid integer (not 61.0)"),
+        (7, record_errors + 'claims.0.end: Input should be a valid integer (not "61")'),
+        (8, record_errors + f"updated_at: '9999-01-01T00:00:00Z' {future}"),
+        (9, record_errors + "updated_at: '1999-12-31T23:59:59Z' is before 2000-01-01"),
+        (10, record_errors + "updated_at: '2026-02-30T10:00:00Z' is not a real date and time "
+                             "(day is out of range for month)"),
+        (11, record_errors + "schema_version: must be a JSON integer, not true"),
+        (12, f"not a valid gold record: gold.stance.at: '9999-01-01T00:00:00Z' {future}"),
+        (13, "not a valid gold record: flagged: must be a JSON boolean, not 0"),
+    ]]
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=2, labels=2)
+    with Store.open(db_path, create=False) as store:
+        assert store.annotators() == ["alice", "carol"]
+
+
+def test_annotator_and_gold_names_follow_the_one_name_rule(db_path, tmp_path):
+    gold_by = lambda by: gold_record(labels={"stance": "agree"},  # noqa: E731
+                                     gold={"stance": {"by": by, "reason": "", "at": "2026-11-21T12:00:00Z"}})
+    path = write_lines(
+        tmp_path / "names.jsonl",
+        record(" alice "), record("al\tice"), record("a" * 300), record("\u202eevil"), record("a\u200bb"),
+        record("two  spaces"), record("\x1b]0;pwned\x07"), gold_by(" lead "), gold_by(""),
+        record("Zoe\u0301 O'Brien-Smith"), record("[/]"), gold_by("lead"),
+    )
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == summary(12, 3, 9)
+    rule = "names are letters, digits, punctuation, symbols and single spaces"
+    annotation, gold = "not a valid annotation record: annotator: name", "not a valid gold record: gold.stance.by: name"
+    assert result.stderr.splitlines() == [f"rejected: {path}:{n}: {reason}" for n, reason in [
+        (1, f"{annotation} ' alice ' begins or ends with a space"),
+        (2, f"{annotation} 'al\\x09ice' contains U+0009: {rule}"),
+        (3, f"{annotation} {'a' * 40}… is 300 characters long (at most 64)"),
+        (4, f"{annotation} '\\u202eevil' contains U+202E RIGHT-TO-LEFT OVERRIDE: {rule}"),
+        (5, f"{annotation} 'a\\u200bb' contains U+200B ZERO WIDTH SPACE: {rule}"),
+        (6, f"{annotation} 'two  spaces' has two spaces in a row"),
+        (7, f"{annotation} '\\x1b]0;pwned\\x07' contains U+001B: {rule}"),
+        (8, f"{gold} ' lead ' begins or ends with a space"),
+        (9, f"{gold} is empty"),
+    ]]
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=2, labels=2, gold=1)
+    with Store.open(db_path, create=False) as store:
+        assert store.annotators() == ["Zo\u00e9 O'Brien-Smith", "[/]"]  # NFC, as every other command stores it
+        assert store.gold(AID)["stance"]["by"] == "lead"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.text(max_size=70) | st.sampled_from([" a", "a ", "a\tb", "a\u00a0b", "a\u2028b", "x" * 65, "e\u0301"]))
+def test_a_name_loads_exactly_when_the_name_rule_accepts_it(name):
+    try:
+        expected = check_name(name)
+    except InvalidName:
+        expected = None
+    with tempfile.TemporaryDirectory() as folder, Store.open(":memory:") as store:
+        report = load_annotations(store, [write_lines(Path(folder) / "n.jsonl", record(name))])
+        assert store.annotators() == ([expected] if expected is not None else [])
+        assert len(report.rejected) == (expected is None)
+
+
+def test_deeply_nested_lines_are_rejected_and_the_other_lines_load(db_path, tmp_path):
+    def nested(depth: int) -> str:
+        return "[" * depth + "]" * depth
+
+    deep_labels = orjson.dumps(record("bob")).decode().replace('"labels":{"stance":"agree"}',
+                                                               f'"labels":{{"stance":{nested(300)}}}')
+    deep_extra = orjson.dumps(record("carol")).decode()[:-1] + f',"extra":{nested(1000)}}}'
+    past_orjson = orjson.dumps(record("dave")).decode()[:-1] + f',"extra":{nested(5000)}}}'
+    first = write_lines(tmp_path / "deep.jsonl", record("alice"), deep_labels, deep_extra, past_orjson,
+                        record("erin"), '{"a":' * 400 + "1" + "}" * 400)
+    second = write_lines(tmp_path / "next.jsonl", record("frank"))
+    result = run("--db", str(db_path), "load-annotations", str(first), str(second))
+    assert result.exit_code == 1
+    assert result.stdout == summary(7, 3, 4)
+    too_deep = "not a valid record: nested more than 32 levels deep"
+    assert result.stderr.splitlines() == [f"rejected: {first}:{n}: {too_deep}" for n in (2, 3, 4, 6)]
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=3, labels=3)
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "character device", "directory", "symlink to /dev/zero", "socket"])
+def test_only_regular_files_are_read_others_are_named_and_skipped(db_path, tmp_path, kind):
+    special = tmp_path / "special.jsonl"
+    if kind == "FIFO":
+        os.mkfifo(special)  # no writer: opening it for reading without O_NONBLOCK would hang
+    elif kind == "character device":
+        special = Path("/dev/zero")  # would read until MemoryError
+    elif kind == "directory":
+        special.mkdir()
+    elif kind == "symlink to /dev/zero":
+        special.symlink_to("/dev/zero")
+    else:
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(special))
+    good = write_lines(tmp_path / "good.jsonl", record("alice"))
+    with Store.open(db_path):
+        pass
+    # A subprocess with a timeout: a hang fails the test instead of stalling the suite.
+    done = subprocess.run([str(NEWSMARK), "--db", str(db_path), "load-annotations", str(special), str(good)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout == summary(1, 1, 1)
+    shown = kind if kind != "symlink to /dev/zero" else "character device"
+    assert done.stderr == f"rejected: {special}: not a regular file ({shown})\n"
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1)
+
+
+def test_a_line_longer_than_a_record_may_be_is_rejected_without_reading_it_whole(db_path, tmp_path):
+    huge = tmp_path / "zeros.jsonl"
+    with huge.open("wb") as handle:
+        handle.write(orjson.dumps(record("alice")) + b"\n")
+        handle.truncate(handle.tell() + MAX_RECORD_BYTES + 10)  # a sparse run of NUL bytes, no newline
+        handle.seek(0, os.SEEK_END)
+        handle.write(b"\n" + orjson.dumps(record("bob")) + b"\n")
+    result = run("--db", str(db_path), "load-annotations", str(huge))
+    assert result.exit_code == 1
+    assert result.stdout == summary(3, 2, 1)
+    assert result.stderr == f"rejected: {huge}:2: line longer than 128 MiB; not read\n"
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=2, labels=2)
+
+
+def test_dash_reads_standard_input(db_path, tmp_path):
+    piped = orjson.dumps(record("alice")) + b"\n{oops\n" + orjson.dumps(record("bob")) + b"\n"
+    other = write_lines(tmp_path / "carol.jsonl", record("carol"))
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "load-annotations", "-", str(other)], input=piped)
+    assert result.exit_code == 1
+    assert result.stdout == summary(4, 3, 1)
+    assert result.stderr == f"rejected: <stdin>:2: not valid JSON: {json_error('{oops')}\n"
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=3, labels=3)
+    with Store.open(db_path, create=False) as store:
+        assert store.get_article(AID).origin == "<stdin>"
+    # The same through a real pipe.
+    done = subprocess.run([str(NEWSMARK), "--db", str(db_path), "load-annotations", "-"], input=piped,
+                          capture_output=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout.decode() == summary(3, 0, 1, stories=0, articles=0, unchanged=2)
+
+
+def test_a_record_for_an_article_held_under_another_story_is_rejected(db_path, tmp_path):
+    """FNC-1: one body, several headlines (stories). The article is filed under the first;
+    a record that puts it in another is refused, not reported as unchanged or kept while
+    its labels are dropped."""
+    path = write_lines(
+        tmp_path / "fnc.jsonl",
+        record("alice", labels={"stance": "agree"}, story="headline-1"),
+        record("alice", labels={"stance": "unrelated"}, story="headline-2"),
+        record("bob", labels={"stance": "discuss"}, story="headline-2"),
+        gold_record(labels={"stance": "agree"},
+                    gold={"stance": {"by": "lead", "reason": "", "at": "2026-11-21T12:00:00Z"}}),
+    )
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == summary(4, 1, 3)
+    assert result.stderr.splitlines() == [
+        f"rejected: {path}:{n}: article {AID} is in story headline-1 here, the record puts it in story {story}; "
+        "an article belongs to one story (for now)"
+        for n, story in ((2, "headline-2"), (3, "headline-2"), (4, "talks"))
+    ]
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1)
+    with Store.open(db_path, create=False) as store:
+        assert store.labels(AID, "alice") == {"stance": "agree"}
+    # Loading again: the same refusal, not "unchanged".
+    again = run("--db", str(db_path), "load-annotations", str(path))
+    assert (again.exit_code, again.stdout) == (1, summary(4, 0, 3, stories=0, articles=0, unchanged=1))
+
+
+def test_json_lists_rejections_as_import_does(db_path, tmp_path):
+    path = write_lines(tmp_path / "mixed.jsonl", record("alice"), "oops", record(" bob "))
+    result = run("--db", str(db_path), "load-annotations", str(path), str(tmp_path), "--json")
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    assert json.loads(result.stdout) == {
+        "read": 3, "loaded": 1, "replaced": 0, "unchanged": 0, "kept_newer_local": 0,
+        "stories_created": 1, "articles_created": 1,
+        "rejected": [
+            {"file": str(path), "line": 2, "reason": f"not valid JSON: {json_error('oops')}"},
+            {"file": str(path), "line": 3,
+             "reason": "not a valid annotation record: annotator: name ' bob ' begins or ends with a space"},
+            {"file": str(tmp_path), "line": None, "reason": "not a regular file (directory)"},
+        ],
+    }
+    imported = run("--db", str(db_path), "import", str(tmp_path / "missing.txt"), "--json")
+    assert isinstance(json.loads(imported.stdout)["rejected"], list)
+
+
+def test_hostile_ids_and_file_names_are_rejected_and_shown_escaped(db_path, tmp_path):
+    path = write_lines(
+        tmp_path / "ids\x1b[2J.jsonl",
+        with_claim(record("alice"), id="c\u202e1"), with_claim(record("bob"), cluster="k 1"),
+        with_claim(record("carol"), id="\x1b]0;pwned\x07"), with_claim(record("dave"), cluster="k1"),
+    )
+    missing = tmp_path / "gone\x1b]0;pwned\x07.jsonl"
+    result = run("--db", str(db_path), "load-annotations", str(path), str(missing))
+    assert result.exit_code == 1
+    assert result.stdout == summary(4, 1, 4)  # three lines and the missing file
+    shown = str(path).replace("\x1b", "\\x1b")
+    gone = str(missing).replace("\x1b", "\\x1b").replace("\x07", "\\x07")
+    assert result.stderr.splitlines() == [
+        f"rejected: {shown}:1: not a valid annotation record: claims.0.id: id 'c\\u202e1' holds spaces, "
+        "control or format characters",
+        f"rejected: {shown}:2: not a valid annotation record: claims.0.cluster: id 'k 1' holds spaces, "
+        "control or format characters",
+        f"rejected: {shown}:3: not a valid annotation record: claims.0.id: id '\\x1b]0;pwned\\x07' holds spaces, "
+        "control or format characters",
+        f"rejected: {gone}: cannot read: "
+        "No such file or directory",
+    ]
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1, claims=1)
+
+
+def test_fnc1_stances_for_bodies_filed_under_another_story_are_rejected_not_dropped(db_path, tmp_path, shared_data):
+    """FNC-1's first 80 headline/body pairs as records (a story per headline, annotator
+    `fnc1`): loaded into an empty database, each body is filed under the first headline
+    that names it, and every later pair of that body is rejected with a reason; loaded
+    after `import` filed the bodies under one story, every pair is rejected. Never
+    reported as unchanged or kept while the label is dropped."""
+    fnc1 = shared_data / "fnc1"
+    with (fnc1 / "competition_test_stances.csv").open(encoding="utf-8", newline="") as handle:
+        pairs = list(csv.DictReader(handle))[:80]
+    with (fnc1 / "competition_test_bodies.csv").open(encoding="utf-8", newline="") as handle:
+        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
+    headlines = {title: f"h{n}" for n, title in enumerate(dict.fromkeys(p["Headline"] for p in pairs))}
+    records, first_story = [], {}
+    for pair in pairs:
+        text = sanitize_text(bodies[pair["Body ID"]])
+        story = headlines[pair["Headline"]]
+        rec = record("fnc1", labels={"stance": pair["Stance"]}, text=text, story=story)
+        rec["story"]["title"] = pair["Headline"]
+        records.append(rec)
+        first_story.setdefault(article_id_for(text), story)
+    path = write_lines(tmp_path / "fnc1.jsonl", *records)
+
+    def refusal(number: int, rec: dict, held_in: str) -> str:
+        return (f"rejected: {path}:{number}: article {rec['article']['id']} is in story {held_in} here, the record "
+                f"puts it in story {rec['story']['id']}; an article belongs to one story (for now)")
+
+    expected = [refusal(n, r, first_story[r["article"]["id"]]) for n, r in enumerate(records, start=1)
+                if first_story[r["article"]["id"]] != r["story"]["id"]]
+    loaded = len(records) - len(expected)
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    stories = len(set(first_story.values()))
+    assert result.stdout == summary(80, loaded, len(expected), stories=stories, articles=loaded)
+    assert result.stderr.splitlines() == expected
+    assert database_state(db_path) == rows(stories=stories, articles=loaded, annotations=loaded, labels=loaded)
+
+    # The bodies imported first, into one story: no pair loads, each says why.
+    subset = tmp_path / "bodies.csv"
+    with subset.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Body ID", "articleBody"])
+        writer.writerows([body, bodies[body]] for body in dict.fromkeys(p["Body ID"] for p in pairs))
+    other_db = tmp_path / "imported.db"
+    imported = run("--db", str(other_db), "import", str(subset), "--story", "fnc1", "--map", "text=articleBody")
+    assert imported.exit_code == 0, imported.output
+    result = run("--db", str(other_db), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stdout == summary(80, 0, 80, stories=0, articles=0)
+    assert result.stderr.splitlines() == [refusal(n, r, "fnc1") for n, r in enumerate(records, start=1)]
+    assert database_state(other_db) == rows(stories=1, articles=len(first_story))

@@ -33,7 +33,8 @@ PIECE = st.sampled_from(TRICKY) | st.text(min_size=1, max_size=12)
 RAW_TEXT = st.lists(PIECE, min_size=1, max_size=30).map("".join)
 TEXT = RAW_TEXT.map(sanitize_text).filter(lambda t: t.strip() != "")
 INLINE = RAW_TEXT.map(sanitize_inline).filter(bool).map(lambda s: s[:60].strip()).filter(bool)
-NAME = INLINE.map(lambda s: sanitize_inline(s[:30])).filter(bool)
+# Names follow the one name rule (schema/names.py): no format characters, single spaces.
+NAME = INLINE.map(lambda s: sanitize_inline("".join(c for c in s[:30] if c.isprintable()))).filter(bool)
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

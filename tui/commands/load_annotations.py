@@ -1,5 +1,5 @@
 """`newsmark load-annotations FILE... [--json]`: load a teammate's export (annotation and
-gold records); idempotent, and on conflict the newer record wins."""
+gold records); idempotent, and on conflict the newer record wins. `-` reads stdin."""
 
 from __future__ import annotations
 
@@ -25,15 +25,17 @@ def summary_line(report: LoadReport) -> str:
 
 
 @click.command("load-annotations")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+# Not click.Path(dir_okay=False): a directory (or FIFO, device) is named and skipped by the
+# loader, and the other files still load.
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 @click.pass_context
 def command(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
-    """Load JSONL files written by `newsmark export` (with or without --gold).
+    """Load JSONL files written by `newsmark export` (with or without --gold); `-` reads stdin.
 
     Missing stories and articles are created from the records. For each article and
     annotator the record with the newer updated_at wins; what it replaces stays in the
-    event log. Rejected lines are listed on stderr and make the exit code 1.
+    event log. Rejected lines and files are listed on stderr and make the exit code 1.
     """
     with open_store(ctx) as store:
         report = load_annotations(store, files)
