@@ -28,8 +28,9 @@ import os
 import sqlite3
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -107,6 +108,21 @@ class _Reject(Exception):
     """Raised while checking or applying one record; the record is skipped."""
 
 
+RejectedInput = _Reject  # what `open_input` raises for a file that is not read
+
+
+def load_converted(store: Store, sources: Iterable[tuple[str, Iterable[tuple[int, dict[str, Any] | str]]]],
+                   report: LoadReport | None = None) -> LoadReport:
+    """Load what converters made of other tools' files: for each source, its name (for
+    messages) and its (line, record dict or the reason it is none) items; see
+    `_Loader.load_items`."""
+    report = report if report is not None else LoadReport()
+    loader = _Loader(store, report)
+    for name, items in sources:
+        loader.load_items(name, items)
+    return report
+
+
 def load_annotations(store: Store, paths: Iterable[str | Path]) -> LoadReport:
     """Load annotation and gold records from JSONL files (`-`: standard input); see the
     module docstring."""
@@ -164,32 +180,38 @@ class _Loader:
     def load_file(self, path: str | Path) -> None:
         name = STDIN_NAME if str(path) == STDIN else str(path)
         try:
-            handle = _open_input(path)
+            handle = open_input(path)
         except _Reject as exc:
             self.report.rejected.append(Rejection(name, None, str(exc)))
             return
+        with handle as stream:
+            self._load(name, _file_entries(stream))
+
+    def load_items(self, name: str, items: Iterable[tuple[int, dict[str, Any] | str]]) -> None:
+        """Records that a converter made from another tool's file (`schema.importing`):
+        each a dict in the export record's shape, validated and applied exactly like a
+        line of an export file, or the reason its item could not become one."""
+        self._load(name, ((line, partial(_validate_item, item), 0) for line, item in items))
+
+    def _load(self, name: str, entries: Iterator[tuple[int, Callable[[], AnnotationRecord | GoldRecord], int]]) -> None:
+        """Validate and apply one source's entries (line, parse, size) in batches."""
         pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
         pending_bytes = 0
         first_rejection = len(self.report.rejected)
-        with handle as stream:
-            try:
-                for number, raw in _lines(stream):
-                    if raw is not None and not raw.strip():
-                        continue
-                    self.report.read += 1
-                    try:
-                        if raw is None:
-                            raise _Reject(f"line longer than {MAX_RECORD_BYTES // (1024 * 1024)} MiB; not read")
-                        pending.append((number, _parse(raw)))
-                        pending_bytes += len(raw)
-                    except _Reject as exc:
-                        self.report.rejected.append(Rejection(name, number, str(exc)))
-                        continue
-                    if len(pending) >= BATCH_RECORDS or pending_bytes >= BATCH_BYTES:
-                        self._apply_batch(name, pending)
-                        pending, pending_bytes = [], 0
-            except OSError as exc:
-                self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
+        try:
+            for number, parse, size in entries:
+                self.report.read += 1
+                try:
+                    pending.append((number, parse()))
+                    pending_bytes += size
+                except _Reject as exc:
+                    self.report.rejected.append(Rejection(name, number, str(exc)))
+                    continue
+                if len(pending) >= BATCH_RECORDS or pending_bytes >= BATCH_BYTES:
+                    self._apply_batch(name, pending)
+                    pending, pending_bytes = [], 0
+        except OSError as exc:
+            self.report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
         if pending:
             self._apply_batch(name, pending)
         # Parse errors are found before the batch they sit in is applied: list by line.
@@ -440,7 +462,7 @@ class _Loader:
 # --- parsing and reading --------------------------------------------------------------
 
 
-def _open_input(path: str | Path) -> contextlib.AbstractContextManager[BinaryIO]:
+def open_input(path: str | Path) -> contextlib.AbstractContextManager[BinaryIO]:
     """The opened file (standard input for `-`), or _Reject when it cannot be read or is
     not a regular file. O_NONBLOCK: opening a FIFO with no writer must not hang; the check
     is on the opened descriptor, so nothing swapped in after it is read."""
@@ -483,7 +505,7 @@ def _kind_at(path: str | Path) -> str | None:
     return None if stat.S_ISREG(mode) else _kind(mode)
 
 
-def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+def read_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) for each line of `stream`, a BOM on the first removed; the line
     is None when longer than MAX_RECORD_BYTES (read past in pieces, never held whole)."""
     number = 0
@@ -505,6 +527,25 @@ def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
         yield number, raw
 
 
+def _file_entries(stream: BinaryIO) -> Iterator[tuple[int, Callable[[], AnnotationRecord | GoldRecord], int]]:
+    """(line number, its parser, its size) for each non-blank line of an export file."""
+    for number, raw in read_lines(stream):
+        if raw is None:
+            yield number, _too_long, 0
+        elif raw.strip():
+            yield number, partial(_parse, raw), len(raw)
+
+
+def _too_long() -> AnnotationRecord | GoldRecord:
+    raise _Reject(f"line longer than {MAX_RECORD_BYTES // (1024 * 1024)} MiB; not read")
+
+
+def _validate_item(item: dict[str, Any] | str) -> AnnotationRecord | GoldRecord:
+    if isinstance(item, str):
+        raise _Reject(item)
+    return _validate(item)
+
+
 def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
     try:
         data = orjson.loads(raw)
@@ -514,6 +555,11 @@ def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
         raise _Reject(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise _Reject("not a JSON object")
+    return _validate(data)
+
+
+def _validate(data: dict[str, Any]) -> AnnotationRecord | GoldRecord:
+    """A decoded record checked by depth and by the export models."""
     try:
         check_depth(data)
     except StructureError as exc:

@@ -138,3 +138,76 @@ def test_a_category_mapped_to_a_claim_and_conflicting_labels_are_refused():
         (4, "nested more than 32 levels deep"),
         (5, "text: Input should be a valid string"),
     ]
+
+
+# --- through `newsmark load-annotations --from` -------------------------------------------
+
+from click.testing import CliRunner  # noqa: E402
+
+from newsmark.schema.store import Store  # noqa: E402
+from newsmark.tui.cli import cli  # noqa: E402
+
+
+def load(db, *args):
+    return CliRunner().invoke(cli, ["--db", str(db), "load-annotations", *args])
+
+
+@pytest.mark.parametrize("fmt,path,extra,annotator", [
+    ("prodigy", "prodigy.jsonl", [], "news-alice"),
+    ("doccano", "doccano.jsonl", [], "doccano"),
+    ("labelstudio", "labelstudio.json", ["--text-key", "article"], "carol@desk.example"),
+])
+def test_each_format_loads_with_every_span_in_place(fmt, path, extra, annotator, db_path):
+    result = load(db_path, "--from", fmt, "--labels", str(FOREIGN / "labels.toml"), "--story", "kabul",
+                  *extra, str(FOREIGN / path))
+    # Prodigy's fourth line carries a label the mapping does not name: reported, exit 1.
+    assert result.exit_code == (1 if fmt == "prodigy" else 0), result.output
+    assert result.stderr.count("rejected:") == (1 if fmt == "prodigy" else 0)
+    with Store.open(db_path) as store:
+        articles = [store.get_article(i) for i in store.article_ids("kabul")]
+        (article,) = [a for a in articles if a.text.startswith("Zoë")]
+        article_id = article.id
+        assert article.text.startswith("Zoë’s report 😀\nOfficials in Kabul said the Taliban will meet")
+        assert store.labels(article_id, annotator) == {"stance": "agree"}
+        claims = store.claims(article_id, annotator)
+        assert [(c.exact, c.labels) for c in claims] == [
+            ("the Taliban", {}), ("owners disagreed", {"checkworthy": "yes"})]
+        for claim in claims:
+            assert article.text[claim.start:claim.end] == claim.exact
+        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    again = load(db_path, "--from", fmt, "--labels", str(FOREIGN / "labels.toml"), "--story", "kabul",
+                 *extra, str(FOREIGN / path))
+    assert "0 loaded, 0 replaced" in again.output  # idempotent
+
+
+def test_unmapped_labels_are_reported_not_guessed(db_path):
+    result = load(db_path, "--from", "prodigy", "--label", "AGREE=stance=agree", "--label", "CLAIM=claim",
+                  str(FOREIGN / "prodigy.jsonl"))
+    assert result.exit_code == 1
+    assert result.stdout == ("Read 3 records: 1 loaded, 0 replaced, 2 unchanged, 0 kept (local newer), "
+                             "3 rejected; created 1 story, 2 articles\n")
+    path = FOREIGN / "prodigy.jsonl"
+    assert result.stderr.splitlines() == [
+        f"rejected: {path}:1: label 'CHECKWORTHY' is not mapped: map it with --label or a [labels] file "
+        "(the item's other labels were taken)",
+        f"rejected: {path}:3: label 'DISCUSS' is not mapped: map it with --label or a [labels] file "
+        "(the item's other labels were taken)",
+        f"rejected: {path}:4: label 'SARCASM' is not mapped: map it with --label or a [labels] file "
+        "(the item's other labels were taken)",
+    ]
+
+
+def test_foreign_options_are_checked_before_anything_is_written(db_path):
+    assert load(db_path, "--from", "prodigy", str(FOREIGN / "prodigy.jsonl")).stderr == (
+        "Error: --from needs a mapping of the tool's labels: --labels FILE or --label NAME=MEANING\n")
+    result = load(db_path, "--story", "x", str(FOREIGN / "prodigy.jsonl"))
+    assert result.exit_code == 2 and "--story: only with --from prodigy|doccano|labelstudio" in result.stderr
+    result = load(db_path, "--from", "doccano", "--label", "X=stance=maybe", "--annotator", "a\u202eb",
+                  str(FOREIGN / "doccano.jsonl"))
+    assert result.stderr == ("Error: label 'X': 'maybe' is not a label of stance "
+                             "(agree, disagree, discuss, unrelated)\n")
+    result = load(db_path, "--from", "doccano", "--label", "X=stance=agree", "--annotator", "a\u202eb",
+                  str(FOREIGN / "doccano.jsonl"))
+    assert result.exit_code == 1 and "\u202e" not in result.stderr and "U+202E" in result.stderr
+    with Store.open(db_path) as store:
+        assert store.article_count() == 0

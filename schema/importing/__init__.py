@@ -11,8 +11,19 @@ like a teammate's file: validated once, every change an event, each file all or 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
 from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan
 from newsmark.schema.importing.mapping import LabelMap, MappingError
+from newsmark.schema.importing.records import merged, to_records
+from newsmark.schema.ingest import slugify
+from newsmark.schema.load import (
+    STDIN, STDIN_NAME, LoadReport, RejectedInput, Rejection, load_converted, open_input, read_lines,
+)
+from newsmark.schema.sanitize import for_terminal
+from newsmark.schema.store import Store
 
 FORMATS = ("prodigy", "doccano", "labelstudio")
 
@@ -30,4 +41,52 @@ def reader_for(name: str):
     return read
 
 
-__all__ = ["FORMATS", "ForeignError", "ForeignItem", "ForeignSpan", "LabelMap", "MappingError", "reader_for"]
+__all__ = [
+    "FORMATS", "ForeignError", "ForeignItem", "ForeignSpan", "LabelMap", "MappingError", "load_foreign", "reader_for",
+]
+
+
+def load_foreign(
+    store: Store,
+    paths: Iterable[str],
+    *,
+    fmt: str,
+    mapping: LabelMap,
+    story: str | None = None,
+    annotator: str | None = None,
+    text_key: str = "text",
+) -> LoadReport:
+    """Load other tools' annotation files: each read by its format's reader, turned into
+    records (`records.to_records`) and loaded as a teammate's export is. A file's story
+    is `story`, else the slug of its name; items whose tool names no annotator are
+    `annotator`'s (default: the format's name). Labels the mapping does not name are
+    reported as rejections of that label (the rest of the item still loads)."""
+    read = reader_for(fmt)
+    report = LoadReport()
+    started = dt.datetime.now(dt.UTC)
+    now = started.strftime("%Y-%m-%dT%H:%M:%S.") + f"{started.microsecond // 1000:03d}Z"
+    for path in paths:
+        name = STDIN_NAME if str(path) == STDIN else str(path)
+        story_id = story or slugify(Path(name).stem if name != STDIN_NAME else fmt)
+        story_fields = {"id": story_id, "title": story_id, "proposition": ""}
+        existing = store.get_story(story_id)
+        if existing is not None:
+            story_fields.update(title=existing.title, proposition=existing.proposition)
+        def items(stream) -> Iterator[tuple[int, dict | str]]:
+            found = read(stream.read(), text_key=text_key) if fmt == "labelstudio" else read(
+                read_lines(stream), text_key=text_key)
+            for item in merged(to_records(found, mapping, story=story_fields, annotator=annotator or fmt, now=now)):
+                for label in item.unmapped:
+                    report.rejected.append(Rejection(
+                        name, item.line, f"label '{for_terminal(label)}' is not mapped: map it with --label or "
+                        "a [labels] file (the item's other labels were taken)"))
+                yield item.line, item.record if item.record is not None else item.error
+
+        try:
+            with open_input(path) as stream:
+                load_converted(store, [(name, items(stream))], report)
+        except (ForeignError, RejectedInput) as exc:
+            report.rejected.append(Rejection(name, None, str(exc)))
+        except OSError as exc:
+            report.rejected.append(Rejection(name, None, f"cannot read: {exc.strerror or exc}"))
+    return report

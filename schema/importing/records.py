@@ -141,3 +141,38 @@ def _timestamp(value: str | None) -> str | None:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.UTC)
     return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def merged(converted: Iterable[Converted]) -> Iterator[Converted]:
+    """One record per (article, annotator) of a file: tools write one line per task, and a
+    text labelled in two tasks (categories in one, spans in another) is one annotation
+    here. Labels and claims are combined; a later item that gives a field another value
+    is reported (its other values still join), and the latest time stamps the record."""
+    combined: dict[tuple[str, str], Converted] = {}
+    reports: list[Converted] = []
+    for item in converted:
+        if item.record is None:
+            reports.append(item)
+            continue
+        key = (item.record["article"]["id"], item.record["annotator"])
+        first = combined.get(key)
+        if first is None:
+            combined[key] = item
+            continue
+        first.unmapped = sorted(set(first.unmapped) | set(item.unmapped))
+        record, into = item.record, first.record
+        for name, value in record["labels"].items():
+            if into["labels"].setdefault(name, value) != value:
+                reports.append(Converted(line=item.line, error=(
+                    f"gives {name} {value!r} where line {first.line} gave {into['labels'][name]!r} "
+                    "for the same text and annotator; the first is kept")))
+        claims = {(c["start"], c["end"]): c for c in into["claims"]}
+        for claim in record["claims"]:
+            known = claims.setdefault((claim["start"], claim["end"]), claim)
+            if known is not claim:
+                for name, value in claim["labels"].items():
+                    known["labels"].setdefault(name, value)
+        into["claims"] = [claims[span] for span in sorted(claims)]
+        into["updated_at"] = max(into["updated_at"], record["updated_at"])
+    yield from reports
+    yield from combined.values()
