@@ -71,9 +71,9 @@ def test_a_custom_scheme_brings_its_own_keys():
 
 def test_user_file_overrides_only_what_it_names(tmp_path: Path):
     path = tmp_path / "keymap.toml"
-    path.write_text('[keys]\n"undo" = "ctrl+u"\n"label.stance.agree" = "1, ctrl+a"\n', encoding="utf-8")
+    path.write_text('[keys]\n"undo" = "ctrl+u"\n"label.stance.agree" = "0, ctrl+a"\n', encoding="utf-8")
     overrides = load_keymap(path, default_scheme())
-    assert overrides == {"undo": "ctrl+u", "label.stance.agree": "1,ctrl+a"}
+    assert overrides == {"undo": "ctrl+u", "label.stance.agree": "0,ctrl+a"}
     keys = effective_keys(overrides, default_scheme())
     assert keys["undo"] == "ctrl+u" and keys["redo"] == "ctrl+y"
 
@@ -93,7 +93,7 @@ def test_default_user_file_is_read_from_xdg_config_home(tmp_path: Path, monkeypa
         ('[keys]\n"no.such" = "x"\n', "unknown binding id(s): no.such"),
         ('[keys]\n"undo" = 3\n', "undo: expected a key or comma-separated keys, got 3"),
         ('[keys]\n"undo" = "u,,x"\n', "undo: expected a key or comma-separated keys"),
-        ("[keys\n", "not valid TOML"),
+        ("[keys\n", "invalid TOML"),
         ('[bindings]\n"undo" = "u"\n', "unknown table(s) bindings (expected [keys])"),
         ('[keys]\n"label.stance.maybe" = "m"\n', "unknown binding id(s): label.stance.maybe"),
     ],
