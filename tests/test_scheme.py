@@ -169,3 +169,188 @@ def test_deeply_nested_schemes_are_refused_with_a_reason(depth):
     with pytest.raises(SchemeError) as caught:
         parse_scheme(nested(depth) + field(), "deep.toml")
     assert str(caught.value) == "deep.toml: nested more than 32 levels deep"
+
+
+# --- through the CLI: `newsmark init --scheme` ---------------------------------------------
+
+import os  # noqa: E402
+import re  # noqa: E402
+import sqlite3  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from newsmark.schema.models import Story  # noqa: E402
+from newsmark.schema.sanitize import article_id_for, text_sha256  # noqa: E402
+from newsmark.schema.store import Store  # noqa: E402
+from newsmark.tui.cli import cli  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+
+TEXT = "Officials met on Monday. They agreed to share intelligence. Critics objected."
+FRAMES_CLASHING = (  # the README's example scheme before this change
+    'name = "frames"\n\n[[fields]]\nname = "frame"\nlevel = "article"\nkind = "nominal"\nlabels = [\n'
+    '  { value = "conflict", key = "c", description = "conflict between actors" },\n'
+    '  { value = "economic", key = "e", description = "costs and benefits" },\n]\n'
+)
+
+
+def database_in_use(db_path: Path) -> Path:
+    """A database with a story, an article and a stance label (the default scheme)."""
+    with Store.open(db_path) as store:
+        with store.transaction() as conn:
+            store.ensure_story(conn, Story(id="s1", title="A story", proposition="Something happened."))
+            store.insert_articles(
+                conn, [(article_id_for(TEXT), "s1", "Outlet", None, "Title", None, None, TEXT, text_sha256(TEXT), "{}", "t")]
+            )
+        store.set_label(article_id_for(TEXT), "alice", "stance", "agree")
+    return db_path
+
+
+def snapshot(db_path: Path) -> tuple:
+    """Everything a refused init must leave as it was: the scheme, the row counts, integrity."""
+    conn = sqlite3.connect(db_path)
+    try:
+        scheme = conn.execute("SELECT value FROM settings WHERE key = 'scheme'").fetchone()
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        counts = {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+    return scheme, counts, integrity
+
+
+def init(db_path: Path, scheme_path: Path | str):
+    return CliRunner().invoke(cli, ["--db", str(db_path), "init", "--scheme", str(scheme_path)])
+
+
+def refused(db_path: Path, scheme_path: Path | str, stderr: str) -> None:
+    """init --scheme exits 1 with exactly `stderr`, nothing raw, and the database unchanged."""
+    before = snapshot(db_path)
+    result = init(db_path, scheme_path)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", stderr)
+    assert_terminal_safe(result.output)
+    after = snapshot(db_path)
+    assert after == before and after[2] == "ok" and after[1]["labels"] == 1
+
+
+def test_init_refuses_the_old_readme_example_naming_each_clash(tmp_path):
+    db = database_in_use(tmp_path / "n.db")
+    scheme = tmp_path / "frames.toml"
+    scheme.write_text(FRAMES_CLASHING, encoding="utf-8")
+    refused(db, scheme, (
+        f"Error: {scheme}: scheme label frame=conflict uses key 'c', which the default keymap gives to claim.toggle; "
+        "choose another key in the scheme; scheme label frame=economic uses key 'e', which the default keymap gives "
+        "to note; choose another key in the scheme\n"
+    ))
+
+
+@pytest.mark.parametrize(
+    ("key", "clash"),
+    [
+        ("q", "which the default keymap gives to quit; choose another key in the scheme"),
+        ("?", "which the default keymap gives to help; choose another key in the scheme"),
+        ("question_mark", "which the default keymap gives to help; choose another key in the scheme"),
+        ("escape", "which the default keymap gives to cancel; choose another key in the scheme"),
+        ("ctrl+z", "which the default keymap gives to undo; choose another key in the scheme"),
+        (" ", "which the article text takes first (for page down), so it would never work; choose another key"),
+        ("down", "which the article text takes first (for scroll down), so it would never work; choose another key"),
+        ("ctrl+q", "which the app takes first (for quit), so it would never work; choose another key"),
+        ("ctrl+p", "which the app takes first (for the command palette), so it would never work; choose another key"),
+    ],
+)
+def test_init_refuses_label_keys_the_app_uses(tmp_path, key, clash):
+    db = database_in_use(tmp_path / "n.db")
+    scheme = tmp_path / "s.toml"
+    scheme.write_text(field(name="tone", labels=f"[{label(value='calm', key=key)}]"), encoding="utf-8")
+    refused(db, scheme, f"Error: {scheme}: scheme label tone=calm uses key '{key}', {clash}\n")
+
+
+def test_a_label_key_takes_an_optional_action_key(tmp_path):
+    """Keys of actions that yield (overview o, shared h, suggestions J/K/L, wording w) go to
+    a label that wants them: not a clash (the action keeps its palette entry)."""
+    db = tmp_path / "n.db"
+    scheme = tmp_path / "s.toml"
+    scheme.write_text(field(name="tone", labels=f"[{label(value='calm', key='o')}, {label(value='wry', key='h')}]"), encoding="utf-8")
+    result = init(db, scheme)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"Database {db} ready; scheme 'custom': tone\n"
+
+
+def test_init_refuses_a_hostile_scheme_and_leaves_the_database_as_it_was(tmp_path):
+    db = database_in_use(tmp_path / "n.db")
+    scheme = tmp_path / "s.toml"
+    # every string of the scheme hostile at once: each problem is named, each escaped
+    scheme.write_text(
+        'name = "x\\u001b]0;pwned\\u0007"\n"\\u001b[31mred" = 1\n'
+        + field(labels='[{ value = "v\\u202e", key = "\\u001b[A", description = "\\u009b2J" }]'),
+        encoding="utf-8",
+    )
+    result = init(db, scheme)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {scheme}: ")
+    for shown in ("name: scheme name 'x\\x1b]0;pwned\\x07'", "\\x1b[31mred: Extra inputs are not permitted",
+                  "label value 'v\\u202e'", "key '\\x1b[A'", "description '\\x9b2J'"):
+        assert shown in result.stderr
+    refused(db, scheme, result.stderr)
+
+
+def test_init_refuses_nan_in_an_interval_scheme(tmp_path):
+    db = database_in_use(tmp_path / "n.db")
+    scheme = tmp_path / "s.toml"
+    scheme.write_text(field(name="scale", kind='"interval"', labels='[{ value = "1", key = "1" }, { value = "nan", key = "2" }]'))
+    refused(db, scheme, (
+        f"Error: {scheme}: fields.0: field 'scale': interval labels must be finite numbers such as 1, 2.5 or -3 "
+        "('nan' is not)\n"
+    ))
+
+
+def test_init_refuses_a_deeply_nested_scheme(tmp_path):
+    db = database_in_use(tmp_path / "n.db")
+    scheme = tmp_path / "deep.toml"
+    scheme.write_text(nested(500) + field(), encoding="utf-8")
+    refused(db, scheme, f"Error: {scheme}: nested more than 32 levels deep\n")
+
+
+def test_init_names_a_hostile_file_name_escaped(tmp_path):
+    db = database_in_use(tmp_path / "n.db")
+    scheme = tmp_path / "evil\x1b]0;pwned\x07.toml"
+    scheme.write_text("fields = []\n", encoding="utf-8")
+    refused(db, scheme, f"Error: {tmp_path}/evil\\x1b]0;pwned\\x07.toml: the scheme has no fields\n")
+
+
+def test_init_reads_only_a_regular_scheme_file(tmp_path):
+    db = database_in_use(tmp_path / "n.db")
+    refused(db, "/dev/zero", "Error: /dev/zero: cannot read: not a regular file (a character device); a scheme must be a regular file\n")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    # No writer: a blocking open would hang here; the reader must not wait for one.
+    refused(db, fifo, f"Error: {fifo}: cannot read: not a regular file (a FIFO); a scheme must be a regular file\n")
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * (1 << 20) + "\n" + field(), encoding="utf-8")
+    refused(db, big, f"Error: {big}: cannot read: larger than 1024 KiB; a scheme file is a few kilobytes\n")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'name = "caf\xe9"\n' + field().encode())
+    refused(db, latin, f"Error: {latin}: cannot read: not valid UTF-8 (byte 11)\n")
+    refused(db, tmp_path / "nope.toml", f"Error: {tmp_path}/nope.toml: cannot read: No such file or directory\n")
+    link = tmp_path / "link.toml"
+    link.symlink_to("/dev/zero")
+    refused(db, link, f"Error: {link}: cannot read: not a regular file (a character device); a scheme must be a regular file\n")
+
+
+def readme_scheme_example() -> str:
+    """The example scheme of README.md's "The annotation scheme" section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The annotation scheme"):]
+    return re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_example_scheme_is_accepted(tmp_path):
+    db = tmp_path / "n.db"
+    scheme = tmp_path / "frames.toml"
+    scheme.write_text(readme_scheme_example(), encoding="utf-8")
+    result = init(db, scheme)
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    assert result.stdout == f"Database {db} ready; scheme 'frames': frame\n"
+    with Store.open(db) as store:
+        assert [lab.key for lab in store.scheme.field("frame").labels] == ["1", "2", "3"]
