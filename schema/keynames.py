@@ -10,7 +10,9 @@ names are mirrored below; tests/test_keymap.py compares them with `textual.keys`
 
 from __future__ import annotations
 
+import functools
 import itertools
+import sys
 import unicodedata
 
 # Textual joins modifiers in alphabetical order ("ctrl+shift+up", "alt+shift+a").
@@ -41,8 +43,8 @@ _NAME_REPLACEMENTS = {
     "low_line": "underscore",
 }
 _REPLACED = {short: long for long, short in _NAME_REPLACEMENTS.items()}
-_MAX_KEY_LENGTH = 60
-_MAX_NAME_WORDS = 10
+_MAX_KEY_LENGTH = 120  # the longest Unicode name is 88 characters
+_MAX_NAME_WORDS = 12  # up to 2**11 lookups for a name
 
 
 def character_key(character: str) -> str:
@@ -61,8 +63,8 @@ def _character_named(name: str) -> str | None:
     """The printable character whose key Textual calls `name` ("question_mark" -> "?"),
     or None when `name` is no character's key name."""
     words = _REPLACED.get(name, name).upper().split("_")
-    if len(words) > _MAX_NAME_WORDS or not all(words):
-        return None
+    if len(words) > _MAX_NAME_WORDS:
+        return _long_names().get(name)
     # Textual wrote both spaces and hyphens of the Unicode name as "_": try each way back.
     for joints in itertools.product(" -", repeat=len(words) - 1):
         unicode_name = words[0] + "".join(joint + word for joint, word in zip(joints, words[1:]))
@@ -73,6 +75,20 @@ def _character_named(name: str) -> str | None:
         if len(character) == 1 and character.isprintable() and character_key(character) == name:
             return character
     return None
+
+
+@functools.cache
+def _long_names() -> dict[str, str]:
+    """Key name -> character for characters whose names have too many words to try every
+    way back (built once, in about a third of a second, only if such a name is met)."""
+    names = {}
+    for code in range(0x20, sys.maxunicode + 1):
+        character = chr(code)
+        if character.isprintable() and not character.isalnum():
+            key = character_key(character)
+            if key.count("_") >= _MAX_NAME_WORDS:
+                names[key] = character
+    return names
 
 
 def canonical_key(key: str) -> str:

@@ -255,10 +255,15 @@ def read_config_text(path: str | Path, what: str) -> str:
     # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting; the
     # descriptor's own fstat then decides, so a file swapped in after a check cannot slip by.
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(descriptor, "rb") as handle:
+    try:
         mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise ValueError(f"not a regular file ({_file_kind(mode)}); a {what} must be a regular file")
+    except OSError:
+        os.close(descriptor)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise ValueError(f"not a regular file ({_file_kind(mode)}); a {what} must be a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
         data = handle.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:
         raise ValueError(f"larger than {MAX_CONFIG_BYTES // 1024} KiB; a {what} file is a few kilobytes")

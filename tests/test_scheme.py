@@ -174,6 +174,7 @@ def test_deeply_nested_schemes_are_refused_with_a_reason(depth):
 # --- through the CLI: `newsmark init --scheme` ---------------------------------------------
 
 import os  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 import re  # noqa: E402
 import sqlite3  # noqa: E402
 import threading  # noqa: E402
@@ -319,13 +320,36 @@ def test_init_names_a_hostile_file_name_escaped(tmp_path):
     refused(db, scheme, f"Error: {tmp_path}/evil\\x1b]0;pwned\\x07.toml: the scheme has no fields\n")
 
 
+@contextmanager
+def unblocking(fifo: Path, after: float = 10.0):
+    """Within the block, a reader blocked on `fifo` is released after `after` seconds."""
+    done = threading.Event()
+
+    def release() -> None:
+        if not done.wait(after):
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # no reader waiting: nothing to release
+                pass
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def test_init_reads_only_a_regular_scheme_file(tmp_path):
     db = database_in_use(tmp_path / "n.db")
     refused(db, "/dev/zero", "Error: /dev/zero: cannot read: not a regular file (a character device); a scheme must be a regular file\n")
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
-    # No writer: a blocking open would hang here; the reader must not wait for one.
-    refused(db, fifo, f"Error: {fifo}: cannot read: not a regular file (a FIFO); a scheme must be a regular file\n")
+    # No writer: a blocking open would wait for one. So that a reader that does wait fails
+    # this test instead of hanging it, a writer comes after 10 s and closes at once.
+    with unblocking(fifo):
+        refused(db, fifo, f"Error: {fifo}: cannot read: not a regular file (a FIFO); a scheme must be a regular file\n")
     big = tmp_path / "big.toml"
     big.write_text("# " + "x" * (1 << 20) + "\n" + field(), encoding="utf-8")
     refused(db, big, f"Error: {big}: cannot read: larger than 1024 KiB; a scheme file is a few kilobytes\n")
