@@ -343,7 +343,7 @@ def unblocking(fifo: Path, after: float = 10.0):
 
 def test_init_reads_only_a_regular_scheme_file(tmp_path):
     db = database_in_use(tmp_path / "n.db")
-    refused(db, "/dev/zero", "Error: /dev/zero: cannot read: not a regular file (a character device); a scheme must be a regular file\n")
+    refused(db, "/dev/null", "Error: /dev/null: cannot read: not a regular file (a character device); a scheme must be a regular file\n")
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
     # No writer: a blocking open would wait for one. So that a reader that does wait fails
@@ -358,7 +358,7 @@ def test_init_reads_only_a_regular_scheme_file(tmp_path):
     refused(db, latin, f"Error: {latin}: cannot read: not valid UTF-8 (byte 11)\n")
     refused(db, tmp_path / "nope.toml", f"Error: {tmp_path}/nope.toml: cannot read: No such file or directory\n")
     link = tmp_path / "link.toml"
-    link.symlink_to("/dev/zero")
+    link.symlink_to("/dev/null")
     refused(db, link, f"Error: {link}: cannot read: not a regular file (a character device); a scheme must be a regular file\n")
 
 
