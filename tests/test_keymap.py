@@ -366,3 +366,35 @@ def test_annotate_refuses_a_deeply_nested_keymap(tmp_path: Path):
     keymap.write_text("[keys]\nundo = " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
     result = annotate(db, tmp_path, "--keymap", str(keymap))
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {keymap}: nested more than 32 levels deep\n")
+
+
+# --- why the reserved keys are refused: in the app they never reach a label ----------------
+
+
+@pytest.mark.parametrize("reserved", ["space", "down"])
+async def test_a_label_on_a_reserved_key_would_never_be_set(db_path: Path, reserved: str):
+    """A database whose scheme predates the checks (set directly, as an older newsmark
+    did): the label on a key the article text takes is dead, the one beside it works. This
+    is why init and annotate refuse such keys."""
+    from tests.test_tui_annotate import make_app, ready, reopen, saved
+    from newsmark.schema.ingest import import_paths
+    from tests.conftest import SEEDS
+
+    scheme = (
+        '[[fields]]\nname = "tone"\nlevel = "article"\nkind = "nominal"\n'
+        f'labels = [{{ value = "calm", key = "{reserved}" }}]\n'
+        '[[fields]]\nname = "pace"\nlevel = "article"\nkind = "nominal"\nlabels = [{ value = "fast", key = "z" }]\n'
+    )
+    with Store.open(db_path) as store:
+        import_paths(store, [SEEDS])
+        store.set_scheme(scheme, "old.toml")
+        first = store.article_ids(store.stories()[0].id)[0]
+        assert key_clashes(store.scheme, {}, None)[0].startswith(f"scheme label tone=calm uses key '{reserved}'")
+    app = make_app(db_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(app, pilot)
+        await pilot.press(reserved, "z")  # in order: a label set by the first is saved first
+        await saved(app, pilot)
+    app.close_stores()
+    with reopen(db_path) as store:
+        assert store.labels(first, "alice") == {"pace": "fast"}
