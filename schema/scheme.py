@@ -40,18 +40,25 @@ class SchemeError(ValueError):
     """A scheme file that cannot be used; the message says every problem found."""
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value as error messages show it: safe for a terminal, cut to `limit` characters
+    (a hostile file may hold a megabyte where a word belongs)."""
+    text = for_terminal(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def quoted(value: object) -> str:
-    """A value as error messages quote it: 'value', safe for a terminal."""
-    return f"'{for_terminal(value)}'"
+    """A value as error messages quote it: 'value', shown safely (see `shown`)."""
+    return f"'{shown(value)}'"
 
 
 def _one_line(value: str, what: str, max_length: int, *, required: bool) -> str:
     """`value` when it is one line of at most `max_length` characters with no control or
     format character (and, if required, not blank); else ValueError saying why."""
-    if for_terminal(value) != value:
-        raise ValueError(f"{what} {quoted(value)} holds a control or format character (or a line break)")
     if len(value) > max_length:
         raise ValueError(f"{what} is longer than {max_length} characters")
+    if for_terminal(value) != value:
+        raise ValueError(f"{what} {quoted(value)} holds a control or format character (or a line break)")
     if required and (not value.strip() or value != value.strip()):
         raise ValueError(f"{what} {quoted(value)} must be non-empty, with no spaces at either end")
     return value
@@ -237,12 +244,18 @@ def parse_scheme(text: str, origin: str = "scheme") -> Scheme:
     try:
         return Scheme.model_validate(data)
     except ValidationError as exc:
-        raise SchemeError(f"{where}: " + "; ".join(_describe(err) for err in exc.errors())) from None
+        raise SchemeError(f"{where}: " + listed([_describe(err) for err in exc.errors()], "; ")) from None
+
+
+def listed(items: list[str], separator: str = ", ", limit: int = 10) -> str:
+    """Items joined, the first `limit` of them, then how many more there are."""
+    more = f"{separator}and {len(items) - limit} more" if len(items) > limit else ""
+    return separator.join(items[:limit]) + more
 
 
 def _describe(err: dict) -> str:
     # loc holds the file's own keys (an unknown key is named by it): shown safely too.
-    where = ".".join(for_terminal(part) for part in err["loc"])
+    where = ".".join(shown(part) for part in err["loc"])
     message = for_terminal(err["msg"].removeprefix("Value error, "))
     return f"{where}: {message}" if where else message
 

@@ -378,3 +378,19 @@ def test_the_readme_example_scheme_is_accepted(tmp_path):
     assert result.stdout == f"Database {db} ready; scheme 'frames': frame\n"
     with Store.open(db) as store:
         assert [lab.key for lab in store.scheme.field("frame").labels] == ["1", "2", "3"]
+
+
+def test_a_huge_hostile_value_is_not_echoed_whole():
+    with pytest.raises(SchemeError) as caught:
+        parse_scheme(field(labels=f"[{label(key='k' * 100_000)}, {label(value='b', key=chr(0x1b) * 100_000)}]".replace(chr(0x1b), "\\u001b")), "my.toml")
+    assert len(str(caught.value)) < 500
+    assert "fields.0.labels.0.key: key 'kkk" in str(caught.value) and "…' is longer than 120 characters" in str(caught.value)
+    assert "fields.0.labels.1.key: key '\\x1b\\x1b" in str(caught.value)
+
+
+def test_many_problems_are_counted_not_all_listed():
+    labels = ", ".join(label(value=f"v{i}", key=f"bad key {i}") for i in range(50))
+    with pytest.raises(SchemeError) as caught:
+        parse_scheme(field(labels=f"[{labels}]"), "my.toml")
+    assert str(caught.value).count("holds white space") == 10
+    assert str(caught.value).endswith("; and 40 more")

@@ -24,8 +24,10 @@ from newsmark.schema.scheme import (
     Scheme,
     SchemeError,
     config_read_error,
+    listed,
     quoted,
     read_config_text,
+    shown,
 )
 from newsmark.schema.structured import StructureError, load_toml
 
@@ -124,14 +126,14 @@ def _parse(text: str, origin: str) -> dict[str, str]:
         raise KeymapError(f"{where}: {for_terminal(exc)}") from None
     unknown_tables = sorted(set(data) - {"keys"})
     if unknown_tables:
-        names = ", ".join(for_terminal(name) for name in unknown_tables)
+        names = ", ".join(shown(name) for name in unknown_tables)
         raise KeymapError(f"{where}: unknown table(s) {names} (expected [keys])")
     keys = data.get("keys", {})
     if not isinstance(keys, dict):
         raise KeymapError(f"{where}: [keys] must be a table of binding id = \"key\"")
     result: dict[str, str] = {}
     for binding_id, value in keys.items():
-        named = for_terminal(binding_id)
+        named = shown(binding_id)
         if not isinstance(value, str):
             raise KeymapError(f"{where}: {named}: expected a key or comma-separated keys, got {_kind(value)}")
         parts = [part.strip() for part in value.split(",")]
@@ -211,11 +213,11 @@ def load_keymap(path: str | Path | None, scheme: Scheme | None = None) -> dict[s
         i for i in overrides if i not in ACTION_IDS and not i.startswith("label.")
     )
     if unknown:
-        raise KeymapError(f"{where}: unknown binding id(s): {', '.join(for_terminal(i) for i in unknown)}")
+        raise KeymapError(f"{where}: unknown binding id(s): {listed([shown(i) for i in unknown])}")
     if scheme is not None:
         problems = key_clashes(scheme, overrides, path)
         if problems:
-            raise KeymapError("; ".join(problems))
+            raise KeymapError(listed(problems, "; "))
     return overrides
 
 
@@ -301,7 +303,7 @@ def check_scheme_keys(scheme: Scheme, origin: str | Path) -> None:
     that could never be set are caught at `init --scheme`."""
     problems = key_clashes(scheme, {}, None)
     if problems:
-        raise SchemeError(f"{for_terminal(origin)}: " + "; ".join(problems))
+        raise SchemeError(f"{for_terminal(origin)}: " + listed(problems, "; "))
 
 
 def key_display(keys: str) -> str:
