@@ -13,6 +13,7 @@ binding may use a key that the app or the focused article text takes first
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -157,7 +158,13 @@ def _kind(value: object) -> str:
 
 
 def default_keymap() -> dict[str, str]:
-    """Binding id -> keys, as shipped."""
+    """Binding id -> keys, as shipped (a fresh dict: callers may change it)."""
+    return dict(_default_keymap())
+
+
+@functools.cache
+def _default_keymap() -> dict[str, str]:
+    # parsed once: the annotate screen asks for its keys on every palette and claim change
     return _parse(default_keymap_text(), "default_keymap.toml")
 
 
