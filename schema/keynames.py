@@ -141,7 +141,8 @@ def key_problem(key: str) -> str | None:
     if not modifiers:
         return None  # a character's name on its own ("question_mark")
     if len(base) == 1 and base != base.lower():
-        return f"never arrives: with a modifier a letter is lower case ({'+'.join(sorted({*modifiers, 'shift'}))}+{base.lower()})"
+        spelled = "+".join([*sorted({*modifiers, "shift"}), base.lower()])
+        return f"never arrives: with a modifier a letter is lower case ({spelled})"
     if modifiers == ["shift"] and base not in NAMED_KEYS:
         return "never arrives: shift with a character is reported as the character it types ('A', '!')"
     return None

@@ -98,8 +98,8 @@ FOOTER_ORDER = ("help", "claim.toggle", "claim.link", "note", "undo", "quit", "s
 # Keys the annotate screen never sees, so no label or action may use them: the app's
 # priority bindings (Textual's ctrl+q quit, ctrl+p command palette) run before any
 # screen, and the focused article text (tui/widgets/article_text.py) binds its scroll keys
-# before the screen's. Canonical key -> (who takes it, for what). tests/test_keymap.py checks this
-# against the Textual classes.
+# before the screen's. Canonical key -> (who takes it, for what); tests/test_keymap.py
+# checks this against the Textual classes.
 RESERVED_KEYS: dict[str, tuple[str, str]] = {
     "ctrl+q": ("the app", "quit"),
     "ctrl+p": ("the app", "the command palette"),
@@ -139,7 +139,9 @@ def _parse(text: str, origin: str) -> dict[str, str]:
             raise KeymapError(f"{where}: {named}: expected a key or comma-separated keys, got {_kind(value)}")
         parts = [part.strip() for part in value.split(",")]
         if not value.strip() or any(not part for part in parts):
-            raise KeymapError(f"{where}: {named}: expected a key or comma-separated keys, got {quoted(value)} (the , key is 'comma')")
+            raise KeymapError(
+                f"{where}: {named}: expected a key or comma-separated keys, got {quoted(value)} (the , key is 'comma')"
+            )
         for part in parts:
             problem = key_problem(part)
             if problem:
@@ -260,7 +262,6 @@ def key_clashes(scheme: Scheme, overrides: dict[str, str], keymap_path: str | Pa
             if binding_id not in (held for held, _ in holders):
                 holders.append((binding_id, key))
     file = for_terminal(keymap_path) if keymap_path is not None else None
-    remap_in = file
 
     def name(binding_id: str) -> str:
         if binding_id in labels:
@@ -274,7 +275,8 @@ def key_clashes(scheme: Scheme, overrides: dict[str, str], keymap_path: str | Pa
         written = quoted(holders[0][1])
         if canonical in RESERVED_KEYS:
             for binding_id, key in holders:
-                where = f"{file}: {for_terminal(binding_id)} = {quoted(key)}: " if binding_id in overrides and file else ""
+                in_file = binding_id in overrides and file
+                where = f"{file}: {for_terminal(binding_id)} = {quoted(key)}: " if in_file else ""
                 what = name(binding_id) if binding_id in labels else f"the action {name(binding_id)}"
                 who, purpose = RESERVED_KEYS[canonical]
                 problems.append(
@@ -292,7 +294,7 @@ def key_clashes(scheme: Scheme, overrides: dict[str, str], keymap_path: str | Pa
                 remedy = f"which the default keymap gives to {actions}; choose another key in the scheme"
             else:
                 remedy = (f"which the keymap gives to {actions}; choose another key in the scheme or remap "
-                          f"{name(action_ids[0])} in {remap_in}")
+                          f"{name(action_ids[0])} in {file}")
             label_key = next(key for held, key in holders if held == label_ids[0])
             problems.append(f"{name(label_ids[0])} uses key {quoted(label_key)}, {remedy}")
             continue
