@@ -394,3 +394,33 @@ def test_many_problems_are_counted_not_all_listed():
         parse_scheme(field(labels=f"[{labels}]"), "my.toml")
     assert str(caught.value).count("holds white space") == 10
     assert str(caught.value).endswith("; and 40 more")
+
+
+# --- the scheme's wording on screen: shown as written, never parsed as markup ----------------
+
+
+async def test_markup_in_a_schemes_wording_is_shown_as_text_in_the_command_palette(db_path):
+    """Values and descriptions may hold brackets ("[/]" is a fine label): the command
+    palette, which parses markup, must show them as written and keep running."""
+    from newsmark.schema.ingest import import_paths
+    from tests.conftest import SEEDS
+    from tests.test_tui_annotate import make_app, ready, reopen, saved, screen_text, until
+
+    wording = "[link=http://evil.example]click[/link] [/]"
+    with Store.open(db_path) as store:
+        import_paths(store, [SEEDS])
+        store.set_scheme(field(name="tone", labels=f"[{label(value='[/]', key='z', description=wording)}]"), "s.toml")
+        first = store.article_ids(store.stories()[0].id)[0]
+    app = make_app(db_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+        await pilot.press(*"set tone")
+        await until(pilot, lambda: wording in screen_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "AnnotateScreen")
+        await saved(app, pilot)
+    app.close_stores()
+    with reopen(db_path) as store:
+        assert store.labels(first, "alice") == {"tone": "[/]"}
