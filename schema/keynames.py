@@ -32,6 +32,9 @@ NAMED_KEYS = frozenset({
 })
 # Combinations Textual reports that the rules below would not allow.
 SPECIAL_COMBINATIONS = frozenset({"ctrl+@"})
+# Names Textual knows that most terminals never send: they send the same byte as another
+# key, which Textual reports instead (only the kitty keyboard protocol tells them apart).
+SAME_BYTE_AS = {"ctrl+h": "backspace", "ctrl+i": "tab", "ctrl+m": "enter"}
 
 # textual.keys.KEY_NAME_REPLACEMENTS: Unicode names Textual shortens.
 _NAME_REPLACEMENTS = {
@@ -121,6 +124,8 @@ def key_problem(key: str) -> str | None:
         return f"is longer than {_MAX_KEY_LENGTH} characters"
     if key != key.strip() or any(ch.isspace() for ch in key):
         return "holds white space (the space bar is 'space')"
+    if key in SAME_BYTE_AS:
+        return f"arrives as {SAME_BYTE_AS[key]} in most terminals (they send the same byte)"
     if key in NAMED_KEYS or key in SPECIAL_COMBINATIONS:
         return None
     *modifiers, base = key.split("+")

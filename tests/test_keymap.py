@@ -142,7 +142,14 @@ def test_the_annotate_command_module_does_not_import_textual():
 import sqlite3  # noqa: E402
 import unicodedata  # noqa: E402
 
-from newsmark.schema.keynames import NAMED_KEYS, SPECIAL_COMBINATIONS, canonical_key, character_key, key_problem  # noqa: E402
+from newsmark.schema.keynames import (  # noqa: E402
+    NAMED_KEYS,
+    SAME_BYTE_AS,
+    SPECIAL_COMBINATIONS,
+    canonical_key,
+    character_key,
+    key_problem,
+)
 from newsmark.tui.keymap import RESERVED_KEYS, check_scheme_keys, key_clashes  # noqa: E402
 
 ESC_TITLE = "\x1b]0;pwned\x07"
@@ -164,7 +171,8 @@ def test_named_keys_are_textuals():
     textual = textual_key_names()
     assert NAMED_KEYS == {n for n in textual if "+" not in n and len(n) > 1}
     assert SPECIAL_COMBINATIONS <= textual
-    assert [n for n in sorted(textual) if key_problem(n)] == []
+    assert [n for n in sorted(textual) if key_problem(n)] == sorted(SAME_BYTE_AS)
+    assert all(key_problem(n) == f"arrives as {same} in most terminals (they send the same byte)" for n, same in SAME_BYTE_AS.items())
 
 
 def test_character_keys_are_named_as_textual_names_them():

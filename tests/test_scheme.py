@@ -137,6 +137,7 @@ def test_interval_labels_take_ordinary_numbers(value):
         ("a b", "'a b' holds white space"),
         ("\\t", "'\\x09' holds a control or format character"),
         ("f99", "'f99' is not a key name"),
+        ("ctrl+i", "'ctrl+i' arrives as tab in most terminals (they send the same byte)"),
     ],
 )
 def test_label_keys_must_be_keys_textual_reports(key, reason):
