@@ -31,9 +31,9 @@ RESERVED_FIELD_NAMES = frozenset({"claims", "note", "flagged", "cluster"})
 MAX_NAME_LENGTH = 64  # a scheme's name, a label's value
 MAX_DESCRIPTION_LENGTH = 200  # a field's or label's wording: one line of help
 MAX_CONFIG_BYTES = 1 << 20  # a scheme or keymap file; real ones are a few kilobytes
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # used with fullmatch: "$" would let "\n" through
 # A plain decimal number: what float() reads minus "nan", "inf", "1_000" and padding.
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")  # used with fullmatch
 
 
 class SchemeError(ValueError):
@@ -103,7 +103,7 @@ class SchemeField(Model):
     @field_validator("name")
     @classmethod
     def _check_name(cls, name: str) -> str:
-        if not _FIELD_NAME.match(name):
+        if not _FIELD_NAME.fullmatch(name):
             raise ValueError(
                 f"field name {quoted(name)} must be a lower-case letter, then up to 39 lower-case letters, digits or _"
             )
@@ -160,7 +160,7 @@ class SchemeField(Model):
 
 def _is_finite_number(value: str) -> bool:
     """A plain decimal number that is finite as a float (no nan, inf or 1e999)."""
-    return _NUMBER.match(value) is not None and math.isfinite(float(value))
+    return _NUMBER.fullmatch(value) is not None and math.isfinite(float(value))
 
 
 def _no_duplicates(what: str, items: list[str], same=lambda item: item) -> None:

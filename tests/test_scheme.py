@@ -90,6 +90,7 @@ def label(value="a", key="a", description=""):
         (field(labels=f"[{label(description='d' * 201)}]"), "description is longer than 200 characters"),
         (f'name = "n{ESC_TITLE}"\n' + field(), "name: scheme name 'n\\x1b]0;pwned\\x07' holds a control"),
         (field(name=f"f{ESC_TITLE}"), "field name 'f\\x1b]0;pwned\\x07' must be a lower-case letter"),
+        (field(name="f\\n"), "field name 'f\\x0a' must be a lower-case letter"),
         (field().replace('kind = "nominal"', f'kind = "nominal"\ndescription = "{ESC_TITLE}"'),
          "fields.0.description: description '\\x1b]0;pwned\\x07' holds a control"),
         # an unknown key is named by the error's location: the file's own (hostile) text
@@ -109,7 +110,7 @@ def test_the_origin_of_an_error_is_shown_escaped():
     assert str(caught.value) == "evil\\x1b]0;pwned\\x07.toml: the scheme has no fields"
 
 
-@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "+Infinity", "1e999", "-1e400", "1_000", " 1", "0x10", ""])
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "+Infinity", "1e999", "-1e400", "1_000", " 1", "0x10", "", "\u0663"])
 def test_interval_labels_must_be_finite_plain_numbers(value):
     labels = f'[{{ value = "1", key = "1" }}, {{ value = "{value}", key = "2" }}]'
     with pytest.raises(SchemeError) as caught:
