@@ -1,43 +1,118 @@
-"""The annotation scheme: which fields an annotator fills in, their labels and keys."""
+"""The annotation scheme: which fields an annotator fills in, their labels and keys.
+
+A scheme is validated once, where it is read (`parse_scheme`): every string it holds is
+shown in terminals (labels, wording, keys in help and exports), so none may hold a control
+or format character or run over several lines; they are refused, not cleaned, so that
+what is stored is what the scheme's author wrote. Error messages show hostile input only
+through `for_terminal`.
+"""
 
 from __future__ import annotations
 
-import tomllib
+import math
+import os
+import re
+import stat
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError, field_validator, model_validator
 
+from newsmark.schema.keynames import canonical_key, key_problem
 from newsmark.schema.models import Model
+from newsmark.schema.sanitize import for_terminal
+from newsmark.schema.structured import StructureError, load_toml
 
 Level = Literal["article", "claim"]
 Kind = Literal["nominal", "ordinal", "interval"]
 # Names an export record already uses for other things, so a field may not take them.
 RESERVED_FIELD_NAMES = frozenset({"claims", "note", "flagged", "cluster"})
+MAX_NAME_LENGTH = 64  # a scheme's name, a label's value
+MAX_DESCRIPTION_LENGTH = 200  # a field's or label's wording: one line of help
+MAX_CONFIG_BYTES = 1 << 20  # a scheme or keymap file; real ones are a few kilobytes
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")  # used with fullmatch: "$" would let "\n" through
+# A plain decimal number: what float() reads minus "nan", "inf", "1_000" and padding.
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")  # used with fullmatch
 
 
 class SchemeError(ValueError):
     """A scheme file that cannot be used; the message says every problem found."""
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value as error messages show it: safe for a terminal, cut to `limit` characters
+    (a hostile file may hold a megabyte where a word belongs)."""
+    text = for_terminal(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(value: object) -> str:
+    """A value as error messages quote it: 'value', shown safely (see `shown`)."""
+    return f"'{shown(value)}'"
+
+
+def _one_line(value: str, what: str, max_length: int, *, required: bool) -> str:
+    """`value` when it is one line of at most `max_length` characters with no control or
+    format character (and, if required, not blank); else ValueError saying why."""
+    if len(value) > max_length:
+        raise ValueError(f"{what} is longer than {max_length} characters")
+    if for_terminal(value) != value:
+        raise ValueError(f"{what} {quoted(value)} holds a control or format character (or a line break)")
+    if required and (not value.strip() or value != value.strip()):
+        raise ValueError(f"{what} {quoted(value)} must be non-empty, with no spaces at either end")
+    return value
+
+
 class SchemeLabel(Model):
     """One label of a field: its stored value, its key, and its wording."""
 
-    value: str = Field(min_length=1, max_length=100)
-    key: str = Field(min_length=1, max_length=20)
+    value: str
+    key: str
     description: str = ""
     missing: bool = False
+
+    @field_validator("value")
+    @classmethod
+    def _check_value(cls, value: str) -> str:
+        return _one_line(value, "label value", MAX_NAME_LENGTH, required=True)
+
+    @field_validator("key")
+    @classmethod
+    def _check_key(cls, key: str) -> str:
+        problem = key_problem(key)
+        if problem:
+            raise ValueError(f"key {quoted(key)} {problem}")
+        return key
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, description: str) -> str:
+        return _one_line(description, "description", MAX_DESCRIPTION_LENGTH, required=False)
 
 
 class SchemeField(Model):
     """A field of the scheme, filled in at the article level, the claim level, or both."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    name: str
     level: list[Level]
     kind: Kind
     description: str = ""
     labels: list[SchemeLabel]
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        if not _FIELD_NAME.fullmatch(name):
+            raise ValueError(
+                f"field name {quoted(name)} must be a lower-case letter, then up to 39 lower-case letters, digits or _"
+            )
+        return name
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, description: str) -> str:
+        return _one_line(description, "description", MAX_DESCRIPTION_LENGTH, required=False)
 
     @field_validator("level", mode="before")
     @classmethod
@@ -47,19 +122,23 @@ class SchemeField(Model):
     @model_validator(mode="after")
     def _check(self) -> SchemeField:
         if not self.level:
-            raise ValueError(f"field {self.name!r}: level must name article, claim or both")
+            raise ValueError(f"field {quoted(self.name)}: level must name article, claim or both")
         if len(set(self.level)) != len(self.level):
-            raise ValueError(f"field {self.name!r}: level repeats itself")
+            raise ValueError(f"field {quoted(self.name)}: level repeats itself")
         if not self.labels:
-            raise ValueError(f"field {self.name!r}: the list of labels is empty")
+            raise ValueError(f"field {quoted(self.name)}: the list of labels is empty")
         if self.name in RESERVED_FIELD_NAMES:
-            raise ValueError(f"field name {self.name!r} is reserved")
-        _no_duplicates(f"field {self.name!r}: value", [lab.value for lab in self.labels])
+            raise ValueError(f"field name {quoted(self.name)} is reserved")
+        _no_duplicates(f"field {quoted(self.name)}: value", [lab.value for lab in self.labels])
         if self.kind == "interval":
             for lab in self.labels:
-                if not lab.missing and not _is_number(lab.value):
-                    raise ValueError(f"field {self.name!r}: interval labels must be numbers ({lab.value!r} is not)")
-        _no_duplicates(f"field {self.name!r}: key", [lab.key for lab in self.labels])
+                if not lab.missing and not _is_finite_number(lab.value):
+                    raise ValueError(
+                        f"field {quoted(self.name)}: interval labels must be finite numbers "
+                        f"such as 1, 2.5 or -3 ({quoted(lab.value)} is not)"
+                    )
+        # "?" and "question_mark" are one key to Textual, so compare the spelling it matches.
+        _no_duplicates(f"field {quoted(self.name)}: key", [lab.key for lab in self.labels], canonical_key)
         return self
 
     @property
@@ -79,20 +158,19 @@ class SchemeField(Model):
         return None
 
 
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+def _is_finite_number(value: str) -> bool:
+    """A plain decimal number that is finite as a float (no nan, inf or 1e999)."""
+    return _NUMBER.fullmatch(value) is not None and math.isfinite(float(value))
 
 
-def _no_duplicates(what: str, items: list[str]) -> None:
-    seen: set[str] = set()
+def _no_duplicates(what: str, items: list[str], same=lambda item: item) -> None:
+    seen: dict[str, str] = {}
     for item in items:
-        if item in seen:
-            raise ValueError(f"duplicate {what} {item!r}")
-        seen.add(item)
+        if same(item) in seen:
+            first = seen[same(item)]
+            also = "" if first == item else f" (the same key as {quoted(first)})"
+            raise ValueError(f"duplicate {what} {quoted(item)}{also}")
+        seen[same(item)] = item
 
 
 class Scheme(Model):
@@ -101,21 +179,27 @@ class Scheme(Model):
     name: str = "custom"
     fields: list[SchemeField]
 
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, name: str) -> str:
+        return _one_line(name, "scheme name", MAX_NAME_LENGTH, required=True)
+
     @model_validator(mode="after")
     def _check(self) -> Scheme:
         if not self.fields:
             raise ValueError("the scheme has no fields")
         _no_duplicates("field name", [f.name for f in self.fields])
         for level in ("article", "claim"):
-            owners: dict[str, str] = {}
+            owners: dict[str, tuple[str, str]] = {}  # canonical key -> (key, field=value)
             for fld in self.fields_at(level):
                 for lab in fld.labels:
-                    if lab.key in owners:
+                    key = canonical_key(lab.key)
+                    if key in owners:
                         raise ValueError(
-                            f"duplicate key {lab.key!r} at the {level} level: "
-                            f"{owners[lab.key]} and {fld.name}={lab.value}"
+                            f"duplicate key {quoted(lab.key)} at the {level} level: "
+                            f"{for_terminal(owners[key][1])} and {for_terminal(fld.name)}={for_terminal(lab.value)}"
                         )
-                    owners[lab.key] = f"{fld.name}={lab.value}"
+                    owners[key] = (lab.key, f"{fld.name}={lab.value}")
         return self
 
     def fields_at(self, level: Level) -> list[SchemeField]:
@@ -127,10 +211,12 @@ class Scheme(Model):
         return next((f for f in self.fields if f.name == name), None)
 
     def by_key(self, level: Level, key: str) -> tuple[SchemeField, SchemeLabel] | None:
-        """The field and label a key sets at a level, or None."""
+        """The field and label a key sets at a level, or None ("?" and "question_mark"
+        are the same key)."""
+        key = canonical_key(key)
         for fld in self.fields_at(level):
             for lab in fld.labels:
-                if lab.key == key:
+                if canonical_key(lab.key) == key:
                     return fld, lab
         return None
 
@@ -138,40 +224,92 @@ class Scheme(Model):
         """Why a value is not valid for a field at a level, or None when it is."""
         fld = self.field(field_name)
         if fld is None:
-            return f"unknown field {field_name!r}"
+            return f"unknown field {quoted(field_name)}"
         if level not in fld.level:
-            return f"field {field_name!r} is not a {level}-level field"
+            return f"field {quoted(field_name)} is not a {level}-level field"
         if fld.label(value) is None:
-            return f"{value!r} is not a label of {field_name!r} (expected one of {', '.join(fld.values)})"
+            return f"{quoted(value)} is not a label of {quoted(field_name)} (expected one of {', '.join(fld.values)})"
         return None
 
 
 def parse_scheme(text: str, origin: str = "scheme") -> Scheme:
-    """Parse and validate a scheme from TOML text, raising SchemeError with every problem."""
+    """Parse and validate a scheme from TOML text, raising SchemeError with every problem.
+
+    The message starts with `origin` (a file name) and is safe to show in a terminal."""
+    where = for_terminal(origin)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SchemeError(f"{origin}: not valid TOML: {exc}") from None
+        data = load_toml(text)
+    except StructureError as exc:
+        raise SchemeError(f"{where}: {for_terminal(exc)}") from None
     try:
         return Scheme.model_validate(data)
     except ValidationError as exc:
-        raise SchemeError(f"{origin}: " + "; ".join(_describe(err) for err in exc.errors())) from None
+        raise SchemeError(f"{where}: " + listed([_describe(err) for err in exc.errors()], "; ")) from None
+
+
+def listed(items: list[str], separator: str = ", ", limit: int = 10) -> str:
+    """Items joined, the first `limit` of them, then how many more there are."""
+    more = f"{separator}and {len(items) - limit} more" if len(items) > limit else ""
+    return separator.join(items[:limit]) + more
 
 
 def _describe(err: dict) -> str:
-    where = ".".join(str(part) for part in err["loc"])
-    message = err["msg"].removeprefix("Value error, ")
+    # loc holds the file's own keys (an unknown key is named by it): shown safely too.
+    where = ".".join(shown(part) for part in err["loc"])
+    message = for_terminal(err["msg"].removeprefix("Value error, "))
     return f"{where}: {message}" if where else message
+
+
+def read_config_text(path: str | Path, what: str) -> str:
+    """The UTF-8 text of a small configuration file (a scheme, a keymap), read only when
+    it is a regular file (a symlink to one is fine) of at most MAX_CONFIG_BYTES: a FIFO
+    would hang the read and /dev/zero would never end. Raises OSError or ValueError with
+    a sentence saying why (without the path); callers name the file."""
+    # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting; the
+    # descriptor's own fstat then decides, so a file swapped in after a check cannot slip by.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+    except OSError:
+        os.close(descriptor)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise ValueError(f"not a regular file ({_file_kind(mode)}); a {what} must be a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"larger than {MAX_CONFIG_BYTES // 1024} KiB; a {what} file is a few kilobytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def config_read_error(exc: OSError | ValueError) -> str:
+    """Why a configuration file could not be read, in words (for `path: cannot read: …`)."""
+    if isinstance(exc, OSError):
+        return for_terminal(exc.strerror or exc)
+    return for_terminal(exc)
+
+
+def read_scheme_text(path: str | Path) -> str:
+    """The text of a scheme file, or SchemeError naming the file and why it cannot be read."""
+    try:
+        return read_config_text(path, "scheme")
+    except (OSError, ValueError) as exc:
+        raise SchemeError(f"{for_terminal(path)}: cannot read: {config_read_error(exc)}") from None
 
 
 def load_scheme(path: str | Path) -> Scheme:
     """Read and validate a scheme file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemeError(f"{path}: cannot read: {exc}") from None
-    return parse_scheme(text, str(path))
+    return parse_scheme(read_scheme_text(path), str(path))
 
 
 def default_scheme_text() -> str:

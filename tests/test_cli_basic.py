@@ -28,7 +28,7 @@ def test_init_with_a_custom_scheme(db_path, tmp_path):
     scheme = tmp_path / "frames.toml"
     scheme.write_text(
         'name = "frames"\n[[fields]]\nname = "frame"\nlevel = "article"\nkind = "nominal"\n'
-        'labels = [{ value = "conflict", key = "a" }, { value = "economic", key = "e" }]\n'
+        'labels = [{ value = "conflict", key = "a" }, { value = "economic", key = "z" }]\n'
     )
     result = run("--db", str(db_path), "init", "--scheme", str(scheme))
     assert result.exit_code == 0, result.output

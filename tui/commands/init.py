@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from newsmark.schema.scheme import SchemeError, load_scheme
+from newsmark.schema.scheme import SchemeError, parse_scheme, read_scheme_text
 from newsmark.tui.commands.common import fail, open_store
+from newsmark.tui.keymap import check_scheme_keys
 
 
 @click.command("init")
@@ -17,11 +16,11 @@ def command(ctx: click.Context, scheme_path: str | None) -> None:
     """Create the database (idempotent); with --scheme, set its annotation scheme."""
     scheme_text = None
     if scheme_path:
-        try:
-            load_scheme(scheme_path)  # validate before touching the database
+        try:  # read once; validate it, keys included, before touching the database
+            scheme_text = read_scheme_text(scheme_path)
+            check_scheme_keys(parse_scheme(scheme_text, scheme_path), scheme_path)
         except SchemeError as exc:
             fail(str(exc))
-        scheme_text = Path(scheme_path).read_text(encoding="utf-8")
     with open_store(ctx) as store:
         if scheme_text is not None:
             store.set_scheme(scheme_text, scheme_path)

@@ -29,6 +29,7 @@ from textual.binding import Binding, BindingsMap
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -86,7 +87,7 @@ class AnnotateCommands(Provider):
     async def discover(self) -> Hits:
         """Every action, before anything is typed."""
         for title, action, help_text in self._commands():
-            yield DiscoveryHit(title, partial(self.screen.run_action, action), help=help_text)
+            yield DiscoveryHit(escape(title), partial(self.screen.run_action, action), text=title, help=escape(help_text))
 
     async def search(self, query: str) -> Hits:
         """Actions whose name matches the query."""
@@ -94,7 +95,8 @@ class AnnotateCommands(Provider):
         for title, action, help_text in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.screen.run_action, action), help=help_text)
+                # escaped: the palette parses markup, and titles hold the scheme's wording
+                yield Hit(score, matcher.highlight(escape(title)), partial(self.screen.run_action, action), text=title, help=escape(help_text))
 
 
 class AnnotateScreen(Screen):
