@@ -14,13 +14,17 @@ import click
 import orjson
 
 from newsmark.schema.migrations import NewerDatabaseError
+from newsmark.schema.names import InvalidName, check_name
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeError
 from newsmark.schema.store import Store, StoreError
 
 
 def fail(message: str) -> NoReturn:
-    """Print `Error: message` on stderr and exit 1."""
-    click.echo(f"Error: {message}", err=True)
+    """Print `Error: message` on stderr and exit 1. The message often quotes what the user
+    or a file gave (names, paths, ids): it goes out through `for_terminal`, so no control
+    or format character from it reaches the terminal."""
+    click.echo(f"Error: {for_terminal(message)}", err=True)
     sys.exit(1)
 
 
@@ -38,7 +42,7 @@ def open_store(ctx: click.Context, *, create: bool = True) -> Iterator[Store]:
         fail(database_fault(exc, path))
     try:
         if store.backup is not None:
-            click.echo(f"Upgraded the database; the previous version is kept at {store.backup}", err=True)
+            click.echo(f"Upgraded the database; the previous version is kept at {for_terminal(store.backup)}", err=True)
         yield store
     except (StoreError, SchemeError) as exc:
         fail(str(exc))
@@ -69,16 +73,38 @@ def database_fault(exc: sqlite3.Error, path: object) -> str:
 
 
 def resolve_annotator(name: str | None) -> str:
-    """--annotator NAME, else $NEWSMARK_ANNOTATOR, else the OS user."""
-    if name:
-        return name
-    env = os.environ.get("NEWSMARK_ANNOTATOR")
-    if env:
-        return env
+    """--annotator NAME, else $NEWSMARK_ANNOTATOR, else the OS user, checked by the one
+    name rule (`check_name`, NFC-normalised); a name that breaks it fails with `Error:`
+    saying where it came from."""
+    if name is not None:
+        source, raw = "--annotator", name
+    elif os.environ.get("NEWSMARK_ANNOTATOR"):
+        source, raw = "$NEWSMARK_ANNOTATOR", os.environ["NEWSMARK_ANNOTATOR"]
+    else:
+        try:
+            source, raw = "your OS user name", getpass.getuser()
+        except Exception:  # no passwd entry (containers): fall back to a fixed name
+            return "annotator"
     try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry (containers): fall back to a fixed name
-        return "annotator"
+        return check_name(raw)
+    except InvalidName as exc:
+        hint = "" if name is not None else "; give one with --annotator NAME"
+        fail(f"{source}: {exc}{hint}")
+
+
+def check_annotator_option(ctx: click.Context, param: click.Parameter, value):
+    """A click callback for options naming annotators (one name, several, or a pair):
+    each goes through `check_name`, a broken one is a usage error (exit 2)."""
+    if value is None:
+        return None
+    names = (value,) if isinstance(value, str) else tuple(value)
+    checked = []
+    for raw in names:
+        try:
+            checked.append(check_name(raw))
+        except InvalidName as exc:
+            raise click.BadParameter(str(exc)) from None
+    return checked[0] if isinstance(value, str) else tuple(checked)
 
 
 def annotator_option(func):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeError, load_scheme
 from newsmark.tui.commands.common import fail, open_store
 
@@ -26,4 +27,4 @@ def command(ctx: click.Context, scheme_path: str | None) -> None:
         if scheme_text is not None:
             store.set_scheme(scheme_text, scheme_path)
         fields = ", ".join(f.name for f in store.scheme.fields)
-        click.echo(f"Database {store.path} ready; scheme {store.scheme.name!r}: {fields}")
+        click.echo(for_terminal(f"Database {store.path} ready; scheme {store.scheme.name!r}: {fields}"))

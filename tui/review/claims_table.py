@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
 from newsmark.tui.review.labels_table import GOLD_STYLE
 from newsmark.tui.review.names import display_name
@@ -14,7 +15,7 @@ EXCERPT = 34  # characters of a claim's text shown in the table
 
 
 def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
+    flat = for_terminal(" ".join(text.split()))
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
@@ -49,7 +50,7 @@ class ClaimsTable(DataTable):
                 start, end, exact, labels = item.start, item.end, item.exact, item.labels
             else:
                 start, end, exact, labels = item["start"], item["end"], item["exact"], item["labels"]
-            shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            shown = for_terminal(", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
             self.add_row(who, Text(f"{start}–{end}"), Text(_excerpt(exact)), Text(shown), key=key)
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))

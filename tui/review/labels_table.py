@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
 from newsmark.tui.review.names import display_name
 
@@ -30,9 +31,9 @@ class LabelsTable(DataTable):
         disagreements = review.disagreements if review else []
         self.add_column(Text("annotator"), key=WHO_COLUMN)
         for name in state.fields:
-            label = Text(name)
+            label = Text(for_terminal(name))
             if name in disagreements:
-                label = Text.assemble((name, DISAGREE_STYLE), (" ≠", DISAGREE_STYLE))
+                label = Text.assemble((for_terminal(name), DISAGREE_STYLE), (" ≠", DISAGREE_STYLE))
             self.add_column(label, key=name)
         for index, name in enumerate(state.annotators):
             values = review.labels.get(name, {}) if review else {}
@@ -43,13 +44,13 @@ class LabelsTable(DataTable):
                 if value is None:
                     cells.append(Text("·", style="dim"))
                 else:
-                    cells.append(Text(value, style=DISAGREE_STYLE if fld in disagreements else ""))
+                    cells.append(Text(for_terminal(value), style=DISAGREE_STYLE if fld in disagreements else ""))
             self.add_row(*cells, key=name)
         gold = review.gold if review else {}
         gold_cells = [Text("gold", style=GOLD_STYLE)]
         for fld in state.fields:
             entry = gold.get(fld)
-            gold_cells.append(Text(entry["value"], style=GOLD_STYLE) if entry else Text("—", style="dim"))
+            gold_cells.append(Text(for_terminal(entry["value"]), style=GOLD_STYLE) if entry else Text("—", style="dim"))
         self.add_row(*gold_cells, key=GOLD_ROW)
         if self.row_count and len(self.columns) > 1:
             # Keep the cursor's place; never rest on the annotator column, which holds no value.

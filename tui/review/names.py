@@ -4,11 +4,14 @@ the same number and colour across the story's articles."""
 
 from __future__ import annotations
 
+from newsmark.schema.sanitize import for_terminal
+
 
 def display_name(annotators: list[str], name: str, blind: bool) -> str:
-    """The name to show for an annotator of the story."""
+    """The name to show for an annotator of the story. Names come from the database (an
+    old version or a teammate's file may have stored anything): shown by `for_terminal`."""
     if not blind:
-        return name
+        return for_terminal(name)
     if name in annotators:
         return f"annotator {annotators.index(name) + 1}"
     return "annotator ?"
