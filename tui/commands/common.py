@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import getpass
+import io
 import os
 import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import click
 import orjson
@@ -114,6 +116,44 @@ def annotator_option(func):
         default=None,
         help="Your name as annotator (else $NEWSMARK_ANNOTATOR, else your OS user).",
     )(func)
+
+
+class TerminalStream(io.RawIOBase):
+    """A binary stream in front of a terminal: the UTF-8 written to it reaches `target`
+    through `for_terminal` (newlines and tabs kept, `\\r\\n` as `\\n`), so a dataset printed
+    on a terminal holds no raw escape. Pipes and files get the exact bytes instead (the
+    caller decides). `close()` writes out what is held back (a `\\r` that may begin `\\r\\n`)."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self._target = target
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._held = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self._emit(self._decoder.decode(data))
+        return len(data)
+
+    def _emit(self, text: str, final: bool = False) -> None:
+        text = self._held + text
+        self._held = ""
+        if text.endswith("\r") and not final:
+            text, self._held = text[:-1], "\r"
+        if text:
+            self._target.write(for_terminal(text.replace("\r\n", "\n"), multiline=True).encode("utf-8"))
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._emit(self._decoder.decode(b"", final=True), final=True)
+            self._target.flush()
+        super().close()
 
 
 def echo_json(document: Any) -> None:

@@ -13,7 +13,7 @@ import click
 from newsmark.exports import FORMATS
 from newsmark.exports.jsonl import check_filters
 from newsmark.schema.sanitize import for_terminal
-from newsmark.tui.commands.common import check_annotator_option, fail, open_store
+from newsmark.tui.commands.common import TerminalStream, check_annotator_option, fail, open_store
 
 
 @click.command("export")
@@ -48,9 +48,12 @@ def command(
 def _to_stdout(write) -> None:
     sys.stdout.flush()
     stream = sys.stdout.buffer
+    out = TerminalStream(stream) if sys.stdout.isatty() else stream  # a terminal gets no raw escape
     try:
-        write(stream)
-        stream.flush()
+        write(out)
+        out.flush()
+        if out is not stream:
+            out.close()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from
         # complaining again when it flushes stdout at exit.
