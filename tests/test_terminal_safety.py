@@ -418,6 +418,7 @@ async def test_annotate_screen_draws_hostile_story_outlets_and_titles_escaped(ho
 
 async def test_review_screen_draws_hostile_names_labels_and_story_escaped(hostile):
     from newsmark.tui.review.app import ReviewApp
+    from newsmark.tui.review.review_header import header_text
     from newsmark.tui.review.screen import ReviewScreen
 
     db, _ = hostile
@@ -429,10 +430,12 @@ async def test_review_screen_draws_hostile_names_labels_and_story_escaped(hostil
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.state is not None)
         await pilot.pause()
         text = assert_screen_safe(rendered(app), "review screen")
-        assert "t\\x1b]0;pwned\\x07" in text  # an annotator's name, in the labels table
+        assert "t\\x1b]0;pwned\\x07" in text and "L" * 20 in text  # annotators' names, in the labels table
         assert "Seed red\\x1b[31mX" in text  # the story's title
-        assert "reviewer [/]" in text
+        header = header_text(app.screen.state, "[/]\x1b]0;t\x07", blind=False).plain  # three lines, cut by the screen
+        assert "reviewer [/]\\x1b]0;t\\x07" in assert_screen_safe([header], "review header")
         await pilot.press("b")  # blind: names replaced, nothing raw either
         await pilot.pause()
-        assert "t\\x1b]0;pwned\\x07" not in assert_screen_safe(rendered(app), "review screen, blind")
+        text = assert_screen_safe(rendered(app), "review screen, blind")
+        assert "L" * 20 not in text and "annotator 1" in text  # the 300-character name is hidden
     assert row_counts(db) == before
