@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
 from newsmark.tui.review.labels_table import GOLD_STYLE
-from newsmark.tui.review.names import display_name
+from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 
 EXCERPT = 34  # characters of a claim's text shown in the table
 
@@ -38,7 +38,7 @@ class ClaimsTable(DataTable):
         rows = []
         for claim in review.claims:
             index = state.annotators.index(claim.annotator) if claim.annotator in state.annotators else 0
-            who = Text(display_name(state.annotators, claim.annotator, blind), style=f"on {annotator_colour(index)}")
+            who = Text(display_name(state.annotators, claim.annotator, blind, TABLE_NAME_WIDTH), style=f"on {annotator_colour(index)}")
             if (claim.start, claim.end) in gold_spans:
                 who.append(" ✓", style=GOLD_STYLE)
             rows.append(((claim.start, claim.end, 0), f"c:{claim.id}", who, claim))

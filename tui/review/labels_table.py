@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
-from newsmark.tui.review.names import display_name
+from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 
 GOLD_ROW = "\x00gold"  # a row key no annotator name can collide with
 WHO_COLUMN = "\x00who"
@@ -37,7 +37,7 @@ class LabelsTable(DataTable):
             self.add_column(label, key=name)
         for index, name in enumerate(state.annotators):
             values = review.labels.get(name, {}) if review else {}
-            who = Text(display_name(state.annotators, name, blind), style=f"on {annotator_colour(index)}")
+            who = Text(display_name(state.annotators, name, blind, TABLE_NAME_WIDTH), style=f"on {annotator_colour(index)}")
             cells = [who]
             for fld in state.fields:
                 value = values.get(fld)

@@ -10,8 +10,9 @@ from newsmark.tui.review.data import ReviewState
 
 
 def header_text(state: ReviewState, reviewer: str, blind: bool) -> Text:
-    """Two lines: story and position; proposition; then progress."""
-    text = Text()
+    """Three lines: story and position; proposition; then progress. Lines are cut with
+    "…", never wrapped, so a long title cannot push the progress line off the header."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     text.append("Review ", style="bold")
     text.append(for_terminal(state.story.title or state.story.id), style="bold")
     text.append(f"  (story {state.story_index + 1}/{state.story_count}", style="dim")
@@ -35,6 +36,10 @@ def header_text(state: ReviewState, reviewer: str, blind: bool) -> Text:
 
 class ReviewHeader(Static):
     """The top lines of the review screen."""
+
+    DEFAULT_CSS = """
+    ReviewHeader { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
 
     def show(self, state: ReviewState, reviewer: str, blind: bool) -> None:
         """Render the header for a review state."""
