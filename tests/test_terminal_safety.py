@@ -442,6 +442,13 @@ async def test_annotate_screen_draws_hostile_story_outlets_and_titles_escaped(ho
         await pilot.press("question_mark")
         await pilot.pause()
         assert_screen_safe(rendered(app), "help screen")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AnnotateScreen))
+        await pilot.press("e")  # the note editor, holding a teammate tool's hostile note
+        await until(pilot, lambda: not isinstance(app.screen, AnnotateScreen))
+        await pilot.pause()
+        assert "note red" in assert_screen_safe(rendered(app), "note editor")
+        await pilot.press("escape")
     app.close_stores()
     assert row_counts(db)["labels"] > 0
 
