@@ -24,7 +24,6 @@ import pytest
 from click.testing import CliRunner
 
 from newsmark.schema.ingest import import_paths
-from newsmark.schema.names import check_name
 from newsmark.schema.sanitize import article_id_for, for_terminal, text_sha256
 from newsmark.schema.store import Store
 from newsmark.tui.cli import cli
@@ -37,10 +36,6 @@ NEWSMARK = Path(sys.executable).with_name("newsmark")
 # Every hostile string in one line: a story title, an outlet, a note, a wording.
 MIX = " ".join(HOSTILE_STRINGS[key] for key in HOSTILE_STRINGS if key != "very-long")
 HOSTILE_STORY = "st\x1b]0;pwned\x07\u202ex"
-# Names that are valid by the rule but are markup: what a teammate may legitimately have.
-MARKUP_NAMES = [HOSTILE_STRINGS[key] for key in ("markup-close", "markup-link", "markup-click")]
-# Names an old version stored that the rule now refuses (controls, format characters, 300 chars).
-BROKEN_NAMES = [value for key, value in HOSTILE_STRINGS.items() if value not in MARKUP_NAMES]
 HOSTILE_TEXTS = [
     "Officials said the crossing would reopen on Monday. Traders doubted it.",
     "The crossing reopens Monday, officials said. Traders at the border doubted it.",
