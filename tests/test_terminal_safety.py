@@ -444,6 +444,10 @@ async def test_annotate_screen_draws_hostile_story_outlets_and_titles_escaped(ho
         await pilot.pause()
         assert "note red" in assert_screen_safe(rendered(app), "note editor")
         await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AnnotateScreen))
+        app.screen.action_overview()  # outlets, titles and cluster wordings side by side
+        await until(pilot, lambda: "Story overview: Title" in "\n".join(rendered(app)))
+        assert_screen_safe(rendered(app), "story overview")
     app.close_stores()
     assert row_counts(db)["labels"] > 0
 
