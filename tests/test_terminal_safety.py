@@ -358,6 +358,16 @@ def test_annotate_and_review_refuse_a_broken_name_before_starting(hostile, comma
     assert row_counts(db) == before
 
 
+def test_a_keymap_error_quotes_a_hostile_binding_escaped(hostile, tmp_path):
+    db, _ = hostile
+    keymap = tmp_path / "keymap \u202e.toml"
+    keymap.write_text('[keys]\n"bad\\u001b]0;pwned\\u0007" = "z"\n')
+    code, shown = run_on_pty([str(NEWSMARK), "--db", str(db), "annotate", "--annotator", "bob", "--keymap", str(keymap)],
+                             timeout=30)
+    assert_terminal_safe(shown, "annotate's terminal")
+    assert code == 1 and shown.startswith("Error: ") and "bad\\x1b]0;pwned\\x07" in shown, shown
+
+
 def test_a_valid_name_is_normalised_to_nfc(monkeypatch):
     from newsmark.tui.commands.common import resolve_annotator
 
