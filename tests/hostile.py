@@ -100,3 +100,42 @@ HOSTILE_CASES = [
                 "no text left after sanitising (only blank space or control characters)"),
     HostileCase("huge-line", huge_single_line, 1, None, None),
 ]
+
+
+# --- strings that reach a terminal -------------------------------------------------------
+#
+# Names, story fields, outlets, notes, wordings, ids, paths: whatever newsmark prints or
+# draws. Each is injected where it enters (a crafted database written with sqlite3, as an
+# old version or a teammate's tool would leave it; a loaded file; the command line), and
+# every output is checked by `assert_terminal_safe`.
+
+HOSTILE_STRINGS: dict[str, str] = {
+    "csi": "red\x1b[31mX\x1b[0m",
+    "osc-title": "t\x1b]0;pwned\x07",
+    "osc8-link": "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\",
+    "bell": "ding\x07dong",
+    "c1-csi": "c1\x9b2J",
+    "c1-osc": "c1\x9d0;title\x9c",
+    "markup-close": "[/]",
+    "markup-link": "[link=http://evil]x[/link]",
+    "markup-click": "[@click=app.quit]q[/]",
+    "bidi-override": "ali\u202eecb",
+    "zero-width-space": "al\u200bice",
+    "bom": "\ufeffbob",
+    "nul": "nu\x00l",
+    "very-long": "L" * 300,
+}
+
+# Characters that must never reach a terminal from data: ESC, BEL, NUL, the 8-bit CSI and
+# OSC introducers, a bidi override, invisible spaces and the BOM.
+FORBIDDEN_ON_TERMINAL = ("\x1b", "\x07", "\x00", "\x9b", "\x9d", "\x9c", "\u202e", "\u200b", "\ufeff")
+
+
+def assert_terminal_safe(output: str | bytes, where: str = "output") -> str:
+    """Fail if `output` (text, or bytes decoded as UTF-8) holds a forbidden character or a
+    traceback; return it as text."""
+    text = output.decode("utf-8", "surrogateescape") if isinstance(output, bytes) else output
+    for ch in FORBIDDEN_ON_TERMINAL:
+        assert ch not in text, f"{where} holds a raw {ch!r}: {text[:2000]!r}"
+    assert "Traceback" not in text, f"{where} holds a traceback: {text[-2000:]}"
+    return text

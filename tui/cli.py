@@ -7,6 +7,7 @@ so headless commands (`export`, `status`, ...) never import Textual.
 from __future__ import annotations
 
 import importlib
+import io
 import sqlite3
 import sys
 
@@ -74,19 +75,30 @@ def cli(ctx: click.Context, db_path: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. Click's own messages (usage errors, a bad --db path, an
+    unknown option) quote what was typed: they go out through `for_terminal`, as every
+    other error line does."""
     try:
-        cli.main(prog_name="newsmark", standalone_mode=True)
-    except KeyboardInterrupt:
+        code = cli.main(prog_name="newsmark", standalone_mode=False)
+    except click.ClickException as exc:
+        from newsmark.schema.sanitize import for_terminal
+
+        shown = io.StringIO()
+        exc.show(file=shown)
+        sys.stderr.write(for_terminal(shown.getvalue(), multiline=True))
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("Error: interrupted", err=True)
         sys.exit(130)
     except sqlite3.DatabaseError as exc:
         # A full or read-only disk, or a damaged file, met outside a command's open_store
         # (which says the same): a sentence, not a traceback.
+        from newsmark.schema.sanitize import for_terminal
         from newsmark.tui.commands.common import database_fault
 
-        click.echo(f"Error: {database_fault(exc, _db_path_of(sys.argv))}", err=True)
+        click.echo(f"Error: {for_terminal(database_fault(exc, _db_path_of(sys.argv)))}", err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _db_path_of(argv: list[str]) -> str:

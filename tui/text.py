@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from rich.cells import cell_len
 
 from newsmark.analysis.sentences import split_sentences  # noqa: F401  (re-exported: the one splitter)
+from newsmark.schema.sanitize import for_terminal
 
 _NON_SPACE = re.compile(r"\S+")
 # C0/C1 controls (other than tab and newline, handled by the renderer) shown as U+FFFD,
@@ -35,8 +36,9 @@ def display_safe(value: str | None) -> str:
 
 
 def display_inline(value: str | None) -> str:
-    """A one-line display string: newlines and tabs become spaces, controls U+FFFD."""
-    return display_safe(value).replace("\n", " ").replace("\t", " ")
+    """A one-line display string: newlines and tabs become spaces, any other control or
+    format character is written out visibly (`for_terminal`, the one rule)."""
+    return for_terminal((value or "").replace("\n", " ").replace("\t", " "))
 
 
 class _SentenceCache:

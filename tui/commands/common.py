@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import codecs
 import getpass
+import io
 import os
 import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 import click
 import orjson
 
 from newsmark.schema.migrations import NewerDatabaseError
+from newsmark.schema.names import InvalidName, check_name
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeError
 from newsmark.schema.store import Store, StoreError
 
 
 def fail(message: str) -> NoReturn:
-    """Print `Error: message` on stderr and exit 1."""
-    click.echo(f"Error: {message}", err=True)
+    """Print `Error: message` on stderr and exit 1. The message often quotes what the user
+    or a file gave (names, paths, ids): it goes out through `for_terminal`, so no control
+    or format character from it reaches the terminal."""
+    click.echo(f"Error: {for_terminal(message)}", err=True)
     sys.exit(1)
 
 
@@ -38,7 +44,7 @@ def open_store(ctx: click.Context, *, create: bool = True) -> Iterator[Store]:
         fail(database_fault(exc, path))
     try:
         if store.backup is not None:
-            click.echo(f"Upgraded the database; the previous version is kept at {store.backup}", err=True)
+            click.echo(f"Upgraded the database; the previous version is kept at {for_terminal(store.backup)}", err=True)
         yield store
     except (StoreError, SchemeError) as exc:
         fail(str(exc))
@@ -69,16 +75,38 @@ def database_fault(exc: sqlite3.Error, path: object) -> str:
 
 
 def resolve_annotator(name: str | None) -> str:
-    """--annotator NAME, else $NEWSMARK_ANNOTATOR, else the OS user."""
-    if name:
-        return name
-    env = os.environ.get("NEWSMARK_ANNOTATOR")
-    if env:
-        return env
+    """--annotator NAME, else $NEWSMARK_ANNOTATOR, else the OS user, checked by the one
+    name rule (`check_name`, NFC-normalised); a name that breaks it fails with `Error:`
+    saying where it came from."""
+    if name is not None:
+        source, raw = "--annotator", name
+    elif os.environ.get("NEWSMARK_ANNOTATOR"):
+        source, raw = "$NEWSMARK_ANNOTATOR", os.environ["NEWSMARK_ANNOTATOR"]
+    else:
+        try:
+            source, raw = "your OS user name", getpass.getuser()
+        except Exception:  # no passwd entry (containers): fall back to a fixed name
+            return "annotator"
     try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry (containers): fall back to a fixed name
-        return "annotator"
+        return check_name(raw)
+    except InvalidName as exc:
+        hint = "" if name is not None else "; give one with --annotator NAME"
+        fail(f"{source}: {exc}{hint}")
+
+
+def check_annotator_option(ctx: click.Context, param: click.Parameter, value):
+    """A click callback for options naming annotators (one name, several, or a pair):
+    each goes through `check_name`, a broken one is a usage error (exit 2)."""
+    if value is None:
+        return None
+    names = (value,) if isinstance(value, str) else tuple(value)
+    checked = []
+    for raw in names:
+        try:
+            checked.append(check_name(raw))
+        except InvalidName as exc:
+            raise click.BadParameter(str(exc)) from None
+    return checked[0] if isinstance(value, str) else tuple(checked)
 
 
 def annotator_option(func):
@@ -88,6 +116,44 @@ def annotator_option(func):
         default=None,
         help="Your name as annotator (else $NEWSMARK_ANNOTATOR, else your OS user).",
     )(func)
+
+
+class TerminalStream(io.RawIOBase):
+    """A binary stream in front of a terminal: the UTF-8 written to it reaches `target`
+    through `for_terminal` (newlines and tabs kept, `\\r\\n` as `\\n`), so a dataset printed
+    on a terminal holds no raw escape. Pipes and files get the exact bytes instead (the
+    caller decides). `close()` writes out what is held back (a `\\r` that may begin `\\r\\n`)."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self._target = target
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._held = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self._emit(self._decoder.decode(data))
+        return len(data)
+
+    def _emit(self, text: str, final: bool = False) -> None:
+        text = self._held + text
+        self._held = ""
+        if text.endswith("\r") and not final:
+            text, self._held = text[:-1], "\r"
+        if text:
+            self._target.write(for_terminal(text.replace("\r\n", "\n"), multiline=True).encode("utf-8"))
+
+    def flush(self) -> None:
+        self._target.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._emit(self._decoder.decode(b"", final=True), final=True)
+            self._target.flush()
+        super().close()
 
 
 def echo_json(document: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from newsmark.schema.models import Article
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import Store
 from newsmark.tui.commands.common import echo_json, fail, open_store
 
@@ -68,16 +69,17 @@ def command(ctx: click.Context, article_a: str, article_b: str, as_json: bool, s
 
 
 def _name(article: Article) -> str:
-    """A column header: the outlet, else the start of the title, else the id."""
+    """A column header: the outlet, else the start of the title, else the id (as shown:
+    through `for_terminal`)."""
     if article.source:
-        return article.source
+        return for_terminal(article.source)
     if article.title:
-        return article.title if len(article.title) <= 40 else article.title[:39] + "…"
-    return article.id
+        return for_terminal(article.title if len(article.title) <= 40 else article.title[:39] + "…")
+    return for_terminal(article.id)
 
 
 def _shorten(text: str) -> str:
-    text = " ".join(text.split())
+    text = for_terminal(" ".join(text.split()))
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
@@ -89,12 +91,12 @@ def _print_view(a: Article, b: Article, result) -> None:
     console = Console(highlight=False)
     for letter, article in (("A", a), ("B", b)):
         line = Text(f"{letter}  ", style="bold")
-        line.append(article.id, style="dim")
+        line.append(for_terminal(article.id), style="dim")
         line.append("  ")
-        line.append(article.source or "(outlet unknown)", style="bold")
+        line.append(for_terminal(article.source) if article.source else "(outlet unknown)", style="bold")
         if article.title:
             line.append(" — ")
-            line.append(article.title)
+            line.append(for_terminal(article.title))
         console.print(line)
     count = len(result.shared)
     summary = Text(f"similarity {result.similarity:.2f}", style="bold")

@@ -12,7 +12,8 @@ import click
 
 from newsmark.exports import FORMATS
 from newsmark.exports.jsonl import check_filters
-from newsmark.tui.commands.common import fail, open_store
+from newsmark.schema.sanitize import for_terminal
+from newsmark.tui.commands.common import TerminalStream, check_annotator_option, fail, open_store
 
 
 @click.command("export")
@@ -20,7 +21,7 @@ from newsmark.tui.commands.common import fail, open_store
               help="Where to write; - is stdout. A file is written whole or not at all.")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="jsonl", show_default=True,
               help="The dataset format.")
-@click.option("--annotator", "annotators", multiple=True, metavar="NAME",
+@click.option("--annotator", "annotators", multiple=True, metavar="NAME", callback=check_annotator_option,
               help="Only this annotator's records (repeat for several).")
 @click.option("--story", default=None, metavar="ID", help="Only this story's articles.")
 @click.option("--gold", is_flag=True, help="The adjudicated (gold) labels and claims, one record per article.")
@@ -41,15 +42,18 @@ def command(
             _to_stdout(lambda out: writer(store, out, **options))
             return
         count = _to_file(Path(output), lambda out: writer(store, out, **options))
-    click.echo(f"Exported {count} records to {output}", err=True)
+    click.echo(f"Exported {count} records to {for_terminal(output)}", err=True)
 
 
 def _to_stdout(write) -> None:
     sys.stdout.flush()
     stream = sys.stdout.buffer
+    out = TerminalStream(stream) if sys.stdout.isatty() else stream  # a terminal gets no raw escape
     try:
-        write(stream)
-        stream.flush()
+        write(out)
+        out.flush()
+        if out is not stream:
+            out.close()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from
         # complaining again when it flushes stdout at exit.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.ingest import FIELDS, ImportReport, IngestError, check_story_id, import_paths
 from newsmark.tui.commands.common import echo_json, open_store
 
@@ -129,12 +130,12 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
         if grouping is not None:
             click.echo(grouping_line(grouping))
         for rejection in report.rejected:
-            click.echo(f"rejected: {rejection}", err=True)
+            click.echo(f"rejected: {for_terminal(rejection)}", err=True)
         for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {for_terminal(warning)}", err=True)
         if report.skipped:
             kinds = Counter(Path(name).suffix.lower() or "(no extension)" for name in report.skipped)
-            shown = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+            shown = ", ".join(f"{for_terminal(kind)} {count}" for kind, count in sorted(kinds.items()))
             click.echo(f"skipped {_plural(len(report.skipped), 'file')} of other types ({shown})", err=True)
     if report.rejected:
         ctx.exit(1)

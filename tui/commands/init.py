@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeError, parse_scheme, read_scheme_text
 from newsmark.tui.commands.common import fail, open_store
 from newsmark.tui.keymap import check_scheme_keys
@@ -25,4 +26,4 @@ def command(ctx: click.Context, scheme_path: str | None) -> None:
         if scheme_text is not None:
             store.set_scheme(scheme_text, scheme_path)
         fields = ", ".join(f.name for f in store.scheme.fields)
-        click.echo(f"Database {store.path} ready; scheme {store.scheme.name!r}: {fields}")
+        click.echo(for_terminal(f"Database {store.path} ready; scheme {store.scheme.name!r}: {fields}"))

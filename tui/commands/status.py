@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import echo_json, open_store
 
 
@@ -19,16 +20,19 @@ def command(ctx: click.Context, as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console()
-    table = Table(title=f"{status['stories']} stories, {status['articles']} articles", title_justify="left")
+    # Names come from the database, where a teammate's file or an old version may have
+    # put anything: cells are plain Text through `for_terminal`, never markup.
+    console = Console(highlight=False)
+    table = Table(title=Text(f"{status['stories']} stories, {status['articles']} articles"), title_justify="left")
     table.add_column("annotator")
     table.add_column("articles labelled", justify="right")
     table.add_column("of all", justify="right")
     for name in status["annotators"]:
         done = status["annotated"][name]
         share = f"{100 * done / status['articles']:.1f}%" if status["articles"] else "-"
-        table.add_row(name, str(done), share)
+        table.add_row(Text(for_terminal(name)), Text(str(done)), Text(share))
     if not status["annotators"]:
-        table.add_row("(nobody yet)", "-", "-")
+        table.add_row(Text("(nobody yet)"), Text("-"), Text("-"))
     console.print(table)

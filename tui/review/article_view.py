@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
 from newsmark.tui.review.labels_table import GOLD_STYLE
 from newsmark.tui.review.names import display_name
@@ -29,12 +30,12 @@ def claims_text(state: ReviewState, blind: bool) -> Text:
         return Text("This story has no articles.", style="dim")
     article = review.article
     heading = Text()
-    heading.append(article.source or "(no outlet)", style="bold")
+    heading.append(for_terminal(article.source) if article.source else "(no outlet)", style="bold")
     if article.title:
         heading.append(" · ")
-        heading.append(article.title, style="italic")
+        heading.append(for_terminal(article.title), style="italic")
     if article.published:
-        heading.append(f" · {article.published}", style="dim")
+        heading.append(f" · {for_terminal(article.published)}", style="dim")
     heading.append("\n\n")
     shown = article.text[:MAX_CHARS]
     body = Text(shown)

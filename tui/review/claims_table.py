@@ -6,15 +6,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
 from newsmark.tui.review.labels_table import GOLD_STYLE
-from newsmark.tui.review.names import display_name
+from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 
 EXCERPT = 34  # characters of a claim's text shown in the table
 
 
 def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
+    flat = for_terminal(" ".join(text.split()))
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
@@ -37,7 +38,7 @@ class ClaimsTable(DataTable):
         rows = []
         for claim in review.claims:
             index = state.annotators.index(claim.annotator) if claim.annotator in state.annotators else 0
-            who = Text(display_name(state.annotators, claim.annotator, blind), style=f"on {annotator_colour(index)}")
+            who = Text(display_name(state.annotators, claim.annotator, blind, TABLE_NAME_WIDTH), style=f"on {annotator_colour(index)}")
             if (claim.start, claim.end) in gold_spans:
                 who.append(" ✓", style=GOLD_STYLE)
             rows.append(((claim.start, claim.end, 0), f"c:{claim.id}", who, claim))
@@ -49,7 +50,7 @@ class ClaimsTable(DataTable):
                 start, end, exact, labels = item.start, item.end, item.exact, item.labels
             else:
                 start, end, exact, labels = item["start"], item["end"], item["exact"], item["labels"]
-            shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            shown = for_terminal(", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
             self.add_row(who, Text(f"{start}–{end}"), Text(_excerpt(exact)), Text(shown), key=key)
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))

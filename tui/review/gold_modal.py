@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeField
 
 
@@ -38,9 +39,9 @@ class GoldModal(ModalScreen[GoldChoice | None]):
         with Vertical(id="gold-dialog"):
             yield Static(self.title_text, id="gold-title")
             if self.field is not None and self.value is None:
-                options = ", ".join(f"{lab.value} ({lab.key})" for lab in self.field.labels)
+                options = for_terminal(", ".join(f"{lab.value} ({lab.key})" for lab in self.field.labels))
                 yield Static(Text(f"Labels: {options}", style="dim"))
-                yield Input(placeholder=f"{self.field.name} value or key", id="gold-value")
+                yield Input(placeholder=f"{for_terminal(self.field.name)} value or key", id="gold-value")
             yield Input(placeholder="reason (enter to save, escape to cancel)", id="gold-reason")
             yield Static("", id="gold-error")
 
@@ -74,7 +75,7 @@ class GoldModal(ModalScreen[GoldChoice | None]):
             if typed == lab.value or typed == lab.key:
                 self.query_one("#gold-error", Static).update("")
                 return lab.value
-        problem = f"{typed!r} is not a label of {self.field.name}" if typed else "type a value first"
+        problem = for_terminal(f"{typed!r} is not a label of {self.field.name}") if typed else "type a value first"
         self.query_one("#gold-error", Static).update(Text(problem, style="bold red"))
         return None
 

@@ -7,8 +7,9 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
-from newsmark.tui.review.names import display_name
+from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 
 GOLD_ROW = "\x00gold"  # a row key no annotator name can collide with
 WHO_COLUMN = "\x00who"
@@ -30,26 +31,26 @@ class LabelsTable(DataTable):
         disagreements = review.disagreements if review else []
         self.add_column(Text("annotator"), key=WHO_COLUMN)
         for name in state.fields:
-            label = Text(name)
+            label = Text(for_terminal(name))
             if name in disagreements:
-                label = Text.assemble((name, DISAGREE_STYLE), (" ≠", DISAGREE_STYLE))
+                label = Text.assemble((for_terminal(name), DISAGREE_STYLE), (" ≠", DISAGREE_STYLE))
             self.add_column(label, key=name)
         for index, name in enumerate(state.annotators):
             values = review.labels.get(name, {}) if review else {}
-            who = Text(display_name(state.annotators, name, blind), style=f"on {annotator_colour(index)}")
+            who = Text(display_name(state.annotators, name, blind, TABLE_NAME_WIDTH), style=f"on {annotator_colour(index)}")
             cells = [who]
             for fld in state.fields:
                 value = values.get(fld)
                 if value is None:
                     cells.append(Text("·", style="dim"))
                 else:
-                    cells.append(Text(value, style=DISAGREE_STYLE if fld in disagreements else ""))
+                    cells.append(Text(for_terminal(value), style=DISAGREE_STYLE if fld in disagreements else ""))
             self.add_row(*cells, key=name)
         gold = review.gold if review else {}
         gold_cells = [Text("gold", style=GOLD_STYLE)]
         for fld in state.fields:
             entry = gold.get(fld)
-            gold_cells.append(Text(entry["value"], style=GOLD_STYLE) if entry else Text("—", style="dim"))
+            gold_cells.append(Text(for_terminal(entry["value"]), style=GOLD_STYLE) if entry else Text("—", style="dim"))
         self.add_row(*gold_cells, key=GOLD_ROW)
         if self.row_count and len(self.columns) > 1:
             # Keep the cursor's place; never rest on the annotator column, which holds no value.

@@ -4,11 +4,21 @@ the same number and colour across the story's articles."""
 
 from __future__ import annotations
 
+from newsmark.schema.sanitize import for_terminal
 
-def display_name(annotators: list[str], name: str, blind: bool) -> str:
-    """The name to show for an annotator of the story."""
+
+# Table cells show at most this many characters of a name: names stored before names were
+# checked may be hundreds of characters long and would push every label off the screen.
+TABLE_NAME_WIDTH = 24
+
+
+def display_name(annotators: list[str], name: str, blind: bool, width: int | None = None) -> str:
+    """The name to show for an annotator of the story (cut to `width` with "…"). Names
+    come from the database (an old version or a teammate's file may have stored anything):
+    shown by `for_terminal`."""
     if not blind:
-        return name
+        shown = for_terminal(name)
+        return shown if width is None or len(shown) <= width else shown[: width - 1] + "…"
     if name in annotators:
         return f"annotator {annotators.index(name) + 1}"
     return "annotator ?"

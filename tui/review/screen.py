@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import StoreError
 from newsmark.tui.review.article_view import ArticleView
 from newsmark.tui.review.claims_table import ClaimsTable
@@ -87,7 +88,7 @@ class ReviewScreen(Screen):
             scheme = self.data.scheme
             state = self.data.state(story_id, index)
         except (StoreError, sqlite3.Error) as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._show, request, state, scheme)
 
@@ -152,7 +153,7 @@ class ReviewScreen(Screen):
         try:
             target = self.data.story_id_at(current, step)
         except (StoreError, sqlite3.Error) as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
         if target is None:
             self.app.call_from_thread(self.notify, "no more stories that way")
@@ -194,9 +195,10 @@ class ReviewScreen(Screen):
             return
         value = state.review.labels.get(row, {}).get(column)
         if value is None:
-            self.notify(f"{self._who(row)} gave no {column} label", markup=False)
+            self.notify(f"{self._who(row)} gave no {for_terminal(column)} label", markup=False)
             return
-        title = Text.assemble("Gold ", (column, "bold"), " = ", (value, "bold"), f" (from {self._who(row)})")
+        title = Text.assemble("Gold ", (for_terminal(column), "bold"), " = ", (for_terminal(value), "bold"),
+                              f" (from {self._who(row)})")
         self._ask(GoldModal(title, self.scheme.field(column), value), column)
 
     def action_other_value(self) -> None:
@@ -210,7 +212,7 @@ class ReviewScreen(Screen):
         self._ask_other(field)
 
     def _ask_other(self, field: str) -> None:
-        title = Text.assemble("Gold ", (field, "bold"), ": type the value")
+        title = Text.assemble("Gold ", (for_terminal(field), "bold"), ": type the value")
         self._ask(GoldModal(title, self.scheme.field(field)), field)
 
     def _ask(self, modal: GoldModal, field: str) -> None:
@@ -227,9 +229,10 @@ class ReviewScreen(Screen):
         try:
             self.data.set_gold(article_id, field, value, self.reviewer, reason)
         except (StoreError, sqlite3.Error) as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
         message = f"gold {field} = {value} saved" if value is not None else f"gold {field} removed"
+        message = for_terminal(message)
         self.app.call_from_thread(self._written, message)
 
     def _written(self, message: str) -> None:
@@ -282,7 +285,7 @@ class ReviewScreen(Screen):
         try:
             self.data.set_gold_claim(claim, self.reviewer, reason)
         except (StoreError, sqlite3.Error) as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._written, f"gold claim {claim.start}–{claim.end} saved")
 
@@ -291,6 +294,6 @@ class ReviewScreen(Screen):
         try:
             self.data.remove_gold_claim(gold_id, self.reviewer)
         except (StoreError, sqlite3.Error) as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._written, "gold claim removed")

@@ -203,8 +203,8 @@ class AnnotateScreen(Screen):
             header.append("Import articles with: newsmark import PATH... (a folder with a story.toml is a story)")
         else:
             story = self.story.story
-            header.append(display_inline(story.title) or story.id, style="bold")
-            header.append(f"  [{story.id} · {len(self.story.article_ids)} articles]", style="dim")
+            header.append(display_inline(story.title or story.id), style="bold")
+            header.append(f"  [{display_inline(story.id)} · {len(self.story.article_ids)} articles]", style="dim")
             if self.blind:
                 header.append("  BLIND MODE", style="bold black on yellow")
             header.append("\n")

@@ -27,7 +27,7 @@ def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:
         if action.group != group:
             group = action.group
             table.add_row(Text(""), Text(group, style="bold underline"))
-        table.add_row(Text(key_display(keys[action.id])), Text(action.description))
+        table.add_row(Text(display_inline(key_display(keys[action.id]))), Text(action.description))
     owners_by_key = {key: (binding_id, owners) for key, binding_id, owners in label_keys(scheme)}
     for level in ("article", "claim"):
         table.add_row(Text(""), Text(""))
@@ -36,7 +36,7 @@ def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:
         )
         table.add_row(Text(""), Text(heading, style="bold underline"))
         for fld in scheme.fields_at(level):  # type: ignore[arg-type]
-            table.add_row(Text(fld.name, style="bold"), Text(display_inline(fld.description), style="dim italic"))
+            table.add_row(Text(display_inline(fld.name), style="bold"), Text(display_inline(fld.description), style="dim italic"))
             for lab in fld.labels:
                 binding_id, _ = owners_by_key[lab.key]
                 shown_key = keys.get(binding_id, lab.key)
@@ -45,7 +45,7 @@ def help_table(scheme: Scheme, overrides: dict[str, str]) -> Table:
                     line.append(f"  {display_inline(lab.description)}")
                 if lab.missing:
                     line.append("  (counts as missing in agreement)", style="dim")
-                table.add_row(Text(key_display(shown_key)), line)
+                table.add_row(Text(display_inline(key_display(shown_key))), line)
     table.add_row(Text(""), Text(""))
     table.add_row(Text("ctrl+p", style="bold cyan"), Text("Command palette: every action by name"))
     return table

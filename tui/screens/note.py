@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.text import display_inline
 
 
@@ -30,7 +31,7 @@ class NoteScreen(ModalScreen[str | None]):
             title = Text("Note on: ", style="bold")
             title.append(display_inline(self.article_title), style="italic")
             yield Static(title, id="note-title")
-            yield TextArea(self.note, id="note-text", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(for_terminal(self.note, multiline=True), id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Static(Text("ctrl+s save · esc cancel · an empty note deletes it", style="dim"))
 
     def on_mount(self) -> None:

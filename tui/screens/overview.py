@@ -101,8 +101,8 @@ class OverviewScreen(Screen[None]):
             return
         self.shared, self.claims = shared, claims
         title = Text("Story overview: ", style="bold")
-        title.append(display_inline(story.title if story else "") or story_id, style="bold")
-        title.append(f"  [{story_id} · {len(shared.articles)} articles]", style="dim")
+        title.append(display_inline((story.title if story else "") or story_id), style="bold")
+        title.append(f"  [{display_inline(story_id)} · {len(shared.articles)} articles]", style="dim")
         if self.blind:
             title.append("  BLIND MODE", style="bold black on yellow")
         self.query_one("#overview-title", Static).update(title)

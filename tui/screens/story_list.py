@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.widgets.story_list_view import StoryFilter, StoryListView
 
 
@@ -80,12 +81,12 @@ class StoryListScreen(Screen[str | None]):
         """`Stories · annotator · 1,234 shown · unfinished only · starting "abc"`, as plain
         text (the annotator name and the filter are untrusted)."""
         view_filter = self.query_one(StoryListView).story_filter if self.is_mounted else StoryFilter()
-        parts = ["Stories", f"annotator {self.annotator}"]
+        parts = ["Stories", f"annotator {for_terminal(self.annotator)}"]
         parts.append("counting…" if total is None else f"{total:,} shown")
         if view_filter.unfinished_only:
             parts.append("unfinished only")
         if view_filter.text:
-            parts.append(f"starting {view_filter.text!r}")
+            parts.append(f"starting {for_terminal(repr(view_filter.text))}")
         return Text(" · ".join(parts))
 
     @on(StoryListView.Counted)

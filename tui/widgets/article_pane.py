@@ -35,7 +35,7 @@ def render_header(view: ArticleView | None, position: str, blind: bool) -> Text:
         out.append("outlet hidden (blind mode)", style="italic dim")
     else:
         out.append(display_inline(article.source) or "unknown outlet", style="bold")
-    out.append(f"  {article.published or 'no date'}", style="dim")
+    out.append(f"  {display_inline(str(article.published)) if article.published else 'no date'}", style="dim")
     out.append(f"  {position}", style="dim")
     out.append("\n")
     out.append(display_inline(article.title) or "(untitled)", style="bold")

@@ -32,7 +32,7 @@ def render_claim_list(claims: list[Claim], cluster_counts: dict[str, int], curre
             tags.append(f"⛓ {cluster_counts.get(claim.cluster, 1)} articles")
         if tags:
             line.append("[" , style="dim")
-            line.append(" · ".join(tags), style="cyan")
+            line.append(display_inline(" · ".join(tags)), style="cyan")
             line.append("] ", style="dim")
         line.append(display_inline(claim.exact), style="bold" if is_current else "")
         line.truncate(max(width, 10), overflow="ellipsis")

@@ -64,7 +64,7 @@ def render_label_bar(state: LabelBarState) -> Text:
         return out
     parts: list[Text] = []
     for fld in scheme.fields_at("article"):
-        part = Text(f"{fld.name} ", style="dim")
+        part = Text(f"{display_inline(fld.name)} ", style="dim")
         part.append_text(_grade(scheme, fld.name, annotation.labels.get(fld.name)))
         parts.append(part)
     count = len(annotation.claims)
@@ -83,7 +83,7 @@ def render_label_bar(state: LabelBarState) -> Text:
         fld = scheme.field(OUTLET_FIELD)
         order = fld.values if fld else sorted(annotation.outlet_grades)
         grades.append(
-            " ".join(f"{v}×{annotation.outlet_grades[v]}" for v in order if v in annotation.outlet_grades),
+            display_inline(" ".join(f"{v}×{annotation.outlet_grades[v]}" for v in order if v in annotation.outlet_grades)),
             style="bold",
         )
         out.append_text(grades)

@@ -32,7 +32,7 @@ def render_mode_banner(
         )
     if claim is None:
         return None
-    values = " · ".join(f"{f.name} {claim.labels.get(f.name, '–')}" for f in scheme.fields_at("claim"))
+    values = display_inline(" · ".join(f"{f.name} {claim.labels.get(f.name, '–')}" for f in scheme.fields_at("claim")))
     banner = Text(f" ▶ CLAIM {claim_number} · {values}", style=CLAIM_STYLE)
     if claim.cluster:
         banner.append(f" · linked: {cluster_articles} articles", style=CLAIM_STYLE)

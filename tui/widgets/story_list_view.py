@@ -8,12 +8,12 @@ and arrive as messages. The whole table is never read: opening the list costs on
 and one page, whatever the size of the database.
 
 Titles and ids are untrusted: they are drawn as `rich.text.Text` built from plain
-strings (never markup), with any control character shown as U+FFFD.
+strings (never markup), through `for_terminal` (control and format characters written out
+visibly, e.g. `\\x1b`).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,16 +30,17 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import Store, StoryProgress
 
 PAGE_SIZE = 100
 MAX_PAGES = 64  # cached pages kept (LRU): 6,400 rows, a few hundred KB
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _safe(value: str | None) -> str:
-    """A one-line display string: control characters (newline and tab too) as U+FFFD."""
-    return _CONTROL.sub("\ufffd", value or "")
+    """A one-line display string: every control or format character (newline and tab too)
+    written out visibly, by the one rule (`for_terminal`)."""
+    return for_terminal(value or "")
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ class StoryListView(ScrollView, can_focus=True):
                 page = cursor // PAGE_SIZE
                 rows = store.story_page(page * PAGE_SIZE, PAGE_SIZE, *args)
             except Exception as exc:  # a broken database: say so in the list, do not crash
-                self.error = f"  Cannot read stories: {exc}"
+                self.error = f"  Cannot read stories: {for_terminal(exc)}"
                 self.post_message(self.Recounted(generation, 0, None, 0, 0, []))
                 return
         self.error = None
@@ -248,7 +249,7 @@ class StoryListView(ScrollView, can_focus=True):
                     story_filter.text, finished,
                 )
             except Exception as exc:
-                self.error = f"  Cannot read stories: {exc}"
+                self.error = f"  Cannot read stories: {for_terminal(exc)}"
                 rows = []
         self.post_message(self.PageLoaded(generation, page, rows))
 
