@@ -930,46 +930,57 @@ class Store:
         expected: dict[tuple[str, tuple], tuple[Event, dict[str, Any] | None]] = {}
         for event in reversed(events) if undo else events:
             expected.setdefault((event.tbl, _key_tuple(event.tbl, event.key)), (event, event.after if undo else event.before))
-        later = self._later_changes(conn, action, last_id, {row_key for row_key in expected})
+        later = self._later_changes(conn, last_id, set(expected))
         for row_key, (event, wanted) in expected.items():
             current = self._read_row(conn, event.tbl, event.key)
-            direct, replayed = later.get(row_key, (None, None))
+            direct = later.get(row_key)
             if direct is None and _normal_row(event.tbl, current) == _normal_row(event.tbl, wanted):
                 continue
+            replayed = self._latest_replay(conn, action, last_id, event.tbl, event.key)
             return _refusal_text(annotator, undo, event, current, wanted, direct, replayed)
         return None
 
     def _later_changes(
-        self, conn: sqlite3.Connection, action: int, last_id: int, rows: set[tuple[str, tuple]]
-    ) -> dict[tuple[str, tuple], tuple[Event | None, tuple[Event, Event] | None]]:
-        """For each of `rows` (table, key), the latest event after `last_id` that wrote it and
-        is still in effect, and the latest undo or redo of another action that wrote it
-        (the audit event with the event it replayed). One pass over the later log."""
-        tables = sorted({tbl for tbl, _ in rows})
+        self, conn: sqlite3.Connection, last_id: int, rows: set[tuple[str, tuple]]
+    ) -> dict[tuple[str, tuple], Event]:
+        """For each of `rows` (table, key tuple) that an event after `last_id` wrote and that
+        event is still in effect (not undone): the latest such event."""
         direct: dict[tuple[str, tuple], Event] = {}
-        replays: list[Event] = []
-        marks = ",".join("?" * len(tables))
-        for raw in conn.execute(
-            f"SELECT * FROM events WHERE id > ? AND (tbl IN ({marks}) OR (tbl = 'events' AND op IN ('undo', 'redo'))) "
-            "ORDER BY id",
-            [last_id, *tables],
-        ):
-            event = _event(raw)
-            if event.tbl == "events":
-                if event.key.get("action") != action:
-                    replays.append(event)
-                continue
-            row_key = (event.tbl, _key_tuple(event.tbl, event.key))
-            if row_key in rows and not event.undone:
-                direct[row_key] = event
-        replayed: dict[tuple[str, tuple], tuple[Event, Event]] = {}
-        for audit in replays:  # in log order: the latest wins
-            for raw in conn.execute("SELECT * FROM events WHERE action = ?", (audit.key.get("action"),)):
-                inner = _event(raw)
-                row_key = (inner.tbl, _key_tuple(inner.tbl, inner.key))
+        by_table: dict[str, set[Any]] = {}
+        for tbl, key in rows:
+            by_table.setdefault(tbl, set()).add(key[0])
+        for tbl, firsts in sorted(by_table.items()):
+            # SQLite narrows the later log to events on these rows' first key column, so
+            # only those are decoded (an undo far back in a busy log stays fast).
+            marks = ",".join("?" * len(firsts))
+            for raw in conn.execute(
+                f"SELECT * FROM events WHERE id > ? AND tbl = ? AND undone = 0 "
+                f"AND json_extract(key, '$.{TABLES[tbl][0][0]}') IN ({marks}) ORDER BY id",
+                [last_id, tbl, *firsts],
+            ):
+                event = _event(raw)
+                row_key = (tbl, _key_tuple(tbl, event.key))
                 if row_key in rows:
-                    replayed[row_key] = (audit, inner)
-        return {row_key: (direct.get(row_key), replayed.get(row_key)) for row_key in rows}
+                    direct[row_key] = event
+        return direct
+
+    def _latest_replay(
+        self, conn: sqlite3.Connection, action: int, last_id: int, tbl: str, key: dict[str, Any]
+    ) -> tuple[Event, Event] | None:
+        """The latest undo or redo (after `last_id`, of another action than `action`) that
+        rewrote the row: its audit event and the event it replayed; None if none did."""
+        wanted = _key_tuple(tbl, key)
+        for raw in conn.execute(
+            f"SELECT {_columns('u')}, {_columns('e')} FROM events u JOIN events e ON e.action = json_extract(u.key, '$.action') "
+            "WHERE u.id > ? AND u.tbl = 'events' AND u.op IN ('undo', 'redo') "
+            f"AND json_extract(u.key, '$.action') != ? AND e.tbl = ? AND json_extract(e.key, '$.{TABLES[tbl][0][0]}') = ? "
+            "ORDER BY u.id DESC",
+            (last_id, action, tbl, wanted[0]),
+        ):
+            inner = _event(raw[11:])
+            if _key_tuple(tbl, inner.key) == wanted:
+                return _event(raw[:11]), inner
+        return None
 
     def _set_aside(self, conn: sqlite3.Connection, annotator: str, action: int, refusal: str, *, undo: bool) -> None:
         """Take a refused action off the undo (or redo) list, so the next undo or redo goes
@@ -1153,6 +1164,14 @@ def _like_prefix(prefix: str) -> str:
 
 def _story(row: tuple) -> Story:
     return Story.model_construct(id=row[0], title=row[1], proposition=row[2], meta=orjson.loads(row[3]))
+
+
+_EVENT_COLUMNS = ("id", "action", "at", "annotator", "op", "tbl", "key", "before", "after", "undoable", "undone")
+
+
+def _columns(alias: str) -> str:
+    """The event columns `_event` reads, in its order, of the table aliased `alias`."""
+    return ", ".join(f"{alias}.{col}" for col in _EVENT_COLUMNS)
 
 
 def _event(row: tuple) -> Event:
