@@ -75,3 +75,50 @@ async def test_u_after_a_later_load_is_refused_with_a_notification(seeded, tmp_p
         with Store.open(db_path) as store:
             assert store.labels(ids[0], "alice") == {"stance": "disagree"}
     app.close_stores()
+
+
+async def test_u_in_review_undoes_ones_own_gold_but_never_a_teammates_later_one(db_path):
+    from tests.test_review import build, loaded, wait_for
+    from tests.test_review import make_app as make_review
+
+    ids = build(db_path)
+    app = make_review(db_path, "lead1", story_id="border")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await wait_for(pilot, loaded(app, 0))
+        screen = app.screen
+        await pilot.press("enter")  # ann's stance, agree, as gold
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press(*"lead paragraph", "enter")
+        await wait_for(pilot, lambda: "stance" in screen.state.review.gold)
+        # lead2, reviewing the same database, decides otherwise.
+        with Store.open(db_path) as store:
+            store.set_gold(ids[0], "stance", "disagree", by="lead2", reason="read it again")
+            lead2 = store.events(annotator="lead2")[0]
+            before = rows(store)
+
+        await pilot.press("u")
+        await wait_for(pilot, lambda: bool(notified(app, "cannot undo")))
+        (note,) = notified(app, "cannot undo")
+        assert note.message == (
+            f"cannot undo: lead2 changed gold stance of {ids[0][:8]}… to disagree at "
+            f"{lead2.at[:10]} {lead2.at[11:16]} UTC, after your change. That change is kept; yours stays in "
+            "effect and is off the undo list: undo again to go on with your earlier changes."
+        )
+        assert (note.title, note.markup) == ("Not undone", False)
+        with Store.open(db_path) as store:
+            after = rows(store)
+            assert store.gold(ids[0])["stance"]["by"] == "lead2"
+            assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert {t: after[t] for t in TABLES if t != "events"} == {t: before[t] for t in TABLES if t != "events"}
+
+        # An own change that nobody touched since undoes as before.
+        await pilot.press("right", "o")  # the next field, reliability: type a gold value
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press("A", "tab", *"typed", "enter")
+        await wait_for(pilot, lambda: screen.writes == 2)
+        with Store.open(db_path) as store:
+            assert {f: g["value"] for f, g in store.gold(ids[0]).items()} == {"stance": "disagree", "reliability": "A"}
+        await pilot.press("u")
+        await wait_for(pilot, lambda: bool(notified(app, "Undid gold.")))
+        with Store.open(db_path) as store:
+            assert {f: (g["value"], g["by"]) for f, g in store.gold(ids[0]).items()} == {"stance": ("disagree", "lead2")}
