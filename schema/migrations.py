@@ -138,7 +138,7 @@ class NewerDatabaseError(RuntimeError):
 
 
 class MigrationError(RuntimeError):
-    """A migration could not run (its backup could not be written); nothing was changed."""
+    """A migration could not run (its backup could not be written); the database stays at its version."""
 
 
 # `PRAGMA application_id` of every database newsmark creates or upgrades ("nwsm"), so a
@@ -219,7 +219,7 @@ def _write_backup(db_path: Path, version: int) -> Path:
         except OSError as exc:
             raise MigrationError(
                 f"cannot upgrade {db_path}: cannot write its backup {target} "
-                f"({exc.strerror or exc}); nothing was changed"
+                f"({exc.strerror or exc}); it stays at version {version}"
             ) from None
         try:
             # A second connection reads the snapshot before this migration (WAL lets it
@@ -235,7 +235,7 @@ def _write_backup(db_path: Path, version: int) -> Path:
             target.unlink(missing_ok=True)
             if isinstance(exc, sqlite3.Error):
                 raise MigrationError(
-                    f"cannot upgrade {db_path}: cannot write its backup {target} ({exc}); nothing was changed"
+                    f"cannot upgrade {db_path}: cannot write its backup {target} ({exc}); it stays at version {version}"
                 ) from None
             raise
         return target

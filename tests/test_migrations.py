@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from newsmark.exports.jsonl import write_jsonl
 from newsmark.schema.migrations import APPLICATION_ID, CURRENT_VERSION, backup_path
-from newsmark.schema.store import Store
+from newsmark.schema.store import Store, StoreError
 from newsmark.tui.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -174,3 +174,20 @@ def test_two_processes_opening_an_old_database_at_once_upgrade_it_once(tmp_path)
     assert sorted(map(str, outcomes)) == sorted([str(tmp_path / "team.db.v1.bak"), "None", "None", "None"])
     assert sorted(p.name for p in tmp_path.glob("team.db.v*")) == ["team.db.v1.bak"]
     assert rows(db) == before
+
+
+def test_an_upgrade_whose_backup_cannot_be_written_changes_nothing_and_says_why(tmp_path):
+    short = upgrade_copy(tmp_path)
+    conn = sqlite3.connect(short)
+    conn.execute("PRAGMA journal_mode = WAL")  # then it needs no "-journal" file
+    conn.close()
+    db = short.rename(tmp_path / ("d" * 247 + ".db"))  # 250 bytes: room for "-wal", none for ".v1.bak"
+    before = rows(db)
+    with pytest.raises(StoreError) as refused:
+        Store.open(db)
+    assert str(refused.value) == (
+        f"cannot upgrade {db}: cannot write its backup {db}.v1.bak (File name too long); it stays at version 1"
+    )
+    assert version(db) == 1
+    assert rows(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if ".bak" in p.name) == []
