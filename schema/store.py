@@ -1236,8 +1236,8 @@ def _row_phrase(annotator: str, tbl: str, key: dict[str, Any], row: dict[str, An
 
 
 def _value_phrase(tbl: str, values: dict[str, Any] | None) -> str | None:
-    """A row's value for a message (labels and gold: the label; None: removed), or None
-    for rows whose value is not one word."""
+    """A row's value for a message (labels and gold: the label; no row: "nothing"), or
+    None for rows whose value is not one word."""
     if values is None:
         return "nothing"
     if tbl in ("labels", "gold", "claim_labels"):
@@ -1276,7 +1276,8 @@ def _refusal_text(
         else:
             change = f"changed {what}"
         if direct.op == "load":
-            text = f"load-annotations {change} (a record by {direct.annotator}, of {_when(direct.at)}), after your change"
+            by = "" if direct.annotator == "load" else f" by {direct.annotator}"  # "load": nobody decided
+            text = f"load-annotations {change} (a record{by}, of {_when(direct.at)}), after your change"
         else:
             who = "you" if direct.annotator == annotator else direct.annotator
             text = f"{who} {change} at {_when(direct.at)}, after your change"
