@@ -1,17 +1,16 @@
-"""The store: schema, transactions, the event log, undo and redo across restarts."""
+"""The store: schema, transactions, the event log, undo and redo across restarts; undo and
+redo that never overwrite a later change (a teammate's, a load's, or one outside the log)."""
 
 from __future__ import annotations
 
-import io
 import sqlite3
 
 import pytest
 
 from newsmark.exports.jsonl import write_jsonl
 from newsmark.schema.load import load_annotations
-from newsmark.schema.migrations import APPLICATION_ID, CURRENT_VERSION, NewerDatabaseError
-from newsmark.schema.models import utc_now
-from newsmark.schema.models import Story
+from newsmark.schema.migrations import CURRENT_VERSION, NewerDatabaseError
+from newsmark.schema.models import Story, utc_now
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, StoreError, UndoRefused
 
@@ -361,6 +360,43 @@ def test_an_analysts_own_undo_chain_is_unchanged(store: Store):
     store.undo("alice")
     store.redo("alice")
     assert store.annotation(aid, "alice")[:2] == ("first", False)
+    # A note on an article with no annotation row yet: undo deletes the row, redo brings it.
+    other = add_article(store, "A second article about something else entirely.")
+    store.set_note(other, "dora", "fresh")
+    store.undo("dora")
+    assert store.redo("dora").op == "redo note"
+    assert store.annotation(other, "dora")[:2] == ("fresh", False)
+
+
+def test_undo_of_a_claim_that_a_later_load_removed_is_refused(tmp_path):
+    with Store.open(tmp_path / "office.db") as office:
+        aid = add_article(office)
+        office.set_label(aid, "alice", "stance", "agree")
+        claim, _ = office.add_claim(aid, "alice", 0, 24, {"checkworthy": "yes"})
+        office_at = office.annotation(aid, "alice")[2]
+    exported = tmp_path / "alice.jsonl"
+    with Store.open(tmp_path / "laptop.db") as laptop:
+        add_article(laptop)
+        while utc_now() <= office_at:
+            pass
+        laptop.set_label(aid, "alice", "stance", "agree")  # the same label, and no claim
+        with exported.open("wb") as out:
+            write_jsonl(laptop, out)
+    with Store.open(tmp_path / "office.db") as office:
+        load_annotations(office, [exported])
+        assert office.claims(aid) == []
+        loaded = office.events()[0]
+        rows = snapshot(office)
+        with pytest.raises(UndoRefused) as refused:
+            office.undo("alice")
+        # The claim's label is the action's last row, so the first one checked.
+        assert str(refused.value) == (
+            f"cannot undo: load-annotations removed the checkworthy of claim {claim.id[:8]}… "
+            f"(a record by alice, of {when(loaded)}), after your change. " + KEPT_UNDO
+        )
+        assert snapshot(office) == rows
+        assert office.undo("alice").op == "undo label"  # the label before it: nobody changed it since
+        assert office.labels(aid, "alice") == {}
 
 
 def test_a_refusal_shows_hostile_values_visibly(store: Store):
