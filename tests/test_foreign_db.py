@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from newsmark.schema.migrations import APPLICATION_ID, CURRENT_VERSION
 from newsmark.schema.store import Store, StoreError
@@ -57,7 +57,7 @@ def state(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def run(args: list[str]) -> "click.testing.Result":  # noqa: F821
+def run(args: list[str]) -> Result:
     return CliRunner().invoke(cli, ["--db", "other.db", *args])
 
 
