@@ -223,13 +223,13 @@ class Store:
                 timeout=BUSY_TIMEOUT_MS / 1000,
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from None
+            raise StoreError(f"cannot open database {for_terminal(path)}: {for_terminal(exc)}") from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not memory:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
-                    raise StoreError(f"cannot switch {path} to WAL mode (got {mode})")
+                    raise StoreError(f"cannot switch {for_terminal(path)} to WAL mode (got {for_terminal(mode)})")
             # FULL: a commit is on disk before the screen calls it saved.
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = OFF")

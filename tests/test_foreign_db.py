@@ -207,3 +207,22 @@ def test_a_newsmark_database_from_before_the_application_id_still_opens(tmp_path
     conn.close()
     with Store.open(path) as store:
         assert store.get_setting("marker") == "kept"
+
+
+def test_a_hostile_database_path_is_shown_visibly(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name = "ev\x1b]0;pwned\x07il\u202e.db"
+    make_other_app_db(tmp_path / name)
+    (tmp_path / "junk\x1b[2J.db").write_text("not a database")
+    before = state(tmp_path)
+    for db, why in ((name, "it holds tables: x, y"), ("junk\x1b[2J.db", "not an SQLite database")):
+        result = CliRunner().invoke(cli, ["--db", db, "status"])
+        shown = db.replace("\x1b", "\\x1b").replace("\x07", "\\x07").replace("\u202e", "\\u202e")
+        assert (result.exit_code, result.stderr) == (
+            1, f"Error: {shown} is not a newsmark database ({why}); newsmark changes nothing in it\n"
+        )
+    result = CliRunner().invoke(cli, ["--db", "gone\x1b[31m.db", "status"])
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: no database at gone\\x1b[31m.db (create one with `newsmark init`)\n"
+    )
+    assert state(tmp_path) == before
