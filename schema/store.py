@@ -1272,7 +1272,7 @@ def _refusal_text(
         if direct.after is None:
             change = f"removed {what}"
         elif value is not None:
-            change = f"{'set' if direct.before is None else 'changed'} {what} to {value}"
+            change = f"changed {what} to {value}"
         else:
             change = f"changed {what}"
         if direct.op == "load":

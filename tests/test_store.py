@@ -306,7 +306,7 @@ def test_redo_never_overwrites_a_teammates_change_made_since(store: Store):
     with pytest.raises(UndoRefused) as refused:
         store.redo("lead1")
     assert str(refused.value) == (
-        f"cannot redo: lead2 set gold stance of {aid[:8]}… to disagree at {when(lead2)}, after your change. " + KEPT_REDO
+        f"cannot redo: lead2 changed gold stance of {aid[:8]}… to disagree at {when(lead2)}, after your change. " + KEPT_REDO
     )
     assert refused.value.title == "Not redone"
     assert snapshot(store) == rows
