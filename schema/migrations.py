@@ -1,11 +1,14 @@
 """Forward-only schema migrations, tracked in `PRAGMA user_version`.
 
 MIGRATIONS[i] takes a database from version i to version i + 1. A database that already
-holds data is copied aside (`<db>.v<N>.bak`) before any migration runs.
+holds data is copied aside (`<db>.v<N>.bak`, or `<db>.v<N>.1.bak`, ... when that name is
+taken: a backup is never overwritten) before any migration runs. Every database newsmark
+creates or upgrades carries APPLICATION_ID in its header.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -134,40 +137,112 @@ class NewerDatabaseError(RuntimeError):
     """The database was written by a newer newsmark than this one."""
 
 
-def backup_path(db_path: Path, version: int) -> Path:
-    """Where the copy of a version-N database is kept before migrating it."""
-    return db_path.with_name(f"{db_path.name}.v{version}.bak")
+class MigrationError(RuntimeError):
+    """A migration could not run (its backup could not be written); the database stays at its version."""
+
+
+# `PRAGMA application_id` of every database newsmark creates or upgrades ("nwsm"), so a
+# newsmark database is told from another application's SQLite file by its header.
+APPLICATION_ID = 0x6E77736D
+# Every newsmark database holds these (version 1 on): how one made before the application
+# id existed is recognised.
+REQUIRED_TABLES = frozenset(
+    ("settings", "stories", "articles", "annotations", "labels", "clusters", "claims",
+     "claim_labels", "gold", "gold_claims", "events")
+)
+MAX_BACKUPS = 10_000  # .vN.bak, .vN.1.bak, ... .vN.9999.bak: then refuse rather than overwrite
+
+
+def backup_path(db_path: Path, version: int, number: int = 0) -> Path:
+    """The `number`-th name for the copy of a version-N database kept before migrating it:
+    `<db>.vN.bak`, then `<db>.vN.1.bak`, `<db>.vN.2.bak`, ..."""
+    suffix = f".v{version}.bak" if number == 0 else f".v{version}.{number}.bak"
+    return db_path.with_name(db_path.name + suffix)
 
 
 def migrate(conn: sqlite3.Connection, db_path: Path | None) -> Path | None:
-    """Bring the database up to CURRENT_VERSION; return the backup made, if any."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    """Bring the database up to CURRENT_VERSION; return the backup made, if any.
+
+    Runs under the write lock, in one transaction: the version is read again once the lock
+    is held (another process may have migrated meanwhile), the backup is written first, and
+    a migration that fails leaves the database as it was.
+    """
+    if _version(conn) == CURRENT_VERSION:
+        return None
+    conn.execute("BEGIN IMMEDIATE")
+    backup = None
+    try:
+        version = _version(conn)
+        if version < CURRENT_VERSION:
+            if version > 0 and db_path is not None:
+                backup = _write_backup(db_path, version)
+            for number in range(version, CURRENT_VERSION):
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {CURRENT_VERSION}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return backup
+
+
+def check_version(version: int) -> int:
+    """Raise NewerDatabaseError for a schema version newer than this newsmark's."""
     if version > CURRENT_VERSION:
         raise NewerDatabaseError(
             f"the database is at schema version {version}, newer than this newsmark "
             f"understands ({CURRENT_VERSION}); upgrade newsmark to open it"
         )
-    if version == CURRENT_VERSION:
-        return None
-    backup = None
-    if version > 0 and db_path is not None:
-        backup = backup_path(db_path, version)
-        target = sqlite3.connect(backup)
+    return version
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return check_version(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _write_backup(db_path: Path, version: int) -> Path:
+    """Copy the database (as the caller's transaction sees it: nothing written yet) to the
+    first backup name nothing occupies. An earlier backup, or an unrelated file, folder or
+    link at that name, is left alone: the next name is taken instead."""
+    for number in range(MAX_BACKUPS):
+        target = backup_path(db_path, version, number)
+        if os.path.lexists(target):
+            continue
         try:
-            conn.backup(target)
-        finally:
-            target.close()
-    for number in range(version, CURRENT_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
+            # Claim the name atomically: a concurrent claimant gets the next one.
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise MigrationError(
+                f"cannot upgrade {db_path}: cannot write its backup {target} "
+                f"({exc.strerror or exc}); it stays at version {version}"
+            ) from None
         try:
-            for statement in _statements(MIGRATIONS[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+            # A second connection reads the snapshot before this migration (WAL lets it
+            # read while the caller holds the write lock); the backup API copies it whole.
+            source = sqlite3.connect(db_path)
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+                source.close()
+        except BaseException as exc:
+            target.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error):
+                raise MigrationError(
+                    f"cannot upgrade {db_path}: cannot write its backup {target} ({exc}); it stays at version {version}"
+                ) from None
             raise
-    return backup
+        return target
+    raise MigrationError(
+        f"cannot upgrade {db_path}: {MAX_BACKUPS} backups of version {version} are in the way "
+        f"({backup_path(db_path, version)} and on); move some away"
+    )
 
 
 def _statements(script: str) -> list[str]:

@@ -13,6 +13,7 @@ import hashlib
 import os
 import random
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -24,9 +25,9 @@ from typing import Any
 
 import orjson
 
-from newsmark.schema.migrations import migrate
+from newsmark.schema.migrations import APPLICATION_ID, REQUIRED_TABLES, MigrationError, check_version, migrate
 from newsmark.schema.models import Article, Claim, Event, Story, utc_now
-from newsmark.schema.sanitize import sanitize_text
+from newsmark.schema.sanitize import for_terminal, sanitize_text
 from newsmark.schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
 
 BUSY_TIMEOUT_MS = 10_000
@@ -57,6 +58,17 @@ _STAMPED = {"labels"}
 
 class StoreError(RuntimeError):
     """A request the store refuses, with a message fit for the user."""
+
+
+class UndoRefused(StoreError):
+    """An undo or redo refused because a later change touched a row it would write; the
+    message names that change. The action was taken off the undo (or redo) list."""
+
+    def __init__(self, message: str, action: int, *, undo: bool) -> None:
+        super().__init__(message)
+        self.action = action
+        self.undo = undo
+        self.title = "Not undone" if undo else "Not redone"  # for a notification
 
 
 @dataclass
@@ -117,6 +129,69 @@ def _backoff(attempt: int) -> None:
     time.sleep(min(0.05, 0.001 * 2 ** min(attempt, 6)) * random.uniform(0.5, 1.5))
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SHOWN_TABLES = 10  # tables named in the refusal of another application's database
+
+
+def _refuse_foreign(db_path: Path) -> None:
+    """Raise StoreError unless `db_path` is a newsmark database, an empty file, an empty
+    SQLite database or a new path, without writing a byte of it (or beside it).
+
+    A newsmark database carries APPLICATION_ID in its header; one made before that holds
+    every table of REQUIRED_TABLES. The header is read directly; the tables through a
+    read-only connection (immutable when no WAL file exists, so none is created).
+    """
+    shown = for_terminal(db_path)
+    try:
+        info = os.stat(db_path)
+    except FileNotFoundError:
+        return
+    except OSError:
+        return  # unreadable: SQLite's own error says why, for what the caller was doing
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(f"{shown} is a directory, not a newsmark database")
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(f"{shown} is not a newsmark database (not a regular file); newsmark changes nothing in it")
+    if info.st_size == 0:
+        return
+    with open(db_path, "rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(f"{shown} is not a newsmark database (not an SQLite database); newsmark changes nothing in it")
+    if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
+        check_version(int.from_bytes(header[60:64], "big"))  # a newer newsmark's: not even WAL
+        return
+    wal_mode = header[18] == 2
+    wal_file = os.path.exists(f"{db_path}-wal")
+    uri = db_path.resolve().as_uri() + ("?mode=ro&immutable=1" if wal_mode and not wal_file else "?mode=ro")
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )]
+    except sqlite3.OperationalError:
+        raise  # locked, unreadable: the caller says which
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{shown} is not a usable newsmark database: {for_terminal(exc)}") from None
+    finally:
+        conn.close()
+    if app_id == APPLICATION_ID or (app_id == 0 and REQUIRED_TABLES <= set(tables)):
+        check_version(version)  # ours (or, without the id, from before it existed)
+        return
+    if app_id == 0 and version == 0 and objects == 0:
+        return  # an empty SQLite database: nothing in it to lose
+    if tables:
+        named = ", ".join(for_terminal(name) for name in tables[:_SHOWN_TABLES])
+        more = f" and {len(tables) - _SHOWN_TABLES} more" if len(tables) > _SHOWN_TABLES else ""
+        held = f"it holds tables: {named}{more}"
+    else:
+        held = f"it holds no tables but is marked by another application: application_id {app_id}, user_version {version}"
+    raise StoreError(f"{shown} is not a newsmark database ({held}); newsmark changes nothing in it")
+
+
 class Store:
     """A newsmark database. Open with `Store.open(path)`; usable from any thread."""
 
@@ -137,7 +212,9 @@ class Store:
         memory = str(path) == ":memory:"
         db_path = None if memory else Path(path)
         if db_path is not None and not create and not db_path.exists():
-            raise StoreError(f"no database at {db_path} (create one with `newsmark init`)")
+            raise StoreError(f"no database at {for_terminal(db_path)} (create one with `newsmark init`)")
+        if db_path is not None:
+            _refuse_foreign(db_path)  # before any write: WAL, user_version, tables
         try:
             conn = sqlite3.connect(
                 ":memory:" if memory else str(db_path),
@@ -146,13 +223,13 @@ class Store:
                 timeout=BUSY_TIMEOUT_MS / 1000,
             )
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from None
+            raise StoreError(f"cannot open database {for_terminal(path)}: {for_terminal(exc)}") from None
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if not memory:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode.lower() != "wal":
-                    raise StoreError(f"cannot switch {path} to WAL mode (got {mode})")
+                    raise StoreError(f"cannot switch {for_terminal(path)} to WAL mode (got {for_terminal(mode)})")
             # FULL: a commit is on disk before the screen calls it saved.
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = OFF")
@@ -162,7 +239,10 @@ class Store:
             raise  # read-only, locked, full: the caller says which, for what it was doing
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{path} is not a usable newsmark database: {exc}") from None
+            raise StoreError(f"{for_terminal(path)} is not a usable newsmark database: {for_terminal(exc)}") from None
+        except MigrationError as exc:
+            conn.close()
+            raise StoreError(for_terminal(exc)) from None
         except BaseException:
             conn.close()
             raise
@@ -791,17 +871,32 @@ class Store:
     # --- undo and redo ----------------------------------------------------------------
 
     def undo(self, annotator: str) -> ActionResult | None:
-        """Undo the annotator's latest action still in effect; None when there is none."""
+        """Undo the annotator's latest action still in effect; None when there is none.
+
+        Raises UndoRefused, writing no row, when a later change (anyone's, a load's, or a
+        write outside the event log) touched a row the action wrote: undo never overwrites
+        it. The refused action stays in effect and leaves the undo list, so the next undo
+        goes on to the annotator's action before it.
+        """
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT max(action) FROM events WHERE annotator = ? AND undoable = 1 AND undone = 0", (annotator,)
             ).fetchone()
             if row[0] is None:
                 return None
-            return self._replay(conn, annotator, row[0], undo=True)
+            refusal = self._conflict(conn, annotator, row[0], undo=True)
+            if refusal is None:
+                return self._replay(conn, annotator, row[0], undo=True)
+            self._set_aside(conn, annotator, row[0], refusal, undo=True)
+        raise UndoRefused(refusal, row[0], undo=True)
 
     def redo(self, annotator: str) -> ActionResult | None:
-        """Redo the annotator's most recently undone action, unless a new action came since."""
+        """Redo the annotator's most recently undone action, unless a new action came since.
+
+        Raises UndoRefused, writing no row, when a change made after the action (anyone's,
+        a load's, or a write outside the event log) touched a row it would write: the
+        action stays undone and leaves the redo list.
+        """
         with self.transaction() as conn:
             last_done = conn.execute(
                 "SELECT coalesce(max(action), 0) FROM events WHERE annotator = ? AND undoable = 1 AND undone = 0",
@@ -813,7 +908,89 @@ class Store:
             ).fetchone()
             if row[0] is None:
                 return None
-            return self._replay(conn, annotator, row[0], undo=False)
+            refusal = self._conflict(conn, annotator, row[0], undo=False)
+            if refusal is None:
+                return self._replay(conn, annotator, row[0], undo=False)
+            self._set_aside(conn, annotator, row[0], refusal, undo=False)
+        raise UndoRefused(refusal, row[0], undo=False)
+
+    def _conflict(self, conn: sqlite3.Connection, annotator: str, action: int, *, undo: bool) -> str | None:
+        """Why undoing (or redoing) `action` would overwrite a later change, or None if it
+        would not.
+
+        Each row the action touched must hold what the action left (undo: its `after`;
+        redo: its `before`), and no later event still in effect (anyone's, or a load's)
+        may have touched it. Comparing the stored values also catches a write that went
+        around the event log.
+        """
+        events = [_event(r) for r in conn.execute("SELECT * FROM events WHERE action = ? ORDER BY id", (action,))]
+        last_id = max(event.id for event in events)
+        # What each row must hold now: after the action's last event on it (undo), or
+        # before its first (redo).
+        expected: dict[tuple[str, tuple], tuple[Event, dict[str, Any] | None]] = {}
+        for event in reversed(events) if undo else events:
+            expected.setdefault((event.tbl, _key_tuple(event.tbl, event.key)), (event, event.after if undo else event.before))
+        later = self._later_changes(conn, last_id, set(expected))
+        for row_key, (event, wanted) in expected.items():
+            current = self._read_row(conn, event.tbl, event.key)
+            direct = later.get(row_key)
+            if direct is None and _normal_row(event.tbl, current) == _normal_row(event.tbl, wanted):
+                continue
+            replayed = self._latest_replay(conn, action, last_id, event.tbl, event.key)
+            return _refusal_text(annotator, undo, event, current, wanted, direct, replayed)
+        return None
+
+    def _later_changes(
+        self, conn: sqlite3.Connection, last_id: int, rows: set[tuple[str, tuple]]
+    ) -> dict[tuple[str, tuple], Event]:
+        """For each of `rows` (table, key tuple) that an event after `last_id` wrote and that
+        event is still in effect (not undone): the latest such event."""
+        direct: dict[tuple[str, tuple], Event] = {}
+        by_table: dict[str, set[Any]] = {}
+        for tbl, key in rows:
+            by_table.setdefault(tbl, set()).add(key[0])
+        for tbl, firsts in sorted(by_table.items()):
+            # SQLite narrows the later log to events on these rows' first key column, so
+            # only those are decoded (an undo far back in a busy log stays fast).
+            marks = ",".join("?" * len(firsts))
+            for raw in conn.execute(
+                f"SELECT * FROM events WHERE id > ? AND tbl = ? AND undone = 0 "
+                f"AND json_extract(key, '$.{TABLES[tbl][0][0]}') IN ({marks}) ORDER BY id",
+                [last_id, tbl, *firsts],
+            ):
+                event = _event(raw)
+                row_key = (tbl, _key_tuple(tbl, event.key))
+                if row_key in rows:
+                    direct[row_key] = event
+        return direct
+
+    def _latest_replay(
+        self, conn: sqlite3.Connection, action: int, last_id: int, tbl: str, key: dict[str, Any]
+    ) -> tuple[Event, Event] | None:
+        """The latest undo or redo (after `last_id`, of another action than `action`) that
+        rewrote the row: its audit event and the event it replayed; None if none did."""
+        wanted = _key_tuple(tbl, key)
+        for raw in conn.execute(
+            f"SELECT {_columns('u')}, {_columns('e')} FROM events u JOIN events e ON e.action = json_extract(u.key, '$.action') "
+            "WHERE u.id > ? AND u.tbl = 'events' AND u.op IN ('undo', 'redo') "
+            f"AND json_extract(u.key, '$.action') != ? AND e.tbl = ? AND json_extract(e.key, '$.{TABLES[tbl][0][0]}') = ? "
+            "ORDER BY u.id DESC",
+            (last_id, action, tbl, wanted[0]),
+        ):
+            inner = _event(raw[11:])
+            if _key_tuple(tbl, inner.key) == wanted:
+                return _event(raw[:11]), inner
+        return None
+
+    def _set_aside(self, conn: sqlite3.Connection, annotator: str, action: int, refusal: str, *, undo: bool) -> None:
+        """Take a refused action off the undo (or redo) list, so the next undo or redo goes
+        on past it, and log the refusal. No row of the action's tables is written."""
+        conn.execute("UPDATE events SET undoable = 0 WHERE action = ?", (action,))
+        audit = ActionResult(action=None, op="undo refused" if undo else "redo refused")
+        self._log(
+            conn, audit, annotator, audit.op.replace(" ", "."), "events", {"action": action}, None,
+            {"reason": refusal}, utc_now(), False,
+        )
 
     def _replay(self, conn: sqlite3.Connection, annotator: str, action: int, *, undo: bool) -> ActionResult:
         events = [_event(r) for r in conn.execute(
@@ -989,9 +1166,127 @@ def _story(row: tuple) -> Story:
     return Story.model_construct(id=row[0], title=row[1], proposition=row[2], meta=orjson.loads(row[3]))
 
 
+_EVENT_COLUMNS = ("id", "action", "at", "annotator", "op", "tbl", "key", "before", "after", "undoable", "undone")
+
+
+def _columns(alias: str) -> str:
+    """The event columns `_event` reads, in its order, of the table aliased `alias`."""
+    return ", ".join(f"{alias}.{col}" for col in _EVENT_COLUMNS)
+
+
 def _event(row: tuple) -> Event:
     return Event.model_construct(
         id=row[0], action=row[1], at=row[2], annotator=row[3], op=row[4], tbl=row[5], key=orjson.loads(row[6]),
         before=None if row[7] is None else orjson.loads(row[7]),
         after=None if row[8] is None else orjson.loads(row[8]), undoable=bool(row[9]), undone=bool(row[10]),
     )
+
+
+def _key_tuple(tbl: str, key: dict[str, Any]) -> tuple:
+    """A row's key as a tuple in TABLES' column order (events store keys as JSON objects)."""
+    return tuple(key.get(col) for col in TABLES[tbl][0])
+
+
+def _normal_row(tbl: str, values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A row's values as stored, for comparing an event's before/after with the row now.
+
+    Fills the value columns an event left out, and treats an annotations row with no note
+    and no flag as no row: every action re-creates that row for the articles it touches.
+    """
+    value_cols = TABLES[tbl][1]
+    if values is None:
+        return {"note": None, "flagged": False} if tbl == "annotations" else None
+    normal = {col: values.get(col) for col in value_cols}
+    if tbl == "annotations":
+        normal["flagged"] = bool(normal["flagged"])
+    return normal
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text[:8] + "…" if len(text) > 9 else text
+
+
+def _when(stamp: str) -> str:
+    """An event's timestamp for a message: 2026-12-02 10:02 UTC."""
+    if len(stamp) >= 16 and stamp[10:11] == "T" and stamp.endswith("Z"):
+        return f"{stamp[:10]} {stamp[11:16]} UTC"
+    return stamp
+
+
+def _row_phrase(annotator: str, tbl: str, key: dict[str, Any], row: dict[str, Any] | None, columns: str) -> str:
+    """What a row is, for a message: `gold stance of 8023a418…`, `your note on …`."""
+    values = row or {}
+    owner_name = key.get("annotator") or values.get("annotator")
+    owner = "your" if owner_name == annotator else f"{owner_name}'s"
+    article = _short(key.get("article_id") or values.get("article_id") or "?")
+    if tbl == "labels":
+        return f"{owner} {key['field']} of {article}"
+    if tbl == "annotations":
+        return f"{owner} {columns or 'note and flag'} on {article}"
+    if tbl == "claims":
+        return f"{owner} claim {_short(key['id'])} in {article}"
+    if tbl == "claim_labels":
+        return f"the {key['field']} of claim {_short(key['claim_id'])}"
+    if tbl == "clusters":
+        return f"claim cluster {_short(key['id'])}"
+    if tbl == "gold":
+        return f"gold {key['field']} of {article}"
+    return f"gold claim {_short(key['id'])} of {article}"
+
+
+def _value_phrase(tbl: str, values: dict[str, Any] | None) -> str | None:
+    """A row's value for a message (labels and gold: the label; no row: "nothing"), or
+    None for rows whose value is not one word."""
+    if values is None:
+        return "nothing"
+    if tbl in ("labels", "gold", "claim_labels"):
+        return str(values.get("value"))
+    return None
+
+
+def _refusal_text(
+    annotator: str,
+    undo: bool,
+    event: Event,
+    current: dict[str, Any] | None,
+    wanted: dict[str, Any] | None,
+    direct: Event | None,
+    replayed: tuple[Event, Event] | None,
+) -> str:
+    """The message of a refused undo or redo: who changed which row, when and to what."""
+    verb = "undo" if undo else "redo"
+    now, then = _normal_row(event.tbl, current), _normal_row(event.tbl, wanted)
+    changed = [col for col in ("note", "flagged") if (now or {}).get(col) != (then or {}).get(col)]
+    columns = " and ".join("flag" if col == "flagged" else col for col in changed)
+    what = _row_phrase(annotator, event.tbl, event.key, current or wanted or event.after or event.before, columns)
+    if replayed is not None and (direct is None or replayed[0].id > direct.id):
+        audit, _ = replayed
+        who = "you" if audit.annotator == annotator else audit.annotator
+        value = _value_phrase(event.tbl, current)
+        state = f" (it is now {value})" if value is not None else ""
+        done = "undid" if audit.op == "undo" else "redid"
+        text = f"{who} {done} a change to {what}{state} at {_when(audit.at)}, after your change"
+    elif direct is not None:
+        value = _value_phrase(direct.tbl, direct.after)
+        if direct.after is None:
+            change = f"removed {what}"
+        elif value is not None:
+            change = f"changed {what} to {value}"
+        else:
+            change = f"changed {what}"
+        if direct.op == "load":
+            by = "" if direct.annotator == "load" else f" by {direct.annotator}"  # "load": nobody decided
+            text = f"load-annotations {change} (a record{by}, of {_when(direct.at)}), after your change"
+        else:
+            who = "you" if direct.annotator == annotator else direct.annotator
+            text = f"{who} {change} at {_when(direct.at)}, after your change"
+    else:
+        value, left = _value_phrase(event.tbl, current), _value_phrase(event.tbl, wanted)
+        state = f" (it is {value}, not {left})" if value is not None and left is not None else ""
+        text = f"{what} was changed outside newsmark's event log{state}, after your change"
+    if undo:
+        outcome = "yours stays in effect and is off the undo list: undo again to go on with your earlier changes"
+    else:
+        outcome = "yours stays undone and is off the redo list"
+    return for_terminal(f"cannot {verb}: {text}. That change is kept; {outcome}.")

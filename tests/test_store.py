@@ -1,4 +1,5 @@
-"""The store: schema, transactions, the event log, undo and redo across restarts."""
+"""The store: schema, transactions, the event log, undo and redo across restarts; undo and
+redo that never overwrite a later change (a teammate's, a load's, or one outside the log)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import sqlite3
 
 import pytest
 
+from newsmark.exports.jsonl import write_jsonl
+from newsmark.schema.load import load_annotations
 from newsmark.schema.migrations import CURRENT_VERSION, NewerDatabaseError
-from newsmark.schema.models import Story
+from newsmark.schema.models import Story, utc_now
 from newsmark.schema.sanitize import article_id_for, text_sha256
-from newsmark.schema.store import Store, StoreError
+from newsmark.schema.store import Store, StoreError, UndoRefused
 
 TEXT = "Officials met on Monday. They agreed to share intelligence. Critics objected."
 
@@ -151,6 +154,7 @@ def test_two_connections_write_one_database(db_path):
 
 
 def test_a_newer_database_is_refused_with_a_clear_message(db_path):
+    Store.open(db_path).close()
     conn = sqlite3.connect(db_path)
     conn.execute(f"PRAGMA user_version = {CURRENT_VERSION + 1}")
     conn.close()
@@ -161,8 +165,9 @@ def test_a_newer_database_is_refused_with_a_clear_message(db_path):
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable newsmark database"):
+    with pytest.raises(StoreError, match="junk.db is not a newsmark database \\(not an SQLite database\\)"):
         Store.open(path)
+    assert path.read_bytes() == b"this is not sqlite" * 100
 
 
 def test_scheme_change_that_existing_labels_do_not_fit_is_refused(store: Store):
@@ -185,3 +190,221 @@ def test_gold_reasons_are_sanitised_like_every_other_text(store: Store):
     aid = add_article(store)
     store.set_gold(aid, "stance", "agree", by="lead", reason="seen\r\non\x1b[31m TV ")
     assert store.gold(aid)["stance"]["reason"] == "seen\non TV"
+
+
+# --- team-safe undo: never overwrite a change made after the one undone -------------------
+
+KEPT_UNDO = "That change is kept; yours stays in effect and is off the undo list: undo again to go on with your earlier changes."
+KEPT_REDO = "That change is kept; yours stays undone and is off the redo list."
+
+
+def when(event) -> str:
+    """How a refusal shows an event's time."""
+    return f"{event.at[:10]} {event.at[11:16]} UTC"
+
+
+def snapshot(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every annotation table (not the event log)."""
+    tables = ("labels", "annotations", "claims", "claim_labels", "clusters", "gold", "gold_claims")
+    return {t: store.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+
+def assert_intact(store: Store) -> None:
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_undo_never_removes_a_teammates_later_gold(store: Store):
+    aid = add_article(store)
+    store.set_gold(aid, "stance", "agree", by="lead1", reason="explicit")
+    store.set_gold(aid, "stance", "disagree", by="lead2", reason="read again")
+    rows, events = snapshot(store), len(store.events(limit=1000))
+    lead2 = store.events(annotator="lead2")[0]
+    with pytest.raises(UndoRefused) as refused:
+        store.undo("lead1")
+    assert str(refused.value) == (
+        f"cannot undo: lead2 changed gold stance of {aid[:8]}… to disagree at {when(lead2)}, after your change. "
+        + KEPT_UNDO
+    )
+    assert refused.value.title == "Not undone"
+    assert snapshot(store) == rows
+    assert store.gold(aid)["stance"]["value"] == "disagree"
+    # The refusal is in the audit trail; lead1's change left the undo list, nothing else moved.
+    log = store.events(limit=1000)
+    assert len(log) == events + 1
+    assert (log[0].annotator, log[0].op, log[0].after) == ("lead1", "undo.refused", {"reason": str(refused.value)})
+    assert store.undo("lead1") is None
+    assert_intact(store)
+
+
+def test_a_refused_undo_lets_the_analyst_go_on_with_earlier_safe_changes(store: Store):
+    aid = add_article(store)
+    store.set_label(aid, "lead1", "stance", "agree")  # 1: safe to undo
+    store.set_gold(aid, "stance", "agree", by="lead1")  # 2: overtaken by lead2
+    store.set_gold(aid, "stance", "discuss", by="lead1")  # 3: overtaken by lead2
+    store.set_gold(aid, "stance", "disagree", by="lead2")
+    with pytest.raises(UndoRefused, match="^cannot undo: lead2 changed gold stance"):
+        store.undo("lead1")  # 3
+    with pytest.raises(UndoRefused, match="^cannot undo: lead2 changed gold stance"):
+        store.undo("lead1")  # 2: the same row, overtaken by the same later change
+    assert store.undo("lead1").op == "undo label"  # 1
+    assert store.labels(aid, "lead1") == {}
+    assert store.undo("lead1") is None
+    assert store.gold(aid)["stance"]["value"] == "disagree"
+    # Redo brings back what was undone, and only that.
+    assert store.redo("lead1").op == "redo label"
+    assert store.labels(aid, "lead1") == {"stance": "agree"}
+    assert store.redo("lead1") is None
+    assert store.gold(aid)["stance"]["value"] == "disagree"
+    assert_intact(store)
+
+
+def test_undo_is_allowed_again_once_the_teammate_undid_their_change(store: Store):
+    aid = add_article(store)
+    store.set_gold(aid, "stance", "agree", by="lead1")
+    store.set_gold(aid, "stance", "disagree", by="lead2")
+    assert store.undo("lead2").op == "undo gold"
+    assert store.undo("lead1").op == "undo gold"
+    assert store.gold(aid) == {}
+
+
+def test_undo_after_loading_a_newer_export_of_ones_own_work_keeps_the_loaded_label(tmp_path):
+    with Store.open(tmp_path / "office.db") as office:
+        aid = add_article(office)
+        office.set_label(aid, "alice", "stance", "agree")
+        office_at = office.annotation(aid, "alice")[2]
+    exported = tmp_path / "alice.jsonl"
+    with Store.open(tmp_path / "laptop.db") as laptop:
+        add_article(laptop)
+        while utc_now() <= office_at:  # the laptop's change must be the newer one
+            pass
+        laptop.set_label(aid, "alice", "stance", "disagree")
+        with exported.open("wb") as out:
+            write_jsonl(laptop, out)
+    with Store.open(tmp_path / "office.db") as office:
+        assert load_annotations(office, [exported]).replaced == 1
+        loaded = office.events()[0]
+        assert loaded.op == "load"
+        rows = snapshot(office)
+        with pytest.raises(UndoRefused) as refused:
+            office.undo("alice")
+        assert str(refused.value) == (
+            f"cannot undo: load-annotations changed your stance of {aid[:8]}… to disagree "
+            f"(a record by alice, of {when(loaded)}), after your change. " + KEPT_UNDO
+        )
+        assert snapshot(office) == rows
+        assert office.labels(aid, "alice") == {"stance": "disagree"}
+        assert_intact(office)
+
+
+def test_redo_never_overwrites_a_teammates_change_made_since(store: Store):
+    aid = add_article(store)
+    store.set_gold(aid, "stance", "agree", by="lead1")
+    store.undo("lead1")
+    store.set_gold(aid, "stance", "disagree", by="lead2")
+    lead2 = store.events(annotator="lead2")[0]
+    rows = snapshot(store)
+    with pytest.raises(UndoRefused) as refused:
+        store.redo("lead1")
+    assert str(refused.value) == (
+        f"cannot redo: lead2 changed gold stance of {aid[:8]}… to disagree at {when(lead2)}, after your change. " + KEPT_REDO
+    )
+    assert refused.value.title == "Not redone"
+    assert snapshot(store) == rows
+    assert store.redo("lead1") is None  # off the redo list
+
+
+def test_redo_names_a_teammates_undo_that_changed_the_row(store: Store):
+    aid = add_article(store)
+    store.set_gold(aid, "stance", "agree", by="lead1")
+    store.set_gold(aid, "stance", "disagree", by="lead2")
+    store.undo("lead2")  # back to lead1's agree
+    store.undo("lead1")  # safe: nothing of lead2's is in effect; the gold is gone
+    undone = store.events(annotator="lead1")[0]
+    with pytest.raises(UndoRefused) as refused:
+        store.redo("lead2")
+    assert str(refused.value) == (
+        f"cannot redo: lead1 undid a change to gold stance of {aid[:8]}… (it is now nothing) at {when(undone)}, "
+        "after your change. " + KEPT_REDO
+    )
+    assert store.gold(aid) == {}
+
+
+def test_a_write_around_the_event_log_is_not_overwritten_either(store: Store):
+    aid = add_article(store)
+    store.set_label(aid, "alice", "reliability", "B")
+    store.conn.execute("UPDATE labels SET value = 'C' WHERE article_id = ? AND annotator = 'alice'", (aid,))
+    with pytest.raises(UndoRefused) as refused:
+        store.undo("alice")
+    assert str(refused.value) == (
+        f"cannot undo: your reliability of {aid[:8]}… was changed outside newsmark's event log (it is C, not B), "
+        "after your change. " + KEPT_UNDO
+    )
+    assert store.labels(aid, "alice") == {"reliability": "C"}
+
+
+def test_an_analysts_own_undo_chain_is_unchanged(store: Store):
+    """Undo and redo of one's own changes to one row, in any order, still just work."""
+    aid = add_article(store)
+    for value in ("agree", "disagree", "discuss"):
+        store.set_label(aid, "alice", "stance", value)
+    store.set_note(aid, "alice", "first")
+    store.set_flag(aid, "alice", True)
+    for _ in range(5):
+        store.undo("alice")
+    assert store.labels(aid, "alice") == {} and store.annotation(aid, "alice")[:2] == (None, False)
+    for _ in range(5):
+        store.redo("alice")
+    assert store.labels(aid, "alice") == {"stance": "discuss"}
+    assert store.annotation(aid, "alice")[:2] == ("first", True)
+    store.undo("alice")
+    store.undo("alice")
+    store.redo("alice")
+    assert store.annotation(aid, "alice")[:2] == ("first", False)
+    # A note on an article with no annotation row yet: undo deletes the row, redo brings it.
+    other = add_article(store, "A second article about something else entirely.")
+    store.set_note(other, "dora", "fresh")
+    store.undo("dora")
+    assert store.redo("dora").op == "redo note"
+    assert store.annotation(other, "dora")[:2] == ("fresh", False)
+
+
+def test_undo_of_a_claim_that_a_later_load_removed_is_refused(tmp_path):
+    with Store.open(tmp_path / "office.db") as office:
+        aid = add_article(office)
+        office.set_label(aid, "alice", "stance", "agree")
+        claim, _ = office.add_claim(aid, "alice", 0, 24, {"checkworthy": "yes"})
+        office_at = office.annotation(aid, "alice")[2]
+    exported = tmp_path / "alice.jsonl"
+    with Store.open(tmp_path / "laptop.db") as laptop:
+        add_article(laptop)
+        while utc_now() <= office_at:
+            pass
+        laptop.set_label(aid, "alice", "stance", "agree")  # the same label, and no claim
+        with exported.open("wb") as out:
+            write_jsonl(laptop, out)
+    with Store.open(tmp_path / "office.db") as office:
+        load_annotations(office, [exported])
+        assert office.claims(aid) == []
+        loaded = office.events()[0]
+        rows = snapshot(office)
+        with pytest.raises(UndoRefused) as refused:
+            office.undo("alice")
+        # The claim's label is the action's last row, so the first one checked.
+        assert str(refused.value) == (
+            f"cannot undo: load-annotations removed the checkworthy of claim {claim.id[:8]}… "
+            f"(a record by alice, of {when(loaded)}), after your change. " + KEPT_UNDO
+        )
+        assert snapshot(office) == rows
+        assert office.undo("alice").op == "undo label"  # the label before it: nobody changed it since
+        assert office.labels(aid, "alice") == {}
+
+
+def test_a_refusal_shows_hostile_values_visibly(store: Store):
+    aid = add_article(store)
+    store.set_gold(aid, "stance", "agree", by="lead1")
+    store.conn.execute("UPDATE gold SET value = 'x\x1b]0;pwned\x07' WHERE article_id = ?", (aid,))
+    with pytest.raises(UndoRefused) as refused:
+        store.undo("lead1")
+    message = str(refused.value)
+    assert "\x1b" not in message and "\x07" not in message
+    assert "it is x\\x1b]0;pwned\\x07, not agree" in message

@@ -18,7 +18,7 @@ from typing import Any
 
 from newsmark.schema.models import Article, Claim, Story
 from newsmark.schema.scheme import Scheme
-from newsmark.schema.store import Store, StoreError
+from newsmark.schema.store import ActionResult, Store, StoreError
 
 # Background colours for annotators' claims, readable under light text; cycled.
 ANNOTATOR_COLOURS = ("#1f5f99", "#8a4b08", "#2e7d32", "#7b1fa2", "#00838f", "#9e2a2b", "#6d6d00", "#4a4aa8")
@@ -204,3 +204,9 @@ class ReviewData:
         """Remove a gold claim."""
         with self._lock:
             self.store.remove_gold_claim(gold_id, by)
+
+    def undo(self, by: str, undo: bool = True) -> ActionResult | None:
+        """Undo (or redo) `by`'s latest change; raises UndoRefused rather than overwrite a
+        later change."""
+        with self._lock:
+            return self.store.undo(by) if undo else self.store.redo(by)

@@ -21,6 +21,7 @@ KEYS = [
     ("delete", "remove the gold value (labels) or gold claim (claims) under the cursor"),
     ("b", "blind: hide annotator names (annotator 1, 2, ...)"),
     ("r", "reload (see teammates' latest labels on a shared database)"),
+    ("u / ctrl+y", "undo / redo your latest change (refused if a teammate changed it since)"),
     ("? / q", "this help / quit"),
 ]
 

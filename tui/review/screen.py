@@ -43,6 +43,8 @@ class ReviewScreen(Screen):
         Binding("delete,backspace", "remove_gold", "Remove gold", show=False),
         Binding("b", "toggle_blind", "Blind"),
         Binding("r", "reload", "Reload", show=False),
+        Binding("u,ctrl+z", "undo(True)", "Undo", show=False),
+        Binding("ctrl+y", "undo(False)", "Redo", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -297,3 +299,20 @@ class ReviewScreen(Screen):
             self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._written, "gold claim removed")
+
+    def action_undo(self, undo: bool) -> None:
+        """Undo (or redo) the reviewer's latest change; never a teammate's later one."""
+        self._undo(undo)
+
+    @work(thread=True, group="review-db")
+    def _undo(self, undo: bool) -> None:
+        try:
+            result = self.data.undo(self.reviewer, undo)
+        except (StoreError, sqlite3.Error) as exc:  # UndoRefused names the later change
+            title = getattr(exc, "title", "Not saved")
+            self.app.call_from_thread(self.notify, str(exc), title=title, severity="error", markup=False)
+            return
+        if result is None:
+            self.app.call_from_thread(self.notify, "Nothing to undo." if undo else "Nothing to redo.", markup=False)
+            return
+        self.app.call_from_thread(self._written, f"{'Undid' if undo else 'Redid'} {result.op.split(' ', 1)[-1]}.")

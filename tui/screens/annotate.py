@@ -355,7 +355,7 @@ class AnnotateScreen(Screen):
             result = await asyncio.wrap_future(future)
         except StoreError as exc:
             ok = False
-            self.notify(str(exc), title="Not saved", severity="error", markup=False)
+            self.notify(str(exc), title=getattr(exc, "title", "Not saved"), severity="error", markup=False)
         except Exception as exc:  # a database error: the change did not commit
             ok = False
             self.notify(f"{type(exc).__name__}: {exc}", title="Not saved", severity="error", markup=False)
