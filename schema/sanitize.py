@@ -89,17 +89,19 @@ def looks_binary(data: bytes) -> bool:
 # names, paths, ids, error messages, notes, wording. Control characters (C0, C1, DEL) and
 # format characters (bidi overrides and isolates, zero-width spaces, the BOM, ...) never
 # reach the terminal: they are written out visibly as `\x1b`, `\u202e`, so a message about
-# a hostile value still shows what was wrong with it. The zero-width joiner stays (emoji
-# sequences need it). Callers never parse the result as markup.
+# a hostile value still shows what was wrong with it. A few format characters that
+# ordinary text needs stay: the zero-width joiner and non-joiner (emoji sequences,
+# Persian and Indic words), the soft hyphen, and the tag characters of flag emoji.
+# Callers never parse the result as markup.
 
-_KEEP_FORMAT = {"\u200d"}  # zero-width joiner: part of emoji sequences
+_KEEP_FORMAT = {"\u200c", "\u200d", "\u00ad"}
 
 
 def _unsafe_char(ch: str) -> bool:
     category = unicodedata.category(ch)
     if category in ("Cc", "Cs", "Zl", "Zp"):
         return True
-    return category == "Cf" and ch not in _KEEP_FORMAT
+    return category == "Cf" and ch not in _KEEP_FORMAT and not "\U000e0020" <= ch <= "\U000e007f"
 
 
 def _visible_escape(ch: str) -> str:
