@@ -129,7 +129,6 @@ def _backoff(attempt: int) -> None:
     time.sleep(min(0.05, 0.001 * 2 ** min(attempt, 6)) * random.uniform(0.5, 1.5))
 
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 _SHOWN_TABLES = 10  # tables named in the refusal of another application's database
 
 
@@ -154,20 +153,20 @@ def _refuse_foreign(db_path: Path) -> None:
         raise StoreError(f"{shown} is not a newsmark database (not a regular file); newsmark changes nothing in it")
     if info.st_size == 0:
         return
-    with open(db_path, "rb") as handle:
-        header = handle.read(100)
-    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
-        raise StoreError(f"{shown} is not a newsmark database (not an SQLite database); newsmark changes nothing in it")
-    if int.from_bytes(header[68:72], "big") == APPLICATION_ID:
-        check_version(int.from_bytes(header[60:64], "big"))  # a newer newsmark's: not even WAL
-        return
-    wal_mode = header[18] == 2
+    # Everything is read through SQLite, never with open(): closing any other descriptor of
+    # the file would drop every POSIX lock this process holds on it (the store's own
+    # connections' included), and another process could then checkpoint and delete the
+    # WAL under a connection still writing to it. Immutable when no WAL file exists, so
+    # none is created beside a file that is not ours.
     wal_file = os.path.exists(f"{db_path}-wal")
-    uri = db_path.resolve().as_uri() + ("?mode=ro&immutable=1" if wal_mode and not wal_file else "?mode=ro")
+    uri = db_path.resolve().as_uri() + ("?mode=ro" if wal_file else "?mode=ro&immutable=1")
     conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            check_version(version)  # a newer newsmark's: not even WAL
+            return
         objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         tables = [row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
@@ -175,6 +174,8 @@ def _refuse_foreign(db_path: Path) -> None:
     except sqlite3.OperationalError:
         raise  # locked, unreadable: the caller says which
     except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise StoreError(f"{shown} is not a newsmark database (not an SQLite database); newsmark changes nothing in it") from None
         raise StoreError(f"{shown} is not a usable newsmark database: {for_terminal(exc)}") from None
     finally:
         conn.close()

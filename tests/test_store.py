@@ -408,3 +408,25 @@ def test_a_refusal_shows_hostile_values_visibly(store: Store):
     message = str(refused.value)
     assert "\x1b" not in message and "\x07" not in message
     assert "it is x\\x1b]0;pwned\\x07, not agree" in message
+
+
+def test_opening_a_second_store_keeps_the_first_ones_commits_durable(tmp_path):
+    """Opening the database again in the same process (the annotate screen's reader does,
+    beside its writer) must not drop the first connection's file locks: then another
+    process closing its connection believes it is the last, checkpoints and deletes the
+    WAL, and the first connection's next commits go to a deleted file and are lost."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "locks.db"
+    with Store.open(path) as writer, Store.open(path) as second:  # the second open in this process
+        writer.set_setting("probe", "one")
+        other_process = f"import sqlite3; c = sqlite3.connect({str(path)!r}); c.execute('SELECT 1 FROM settings').fetchall(); c.close()"
+        subprocess.run([sys.executable, "-c", other_process], check=True)
+        writer.set_setting("probe", "two")  # committed: must be on disk
+        assert second.get_setting("probe") == "two"
+        reader = sqlite3.connect(path)
+        try:
+            assert reader.execute("SELECT value FROM settings WHERE key = 'probe'").fetchone() == ("two",)
+        finally:
+            reader.close()
