@@ -45,25 +45,21 @@ def test_hostile_files_are_named_on_stderr_and_exit_1(db_path, tmp_path):
     folder = tmp_path / "h"
     for case in HOSTILE_CASES:
         case.make(folder)
-    broken_jsonl(folder)
+    broken_jsonl(folder)  # line 4 is not UTF-8: the whole file is rejected, naming that line
     result = run(db_path, str(folder))
     assert result.exit_code == 1
-    assert result.stdout == "Imported 6 articles (0 duplicates, 9 rejected) into 2 stories\n"
+    assert result.stdout == "Imported 3 articles (0 duplicates, 5 rejected) into 1 story\n"
     assert result.stderr == "".join(f"rejected: {folder}/{line}\n" for line in [
         "blank.txt: no text left after sanitising (only blank space or control characters)",
-        "broken.jsonl:2: not valid JSON: unexpected end of data (column 47)",
-        "broken.jsonl:3: not a JSON object (found list)",
-        "broken.jsonl:4: not valid UTF-8 (byte 149: b'\\xe9')",
-        "broken.jsonl:6: no text",
-        "broken.jsonl:7: 'title' must be a string, not list",
+        "broken.jsonl:4: not valid UTF-8 (byte 149: b'\\xe9'); file not imported",
         "empty.txt: empty",
         "image.txt: binary file (NUL bytes), not text",
         "latin1.txt:2: not valid UTF-8 (byte 19: b'\\xe9')",
     ])
     with Store.open(db_path, create=False) as store:
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert store.article_count() == 6
-        assert sorted(store.conn.execute("SELECT id FROM stories").fetchall()) == [("broken",), ("h",)]
+        assert store.article_count() == 3
+        assert sorted(store.conn.execute("SELECT id FROM stories").fetchall()) == [("h",)]
 
 
 def test_json_report(db_path, tmp_path):

@@ -116,7 +116,10 @@ def test_hostile_folder_imports_the_good_files_and_names_every_bad_one(store, tm
     folder = tmp_path / "hostile"
     for case in HOSTILE_CASES:
         case.make(folder)
-    broken_jsonl(folder)
+    # Bad lines are rejected one by one; a file that is not UTF-8 is rejected whole.
+    broken = broken_jsonl(folder)
+    broken.write_bytes(broken.read_bytes().replace(b"caf\xe9", b"caf\xc3\xa9"))
+    write(folder / "latin1.jsonl", b'{"text": "good line"}\n{"text": "caf\xe9"}\n')
     write(folder / "good.md", "# A markdown title\n\nSome *text*.\n")
     report = import_paths(store, [folder])
     assert reasons(report) == sorted(
@@ -124,15 +127,16 @@ def test_hostile_folder_imports_the_good_files_and_names_every_bad_one(store, tm
         + [
             ("broken.jsonl", 2, "not valid JSON: unexpected end of data (column 47)"),
             ("broken.jsonl", 3, "not a JSON object (found list)"),
-            ("broken.jsonl", 4, "not valid UTF-8 (byte 149: b'\\xe9')"),
             ("broken.jsonl", 6, "no text"),
-            ("broken.jsonl", 7, "'title' must be a string, not list"),
+            ("broken.jsonl", 7, "'title' must be a string, not a list"),
+            ("latin1.jsonl", 2, "not valid UTF-8 (byte 35: b'\\xe9'); file not imported"),
         ],
         key=lambda r: (r[0], r[1] or 0),
     )
     titles = {r["title"] for r in rows(store)}
-    assert {"Good one", "Raw controls", "Good two", "A markdown title", "Title with NUL"} <= titles
-    assert report.imported == 3 + 1 + sum(c.imported for c in HOSTILE_CASES)
+    assert {"Good one", "Bad bytes", "Raw controls", "Good two", "A markdown title", "Title with NUL"} <= titles
+    assert report.imported == 4 + 1 + sum(c.imported for c in HOSTILE_CASES)
+    assert store.conn.execute("SELECT count(*) FROM articles WHERE text = 'good line'").fetchone() == (0,)
     assert_whole(store)
 
 
@@ -332,7 +336,7 @@ def test_jsonl_fields_meta_dates_and_row_stories(store, tmp_path):
         {"text": "Body two", "url": "https://www.ex.com/b", "published": "sometime soon", "id": 7},
         {"text": "Body three", "story": "bad story id"},
         {"text": "   ", "title": "blank"},
-        {"text": 12345, "published": 20170207},
+        {"text": "Body five", "published": "2017-02-07"},
     ]
     path = write(tmp_path / "feed.jsonl", b"\n".join(orjson.dumps(x) for x in lines))
     report = import_paths(store, [path])
@@ -344,7 +348,7 @@ def test_jsonl_fields_meta_dates_and_row_stories(store, tmp_path):
         ("feed", None, "ex.com", None, None, {"id": 7, "published_raw": "sometime soon"}),
         ("feed", None, None, "2017-02-07", None, {}),
     ]
-    assert [r["text"] for r in got] == ["Body one", "Body two", "12345"]
+    assert [r["text"] for r in got] == ["Body one", "Body two", "Body five"]
     assert [r["origin"] for r in got] == [f"{path}:1", f"{path}:2", f"{path}:5"]
     assert report.stories == ["s-1", "feed"]
 

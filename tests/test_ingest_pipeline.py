@@ -42,6 +42,7 @@ def pipelined(monkeypatch):
     """Every CSV/TSV/JSONL file goes through the child process, in batches of 3 rows."""
     monkeypatch.setattr(ingest, "PIPELINE_BYTES", 0)
     monkeypatch.setattr(ingest, "BATCH_ROWS", 3)
+    monkeypatch.setattr(ingest, "CHUNK_BYTES", 1000)  # files are read in many chunks
     calls: list[int] = []
     real = ingest._import_pipelined
 
