@@ -1320,7 +1320,8 @@ def _defaults_for(task: _Task, story_arg: str | None, source_arg: str | None) ->
     elif task.kind in COLLECTION_SUFFIXES.values():
         name = task.path.stem
     else:
-        name = task.path.resolve().parent.name or "imported"
+        # The folder the file was found in (a symlink's, not its target's).
+        name = Path(os.path.abspath(task.path)).parent.name or "imported"
     story_id = slugify(name)
     story = Story(id=story_id, title=sanitize_inline(name) or story_id)
     return _Defaults(story_id, story, False, source_arg, None, task.display)
