@@ -7,6 +7,19 @@ files does not pay a disk sync per file), so a bad file or line never stops the 
 never leaves half a file behind. Everything not imported is named in
 `ImportReport.rejected` with its file, line (when there is one) and reason.
 
+What is rejected alone and what takes its file with it: a JSONL line or CSV row that is
+bad (not JSON, not an object, nested deeper than structured.MAX_DEPTH, a field of
+`FIELDS` that is not a string, no text, too many fields) is rejected alone and the file's
+other records are imported. A file that is not UTF-8 (anywhere), a CSV whose quoted
+field is never closed, a file that cannot be read, and a broken story.toml (for the files
+of its folder) are rejected whole. Only regular files are read, symlinks followed; FIFOs,
+devices, sockets, broken symlinks and symlink loops are named and passed over, and
+symlinked folders inside a folder are not followed. `-` reads standard input.
+
+CSV, TSV and JSONL files are read in chunks (CHUNK_BYTES), so memory follows the longest
+record, not the file; a `.txt`/`.md`/`.html` file is one article, read whole, at most
+ARTICLE_FILE_MAX bytes.
+
 A big CSV/TSV/JSONL file (PIPELINE_BYTES and up) is read in a child process (forked, on
 Linux; elsewhere it is read in-process like any file) that hands its rows over in batches
 while this process stores them, so reading and storing overlap and the file's rows are
