@@ -68,6 +68,7 @@ import email.utils
 import errno
 import gc
 import hashlib
+import itertools
 import os
 import pickle
 import queue
@@ -945,7 +946,6 @@ class _BadUtf8(Exception):
         self.reason = f"not valid UTF-8 (byte {offset}: {byte!r})"
 
 
-_ODD_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines breaks here; CSV does not
 _CSV_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")
 _BOM = b"\xef\xbb\xbf"
@@ -965,6 +965,10 @@ class _TextLines:
         self.exhausted = False
 
     def __iter__(self) -> Iterator[str]:
+        # Lines are handed out by chain (in C); this object's code runs once a chunk.
+        return itertools.chain.from_iterable(self._chunks())
+
+    def _chunks(self) -> Iterator[list[str]]:
         decode = codecs.getincrementaldecoder("utf-8")().decode
         offset = newlines = 0
         pending: list[str] = []
@@ -972,11 +976,11 @@ class _TextLines:
         while chunk := self.source.read():
             if offset == 0 and chunk.startswith(_BOM):
                 chunk, offset = chunk[3:], 3
-            if self.mode < 2:
-                if _has_controls(chunk) or (last_byte == b"\xc2" and 0x80 <= chunk[0] <= 0x9F):
-                    self.mode = 2
-                elif b"\r" in chunk:
-                    self.mode = 1
+            controls = _has_controls(chunk) or (last_byte == b"\xc2" and 0x80 <= chunk[0] <= 0x9F)
+            if controls:
+                self.mode = 2
+            elif self.mode == 0 and b"\r" in chunk:
+                self.mode = 1
             last_byte = chunk[-1:]
             try:
                 text = decode(chunk)
@@ -989,20 +993,22 @@ class _TextLines:
             newlines += chunk.count(b"\n")
             if not text:
                 continue
-            if _ODD_LINE_BREAKS.search(text) is None:
+            # str.splitlines also breaks at a few characters a CSV reader does not: all but
+            # U+2028 and U+2029 are control characters, so a clean chunk needs no search.
+            if not controls and b"\xe2\x80\xa8" not in chunk and b"\xe2\x80\xa9" not in chunk:
                 lines = text.splitlines(keepends=True)
             else:
                 lines = _CSV_LINES.findall(text)
             if pending:
                 if pending[-1][-1] == "\r" and text[0] != "\n":  # it was a whole line after all
-                    yield "".join(pending)
+                    yield ["".join(pending)]
                 else:
                     pending.append(lines[0])
                     lines[0] = "".join(pending)
                 pending.clear()
             if lines[-1][-1] != "\n":  # no line end yet, or a \r that a \n may follow: wait
                 pending.append(lines.pop())
-            yield from lines
+            yield lines
         try:
             rest = decode(b"", final=True)
         except UnicodeDecodeError as exc:
@@ -1011,7 +1017,7 @@ class _TextLines:
         pending.append(rest)
         last = "".join(pending)
         if last:
-            yield last if last[-1] in "\r\n" else last + "\n"
+            yield [last if last[-1] in "\r\n" else last + "\n"]
         self.exhausted = True
 
 
