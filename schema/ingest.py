@@ -973,9 +973,14 @@ class _TextLines:
         offset = newlines = 0
         pending: list[str] = []
         last_byte = b""
-        while chunk := self.source.read():
-            if offset == 0 and chunk.startswith(_BOM):
-                chunk, offset = chunk[3:], 3
+        first = self.source.read()
+        while first and len(first) < 3 and _BOM.startswith(first) and (more := self.source.read()):
+            first += more  # enough to tell a BOM
+        if first.startswith(_BOM):
+            first, offset = first[3:], 3
+        for chunk in itertools.chain([first], iter(self.source.read, b"")):
+            if not chunk:
+                continue
             controls = _has_controls(chunk) or (last_byte == b"\xc2" and 0x80 <= chunk[0] <= 0x9F)
             if controls:
                 self.mode = 2
@@ -995,7 +1000,7 @@ class _TextLines:
                 continue
             # str.splitlines also breaks at a few characters a CSV reader does not: all but
             # U+2028 and U+2029 are control characters, so a clean chunk needs no search.
-            if not controls and b"\xe2\x80\xa8" not in chunk and b"\xe2\x80\xa9" not in chunk:
+            if not controls and "\u2028" not in text and "\u2029" not in text:
                 lines = text.splitlines(keepends=True)
             else:
                 lines = _CSV_LINES.findall(text)
