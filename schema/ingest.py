@@ -92,7 +92,6 @@ from newsmark.schema.models import STORY_ID_PATTERN, Story
 from newsmark.schema.sanitize import (
     DecodeError,
     decode_bytes,
-    for_terminal,
     looks_binary,
     sanitize_inline,
     sanitize_text,
@@ -289,9 +288,16 @@ def check_story_id(story_id: str) -> str:
 
 
 def _safe(value: str) -> str:
-    """A string fit for a terminal and for UTF-8 (sanitize.for_terminal): control and
-    format characters and undecodable bytes of file names are shown as escapes."""
-    return for_terminal(value)
+    """A string fit for a terminal and for UTF-8: control characters and undecodable
+    bytes of file names are shown as escapes, never passed through. Stricter than
+    sanitize.for_terminal (every non-printable character is escaped, so a reason is
+    always one printable line); the command line still passes it through for_terminal."""
+    if value.isprintable():
+        return value
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in value
+    )
 
 
 class _Unreadable(Exception):
