@@ -135,6 +135,9 @@ PIPELINE_DEPTH = 4  # batches the child may have ready ahead of the one being st
 CHUNK_BYTES = 1024 * 1024
 ARTICLE_FILE_MAX = 64 * 1024 * 1024  # a .txt/.md/.html file is one article: at most this big
 STORY_FILE_MAX = 4 * 1024 * 1024  # story.toml
+# A CSV field longer than this (in characters) rejects its file: the csv module holds a
+# field at 4 bytes a character, so this bounds what a quote never closed can cost.
+CSV_FIELD_MAX = 128 * 1024 * 1024
 STDIN = "-"  # the path argument that reads standard input
 STDIN_DISPLAY = "<stdin>"  # how standard input is named in rejections and origins
 # --format values and the kinds they read as.
@@ -1038,7 +1041,7 @@ def _read_csv(out: _Rows, source: _Source, delimiter: str, mapping: dict[str, st
     quoted field never closed and a broken CSV reject the whole file (its rows so far
     void), since nothing after them can be trusted to be what the file meant."""
     lines = _TextLines(source)
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(CSV_FIELD_MAX)
     reader = csv.reader(lines, delimiter=delimiter)
     rows_before = len(out.rows)
 
@@ -1111,7 +1114,11 @@ def _read_csv(out: _Rows, source: _Source, delimiter: str, mapping: dict[str, st
         except StopIteration:
             break
         except csv.Error as exc:
-            reject_file(line, f"broken CSV ({exc})")
+            if "field larger than field limit" in str(exc):
+                reject_file(line, f"a field of this row is longer than {CSV_FIELD_MAX:,} characters "
+                                  "(a quote never closed?)")
+            else:
+                reject_file(line, f"broken CSV ({exc})")
             return
         except _BadUtf8 as bad:
             # Not UTF-8 here, so probably nowhere: the whole file is rejected.
@@ -1377,6 +1384,12 @@ def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
         _read_source(out, task, source, mapping, advance)
     except _Unreadable as exc:
         out.reject(None, exc.reason)
+    except MemoryError:  # a record too big for this machine: the file, not the run, fails
+        out.rows.clear()
+        out.stories.clear()
+        out.rejected.clear()
+        out.void = True
+        out.reject(None, "not imported: out of memory while reading it (a record too big for this machine?)")
     except OSError as exc:
         out.reject(None, f"cannot read: {exc.strerror or exc}")
     finally:

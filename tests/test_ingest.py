@@ -627,3 +627,14 @@ def test_csv_invalid_utf8_split_across_chunks_names_its_line_and_byte(store, tmp
     assert reasons(import_paths(store, [path])) == [
         ("split.csv", 3, "not valid UTF-8 (byte 22: b'\\xe2'); file not imported")]
     assert store.article_count() == 0
+
+
+def test_a_csv_field_past_the_limit_rejects_its_file_naming_the_row(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "CSV_FIELD_MAX", 1000)
+    path = write(tmp_path / "long.csv", 'title,text\na,short\nb,"' + "x" * 2000 + '",\nc,after\n')
+    good = write(tmp_path / "good.csv", "title,text\nd,fine\n")
+    report = import_paths(store, [path, good])
+    assert [str(r) for r in report.rejected] == [
+        f"{path}:3: a field of this row is longer than 1,000 characters (a quote never closed?); file not imported"]
+    assert [r["text"] for r in rows(store)] == ["fine"]
+    assert_whole(store)
