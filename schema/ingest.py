@@ -238,6 +238,8 @@ def _load_story_file(folder: Path, toml_display: str) -> tuple[_StoryContext, Re
         model = _StoryFile.model_validate(parsed)
     except _Unreadable as exc:
         context.broken = f"story.toml: {exc.reason}"
+    except OSError as exc:
+        context.broken = f"cannot read story.toml: {exc.strerror or exc}"
     except DecodeError as exc:
         context.broken = f"story.toml is {exc}"
     except StructureError as exc:
