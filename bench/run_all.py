@@ -49,6 +49,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "agreement": ("bench_agreement.py", ["--json"], ["--articles", "5000", "--json"]),
     "align": ("bench_align.py", ["--json"], ["--json"]),
     "grouping": ("bench_grouping.py", ["--json"], ["5000", "--json"]),
+    "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
 }
 
 
@@ -160,11 +161,24 @@ def rows_tui(output: str) -> list[Row]:
     return rows
 
 
+def rows_import_memory(data: dict) -> list[Row]:
+    """Peak RSS of the import process plus its reader child, per generated file."""
+    rows = []
+    for item in data["files"]:
+        rows.append(Row(f"import peak RSS, {item['file_mb']:,.0f} MB {item['file']}",
+                        f"{item['sum_mb']:.0f} MB", f"import {item['import_peak_mb']:.0f} + reader "
+                        f"{item['reader_peak_mb']:.0f} MB", "",
+                        f"< {data['target_mb']} MB" if item["target"] else "(info)",
+                        verdict(item["sum_mb"] < data["target_mb"]) if item["target"] else ""))
+    return rows
+
+
 PARSERS = {
     "import_export": rows_import_export,
     "agreement": rows_agreement,
     "align": rows_align,
     "grouping": rows_grouping,
+    "import_memory": rows_import_memory,
 }
 
 

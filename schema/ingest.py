@@ -7,6 +7,19 @@ files does not pay a disk sync per file), so a bad file or line never stops the 
 never leaves half a file behind. Everything not imported is named in
 `ImportReport.rejected` with its file, line (when there is one) and reason.
 
+What is rejected alone and what takes its file with it: a JSONL line or CSV row that is
+bad (not JSON, not an object, nested deeper than structured.MAX_DEPTH, a field of
+`FIELDS` that is not a string, no text, too many fields) is rejected alone and the file's
+other records are imported. A file that is not UTF-8 (anywhere), a CSV whose quoted
+field is never closed, a file that cannot be read, and a broken story.toml (for the files
+of its folder) are rejected whole. Only regular files are read, symlinks followed; FIFOs,
+devices, sockets, broken symlinks and symlink loops are named and passed over, and
+symlinked folders inside a folder are not followed. `-` reads standard input.
+
+CSV, TSV and JSONL files are read in chunks (CHUNK_BYTES), so memory follows the longest
+record, not the file; a `.txt`/`.md`/`.html` file is one article, read whole, at most
+ARTICLE_FILE_MAX bytes.
+
 A big CSV/TSV/JSONL file (PIPELINE_BYTES and up) is read in a child process (forked, on
 Linux; elsewhere it is read in-process like any file) that hands its rows over in batches
 while this process stores them, so reading and storing overlap and the file's rows are
@@ -48,24 +61,26 @@ in `ImportReport.skipped`; `story.toml` entries naming no file are `warnings`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import email.utils
+import errno
 import gc
 import hashlib
-import io
+import itertools
 import os
 import pickle
 import queue
 import re
 import signal
 import sqlite3
+import stat
 import sys
 import threading
 import time
-import tomllib
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -83,6 +98,7 @@ from newsmark.schema.sanitize import (
     text_sha256,
 )
 from newsmark.schema.store import Store
+from newsmark.schema.structured import MAX_DEPTH, StructureError, depth_of, load_toml
 
 FIELDS = ("title", "text", "source", "url", "published", "byline", "story")
 # Column or key names read as a field when the file has no column of the field's own name
@@ -114,6 +130,19 @@ READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: in
 PIPELINE_BYTES = 16 * 1024 * 1024
 PIPELINE_KINDS = ("csv", "tsv", "jsonl")
 PIPELINE_DEPTH = 4  # batches the child may have ready ahead of the one being stored
+# Files are read in chunks of this size, so memory follows the largest record (a JSONL
+# line, a CSV row), not the file.
+CHUNK_BYTES = 1024 * 1024
+ARTICLE_FILE_MAX = 64 * 1024 * 1024  # a .txt/.md/.html file is one article: at most this big
+STORY_FILE_MAX = 4 * 1024 * 1024  # story.toml
+# A CSV field longer than this (in characters) rejects its file: the csv module holds a
+# field at 4 bytes a character, so this bounds what a quote never closed can cost.
+CSV_FIELD_MAX = 128 * 1024 * 1024
+STDIN = "-"  # the path argument that reads standard input
+STDIN_DISPLAY = "<stdin>"  # how standard input is named in rejections and origins
+# --format values and the kinds they read as.
+FORMATS = {"jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv", "tsv": "tsv", "txt": "text", "md": "markdown",
+           "html": "html"}
 _STORY_ID = re.compile(STORY_ID_PATTERN)
 _EMPTY_META = "{}"
 _sha256 = hashlib.sha256
@@ -195,21 +224,32 @@ class _StoryContext:
 
 def _load_story_file(folder: Path, toml_display: str) -> tuple[_StoryContext, Rejection | None]:
     """Parse `folder/story.toml`; on failure the context is marked broken and a rejection
-    (with the line of a TOML syntax error) says why."""
+    (with the line of a TOML syntax error) says why. Only a regular file is read (a FIFO
+    or device named story.toml breaks the story, it never hangs or floods the import),
+    and at most STORY_FILE_MAX bytes of it; nesting is bounded (structured.load_toml)."""
     context = _StoryContext(folder=folder, toml_display=toml_display)
     line = None
     try:
-        raw = (folder / STORY_FILE).read_bytes()
-        parsed = tomllib.loads(sanitize_text(decode_bytes(raw)))
+        with _open_regular(folder / STORY_FILE) as handle:
+            raw = handle.read(STORY_FILE_MAX + 1)
+        if len(raw) > STORY_FILE_MAX:
+            raise _Unreadable(f"larger than {STORY_FILE_MAX // (1024 * 1024)} MB")
+        parsed = load_toml(sanitize_text(decode_bytes(raw)))
         model = _StoryFile.model_validate(parsed)
+    except _Unreadable as exc:
+        context.broken = f"story.toml: {exc.reason}"
     except OSError as exc:
         context.broken = f"cannot read story.toml: {exc.strerror or exc}"
     except DecodeError as exc:
         context.broken = f"story.toml is {exc}"
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        line = int(found.group(1)) if found else None
-        context.broken = f"story.toml is not valid TOML: {exc}"
+    except StructureError as exc:
+        message = str(exc).removeprefix("invalid TOML: ")
+        if message != str(exc):
+            found = re.search(r"line (\d+)", message)
+            line = int(found.group(1)) if found else None
+            context.broken = f"story.toml is not valid TOML: {message}"
+        else:
+            context.broken = f"story.toml is {message}"
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'story.toml'}: {err['msg']}" for err in exc.errors()
@@ -254,13 +294,68 @@ def check_story_id(story_id: str) -> str:
 
 def _safe(value: str) -> str:
     """A string fit for a terminal and for UTF-8: control characters and undecodable
-    bytes of file names are shown as escapes, never passed through."""
+    bytes of file names are shown as escapes, never passed through. Stricter than
+    sanitize.for_terminal (every non-printable character is escaped, so a reason is
+    always one printable line); the command line still passes it through for_terminal."""
     if value.isprintable():
         return value
     return "".join(
         ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
         for ch in value
     )
+
+
+class _Unreadable(Exception):
+    """A path that is not read: `reason` says why (not a regular file, cannot open)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_FILE_TYPES = (
+    (stat.S_ISDIR, "folder"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+    (stat.S_ISFIFO, "named pipe"), (stat.S_ISSOCK, "socket"), (stat.S_ISLNK, "symbolic link"),
+)
+
+
+def _not_regular(mode: int) -> str:
+    """The reason for a path whose (followed) mode is not a regular file's."""
+    kind = next((name for test, name in _FILE_TYPES if test(mode)), "special file")
+    return f"not a regular file ({kind})"
+
+
+def _stat_reason(path: str | os.PathLike[str], exc: OSError) -> str:
+    """Why `path` cannot be looked at, from the error of stat() following its symlinks."""
+    if exc.errno == errno.ENOENT:
+        return "broken symbolic link" if os.path.islink(path) else "no such file or folder"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _open_regular(path: Path) -> Any:
+    """Open `path` for reading (unbuffered) if, once opened, it is a regular file; raise
+    _Unreadable otherwise. O_NONBLOCK makes opening a FIFO return at once (and a FIFO
+    swapped in after any earlier check is refused here, by fstat on the open file), so
+    nothing hangs; a device is refused before a byte of it is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket
+            raise _Unreadable("not a regular file (socket)") from None
+        raise _Unreadable(_stat_reason(path, exc)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _Unreadable(_not_regular(mode))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _title_from_text(text: str, *, markdown: bool = False) -> str | None:
@@ -379,13 +474,18 @@ def _bad_utf8(data: bytes) -> tuple[int, str]:
 
 @dataclass
 class _Task:
-    path: Path
+    path: Path | None  # None: standard input
     display: str
     kind: str
     size: int
     context: _StoryContext | None
     rel_key: str | None  # the file's key in its story.toml [articles] table
     index: int  # position in the run
+    # Standard input: what was read of it to tell its format, and the descriptor the rest
+    # is read from (a duplicate of 0, so a forked reader still has it); None when `head`
+    # is all of it.
+    head: bytes = b""
+    stdin_fd: int | None = None
 
 
 @dataclass
@@ -407,14 +507,70 @@ def _kind_of(path: Path) -> str | None:
     return ARTICLE_SUFFIXES.get(suffix) or COLLECTION_SUFFIXES.get(suffix)
 
 
-def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
+def _sniff(head: bytes, mapping: dict[str, str]) -> str:
+    """The kind of standard input from its first bytes: JSONL if it starts with `{`, HTML
+    with `<`, CSV/TSV if its first line is a header naming a text column, else text."""
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start.startswith(b"{"):
+        return "jsonl"
+    if start.startswith(b"<"):
+        return "html"
+    first_line = start.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
+    text_names = {"text", mapping.get("text", "text"), *FIELD_ALIASES["text"]}
+    for kind, delimiter in (("tsv", "\t"), ("csv", ",")):
+        names = [name.strip().strip('"') for name in first_line.split(delimiter)]
+        if len(names) > 1 and text_names.intersection(names):
+            return kind
+    return "text"
+
+
+def _plan_stdin(plan: _Plan, kind: str | None, mapping: dict[str, str]) -> None:
+    """Plan standard input as one file: read enough of it to tell its format."""
+    stream = sys.stdin
+    try:
+        fd = stream.fileno() if stream is not None else None
+    except (OSError, ValueError, AttributeError):  # not a real descriptor (a test runner's, an embedding's)
+        fd = None
+    try:
+        if fd is not None:
+            fd = os.dup(fd)  # the reader's own: a forked reader's stdin is closed by multiprocessing
+            chunks: list[bytes] = []
+            size = 0
+            while size < CHUNK_BYTES and (chunk := os.read(fd, CHUNK_BYTES - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+            head = b"".join(chunks)
+            if size < CHUNK_BYTES:  # all of it
+                os.close(fd)
+                fd = None
+        elif stream is not None:
+            data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+            head = data.encode() if isinstance(data, str) else data
+        else:
+            raise OSError(errno.EBADF, "no standard input")
+    except OSError as exc:
+        if fd is not None:
+            os.close(fd)
+        plan.reject(Rejection(origin=STDIN_DISPLAY, reason=_safe(f"cannot read: {exc.strerror or exc}")))
+        return
+    kind = kind or _sniff(head, mapping)
+    plan.tasks.append(_Task(None, STDIN_DISPLAY, kind, len(head) if fd is None else 0, None, None,
+                            len(plan.tasks), head=head, stdin_fd=fd))
+
+
+def _plan(paths: Sequence[str | os.PathLike[str]], kind: str | None = None,
+          mapping: dict[str, str] | None = None) -> _Plan:
+    """The files to read, in order, with their story contexts; paths that are not read
+    (missing, special files, unsupported types) are rejected or skipped. `kind` (from
+    --format) is the kind of standard input and of every file named in `paths`."""
     plan = _Plan()
     contexts: dict[Path, _StoryContext | None] = {}
+    stdin_planned = False
 
     def context_for(folder: Path, display_folder: str) -> _StoryContext | None:
         if folder not in contexts:
             contexts[folder] = None
-            if (folder / STORY_FILE).is_file():
+            if os.path.lexists(folder / STORY_FILE):
                 ctx, rejection = _load_story_file(folder, _safe(os.path.join(display_folder, STORY_FILE)))
                 contexts[folder] = ctx
                 plan.contexts.append(ctx)
@@ -422,8 +578,8 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
                     plan.reject(rejection)
         return contexts[folder]
 
-    def add(path: Path, display: str, context: _StoryContext | None, size: int | None, explicit: bool) -> None:
-        kind = _kind_of(path)
+    def add(path: Path, display: str, context: _StoryContext | None, size: int, explicit: bool) -> None:
+        kind = (explicit and plan_kind) or _kind_of(path)
         if kind is None:
             if explicit:
                 reason = f"unsupported file type (use {SUPPORTED})"
@@ -438,11 +594,6 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
         if key in plan.seen:
             return
         plan.seen.add(key)
-        if size is None:
-            try:
-                size = path.stat().st_size
-            except OSError:
-                size = 0
         rel_key = None
         if context is not None:
             try:
@@ -451,10 +602,21 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
                 rel_key = path.name
         plan.tasks.append(_Task(path, _safe(display), kind, size, context, rel_key, len(plan.tasks)))
 
+    plan_kind = kind
     for given in paths:
         display = os.fspath(given)
+        if display == STDIN:
+            if not stdin_planned:
+                stdin_planned = True
+                _plan_stdin(plan, kind, mapping or {})
+            continue
         path = Path(display)
-        if path.is_dir():
+        try:
+            mode, size = _stat_mode_size(path)
+        except OSError as exc:
+            plan.reject(Rejection(origin=_safe(display), reason=_stat_reason(path, exc)))
+            continue
+        if stat.S_ISDIR(mode):
             inherited: dict[str, _StoryContext | None] = {}
             def unreadable(exc: OSError, display: str = display) -> None:
                 reason = f"cannot read folder: {exc.strerror or exc}"
@@ -469,18 +631,36 @@ def _plan(paths: Sequence[str | os.PathLike[str]]) -> _Plan:
                 else:
                     ctx = inherited.get(os.path.dirname(dirpath))
                 inherited[dirpath] = ctx
+                for name in dirnames:
+                    if os.path.islink(os.path.join(dirpath, name)):  # os.walk does not follow these
+                        reason = "symbolic link to a folder, not followed"
+                        plan.reject(Rejection(origin=_safe(os.path.join(dirpath, name)), reason=reason))
                 for name in sorted(filenames):
                     if name.startswith("."):
                         continue
-                    add(folder / name, os.path.join(dirpath, name), ctx, None, explicit=False)
-        elif path.is_file():
+                    entry, entry_display = folder / name, os.path.join(dirpath, name)
+                    try:
+                        entry_mode, entry_size = _stat_mode_size(entry)
+                    except OSError as exc:
+                        plan.reject(Rejection(origin=_safe(entry_display), reason=_stat_reason(entry, exc)))
+                        continue
+                    if not stat.S_ISREG(entry_mode):
+                        if name != STORY_FILE:  # a special story.toml breaks its story instead
+                            plan.reject(Rejection(origin=_safe(entry_display), reason=_not_regular(entry_mode)))
+                        continue
+                    add(entry, entry_display, ctx, entry_size, explicit=False)
+        elif stat.S_ISREG(mode):
             parent = path.parent
-            add(path, display, context_for(parent, os.path.dirname(display)), None, explicit=True)
-        elif path.exists():
-            plan.reject(Rejection(origin=_safe(display), reason="not a regular file or folder"))
+            add(path, display, context_for(parent, os.path.dirname(display)), size, explicit=True)
         else:
-            plan.reject(Rejection(origin=_safe(display), reason="no such file or folder"))
+            plan.reject(Rejection(origin=_safe(display), reason=_not_regular(mode)))
     return plan
+
+
+def _stat_mode_size(path: Path) -> tuple[int, int]:
+    """The mode and size of what `path` names, symlinks followed (OSError if none)."""
+    found = os.stat(path)
+    return found.st_mode, found.st_size
 
 
 # --- reading files into rows ------------------------------------------------------------
@@ -743,37 +923,182 @@ def _inline_nfc(value: str | None) -> str | None:
     return " ".join(value.split()) or None
 
 
-def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
+class _Source:
+    """A file read chunk by chunk (CHUNK_BYTES); `consumed` counts the bytes handed out,
+    `first` is the first chunk (already read, to tell empty or binary files)."""
+
+    def __init__(self, read: Callable[[int], bytes], first: bytes, size: int) -> None:
+        self._read = read
+        self._pending: bytes | None = first
+        self.first = first
+        self.size = size
+        self.consumed = 0
+
+    def read(self) -> bytes:
+        """The next chunk; b"" at the end."""
+        if self._pending is not None:
+            chunk, self._pending = self._pending, None
+        else:
+            chunk = self._read(CHUNK_BYTES)
+        self.consumed += len(chunk)
+        return chunk
+
+    def fraction(self) -> float:
+        """How much of the file has been read (0 when its size is not known)."""
+        return self.consumed / self.size if self.size else 0.0
+
+
+class _BadUtf8(Exception):
+    """Invalid UTF-8 met while reading: `line`, and the reason (with the byte offset)."""
+
+    def __init__(self, line: int, offset: int, byte: bytes) -> None:
+        super().__init__(line, offset, byte)
+        self.line = line
+        self.reason = f"not valid UTF-8 (byte {offset}: {byte!r})"
+
+
+_CSV_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
+
+
+class _TextLines:
+    """The lines of a UTF-8 file read chunk by chunk, split where a CSV reader splits them
+    (\n, \r\n, \r), each with its line end; a last line without one gets "\n". Validates
+    the UTF-8 on the way (raising _BadUtf8 with the file's line and byte offset), and
+    notes whether any chunk held control characters or carriage returns (`mode`: 0 none,
+    1 CRs, 2 control characters), so fields of clean files can skip the full sanitiser.
+    `exhausted` turns true when the last line has been handed out and more is asked for."""
+
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+        self.mode = 0
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[str]:
+        # Lines are handed out by chain (in C); this object's code runs once a chunk.
+        return itertools.chain.from_iterable(self._chunks())
+
+    def _chunks(self) -> Iterator[list[str]]:
+        decode = codecs.getincrementaldecoder("utf-8")().decode
+        offset = newlines = 0
+        pending: list[str] = []
+        last_byte = b""
+        first = self.source.read()
+        while first and len(first) < 3 and _BOM.startswith(first) and (more := self.source.read()):
+            first += more  # enough to tell a BOM
+        if first.startswith(_BOM):
+            first, offset = first[3:], 3
+        for chunk in itertools.chain([first], iter(self.source.read, b"")):
+            if not chunk:
+                continue
+            controls = _has_controls(chunk) or (last_byte == b"\xc2" and 0x80 <= chunk[0] <= 0x9F)
+            if controls:
+                self.mode = 2
+            elif self.mode == 0 and b"\r" in chunk:
+                self.mode = 1
+            last_byte = chunk[-1:]
+            try:
+                text = decode(chunk)
+            except UnicodeDecodeError as exc:
+                carried = len(exc.object) - len(chunk)  # bytes of a character begun in the last chunk
+                at = exc.start - carried
+                raise _BadUtf8(newlines + chunk.count(b"\n", 0, max(at, 0)) + 1, offset + at,
+                               exc.object[exc.start:exc.start + 1]) from None
+            offset += len(chunk)
+            newlines += chunk.count(b"\n")
+            if not text:
+                continue
+            # str.splitlines also breaks at a few characters a CSV reader does not: all but
+            # U+2028 and U+2029 are control characters, so a clean chunk needs no search.
+            if not controls and "\u2028" not in text and "\u2029" not in text:
+                lines = text.splitlines(keepends=True)
+            else:
+                lines = _CSV_LINES.findall(text)
+            if pending:
+                if pending[-1][-1] == "\r" and text[0] != "\n":  # it was a whole line after all
+                    yield ["".join(pending)]
+                else:
+                    pending.append(lines[0])
+                    lines[0] = "".join(pending)
+                pending.clear()
+            if lines[-1][-1] != "\n":  # no line end yet, or a \r that a \n may follow: wait
+                pending.append(lines.pop())
+            yield lines
+        try:
+            rest = decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            at = offset - len(exc.object) + exc.start
+            raise _BadUtf8(newlines + 1, at, exc.object[exc.start:exc.start + 1]) from None
+        pending.append(rest)
+        last = "".join(pending)
+        if last:
+            yield [last if last[-1] in "\r\n" else last + "\n"]
+        self.exhausted = True
+
+
+def _read_csv(out: _Rows, source: _Source, delimiter: str, mapping: dict[str, str],
               advance: Callable[[float], None]) -> None:
-    # Most files hold no control characters: then each field needs only NFC (free for
-    # ASCII) and, if the file has any, CR normalising; otherwise the full sanitiser.
-    if _has_controls(data):
-        clean, inline = sanitize_text, sanitize_inline
-    elif b"\r" in data:
-        clean, inline = _nfc_crlf, _inline_nfc  # split() takes CR as blank
-    else:
-        clean, inline = _nfc, _inline_nfc
-    total = max(len(data), 1)
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    buffer = io.BytesIO(data)
-    reader = csv.reader(io.TextIOWrapper(buffer, encoding="utf-8-sig", newline=""), delimiter=delimiter)
+    """Read a CSV/TSV file row by row. A bad row is rejected alone; invalid UTF-8, a
+    quoted field never closed and a broken CSV reject the whole file (its rows so far
+    void), since nothing after them can be trusted to be what the file meant."""
+    lines = _TextLines(source)
+    csv.field_size_limit(CSV_FIELD_MAX)
+    reader = csv.reader(lines, delimiter=delimiter)
     rows_before = len(out.rows)
+
+    def reject_file(line: int | None, reason: str) -> None:
+        del out.rows[rows_before:]
+        out.void = True
+        out.stories.clear()
+        out.rejected.clear()  # its lines' own problems no longer matter
+        out.reject(line, f"{reason}; file not imported")
+
+    def unclosed(row: list[str]) -> None:
+        # The row ran to the end inside a quoted field: its last field holds every line
+        # from the one where the quote opened.
+        reject_file(reader.line_num - len(_LINE_ENDS.findall(row[-1])) + 1,
+                    "a quoted field opened here is never closed")
+
     try:
-        header = next(reader)
+        header: list[str] = []
+        while not any(name.strip() for name in header):  # blank lines before the header
+            header = next(reader)
+            if lines.exhausted:
+                unclosed(header)
+                return
     except StopIteration:
         out.reject(None, "empty")
         return
     except csv.Error as exc:
-        out.reject(1, f"cannot read the CSV header: {exc}")
+        out.reject(reader.line_num or 1, f"cannot read the CSV header: {exc}")
         return
-    except UnicodeDecodeError:
-        out.reject(*_bad_utf8(data))
+    except _BadUtf8 as bad:
+        reject_file(bad.line, bad.reason)
         return
+    mode = -1
+    clean: Callable[[str], str] = _nfc
+    inline: Callable[[str | None], str | None] = _inline_nfc
+
+    def choose() -> None:
+        # Fields of chunks without control characters need only NFC (free for ASCII) and,
+        # with carriage returns about, newline normalising; otherwise the full sanitiser.
+        nonlocal mode, clean, inline
+        mode = lines.mode
+        if mode == 2:
+            clean, inline = sanitize_text, sanitize_inline
+        elif mode == 1:
+            clean, inline = _nfc_crlf, _inline_nfc  # split() takes CR as blank
+        else:
+            clean, inline = _nfc, _inline_nfc
+
+    choose()
     names = [inline(n) or "" for n in header]
+    header_line = reader.line_num
     chosen, extra = _resolve_columns(names, mapping)
     if "text" not in chosen:
         shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
-        out.reject(1, f"no text column (columns: {shown}); name one with --map text=COLUMN")
+        out.reject(header_line, f"no text column (columns: {shown}); name one with --map text=COLUMN")
         return
     index = {name: i for i, name in reversed(list(enumerate(names)))}
     col = {f: index[c] for f, c in chosen.items()}
@@ -791,16 +1116,18 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
         except StopIteration:
             break
         except csv.Error as exc:
-            out.reject(line, f"broken CSV ({exc}); the rest of the file was not read")
-            break
-        except UnicodeDecodeError:
+            if "field larger than field limit" in str(exc):
+                reject_file(line, f"a field of this row is longer than {CSV_FIELD_MAX:,} characters "
+                                  "(a quote never closed?)")
+            else:
+                reject_file(line, f"broken CSV ({exc})")
+            return
+        except _BadUtf8 as bad:
             # Not UTF-8 here, so probably nowhere: the whole file is rejected.
-            bad_line, reason = _bad_utf8(data)
-            del out.rows[rows_before:]
-            out.void = True
-            out.stories.clear()
-            out.rejected.clear()  # its lines' own problems no longer matter
-            out.reject(bad_line, f"{reason}; file not imported")
+            reject_file(bad.line, bad.reason)
+            return
+        if lines.exhausted:
+            unclosed(row)
             return
         start, line = line, reader.line_num + 1
         if not row or (len(row) == 1 and not row[0].strip()):
@@ -810,6 +1137,8 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
                 out.reject(start, f"{len(row)} fields where the header has {width}")
                 continue
             row += [""] * (width - len(row))
+        if lines.mode != mode:
+            choose()
         add(
             start, clean(row[i_text]),
             inline(row[i_title]) if i_title is not None else None,
@@ -822,7 +1151,7 @@ def _read_csv(out: _Rows, data: bytes, delimiter: str, mapping: dict[str, str],
         )
         count += 1
         if count % BATCH_ROWS == 0:
-            advance(buffer.tell() / total)
+            advance(source.fraction())
     if count == 0 and not out.rejected:
         out.reject(None, "empty: no rows after the header")
 
@@ -845,23 +1174,24 @@ _STR_OR_NONE = {str, type(None)}
 
 
 def _record_values(record: dict[str, Any], keys: tuple[str | None, ...]) -> list[str | None] | str:
-    """The values of FIELDS read from `keys` of a JSON record (numbers as text), or why not."""
+    """The values of FIELDS read from `keys` of a JSON record, or why not: each must be a
+    string (or null). A number is refused, not turned into text: JSON numbers are read as
+    floats, and 123456789012345678901234567890 would come back as 1.2345678901234568e+29."""
     values = [None if key is None else record[key] for key in keys]
     if {value.__class__ for value in values} <= _STR_OR_NONE:
         return values  # type: ignore[return-value]
-    for i, value in enumerate(values):
-        if value is None or isinstance(value, str):
-            continue
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            values[i] = str(value)
-        else:
-            return f"{keys[i]!r} must be a string, not {type(value).__name__}"
+    for key, value in zip(keys, values):
+        if value is not None and not isinstance(value, str):
+            kind = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}
+            return f"{key!r} must be a string, not {kind.get(type(value), type(value).__name__)}"
     return values  # type: ignore[return-value]
 
 
 def _json_error(exc: orjson.JSONDecodeError) -> str:
     """orjson's message for one line, without its "line 1" (every line is line 1 to it)."""
     message = str(exc)
+    if message.startswith("depth limit exceeded"):  # orjson's own limit (1024 levels)
+        return f"nested more than {MAX_DEPTH} levels deep"
     found = re.match(r"^(.*): line \d+ column (\d+) \(char \d+\)$", message)
     if found:
         return f"not valid JSON: {found.group(1)} (column {found.group(2)})"
@@ -869,78 +1199,122 @@ def _json_error(exc: orjson.JSONDecodeError) -> str:
 
 
 _BLANK_BYTES = b" \t\r\x0b\x0c"
+_NESTED = (dict, list)
 
 
-def _read_jsonl(out: _Rows, data: bytes, mapping: dict[str, str],
+def _line_blocks(source: _Source) -> Iterator[bytes]:
+    """The file in blocks of whole lines (each ending in a newline but maybe the last): a
+    chunk cut after its last newline, the rest carried on; a line longer than a chunk is
+    gathered whole, so memory follows the longest line, not the file."""
+    pending: list[bytes] = []
+    while chunk := source.read():
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            pending.append(chunk)
+            continue
+        if pending:
+            pending.append(chunk[:cut])
+            block = b"".join(pending)
+            pending.clear()
+        else:
+            block = chunk if cut == len(chunk) else chunk[:cut]
+        yield block
+        if cut < len(chunk):
+            pending.append(chunk[cut:])
+    if pending:
+        yield b"".join(pending)
+
+
+def _read_jsonl(out: _Rows, source: _Source, mapping: dict[str, str],
                 advance: Callable[[float], None]) -> None:
-    # Lines are parsed from zero-copy views of the file; the control-character test runs
-    # once over the whole file, and per line only when the file as a whole fails it.
-    file_is_clean = _line_is_clean(data)
-    view = memoryview(data)
-    find = data.find
+    """Read a JSONL file line by line: a bad line is rejected alone (not JSON, not an
+    object, nested deeper than MAX_DEPTH, a field that is not a string, no text);
+    invalid UTF-8 rejects the whole file, as for every file."""
+    # Lines are parsed from zero-copy views of each block; the control-character test
+    # runs once over a block, and per line only when the block as a whole fails it.
     loads = orjson.loads
     add = _RecordBuilder(out).add
     columns_cache: dict[tuple[str, ...], tuple[tuple[str | None, ...], list[str]]] = {}
-    size = len(data)
-    total = max(size, 1)
-    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    rows_before = len(out.rows)
     number = 0
     count = 0
-    while pos < size:
-        end = find(b"\n", pos)
-        if end < 0:
-            end = size
-        number += 1
-        line_start, pos = pos, end + 1
-        if end == line_start or (data[line_start] in _BLANK_BYTES and data[line_start:end].isspace()):
-            continue
-        line_is_clean = file_is_clean
-        try:
-            record = loads(view[line_start:end])
-        except orjson.JSONDecodeError as exc:
-            raw = data[line_start:end]
+    records = 0  # non-blank lines
+    base = 0  # the file offset of the block's first byte
+    for data in _line_blocks(source):
+        file_is_clean = _line_is_clean(data)
+        view = memoryview(data)
+        find = data.find
+        size = len(data)
+        pos = 3 if base == 0 and data.startswith(_BOM) else 0
+        while pos < size:
+            end = find(b"\n", pos)
+            if end < 0:
+                end = size
+            number += 1
+            line_start, pos = pos, end + 1
+            if end == line_start or (data[line_start] in _BLANK_BYTES and data[line_start:end].isspace()):
+                continue
+            records += 1
+            line_is_clean = file_is_clean
             try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                byte = raw[bad.start:bad.start + 1]
-                out.reject(number, f"not valid UTF-8 (byte {line_start + bad.start}: {byte!r})")
+                record = loads(view[line_start:end])
+            except orjson.JSONDecodeError as exc:
+                raw = data[line_start:end]
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    # Not UTF-8 here, so probably nowhere: the whole file is rejected.
+                    byte = raw[bad.start:bad.start + 1]
+                    del out.rows[rows_before:]
+                    out.void = True
+                    out.stories.clear()
+                    out.rejected.clear()
+                    out.reject(number, f"not valid UTF-8 (byte {base + line_start + bad.start}: {byte!r}); "
+                                       "file not imported")
+                    return
+                try:  # raw control characters are not JSON, but are stripped everywhere else
+                    record = loads(_escape_raw_controls(raw))
+                except orjson.JSONDecodeError:
+                    out.reject(number, _json_error(exc))
+                    continue
+                line_is_clean = False
+            if record.__class__ is not dict:
+                out.reject(number, f"not a JSON object (found {type(record).__name__})")
                 continue
-            try:  # raw control characters are not JSON, but are stripped everywhere else
-                record = loads(_escape_raw_controls(raw))
-            except orjson.JSONDecodeError:
-                out.reject(number, _json_error(exc))
+            keys = tuple(record)
+            resolved = columns_cache.get(keys)
+            if resolved is None:
+                chosen, extra_keys = _resolve_columns(keys, mapping)
+                resolved = columns_cache[keys] = (tuple(chosen.get(f) for f in FIELDS), extra_keys)
+            field_keys, extra = resolved
+            values = _record_values(record, field_keys)
+            if values.__class__ is str:
+                out.reject(number, values)  # type: ignore[arg-type]
                 continue
-            line_is_clean = False
-        if record.__class__ is not dict:
-            out.reject(number, f"not a JSON object (found {type(record).__name__})")
-            continue
-        keys = tuple(record)
-        resolved = columns_cache.get(keys)
-        if resolved is None:
-            chosen, extra_keys = _resolve_columns(keys, mapping)
-            resolved = columns_cache[keys] = (tuple(chosen.get(f) for f in FIELDS), extra_keys)
-        field_keys, extra = resolved
-        values = _record_values(record, field_keys)
-        if values.__class__ is str:
-            out.reject(number, values)  # type: ignore[arg-type]
-            continue
-        title, text, source, url, published, byline, story = values
-        if text is None:
-            out.reject(number, "no text" if field_keys[1] is None else "empty text")
-            continue
-        if not line_is_clean and not file_is_clean:
-            line_is_clean = _line_is_clean(data[line_start:end])
-        if line_is_clean:
-            clean, inline = _nfc, _inline_nfc
-            meta = {k: record[k] for k in extra if record[k] not in (None, "")} if extra else None
-        else:
-            clean, inline = sanitize_text, sanitize_inline
-            meta = {sanitize_text(k): _sanitize_value(record[k]) for k in extra if record[k] not in (None, "")}
-        add(number, clean(text), inline(title), inline(source), inline(url),
-            published, inline(byline), inline(story), meta or None)
-        count += 1
-        if count % BATCH_ROWS == 0:
-            advance(pos / total)
+            title, text, source_name, url, published, byline, story = values
+            if text is None:
+                out.reject(number, "no text" if field_keys[1] is None else "empty text")
+                continue
+            # Fields are strings by now: only meta can nest, and only then is it measured.
+            if extra and any(record[k].__class__ in _NESTED for k in extra) and depth_of(record) > MAX_DEPTH:
+                out.reject(number, f"nested more than {MAX_DEPTH} levels deep")
+                continue
+            if not line_is_clean and not file_is_clean:
+                line_is_clean = _line_is_clean(data[line_start:end])
+            if line_is_clean:
+                clean, inline = _nfc, _inline_nfc
+                meta = {k: record[k] for k in extra if record[k] not in (None, "")} if extra else None
+            else:
+                clean, inline = sanitize_text, sanitize_inline
+                meta = {sanitize_text(k): _sanitize_value(record[k]) for k in extra if record[k] not in (None, "")}
+            add(number, clean(text), inline(title), inline(source_name), inline(url),
+                published, inline(byline), inline(story), meta or None)
+            count += 1
+            if count % BATCH_ROWS == 0:
+                advance(source.fraction())
+        base += size
+    if records == 0:
+        out.reject(None, "empty")
 
 
 # --- the import -------------------------------------------------------------------------
@@ -980,10 +1354,13 @@ def _defaults_for(task: _Task, story_arg: str | None, source_arg: str | None) ->
     if story_arg is not None:
         story = Story(id=story_arg, title=story_arg)
         return _Defaults(story_arg, story, False, source_arg, None, task.display)
-    if task.kind in COLLECTION_SUFFIXES.values():
+    if task.path is None:
+        name = "stdin"
+    elif task.kind in COLLECTION_SUFFIXES.values():
         name = task.path.stem
     else:
-        name = task.path.resolve().parent.name or "imported"
+        # The folder the file was found in (a symlink's, not its target's).
+        name = Path(os.path.abspath(task.path)).parent.name or "imported"
     story_id = slugify(name)
     story = Story(id=story_id, title=sanitize_inline(name) or story_id)
     return _Defaults(story_id, story, False, source_arg, None, task.display)
@@ -991,38 +1368,79 @@ def _defaults_for(task: _Task, story_arg: str | None, source_arg: str | None) ->
 
 def _read_task(task: _Task, defaults: _Defaults, mapping: dict[str, str],
                advance: Callable[[float], None], out: _Rows | None = None) -> _Rows:
+    """Read one file (or standard input) into rows and rejections, streaming CSV and
+    JSONL: what is held at once is a chunk and the longest record, not the file."""
     if out is None:
         out = _Rows(task, defaults)
+    handle = None
     try:
-        data = task.path.read_bytes()
+        if task.path is None:
+            if task.stdin_fd is None:
+                read: Callable[[int], bytes] = lambda size: b""  # noqa: E731 - the head was all of it
+            else:
+                read = lambda size: os.read(task.stdin_fd, size)  # type: ignore[arg-type]  # noqa: E731
+            source = _Source(read, task.head, task.size)
+        else:
+            handle = _open_regular(task.path)
+            source = _Source(handle.read, handle.read(CHUNK_BYTES), task.size)
+        _read_source(out, task, source, mapping, advance)
+    except _Unreadable as exc:
+        out.reject(None, exc.reason)
+    except MemoryError:  # a record too big for this machine: the file, not the run, fails
+        out.rows.clear()
+        out.stories.clear()
+        out.rejected.clear()
+        out.void = True
+        out.reject(None, "not imported: out of memory while reading it (a record too big for this machine?)")
     except OSError as exc:
         out.reject(None, f"cannot read: {exc.strerror or exc}")
-        return out
-    if not data or data.isspace():
+    finally:
+        if handle is not None:
+            handle.close()
+    return out
+
+
+def _read_source(out: _Rows, task: _Task, source: _Source, mapping: dict[str, str],
+                 advance: Callable[[float], None]) -> None:
+    first = source.first
+    if not first:
         out.reject(None, "empty")
-        return out
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         out.reject(None, "UTF-16 text; only UTF-8 is read (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
-        return out
-    if looks_binary(data):
+        return
+    if looks_binary(first):
         out.reject(None, "binary file (NUL bytes), not text")
-        return out
+        return
     if task.kind == "jsonl":
-        _read_jsonl(out, data, mapping, advance)
-        return out
+        _read_jsonl(out, source, mapping, advance)
+        return
     if task.kind in ("csv", "tsv"):
-        _read_csv(out, data, "\t" if task.kind == "tsv" else ",", mapping, advance)
-        return out
+        _read_csv(out, source, "\t" if task.kind == "tsv" else ",", mapping, advance)
+        return
+    # One article: read whole, up to ARTICLE_FILE_MAX.
+    chunks = [source.read()]
+    size = len(chunks[0])
+    while size <= ARTICLE_FILE_MAX and (chunk := source.read()):
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > ARTICLE_FILE_MAX:
+        out.reject(None, f"too big for one article (more than {ARTICLE_FILE_MAX // (1024 * 1024)} MB)")
+        return
+    data = b"".join(chunks)
+    del chunks
+    if data.isspace():
+        out.reject(None, "empty")
+        return
     try:
         text = decode_bytes(data)
     except DecodeError:
         out.reject(*_bad_utf8(data))  # decode_bytes counts offsets after a BOM
-        return out
+        return
     if task.kind in ("text", "markdown"):
         _read_text_file(out, text, markdown=task.kind == "markdown")
     else:
         _read_html_file(out, text)
-    return out
 
 
 def import_paths(
@@ -1033,6 +1451,7 @@ def import_paths(
     source: str | None = None,
     mapping: dict[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    format: str | None = None,  # noqa: A002 - the option's name
 ) -> ImportReport:
     """Import files and folders into `store`; see the module docstring for the rules.
 
@@ -1042,13 +1461,20 @@ def import_paths(
     progress: called as progress(done_bytes, total_bytes) as files are read and stored,
         in bytes of the planned files (within a file, an estimate: reading it counts for
         60% of its size, storing its rows for the rest).
+    format: a key of FORMATS: how to read standard input (`-` in `paths`) and every file
+        named in `paths` whatever its suffix; standard input's format is otherwise
+        sniffed (see _sniff).
 
-    Each file is all or nothing: its good records go in together, its bad lines are
-    rejected; a file that cannot be read at all is rejected whole. Never raises for bad
-    input files; raises IngestError for an invalid `story` or `mapping`.
+    Per line for JSONL and per row for CSV: a bad record is rejected alone and the file's
+    good records go in together. Per file: a file that is not UTF-8, cannot be parsed as
+    a whole (a CSV quote never closed) or cannot be read at all is rejected whole. Only
+    regular files are read (symlinks followed). Never raises for bad input files; raises
+    IngestError for an invalid `story`, `mapping` or `format`.
     """
     if story is not None:
         check_story_id(story)
+    if format is not None and format not in FORMATS:
+        raise IngestError(f"unknown format {format!r}: use {', '.join(FORMATS)}")
     mapping = dict(mapping or {})
     for dest, src in mapping.items():
         if dest not in FIELDS:
@@ -1058,7 +1484,18 @@ def import_paths(
     source = sanitize_inline(source) if source else None
 
     report = ImportReport()
-    plan = _plan(paths)
+    plan = _plan(paths, FORMATS[format] if format is not None else None, mapping)
+    try:
+        _import_plan(store, plan, report, story, source, mapping, progress)
+    finally:
+        for task in plan.tasks:
+            if task.stdin_fd is not None:
+                os.close(task.stdin_fd)
+    return report
+
+
+def _import_plan(store: Store, plan: _Plan, report: ImportReport, story: str | None, source: str | None,
+                 mapping: dict[str, str], progress: Callable[[int, int], None] | None) -> None:
     report.skipped.extend(plan.skipped)
     touched: dict[str, None] = {}
     meter = _Progress(progress, plan.tasks)
@@ -1074,7 +1511,6 @@ def import_paths(
     report.rejected = [rejection for _, rejection in sorted(plan.rejected, key=lambda keyed: keyed[0])]
     _note_story_files(plan, report)
     report.stories = list(touched)
-    return report
 
 
 @dataclass
@@ -1084,6 +1520,13 @@ class _ReadFile:
     task: _Task
     defaults: _Defaults
     out: _Rows
+
+
+def _pipelines(task: _Task) -> bool:
+    """Whether `task` is read in a child process: a big CSV/TSV/JSONL file, or one on
+    standard input of unknown size (more than its first chunk)."""
+    big = task.size >= PIPELINE_BYTES or task.stdin_fd is not None
+    return task.kind in PIPELINE_KINDS and big
 
 
 def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict[str, None], meter: _Progress,
@@ -1101,7 +1544,7 @@ def _import_tasks(store: Store, plan: _Plan, report: ImportReport, touched: dict
             meter.at(task, 1.0)
             continue
         defaults = _defaults_for(task, story, source)
-        if task.kind in PIPELINE_KINDS and task.size >= PIPELINE_BYTES and _fork_context() is not None:
+        if _pipelines(task) and _fork_context() is not None:
             if group:  # stored first, so files are still stored in the order named
                 _store_group(store, group, plan, report, touched, meter)
                 group, group_rows, group_bytes = [], 0, 0

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 from pathlib import Path
 
+import orjson
 from click.testing import CliRunner
 
+from newsmark.schema.ingest import import_paths
 from newsmark.schema.store import Store
 from tests.conftest import SEEDS
 from tests.hostile import HOSTILE_CASES, broken_jsonl, write
@@ -45,25 +50,21 @@ def test_hostile_files_are_named_on_stderr_and_exit_1(db_path, tmp_path):
     folder = tmp_path / "h"
     for case in HOSTILE_CASES:
         case.make(folder)
-    broken_jsonl(folder)
+    broken_jsonl(folder)  # line 4 is not UTF-8: the whole file is rejected, naming that line
     result = run(db_path, str(folder))
     assert result.exit_code == 1
-    assert result.stdout == "Imported 6 articles (0 duplicates, 9 rejected) into 2 stories\n"
+    assert result.stdout == "Imported 3 articles (0 duplicates, 5 rejected) into 1 story\n"
     assert result.stderr == "".join(f"rejected: {folder}/{line}\n" for line in [
         "blank.txt: no text left after sanitising (only blank space or control characters)",
-        "broken.jsonl:2: not valid JSON: unexpected end of data (column 47)",
-        "broken.jsonl:3: not a JSON object (found list)",
-        "broken.jsonl:4: not valid UTF-8 (byte 149: b'\\xe9')",
-        "broken.jsonl:6: no text",
-        "broken.jsonl:7: 'title' must be a string, not list",
+        "broken.jsonl:4: not valid UTF-8 (byte 149: b'\\xe9'); file not imported",
         "empty.txt: empty",
         "image.txt: binary file (NUL bytes), not text",
         "latin1.txt:2: not valid UTF-8 (byte 19: b'\\xe9')",
     ])
     with Store.open(db_path, create=False) as store:
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert store.article_count() == 6
-        assert sorted(store.conn.execute("SELECT id FROM stories").fetchall()) == [("broken",), ("h",)]
+        assert store.article_count() == 3
+        assert sorted(store.conn.execute("SELECT id FROM stories").fetchall()) == [("h",)]
 
 
 def test_json_report(db_path, tmp_path):
@@ -193,3 +194,216 @@ def test_rejections_are_listed_in_argument_order(db_path, tmp_path):
         f"rejected: {empty}: empty\n"
         f"rejected: {tmp_path / 'last.txt'}: no such file or folder\n"
     )
+
+
+# --- trust at every edge: special files, nesting, broken CSV, typed JSONL, stdin -----------
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail (instead of hanging the suite) if the block takes longer than `seconds`."""
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def assert_database(db_path: Path, articles: int) -> list[tuple]:
+    """Reopen the database: it is whole and holds `articles` articles; their (story, origin, text)."""
+    with Store.open(db_path, create=False) as store:
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.article_count() == articles
+        return store.conn.execute("SELECT story_id, origin, text FROM articles ORDER BY seq").fetchall()
+
+
+def test_special_files_in_folders_and_arguments_are_named_and_the_rest_imported(db_path, tmp_path):
+    folder = tmp_path / "f"
+    write(tmp_path / "real.txt", "Real title\nbody of the real file")
+    write(folder / "a.txt", "A title\nbody a")
+    os.mkfifo(folder / "feed.jsonl")  # read, it would hang the import
+    os.mkfifo(folder / "pipe")  # no supported suffix: named all the same
+    (folder / "zero.txt").symlink_to("/dev/zero")  # read, it would fill memory
+    (folder / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    (folder / "loop.md").symlink_to(folder / "loop.md")
+    (folder / "link.txt").symlink_to(tmp_path / "real.txt")  # a symlink to a regular file is read
+    (folder / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    with deadline(30):
+        result = run(db_path, str(folder), str(folder / "feed.jsonl"), "/dev/null", str(folder / "zero.txt"))
+    assert result.exit_code == 1
+    assert result.stdout == "Imported 2 articles (0 duplicates, 9 rejected) into 1 story\n"
+    assert result.stderr == (
+        f"rejected: {folder}/elsewhere: symbolic link to a folder, not followed\n"
+        f"rejected: {folder}/feed.jsonl: not a regular file (named pipe)\n"
+        f"rejected: {folder}/gone.csv: broken symbolic link\n"
+        f"rejected: {folder}/loop.md: symbolic link loop\n"
+        f"rejected: {folder}/pipe: not a regular file (named pipe)\n"
+        f"rejected: {folder}/zero.txt: not a regular file (character device)\n"
+        f"rejected: {folder}/feed.jsonl: not a regular file (named pipe)\n"
+        "rejected: /dev/null: not a regular file (character device)\n"
+        f"rejected: {folder}/zero.txt: not a regular file (character device)\n"
+    )
+    assert [(story, text) for story, _, text in assert_database(db_path, 2)] == [
+        ("f", "A title\nbody a"), ("f", "Real title\nbody of the real file")]
+
+
+def test_a_fifo_swapped_in_after_the_folder_was_walked_is_refused_without_hanging(store, tmp_path):
+    first = write(tmp_path / "a-empty.txt", b"")
+    second = write(tmp_path / "b-feed.jsonl", b'{"text": "would be read"}\n')
+    swapped: list[Path] = []
+
+    def swap_in_a_fifo(done: int, total: int) -> None:
+        if not swapped:  # after the first file, before the second is opened
+            second.unlink()
+            os.mkfifo(second)
+            swapped.append(second)
+
+    with deadline(30):
+        report = import_paths(store, [first, second], progress=swap_in_a_fifo)
+    assert swapped == [second]
+    assert [str(r) for r in report.rejected] == [
+        f"{first}: empty", f"{second}: not a regular file (named pipe)"]
+    assert store.article_count() == 0
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_special_story_toml_breaks_its_story_and_the_run_goes_on(db_path, tmp_path):
+    story = tmp_path / "s"
+    write(story / "a.txt", "A\nbody")
+    os.mkfifo(story / "story.toml")
+    with deadline(30):
+        result = run(db_path, str(story), str(SEEDS))
+    assert result.exit_code == 1
+    assert result.stdout == "Imported 5 articles (0 duplicates, 1 rejected) into 1 story\n"
+    assert result.stderr == (
+        f"rejected: {story}/story.toml: story.toml: not a regular file (named pipe); "
+        "its folder's 1 file was not imported\n")
+    assert_database(db_path, 5)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_deeply_nested_records_and_story_toml_are_rejected_and_the_run_goes_on(db_path, tmp_path):
+    lines = [
+        '{"text": "fine, nested 32 deep", "meta": %s}' % nested(31),
+        '{"text": "nested 300 deep", "meta": %s}' % nested(299),
+        '{"text": "nested 1000 deep", "meta": {"a": %s}}' % nested(998),
+        '{"text": "nested past orjson", "meta": %s}' % nested(1100),
+        nested(1000),
+        '{"text": "after them"}',
+    ]
+    feed = write(tmp_path / "deep.jsonl", "\n".join(lines) + "\n")
+    story = tmp_path / "story"
+    write(story / "story.toml", '[story]\nid = "deep"\n[articles."a.txt"]\nx = %s\n' % nested(500))
+    write(story / "a.txt", "A\nbody")
+    other = write(tmp_path / "other.txt", "Other\nbody")
+    result = run(db_path, str(feed), str(story), str(other))
+    assert result.exit_code == 1
+    assert result.stdout == "Imported 3 articles (0 duplicates, 5 rejected) into 2 stories\n"
+    assert result.stderr == (
+        f"rejected: {feed}:2: nested more than 32 levels deep\n"
+        f"rejected: {feed}:3: nested more than 32 levels deep\n"
+        f"rejected: {feed}:4: nested more than 32 levels deep\n"
+        f"rejected: {feed}:5: not a JSON object (found list)\n"
+        f"rejected: {story}/story.toml: story.toml is nested more than 32 levels deep; "
+        "its folder's 1 file was not imported\n"
+    )
+    assert [text for _, _, text in assert_database(db_path, 3)] == [
+        "fine, nested 32 deep", "after them", "Other\nbody"]
+
+
+def test_a_csv_quote_never_closed_rejects_the_file_naming_the_line_it_opened(db_path, tmp_path):
+    # Line 2-3: a quoted field over two lines, closed; line 5: a quote opened, never closed.
+    broken = write(tmp_path / "f.csv", 'title,text\na,"one\nmore"\nb,two\nc,"three\nd,four\ne,five\n')
+    crlf = write(tmp_path / "g.csv", 'title,text\r\na,one\r\n"b\r\n,two\r\n')
+    at_the_end = write(tmp_path / "h.csv", 'title,text\na,one\nb,"')
+    good = write(tmp_path / "good.csv", 'title,text\nz,"a quoted ""field"", closed"\n')
+    result = run(db_path, str(broken), str(crlf), str(at_the_end), str(good))
+    assert result.exit_code == 1
+    assert result.stdout == "Imported 1 article (0 duplicates, 3 rejected) into 1 story\n"
+    assert result.stderr == (
+        f"rejected: {broken}:5: a quoted field opened here is never closed; file not imported\n"
+        f"rejected: {crlf}:3: a quoted field opened here is never closed; file not imported\n"
+        f"rejected: {at_the_end}:3: a quoted field opened here is never closed; file not imported\n"
+    )
+    assert assert_database(db_path, 1) == [("good", f"{good}:2", 'a quoted "field", closed')]
+
+
+def test_jsonl_fields_of_other_types_than_text_are_rejected_per_line(db_path, tmp_path):
+    lines = [
+        {"text": 123456789012345678901234567890},
+        {"text": "t1", "title": 1.5},
+        {"text": "t2", "source": True},
+        {"text": "t3", "url": ["https://a.example"]},
+        {"text": "t4", "byline": {"name": "x"}},
+        {"text": "t5", "story": 7},
+        {"text": "t6", "published": 20170207},
+        {"text": "kept", "title": None, "score": 1.5, "flags": [True, None], "nested": {"n": 123456789012345678901234567890}},
+    ]
+    path = write(tmp_path / "typed.jsonl", "\n".join(json.dumps(line) for line in lines))
+    result = run(db_path, str(path))
+    assert result.exit_code == 1
+    assert result.stdout == "Imported 1 article (0 duplicates, 7 rejected) into 1 story\n"
+    assert result.stderr == "".join(f"rejected: {path}:{line}\n" for line in [
+        "1: 'text' must be a string, not a number",
+        "2: 'title' must be a string, not a number",
+        "3: 'source' must be a string, not a boolean",
+        "4: 'url' must be a string, not a list",
+        "5: 'byline' must be a string, not an object",
+        "6: 'story' must be a string, not a number",
+        "7: 'published' must be a string, not a number",
+    ])
+    assert_database(db_path, 1)
+    with Store.open(db_path, create=False) as store:
+        meta = json.loads(store.conn.execute("SELECT meta FROM articles").fetchone()[0])
+    assert meta == {"score": 1.5, "flags": [True, None], "nested": {"n": 1.2345678901234568e+29}}
+
+
+def test_stdin_is_read_with_its_format_sniffed_or_given(db_path):
+    runner = CliRunner()
+    jsonl = runner.invoke(cli, ["--db", str(db_path), "import", "-"],
+                          input='{"text": "from a pipe", "title": "T"}\n\n{"text": 5}\n')
+    assert jsonl.exit_code == 1
+    assert jsonl.stdout == "Imported 1 article (0 duplicates, 1 rejected) into 1 story\n"
+    assert jsonl.stderr == "rejected: <stdin>:3: 'text' must be a string, not a number\n"
+    csv_input = runner.invoke(cli, ["--db", str(db_path), "import", "-", "-", "--story", "piped"],
+                              input="headline,articleBody\nH,csv from a pipe\n")
+    assert (csv_input.exit_code, csv_input.stderr) == (0, "")
+    assert csv_input.stdout == "Imported 1 article (0 duplicates, 0 rejected) into 1 story\n"
+    text = runner.invoke(cli, ["--db", str(db_path), "import", "-", "--format", "txt"],
+                         input="title,text\nread as plain text, as asked\n")
+    assert (text.exit_code, text.stderr) == (0, "")
+    empty = runner.invoke(cli, ["--db", str(db_path), "import", "-"], input="")
+    assert (empty.exit_code, empty.stdout, empty.stderr) == (
+        1, "Imported 0 articles (0 duplicates, 1 rejected) into 0 stories\n", "rejected: <stdin>: empty\n")
+    bad = runner.invoke(cli, ["--db", str(db_path), "import", "-", "--format", "xml"], input="")
+    assert bad.exit_code == 2 and "Invalid value for '--format'" in bad.stderr
+    assert assert_database(db_path, 3) == [
+        ("stdin", "<stdin>:1", "from a pipe"),
+        ("piped", "<stdin>:2", "csv from a pipe"),
+        ("stdin", "<stdin>", "title,text\nread as plain text, as asked"),
+    ]
+
+
+def test_format_reads_named_files_whatever_their_suffix(db_path, tmp_path):
+    dump = write(tmp_path / "dump.json", '{"text": "a JSONL file named .json"}\n')
+    result = run(db_path, str(dump), "--format", "jsonl")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert assert_database(db_path, 1) == [("dump", f"{dump}:1", "a JSONL file named .json")]
+
+
+def test_hostile_file_names_reach_stderr_written_out(db_path, tmp_path):
+    name = "evil\x1b]0;title\x07\u202eexe.txt"
+    path = write(tmp_path / name, b"")
+    result = run(db_path, str(path))
+    assert result.exit_code == 1
+    assert result.stderr == f"rejected: {tmp_path}/evil\\x1b]0;title\\x07\\u202eexe.txt: empty\n"
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert_database(db_path, 0)

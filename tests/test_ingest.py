@@ -116,7 +116,10 @@ def test_hostile_folder_imports_the_good_files_and_names_every_bad_one(store, tm
     folder = tmp_path / "hostile"
     for case in HOSTILE_CASES:
         case.make(folder)
-    broken_jsonl(folder)
+    # Bad lines are rejected one by one; a file that is not UTF-8 is rejected whole.
+    broken = broken_jsonl(folder)
+    broken.write_bytes(broken.read_bytes().replace(b"caf\xe9", b"caf\xc3\xa9"))
+    write(folder / "latin1.jsonl", b'{"text": "good line"}\n{"text": "caf\xe9"}\n')
     write(folder / "good.md", "# A markdown title\n\nSome *text*.\n")
     report = import_paths(store, [folder])
     assert reasons(report) == sorted(
@@ -124,15 +127,16 @@ def test_hostile_folder_imports_the_good_files_and_names_every_bad_one(store, tm
         + [
             ("broken.jsonl", 2, "not valid JSON: unexpected end of data (column 47)"),
             ("broken.jsonl", 3, "not a JSON object (found list)"),
-            ("broken.jsonl", 4, "not valid UTF-8 (byte 149: b'\\xe9')"),
             ("broken.jsonl", 6, "no text"),
-            ("broken.jsonl", 7, "'title' must be a string, not list"),
+            ("broken.jsonl", 7, "'title' must be a string, not a list"),
+            ("latin1.jsonl", 2, "not valid UTF-8 (byte 35: b'\\xe9'); file not imported"),
         ],
         key=lambda r: (r[0], r[1] or 0),
     )
     titles = {r["title"] for r in rows(store)}
-    assert {"Good one", "Raw controls", "Good two", "A markdown title", "Title with NUL"} <= titles
-    assert report.imported == 3 + 1 + sum(c.imported for c in HOSTILE_CASES)
+    assert {"Good one", "Bad bytes", "Raw controls", "Good two", "A markdown title", "Title with NUL"} <= titles
+    assert report.imported == 4 + 1 + sum(c.imported for c in HOSTILE_CASES)
+    assert store.conn.execute("SELECT count(*) FROM articles WHERE text = 'good line'").fetchone() == (0,)
     assert_whole(store)
 
 
@@ -332,7 +336,7 @@ def test_jsonl_fields_meta_dates_and_row_stories(store, tmp_path):
         {"text": "Body two", "url": "https://www.ex.com/b", "published": "sometime soon", "id": 7},
         {"text": "Body three", "story": "bad story id"},
         {"text": "   ", "title": "blank"},
-        {"text": 12345, "published": 20170207},
+        {"text": "Body five", "published": "2017-02-07"},
     ]
     path = write(tmp_path / "feed.jsonl", b"\n".join(orjson.dumps(x) for x in lines))
     report = import_paths(store, [path])
@@ -344,7 +348,7 @@ def test_jsonl_fields_meta_dates_and_row_stories(store, tmp_path):
         ("feed", None, "ex.com", None, None, {"id": 7, "published_raw": "sometime soon"}),
         ("feed", None, None, "2017-02-07", None, {}),
     ]
-    assert [r["text"] for r in got] == ["Body one", "Body two", "12345"]
+    assert [r["text"] for r in got] == ["Body one", "Body two", "Body five"]
     assert [r["origin"] for r in got] == [f"{path}:1", f"{path}:2", f"{path}:5"]
     assert report.stories == ["s-1", "feed"]
 
@@ -570,3 +574,67 @@ def test_random_records_are_all_accounted_for_and_stored_clean(store, tmp_path, 
             # every record is imported, a duplicate, or rejected: exactly once
             assert report.imported + report.duplicates + len(report.rejected) == len(records), report
         assert_whole(store)
+
+
+# --- streaming: files are read in chunks; where a chunk ends must not matter ----------------
+
+csv_cell = st.text(alphabet=st.sampled_from(list('ab ,"\r\n\t;é“€😀\u2028\x85\x1b')), max_size=12)
+
+
+def read_with_chunks(tmp_path: Path, path: Path, chunk: int) -> tuple[list[str], list[tuple]]:
+    """Import `path` into a fresh database reading `chunk` bytes at a time: its rejections
+    and rows (without the origin's path)."""
+    saved = ingest.CHUNK_BYTES
+    ingest.CHUNK_BYTES = chunk
+    try:
+        with Store.open(tmp_path / f"chunks-{chunk}.db") as fresh:
+            report = import_paths(fresh, [path])
+            got = [(r["id"], r["title"], r["text"], r["meta"], r["origin"].rsplit(":", 1)[-1]) for r in rows(fresh)]
+            assert_whole(fresh)
+    finally:
+        ingest.CHUNK_BYTES = saved
+        for leftover in tmp_path.glob(f"chunks-{chunk}.db*"):
+            leftover.unlink()
+    return [f"{r.line}: {r.reason}" for r in report.rejected], got
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cells=st.lists(st.tuples(csv_cell, csv_cell, csv_cell), max_size=6), bom=st.booleans(),
+       line_end=st.sampled_from(["\n", "\r\n", "\r"]), chunk=st.integers(1, 9), cut=st.integers(0, 3))
+def test_csv_read_in_tiny_chunks_gives_the_same_rows_as_in_one(tmp_path, cells, bom, line_end, chunk, cut):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=line_end)
+    writer.writerow(["title", "text", "extra"])
+    writer.writerows(cells)
+    data = ("\ufeff" if bom else "") + buffer.getvalue()
+    data = data[:len(data) - cut]  # sometimes without its last line end, or inside a quote
+    path = write(tmp_path / "chunks.csv", data)
+    assert read_with_chunks(tmp_path, path, chunk) == read_with_chunks(tmp_path, path, 1 << 20)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(records=st.lists(st.fixed_dictionaries({"title": csv_cell, "text": csv_cell, "x": csv_cell}), max_size=6),
+       chunk=st.integers(1, 9), tail=st.sampled_from([b"", b"\n", b"\n\n", b'{"text": "caf\xe9"}\n']))
+def test_jsonl_read_in_tiny_chunks_gives_the_same_rows_as_in_one(tmp_path, records, chunk, tail):
+    path = write(tmp_path / "chunks.jsonl", b"\xef\xbb\xbf" + b"\n".join(orjson.dumps(r) for r in records) + tail)
+    assert read_with_chunks(tmp_path, path, chunk) == read_with_chunks(tmp_path, path, 1 << 20)
+
+
+def test_csv_invalid_utf8_split_across_chunks_names_its_line_and_byte(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "CHUNK_BYTES", 4)
+    # A three-byte sequence cut short: its first two bytes end a chunk (bytes 22, 23).
+    path = write(tmp_path / "split.csv", "title,text\na,café\n".encode() + b"b,c\xe2\x80x\n")
+    assert reasons(import_paths(store, [path])) == [
+        ("split.csv", 3, "not valid UTF-8 (byte 22: b'\\xe2'); file not imported")]
+    assert store.article_count() == 0
+
+
+def test_a_csv_field_past_the_limit_rejects_its_file_naming_the_row(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "CSV_FIELD_MAX", 1000)
+    path = write(tmp_path / "long.csv", 'title,text\na,short\nb,"' + "x" * 2000 + '",\nc,after\n')
+    good = write(tmp_path / "good.csv", "title,text\nd,fine\n")
+    report = import_paths(store, [path, good])
+    assert [str(r) for r in report.rejected] == [
+        f"{path}:3: a field of this row is longer than 1,000 characters (a quote never closed?); file not imported"]
+    assert [r["text"] for r in rows(store)] == ["fine"]
+    assert_whole(store)

@@ -7,8 +7,10 @@ files take that path; every result is compared with the same file imported in-pr
 from __future__ import annotations
 
 import gc
+import json
 import multiprocessing
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,6 +44,7 @@ def pipelined(monkeypatch):
     """Every CSV/TSV/JSONL file goes through the child process, in batches of 3 rows."""
     monkeypatch.setattr(ingest, "PIPELINE_BYTES", 0)
     monkeypatch.setattr(ingest, "BATCH_ROWS", 3)
+    monkeypatch.setattr(ingest, "CHUNK_BYTES", 1000)  # files are read in many chunks
     calls: list[int] = []
     real = ingest._import_pipelined
 
@@ -219,3 +222,76 @@ def test_without_fork_big_files_are_read_in_process(store, tmp_path, pipelined, 
     path = write(tmp_path / "big.csv", "title,text\n" + "".join(f"t{i},text {i}\n" for i in range(10)))
     assert import_paths(store, [path]).imported == 10
     assert pipelined == []
+
+
+# --- standard input and memory, in processes of their own ---------------------------------
+
+IMPORT_AND_MEASURE = """
+import json, resource, sys
+from click.testing import CliRunner
+from newsmark.schema.ingest import import_paths
+from newsmark.schema.store import Store
+
+def peak_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+before = peak_kib()
+with Store.open(sys.argv[1]) as store:
+    report = import_paths(store, [sys.argv[2]])
+print(json.dumps({"imported": report.imported, "rejected": [str(r) for r in report.rejected],
+                  "before_kib": before, "self_kib": peak_kib(),
+                  "reader_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def article_lines(count: int, start: int = 0) -> list[bytes]:
+    """Ordinary articles (about 3 KB of text each) as JSONL lines."""
+    words = ("minister said the council report on harbor flood prices would follow after the vote; "
+             "officials denied the claim “in full” ").split()
+    return [orjson.dumps({"title": f"Article {i}", "text": " ".join(words[(i + k) % len(words)] for k in range(450))
+                          + f" ({i})", "source": f"Outlet {i % 7}", "published": "2024-05-01", "section": "world"})
+            for i in range(start, start + count)]
+
+
+def test_a_big_stdin_is_read_by_the_child_in_chunks(tmp_path):
+    from tests.conftest import ROOT
+
+    lines = article_lines(1500)  # about 4.5 MB: more than one chunk, so the reader streams it
+    lines[700] = b'{"text": 7}'
+    data = b"\n".join(lines) + b"\n"
+    assert len(data) > 3 * ingest.CHUNK_BYTES
+    db = tmp_path / "stdin.db"
+    code = ("import sys\nfrom newsmark.tui.cli import main\n"
+            f"sys.argv = ['newsmark', '--db', {str(db)!r}, 'import', '-']\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.decode() == "Imported 1499 articles (0 duplicates, 1 rejected) into 1 story\n"
+    assert done.stderr.decode() == "rejected: <stdin>:701: 'text' must be a string, not a number\n"
+    with Store.open(db, create=False) as store:
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        origins = [o for (o,) in store.conn.execute("SELECT origin FROM articles ORDER BY seq")]
+        assert origins == [f"<stdin>:{n}" for n in range(1, 1501) if n != 701]
+
+
+def test_peak_memory_of_a_big_jsonl_import_is_far_below_the_file_size(tmp_path):
+    from tests.conftest import ROOT
+
+    path = tmp_path / "big.jsonl"
+    with path.open("wb") as handle:
+        for start in range(0, 20_000, 2000):
+            handle.write(b"\n".join(article_lines(2000, start)) + b"\n")
+    size_mb = path.stat().st_size / 2**20
+    assert size_mb > 55
+    done = subprocess.run([sys.executable, "-c", IMPORT_AND_MEASURE, str(tmp_path / "m.db"), str(path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert (figures["imported"], figures["rejected"]) == (20_000, [])
+    # The reader's peak counts the pages it shares with its parent (about the parent's size
+    # before the import); what it adds is a chunk and a few batches, not the file.
+    reader_extra = (figures["reader_kib"] - figures["before_kib"]) / 1024
+    importer_extra = (figures["self_kib"] - figures["before_kib"]) / 1024
+    assert 0 < reader_extra < size_mb * 0.75, figures
+    assert reader_extra + importer_extra < 150, figures

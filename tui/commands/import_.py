@@ -1,4 +1,8 @@
-"""`newsmark import PATH... [--story ID] [--source NAME] [--map DEST=SRC]... [--group] [--json]`.
+"""`newsmark import PATH... [--story ID] [--source NAME] [--map DEST=SRC]... [--format F] [--group] [--json]`.
+
+PATH `-` reads standard input (named `<stdin>` in messages): its format is `--format`, or
+else sniffed from its first bytes (JSONL if it starts with `{`, HTML with `<`, CSV/TSV if
+its first line is a header naming a text column, plain text otherwise).
 
 With --group, articles that arrive without a story (no story.toml, no `story` field) go
 to the story `ungrouped` first; then every article of `ungrouped` (this import's and any
@@ -15,8 +19,8 @@ from pathlib import Path
 
 import click
 
+from newsmark.schema.ingest import FIELDS, FORMATS, ImportReport, IngestError, check_story_id, import_paths
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.ingest import FIELDS, ImportReport, IngestError, check_story_id, import_paths
 from newsmark.tui.commands.common import echo_json, open_store
 
 PROGRESS_AFTER_S = 0.5  # show the bar only for imports that take longer than this
@@ -97,13 +101,17 @@ class _LazyBar:
 @click.option("--source", default=None, help="Outlet of articles whose file does not name one.")
 @click.option("--map", "mapping", multiple=True, callback=_map_option, metavar="DEST=SRC",
               help="Read field DEST from column/key SRC, e.g. --map text=articleBody (repeatable).")
+@click.option("--format", "file_format", type=click.Choice(sorted(FORMATS)), default=None,
+              help="Read standard input (PATH -) and every file named as PATH in this format, whatever "
+                   "its suffix (files found in folders are known by their suffix).")
 @click.option("--group", is_flag=True,
               help="Group articles that arrive without a story into stories by similarity.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 @click.pass_context
 def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, source: str | None,
-            mapping: dict[str, str], group: bool, as_json: bool) -> None:
-    """Import .txt, .md, .html, .jsonl and .csv files, or folders of them (recursively).
+            mapping: dict[str, str], file_format: str | None, group: bool, as_json: bool) -> None:
+    """Import .txt, .md, .html, .jsonl and .csv files, or folders of them (recursively);
+    PATH - reads standard input.
 
     A folder holding story.toml is a story. Same text twice is counted as a duplicate;
     rejected files and lines are listed on stderr and make the exit code 1.
@@ -115,7 +123,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
     with open_store(ctx) as store:
         try:
             report = import_paths(store, list(paths), story=UNGROUPED_STORY if group else story,
-                                  source=source, mapping=mapping, progress=bar)
+                                  source=source, mapping=mapping, progress=bar, format=file_format)
         finally:
             bar.stop()
         if group:
@@ -134,8 +142,8 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
         for warning in report.warnings:
             click.echo(f"warning: {for_terminal(warning)}", err=True)
         if report.skipped:
-            kinds = Counter(Path(name).suffix.lower() or "(no extension)" for name in report.skipped)
-            shown = ", ".join(f"{for_terminal(kind)} {count}" for kind, count in sorted(kinds.items()))
+            kinds = Counter(for_terminal(Path(name).suffix.lower()) or "(no extension)" for name in report.skipped)
+            shown = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
             click.echo(f"skipped {_plural(len(report.skipped), 'file')} of other types ({shown})", err=True)
     if report.rejected:
         ctx.exit(1)
