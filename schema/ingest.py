@@ -154,9 +154,10 @@ _dumps = orjson.dumps
 
 
 class Rejection(BaseModel):
-    """A file or line not imported (or, in `warnings`, a problem that skipped nothing)."""
+    """A file or line not imported (or, in `warnings`, a problem that skipped nothing).
+    In JSON the file is `file`, as in every report's rejections."""
 
-    origin: str
+    origin: str = Field(serialization_alias="file")
     line: int | None = None
     reason: str
 

@@ -129,7 +129,7 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
         if group:
             grouping = _group_ungrouped(store)
     if as_json:
-        document = report.model_dump(mode="json")
+        document = report.model_dump(mode="json", by_alias=True)
         if grouping is not None:
             document["grouping"] = grouping
         echo_json(document)
