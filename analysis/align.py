@@ -37,7 +37,7 @@ SHORT_CHARS = 80
 SHORT_PENALTY = 0.5
 # One rapidfuzz call compares at most this many unit pairs (a few ms), so a cancelled
 # computation stops between calls even on a 5 MB article.
-CDIST_CELLS = 20_000
+CDIST_CELLS = 4_000
 UNITS_PER_CHECK = 500  # prepare() checks for cancellation every this many units
 
 # A sentence ends at . ! or ? (optionally followed by closing quotes or brackets) when

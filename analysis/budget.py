@@ -10,6 +10,7 @@ the caller then stops and reports an honest partial result.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -52,3 +53,26 @@ class Budget:
 
 
 UNBOUNDED = Budget()  # no deadline, never cancelled: the command line's whole answers
+
+
+class Running:
+    """Counts the computations under way (use as a context manager around each);
+    `idle` is set while there are none: a quitting app, or a test, can wait for it."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+        self.idle = threading.Event()
+        self.idle.set()
+
+    def __enter__(self) -> Running:
+        with self._lock:
+            self._count += 1
+            self.idle.clear()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count == 0:
+                self.idle.set()

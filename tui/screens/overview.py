@@ -30,7 +30,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from newsmark.analysis.budget import Budget, Cancelled
+from newsmark.analysis.budget import Budget, Cancelled, Running
 from newsmark.analysis.overview import OVERVIEW_ARTICLES
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.text import display_inline
@@ -82,7 +82,7 @@ class OverviewScreen(Screen[None]):
         self.shared: SharedMatrix | None = None
         self.claims: ClaimMatrix | None = None
         self.complete = False  # the computation has ended (all pairs, or the budget spent)
-        self._story_title = ""
+        self.running = Running()  # the computing threads (idle once cancelled work stopped)
 
     @property
     def napp(self) -> NewsmarkApp:
@@ -108,7 +108,7 @@ class OverviewScreen(Screen[None]):
     def compute(self) -> None:
         """Read the window's articles (short reads on the slow reader), show the tables,
         then align the pairs in this thread under the time budget."""
-        from newsmark.analysis.overview import claim_matrix, story_window, window_shared
+        from newsmark.analysis.overview import claim_matrix, story_window
 
         worker = get_current_worker()
         budget = Budget(OVERVIEW_SECONDS, cancelled=lambda: worker.is_cancelled)
@@ -117,6 +117,12 @@ class OverviewScreen(Screen[None]):
         def read(store):
             window = story_window(store, story_id, annotator, first, OVERVIEW_ARTICLES)
             return store.get_story(story_id), window, claim_matrix(store, story_id, annotator, window.articles)
+
+        with self.running:
+            self._compute(worker, budget, read)
+
+    def _compute(self, worker: Worker, budget: Budget, read) -> None:
+        from newsmark.analysis.overview import window_shared
 
         try:
             story, window, claims = self.napp.slow_reader.submit(read).result()
