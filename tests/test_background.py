@@ -32,7 +32,7 @@ from tests.test_tui_compare import add_story
 BIG_STORY = "big"
 BIG_ARTICLES = 3_000
 LONG_ARTICLES = OVERVIEW_ARTICLES  # the first window: long articles
-LONG_SENTENCES = 400  # sentences of a long article (780 pairs of them: far over the budget)
+LONG_SENTENCES = 200  # sentences of a long article (780 pairs of them: far over the budget)
 SIZE = (160, 50)
 PROMPT = 1.0  # seconds within which cancelled work must have stopped
 
@@ -74,7 +74,8 @@ def add_big_story(db_path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def big_db(tmp_path_factory) -> Path:
-    """A database holding BIG_STORY, made once for the module (tests do not write it)."""
+    """A database holding BIG_STORY, made once for the module (a test that marks claims
+    does so as its own annotator)."""
     db_path = tmp_path_factory.mktemp("big") / "big.db"
     add_big_story(db_path)
     return db_path
@@ -168,7 +169,7 @@ def test_the_overview_of_a_window_is_partial_when_out_of_time(big_db):
     with Store.open(big_db) as store:
         window = story_window(store, BIG_STORY, "alice")
     assert window.partial and len(window.articles) == OVERVIEW_ARTICLES and window.total == BIG_ARTICLES
-    shared = window_shared(window, Budget(2.0))  # its long articles take about 0.4 s a pair
+    shared = window_shared(window, Budget(2.0))  # its long articles take about 0.1 s a pair
     assert not shared.complete and 0 < shared.compared < shared.total == 780
 
 
@@ -179,9 +180,8 @@ async def test_the_overview_of_a_huge_story_is_bounded_and_says_so(big_db):
     app = make_app(big_db, story_id=BIG_STORY)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
-        started = time.monotonic()
         screen = await open_overview(app, pilot)
-        assert time.monotonic() - started < 3.0  # the first result
+        assert screen.first_result_at is not None and screen.first_result_at - screen.opened_at < 3.0
         text = screen_text(app)
         assert "Story too large for one overview: 3,000 articles; showing articles 1–40" in text
         assert "comparing… " in text
@@ -228,29 +228,34 @@ async def test_q_on_the_overview_quits_while_it_computes(big_db):
 
 
 async def test_app_exit_while_suggestions_and_shared_passages_compute_returns_promptly(big_db):
-    app = make_app(big_db, story_id=BIG_STORY)
+    app = make_app(big_db, "exiting", story_id=BIG_STORY)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(app, pilot)
-        await pilot.press("h", "j", "c")  # shared passages, and a claim: its suggestions
+        # Shared passages, then a claim: its matches. The actions the keys h, j, c run,
+        # called directly: Pilot's press waits for the app to be idle, i.e. for the search.
+        screen.action_toggle_shared()
+        screen.action_cursor(1)
+        screen.action_toggle_claim()
         await until(pilot, lambda: any(w.group.startswith("suggest") for w in app.workers))
         running = [w for w in app.workers if w.group.startswith("suggest") or w.group == "shared"]
         started = time.monotonic()
         app.exit()
     elapsed = time.monotonic() - started
-    assert all(w.state == WorkerState.CANCELLED or w.is_finished for w in running)
+    assert all(w.is_cancelled or w.is_finished for w in running), [(w.group, w.state) for w in running]
     assert elapsed < PROMPT + 1, elapsed
     assert screen.analyses.idle.wait(PROMPT), "an analysis thread still runs after exit"
     app.close_stores()
 
 
 async def test_leaving_claim_mode_cancels_the_search_for_matches(big_db):
-    app = make_app(big_db, story_id=BIG_STORY)
+    app = make_app(big_db, "leaving", story_id=BIG_STORY)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(app, pilot)
-        await pilot.press("j", "c")
-        await until(pilot, lambda: any(w.group.startswith("suggest") for w in app.workers))
+        screen.action_cursor(1)  # j, c (see above)
+        screen.action_toggle_claim()
         search = next(w for w in app.workers if w.group.startswith("suggest"))
         pane = screen.panes[0]
+        assert pane.suggestions_pending is not None
         await pilot.press("escape")
         await until(pilot, lambda: search.state == WorkerState.CANCELLED or search.is_finished)
         assert pane.suggestions_pending is None
@@ -315,4 +320,18 @@ async def test_a_database_replaced_by_garbage_shows_a_message(db_path):
         assert app.is_running and app.return_code is None
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, AnnotateScreen))
+    app.close_stores()
+
+
+async def test_ctrl_c_quits_while_the_overview_computes(big_db):
+    app = make_app(big_db, story_id=BIG_STORY)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        screen = await open_overview(app, pilot)
+        assert not screen.complete
+        await pilot.press("ctrl+c")
+        started = time.monotonic()
+        await until(pilot, lambda: not app.is_running or app._exit)
+    assert screen.running.idle.wait(PROMPT), "the overview's thread still runs after ctrl+c"
+    assert time.monotonic() - started < PROMPT + 1
     app.close_stores()

@@ -52,6 +52,12 @@ class NewsmarkApp(App):
             self.set_keymap(self.keymap_overrides)
         self.push_screen(AnnotateScreen(self.scheme, self.story_id))
 
+    async def action_help_quit(self) -> None:
+        """ctrl+c with no text selected to copy: quit, as in any terminal program (Textual
+        would only say to press ctrl+q), once the writer has committed what is queued."""
+        await self.writer.idle()
+        self.exit()
+
     async def on_unmount(self) -> None:
         """Let the writer finish what is queued, then close both connections."""
         await asyncio.to_thread(self.close_stores)

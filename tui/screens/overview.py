@@ -19,6 +19,7 @@ the app whatever runs.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -83,6 +84,8 @@ class OverviewScreen(Screen[None]):
         self.claims: ClaimMatrix | None = None
         self.complete = False  # the computation has ended (all pairs, or the budget spent)
         self.running = Running()  # the computing threads (idle once cancelled work stopped)
+        self.opened_at = time.monotonic()
+        self.first_result_at: float | None = None  # when the window's tables were first shown
 
     @property
     def napp(self) -> NewsmarkApp:
@@ -167,6 +170,8 @@ class OverviewScreen(Screen[None]):
             return
         self.window, self.claims = window, claims
         self.first = window.first
+        if self.first_result_at is None:
+            self.first_result_at = time.monotonic()
         title = Text("Story overview: ", style="bold")
         title.append(display_inline(story.title if story else "") or display_inline(self.story_id), style="bold")
         title.append(f"  [{display_inline(self.story_id)} · {window.total:,} articles]", style="dim")
