@@ -796,7 +796,7 @@ class AnnotateScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker failure not caught where it happened: a message, not the app's end."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None and not event.worker.is_cancelled:
             self._report("Background work failed", event.worker.error)
             if event.worker.group.startswith("suggest"):
                 for pane in self.panes:

@@ -143,7 +143,10 @@ class OverviewScreen(Screen[None]):
         except Cancelled:
             return
         except Exception as exc:  # a locked, damaged or vanished database: say so, stay open
-            self._post(worker, self._failed, exc)
+            try:
+                self._post(worker, self._failed, exc)
+            except Cancelled:
+                return
 
     def _post(self, worker: Worker, callback, *args) -> None:
         """(In the worker) run `callback` on the event loop unless the work was cancelled."""
@@ -160,7 +163,7 @@ class OverviewScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failure the worker did not catch still leaves the app running, with a message."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None and not event.worker.is_cancelled:
             self._failed(event.worker.error)
 
     def _show_window(self, story, window: StoryWindow, claims: ClaimMatrix) -> None:
