@@ -335,3 +335,28 @@ async def test_ctrl_c_quits_while_the_overview_computes(big_db):
     assert screen.running.idle.wait(PROMPT), "the overview's thread still runs after ctrl+c"
     assert time.monotonic() - started < PROMPT + 1
     app.close_stores()
+
+
+async def test_quitting_stops_the_reader_splitting_a_1_mb_article(db_path):
+    """Opening a story of 900 KB articles splits each into sentences on the reader thread
+    (seconds); quitting then must not wait for it."""
+    from newsmark.tui import text as tui_text
+
+    paragraph = " ".join(medium_texts(1, 12)[0] for _ in range(2))
+    huge = "\n".join([paragraph] * (900_000 // (len(paragraph) + 1)))
+    with Store.open(db_path) as store:
+        store.upsert_story(Story(id="huge", title="Huge articles"))
+        rows = [(article_id_for(t), "huge", name, None, name, None, "2025-08-01", t, text_sha256(t), "{}", None)
+                for name, t in (("One", huge), ("Two", huge + "\nTwo."))]
+        with store.transaction() as conn:
+            store.insert_articles(conn, rows)
+        first = store.article_ids("huge")[0]
+    app = make_app(db_path, story_id="huge")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, AnnotateScreen))
+        assert not app.loaded.is_set()  # the reader is splitting the first article
+        started = time.monotonic()
+        app.exit()
+    assert time.monotonic() - started < PROMPT + 1
+    assert first not in tui_text._CACHE._items  # stopped, not finished
+    app.close_stores()

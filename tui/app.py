@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import gc
+import threading
 from pathlib import Path
 
 from textual.app import App
 
+from newsmark.analysis.budget import Budget
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store
 from newsmark.tui.writer import Reader, Writer
@@ -48,6 +50,10 @@ class NewsmarkApp(App):
         self.reader = Reader(self.db_path)
         self.slow_reader = Reader(self.db_path)  # reads that may take long (outlet grades)
         self.loaded = asyncio.Event()  # set when the first story's panes are filled
+        # Set when the app closes: long work on the reader threads (splitting a 1 MB
+        # article into sentences) stops then instead of holding up the exit.
+        self.closing = threading.Event()
+        self.reader_budget = Budget(cancelled=self.closing.is_set)
         self._stores_closed = False
 
     def on_mount(self) -> None:
@@ -74,6 +80,7 @@ class NewsmarkApp(App):
         if self._stores_closed:
             return
         self._stores_closed = True
+        self.closing.set()
         # A long read under way (the outlet grades of a prolific annotator) would hold
         # the exit up: interrupt the readers' queries (reads only: nothing is lost).
         for reader in (self.reader, self.slow_reader):

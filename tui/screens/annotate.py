@@ -232,11 +232,12 @@ class AnnotateScreen(Screen):
         """
         annotator = self.napp.annotator
         width = self.app.size.width
+        budget = self.napp.reader_budget
 
         def read(store: Store) -> tuple[StoryView, list]:
             story = load_story(store, story_id, step)
             ids = story.article_ids[: pane_count_for(width, len(story.article_ids))]
-            return story, [load_article(store, article_id, annotator, grades=False) for article_id in ids]
+            return story, [load_article(store, article_id, annotator, grades=False, budget=budget) for article_id in ids]
 
         try:
             story, views = await self.napp.reader.run(read)
@@ -297,7 +298,8 @@ class AnnotateScreen(Screen):
         article_id = ids[pane.article_index % len(ids)]
         self._cancel_suggestions(pane)  # the pane's claim is no longer on screen
         try:
-            view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False))
+            budget = self.napp.reader_budget
+            view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False, budget=budget))
         except Exception as exc:
             self._report("Cannot read the article", exc)
             return
