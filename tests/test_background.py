@@ -237,6 +237,7 @@ async def test_app_exit_while_suggestions_and_shared_passages_compute_returns_pr
         screen.action_cursor(1)
         screen.action_toggle_claim()
         await until(pilot, lambda: any(w.group.startswith("suggest") for w in app.workers))
+        await until(pilot, lambda: all(pane.pending == 0 for pane in screen.panes))  # the claim is saved
         running = [w for w in app.workers if w.group.startswith("suggest") or w.group == "shared"]
         started = time.monotonic()
         app.exit()
