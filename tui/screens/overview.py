@@ -190,6 +190,7 @@ class OverviewScreen(Screen[None]):
         self._fill_claims(pending, claims)
         self._fill_legend(pending)
         self._show_status(pending, done=False)
+        self.refresh_bindings()
         self.query_one("#overview-body").focus()
 
     def _show_shared(self, shared: SharedMatrix, done: bool) -> None:
@@ -309,6 +310,12 @@ class OverviewScreen(Screen[None]):
             legend.append(f"{headings[k]:<8}", style="bold")
             legend.append(display_inline(names[k]))
         self.query_one("#overview-legend", Static).update(legend)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """] and [ (and their footer entries) only for a story larger than one overview."""
+        if action == "window":
+            return self.window is not None and self.window.partial
+        return True
 
     def _cancel(self) -> None:
         self.workers.cancel_group(self, "overview")
