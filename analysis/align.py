@@ -17,12 +17,15 @@ two sites' navigation menus are not shared reporting.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
+
+from newsmark.analysis.budget import UNBOUNDED, Budget
 
 THRESHOLD = 62.0  # best-unit score (0-100) from which two units count as the same passage
 MIN_WORDS = 4  # shorter units are not matched on their own
@@ -32,6 +35,10 @@ MAX_WORDS = 60  # longer units (text without punctuation) are cut into windows o
 # needs SHORT_PENALTY more points per missing character.
 SHORT_CHARS = 80
 SHORT_PENALTY = 0.5
+# One rapidfuzz call compares at most this many unit pairs (a few ms), so a cancelled
+# computation stops between calls even on a 5 MB article.
+CDIST_CELLS = 4_000
+UNITS_PER_CHECK = 500  # prepare() checks for cancellation every this many units
 
 # A sentence ends at . ! or ? (optionally followed by closing quotes or brackets) when
 # whitespace and then something other than a lowercase letter follows ("U.S. official"
@@ -121,11 +128,14 @@ def _add_unit(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         spans.append((start if first == 0 else chunk[0].start(), chunk_end))
 
 
-def prepare(text: str) -> PreparedText:
-    """Cut a text into the units alignment compares (cheap; reuse it across pairs)."""
+def prepare(text: str, budget: Budget = UNBOUNDED) -> PreparedText:
+    """Cut a text into the units alignment compares (cheap; reuse it across pairs).
+    Raises `Cancelled` when the budget is cancelled."""
     spans: list[tuple[int, int]] = []
     keys: list[str] = []
-    for start, end in units(text):
+    for count, (start, end) in enumerate(units(text)):
+        if count % UNITS_PER_CHECK == UNITS_PER_CHECK - 1:
+            budget.check()
         key = default_process(text[start:end])
         if len(key.split()) >= MIN_WORDS:
             spans.append((start, end))
@@ -134,29 +144,38 @@ def prepare(text: str) -> PreparedText:
     return PreparedText(text, spans, keys, lengths, sum(end - start for start, end in spans))
 
 
-def _as_prepared(text: str | PreparedText) -> PreparedText:
-    return text if isinstance(text, PreparedText) else prepare(text)
+def _as_prepared(text: str | PreparedText, budget: Budget = UNBOUNDED) -> PreparedText:
+    return text if isinstance(text, PreparedText) else prepare(text, budget)
 
 
-def unit_scores(a: PreparedText, b: PreparedText) -> np.ndarray:
-    """The len(a.spans) x len(b.spans) matrix of unit scores, 0-100 (below THRESHOLD as 0)."""
+def unit_scores(a: PreparedText, b: PreparedText, budget: Budget = UNBOUNDED) -> np.ndarray:
+    """The len(a.spans) x len(b.spans) matrix of unit scores, 0-100 (below THRESHOLD as 0).
+    Computed in blocks of rows of A (CDIST_CELLS pairs each); raises `Cancelled` between
+    blocks when the budget is cancelled."""
     if not a.keys or not b.keys:
         return np.zeros((len(a.keys), len(b.keys)), dtype=np.uint8)
     cutoff = int(THRESHOLD)
     kwargs = {"processor": None, "score_cutoff": cutoff, "dtype": np.uint8, "workers": 1}
-    scores = process.cdist(a.keys, b.keys, scorer=fuzz.ratio, **kwargs)
-    np.maximum(scores, process.cdist(a.keys, b.keys, scorer=fuzz.token_sort_ratio, **kwargs), out=scores)
+    scores = np.empty((len(a.keys), len(b.keys)), dtype=np.uint8)
+    rows = max(1, CDIST_CELLS // len(b.keys))
+    for first in range(0, len(a.keys), rows):
+        budget.check()
+        block = a.keys[first : first + rows]
+        part = process.cdist(block, b.keys, scorer=fuzz.ratio, **kwargs)
+        np.maximum(part, process.cdist(block, b.keys, scorer=fuzz.token_sort_ratio, **kwargs), out=part)
+        scores[first : first + len(block)] = part
     shorter = np.minimum.outer(a.key_lengths, b.key_lengths)
     required = THRESHOLD + SHORT_PENALTY * np.clip(SHORT_CHARS - shorter, 0, None)
     scores[scores < required] = 0
     return scores
 
 
-def align(a: str | PreparedText, b: str | PreparedText) -> Alignment:
+def align(a: str | PreparedText, b: str | PreparedText, budget: Budget = UNBOUNDED) -> Alignment:
     """The passages of B that repeat or closely paraphrase passages of A, and how similar
-    the two texts are overall. Accepts texts or `prepare`d texts."""
-    a, b = _as_prepared(a), _as_prepared(b)
-    return assemble(a, b, unit_scores(a, b), THRESHOLD)
+    the two texts are overall. Accepts texts or `prepare`d texts; raises `Cancelled` when
+    the budget is cancelled."""
+    a, b = _as_prepared(a, budget), _as_prepared(b, budget)
+    return assemble(a, b, unit_scores(a, b, budget), THRESHOLD)
 
 
 def assemble(a: PreparedText, b: PreparedText, scores: np.ndarray, threshold: float) -> Alignment:
@@ -225,18 +244,55 @@ def shared_fraction(a: str | PreparedText, b: str | PreparedText) -> float:
     return align(a, b).a_shared
 
 
-def story_matrix(texts: Sequence[str | PreparedText]) -> list[list[float]]:
-    """Article x article shared fractions: row i, column j is the fraction of text i that
-    text j shares (1.0 on the diagonal). Each pair is aligned once."""
-    prepared = [_as_prepared(t) for t in texts]
+@dataclass(frozen=True, slots=True)
+class PairMatrix:
+    """Article x article shared fractions, possibly partial: matrix[i][j] is the fraction
+    of text i that text j shares (1.0 on the diagonal), None for a pair not compared
+    (the time budget ran out first). `compared` of `total` pairs were aligned."""
+
+    matrix: list[list[float | None]]
+    compared: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        """Every pair was compared."""
+        return self.compared == self.total
+
+
+def bounded_story_matrix(
+    texts: Sequence[str | PreparedText],
+    budget: Budget = UNBOUNDED,
+    progress: Callable[[PairMatrix], None] | None = None,
+    progress_every: float = 0.5,
+) -> PairMatrix:
+    """Align every pair of texts, row by row, until done or the budget's time is spent
+    (then the pairs not reached are None). Raises `Cancelled` when the budget is
+    cancelled. `progress`, if given, receives a snapshot every `progress_every` seconds."""
+    prepared = [_as_prepared(t, budget) for t in texts]
     n = len(prepared)
-    matrix = [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
+    matrix: list[list[float | None]] = [[1.0 if i == j else None for j in range(n)] for i in range(n)]
+    total = n * (n - 1) // 2
+    compared = 0
+    reported = time.monotonic()
     for i in range(n):
         for j in range(i + 1, n):
-            result = align(prepared[i], prepared[j])
+            if budget.spent:
+                return PairMatrix(matrix, compared, total)
+            result = align(prepared[i], prepared[j], budget)
             matrix[i][j] = result.a_shared
             matrix[j][i] = result.b_shared
-    return matrix
+            compared += 1
+            if progress is not None and time.monotonic() - reported >= progress_every:
+                reported = time.monotonic()
+                progress(PairMatrix([row[:] for row in matrix], compared, total))
+    return PairMatrix(matrix, compared, total)
+
+
+def story_matrix(texts: Sequence[str | PreparedText]) -> list[list[float]]:
+    """Article x article shared fractions: row i, column j is the fraction of text i that
+    text j shares (1.0 on the diagonal). Each pair is aligned once (no bound)."""
+    return bounded_story_matrix(texts).matrix  # type: ignore[return-value]  # complete: no None
 
 
 def most_shared(texts: Sequence[str | PreparedText]) -> list[tuple[int, float] | None]:

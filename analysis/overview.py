@@ -1,14 +1,24 @@
 """The story overview's data: who copies whom (article x article shared passages) and
 which outlets carry which claim (claim cluster x article), with each article's stance
 and credibility. The annotate screen's `o` draws these; nothing here imports textual.
+
+Bounded: all-pairs alignment grows with the square of a story's size (4,100,000 pairs
+for 2,865 articles, about an hour), so the overview covers a window of at most
+OVERVIEW_ARTICLES articles of the story (articles 1-40, then 41-80, ...), and the screen
+compares their pairs under a time budget, showing what it has found so far.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from newsmark.analysis.align import prepare, story_matrix
+from collections.abc import Callable
+
+from newsmark.analysis.align import PairMatrix, bounded_story_matrix, prepare
+from newsmark.analysis.budget import UNBOUNDED, Budget
 from newsmark.schema.store import Store
+
+OVERVIEW_ARTICLES = 40  # articles in one overview (780 pairs: about a second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,16 +29,42 @@ class ArticleHead:
     name: str  # the outlet, else the title, else the id
     stance: str | None = None
     credibility: str | None = None
+    number: int = 0  # 1-based position in the story (as numbered on the annotate screen)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryWindow:
+    """The articles one overview covers: `articles` (with their texts) are numbers
+    first + 1 .. first + len(articles) of the story's `total`."""
+
+    articles: list[ArticleHead]
+    texts: list[str]
+    first: int
+    total: int
+
+    @property
+    def partial(self) -> bool:
+        """The window leaves some of the story's articles out."""
+        return len(self.articles) < self.total
 
 
 @dataclass(frozen=True, slots=True)
 class SharedMatrix:
     """matrix[i][j]: the fraction of article i's text that article j shares (1.0 on the
-    diagonal); `most[i]` is the (index, fraction) of the article sharing most of i, or None."""
+    diagonal; None: not compared, the time budget ran out first); `most[i]` is the
+    (index, fraction) of the article sharing most of i among the pairs compared, or None.
+    `compared` of `total` pairs were aligned."""
 
     articles: list[ArticleHead]
-    matrix: list[list[float]]
+    matrix: list[list[float | None]]
     most: list[tuple[int, float] | None]
+    compared: int = 0
+    total: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every pair of the window was compared."""
+        return self.compared == self.total
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +94,22 @@ def _name(source: str | None, title: str | None, article_id: str) -> str:
     return source or title or article_id
 
 
-def article_heads(store: Store, story_id: str, annotator: str | None = None) -> list[ArticleHead]:
-    """The story's articles in import order, with the annotator's stance and credibility
-    (with annotator None: the gold values)."""
-    heads = []
-    for article_id in store.article_ids(story_id):
+def article_heads(store: Store, story_id: str, annotator: str | None = None, first: int = 0,
+                  limit: int | None = None) -> list[ArticleHead]:
+    """The story's articles in import order (from position `first`, at most `limit`), with
+    the annotator's stance and credibility (with annotator None: the gold values)."""
+    return story_window(store, story_id, annotator, first, limit).articles
+
+
+def story_window(store: Store, story_id: str, annotator: str | None = None, first: int = 0,
+                 limit: int | None = OVERVIEW_ARTICLES) -> StoryWindow:
+    """Articles first + 1 .. first + limit of the story (limit None: all), with labels and
+    texts: a few short reads however large the story is."""
+    ids = store.article_ids(story_id)
+    first = max(0, min(first, max(0, len(ids) - 1)))
+    chosen = ids[first:] if limit is None else ids[first : first + limit]
+    heads, texts = [], []
+    for offset, article_id in enumerate(chosen):
         article = store.get_article(article_id)
         if article is None:
             continue
@@ -71,29 +118,54 @@ def article_heads(store: Store, story_id: str, annotator: str | None = None) -> 
         else:
             labels = store.labels(article_id, annotator)
         heads.append(ArticleHead(article_id, _name(article.source, article.title, article_id),
-                                 labels.get("stance"), labels.get("credibility")))
-    return heads
+                                 labels.get("stance"), labels.get("credibility"), first + offset + 1))
+        texts.append(article.text)
+    return StoryWindow(heads, texts, first, len(ids))
 
 
-def shared_matrix(store: Store, story_id: str, annotator: str | None = None) -> SharedMatrix:
-    """Article x article shared fractions for one story (each pair aligned once)."""
-    heads = article_heads(store, story_id, annotator)
-    texts = []
-    for head in heads:
-        article = store.get_article(head.id)
-        texts.append(prepare(article.text if article else ""))
-    matrix = story_matrix(texts)
+def window_shared(
+    window: StoryWindow,
+    budget: Budget = UNBOUNDED,
+    progress: Callable[[SharedMatrix], None] | None = None,
+) -> SharedMatrix:
+    """Article x article shared fractions for a window's articles, each pair aligned once,
+    until done or the budget's time is spent (raises `Cancelled` when it is cancelled).
+    `progress` receives partial matrices along the way."""
+    prepared = []
+    for text in window.texts:
+        budget.check()
+        prepared.append(prepare(text, budget))
+
+    def as_shared(pairs: PairMatrix) -> SharedMatrix:
+        return _shared(window.articles, pairs)
+
+    pairs = bounded_story_matrix(prepared, budget, None if progress is None else lambda p: progress(as_shared(p)))
+    return as_shared(pairs)
+
+
+def _shared(heads: list[ArticleHead], pairs: PairMatrix) -> SharedMatrix:
     most: list[tuple[int, float] | None] = []
-    for i, row in enumerate(matrix):
-        best = max(((value, -j) for j, value in enumerate(row) if j != i and value > 0), default=None)
+    for i, row in enumerate(pairs.matrix):
+        best = max(((value, -j) for j, value in enumerate(row) if j != i and value is not None and value > 0),
+                   default=None)
         most.append(None if best is None else (-best[1], best[0]))
-    return SharedMatrix(heads, matrix, most)
+    return SharedMatrix(heads, pairs.matrix, most, pairs.compared, pairs.total)
 
 
-def claim_matrix(store: Store, story_id: str, annotator: str | None = None) -> ClaimMatrix:
-    """Claim cluster x article for one story: the annotator's clusters (None: everyone's),
-    most widely carried first. Claims in no cluster are left out."""
-    heads = article_heads(store, story_id, annotator)
+def shared_matrix(store: Store, story_id: str, annotator: str | None = None, *, first: int = 0,
+                  limit: int | None = None, budget: Budget = UNBOUNDED) -> SharedMatrix:
+    """Article x article shared fractions for one story (or a window of it), each pair
+    aligned once."""
+    return window_shared(story_window(store, story_id, annotator, first, limit), budget)
+
+
+def claim_matrix(store: Store, story_id: str, annotator: str | None = None,
+                 heads: list[ArticleHead] | None = None) -> ClaimMatrix:
+    """Claim cluster x article for one story (or for the articles `heads`, a window of
+    it): the annotator's clusters (None: everyone's), most widely carried first. Claims
+    in no cluster are left out."""
+    if heads is None:
+        heads = article_heads(store, story_id, annotator)
     order = {head.id: k for k, head in enumerate(heads)}
     labels = dict(store.conn.execute("SELECT id, coalesce(label, '') FROM clusters").fetchall())
     rows: dict[str, ClusterRow] = {}

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
+from collections import OrderedDict
+
+from newsmark.analysis.budget import UNBOUNDED, Budget
 
 LONG_LINE = 10_000  # pysbd is super-linear: longer lines are cut by the fast regex instead
 PYSBD_CHUNK = 2_000  # longer lines reach pysbd in chunks of about this size
 PYSBD_TEXT_LIMIT = 1_000_000  # longer texts skip pysbd entirely
+CACHE_SIZE = 256  # texts whose sentences are kept
 _GLUED = re.compile(r"(?<=[a-z][.!?])(?=[A-Z][a-z])")
 _LIKELY_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _segmenter = None
@@ -41,17 +44,33 @@ def _segment(line: str) -> list[str]:
     return _segmenter.segment(line)
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """The sentences of a text as (start, end) code-point spans, in order (cached)."""
-    return list(_split_cached(text))
+_cache: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
-@lru_cache(maxsize=256)
-def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
+def split_sentences(text: str, budget: Budget = UNBOUNDED) -> list[tuple[int, int]]:
+    """The sentences of a text as (start, end) code-point spans, in order (cached).
+    Raises `Cancelled` between lines and pysbd chunks when the budget is cancelled (a
+    long text takes seconds)."""
+    with _cache_lock:
+        found = _cache.get(text)
+        if found is not None:
+            _cache.move_to_end(text)
+            return list(found)
+    spans = _split(text, budget)
+    with _cache_lock:
+        _cache[text] = spans
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return list(spans)
+
+
+def _split(text: str, budget: Budget) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     line_start = 0
     use_pysbd = len(text) <= PYSBD_TEXT_LIMIT
     for line in text.split("\n"):
+        budget.check()
         if len(line) > LONG_LINE or (not use_pysbd and line.strip()):
             from newsmark.analysis.align import units  # fast regex sentence ends
 
@@ -65,6 +84,7 @@ def _split_cached(text: str) -> tuple[tuple[int, int], ...]:
                 if chunk_start is None:
                     chunk_start = start
                 elif end - chunk_start > PYSBD_CHUNK:
+                    budget.check()
                     _pysbd_pieces(text, line, line_start, chunk_start, chunk_end, spans)
                     chunk_start = start
                 chunk_end = end

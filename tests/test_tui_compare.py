@@ -214,7 +214,7 @@ def test_add_linked_claim_is_one_action(store: Store, tmp_path: Path):
 
 async def _overview(app, pilot) -> OverviewScreen:
     await pilot.press("o")
-    await until(pilot, lambda: isinstance(app.screen, OverviewScreen) and app.screen.claims is not None)
+    await until(pilot, lambda: isinstance(app.screen, OverviewScreen) and app.screen.complete)
     await pilot.pause()
     await pilot.pause()
     return app.screen  # type: ignore[return-value]

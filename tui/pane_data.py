@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from newsmark.schema.models import Article, Claim, Story
 from newsmark.schema.store import Store
+from newsmark.analysis.budget import UNBOUNDED, Budget
 from newsmark.tui.text import sentences_for
 
 # The field whose earlier grades for the same outlet the label bar shows.
@@ -73,14 +74,17 @@ def load_annotations(
     }
 
 
-def load_article(store: Store, article_id: str, annotator: str, *, grades: bool = True) -> ArticleView | None:
-    """An article, its sentences (cached per article) and the annotator's annotation."""
+def load_article(store: Store, article_id: str, annotator: str, *, grades: bool = True,
+                 budget: Budget = UNBOUNDED) -> ArticleView | None:
+    """An article, its sentences (cached per article) and the annotator's annotation.
+    Raises `Cancelled` while splitting a long article into sentences when the budget is
+    cancelled (the app is closing)."""
     article = store.get_article(article_id)
     if article is None:
         return None
     return ArticleView(
         article=article,
-        sentences=sentences_for(article.id, article.text),
+        sentences=sentences_for(article.id, article.text, budget),
         annotation=load_annotation(store, article.id, article.source, annotator, grades=grades),
     )
 

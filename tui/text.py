@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 
+from newsmark.analysis.budget import UNBOUNDED, Budget
 from newsmark.analysis.sentences import split_sentences  # noqa: F401  (re-exported: the one splitter)
 from newsmark.schema.sanitize import for_terminal
 
@@ -49,13 +50,13 @@ class _SentenceCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, article_id: str, text: str) -> list[tuple[int, int]]:
+    def get(self, article_id: str, text: str, budget: Budget = UNBOUNDED) -> list[tuple[int, int]]:
         with self._lock:
             found = self._items.get(article_id)
             if found is not None:
                 self._items.move_to_end(article_id)
                 return found
-        spans = split_sentences(text)
+        spans = split_sentences(text, budget)
         with self._lock:
             self._items[article_id] = spans
             while len(self._items) > self._size:
@@ -66,9 +67,10 @@ class _SentenceCache:
 _CACHE = _SentenceCache()
 
 
-def sentences_for(article_id: str, text: str) -> list[tuple[int, int]]:
-    """Sentence spans of an article, computed once per article id."""
-    return _CACHE.get(article_id, text)
+def sentences_for(article_id: str, text: str, budget: Budget = UNBOUNDED) -> list[tuple[int, int]]:
+    """Sentence spans of an article, computed once per article id (a 1 MB article takes
+    seconds: raises `Cancelled` when the budget is cancelled)."""
+    return _CACHE.get(article_id, text, budget)
 
 
 def sentence_at(spans: Sequence[tuple[int, int]], position: int) -> int | None:

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
+from textual.worker import Worker, WorkerState
 
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import StoreError
@@ -69,6 +70,13 @@ class ReviewScreen(Screen):
             yield ArticleView(id="article")
         yield Footer()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A read or write that failed unexpectedly (a vanished file): a message, and the
+        app keeps running (its workers have exit_on_error=False)."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.notify(for_terminal(f"{type(error).__name__}: {error}"), severity="error", markup=False)
+
     def on_mount(self) -> None:
         self.load(self._first_story, 0)
 
@@ -84,7 +92,7 @@ class ReviewScreen(Screen):
         if self.state is not None:
             self.load(self.state.story.id, self.state.index)
 
-    @work(thread=True, group="review-db")
+    @work(thread=True, group="review-db", exit_on_error=False)
     def _load(self, request: int, story_id: str | None, index: int) -> None:
         try:
             scheme = self.data.scheme
@@ -150,7 +158,7 @@ class ReviewScreen(Screen):
         if self.state is not None:
             self._story(self.state.story.id, step)
 
-    @work(thread=True, group="review-db")
+    @work(thread=True, group="review-db", exit_on_error=False)
     def _story(self, current: str, step: int) -> None:
         try:
             target = self.data.story_id_at(current, step)
@@ -226,7 +234,7 @@ class ReviewScreen(Screen):
 
         self.app.push_screen(modal, decided)
 
-    @work(thread=True, group="review-db")
+    @work(thread=True, group="review-db", exit_on_error=False)
     def _write_gold(self, article_id: str, field: str, value: str | None, reason: str) -> None:
         try:
             self.data.set_gold(article_id, field, value, self.reviewer, reason)
@@ -282,7 +290,7 @@ class ReviewScreen(Screen):
 
         self.app.push_screen(GoldModal(title), decided)
 
-    @work(thread=True, group="review-db")
+    @work(thread=True, group="review-db", exit_on_error=False)
     def _write_gold_claim(self, claim, reason: str) -> None:
         try:
             self.data.set_gold_claim(claim, self.reviewer, reason)
@@ -291,7 +299,7 @@ class ReviewScreen(Screen):
             return
         self.app.call_from_thread(self._written, f"gold claim {claim.start}–{claim.end} saved")
 
-    @work(thread=True, group="review-db")
+    @work(thread=True, group="review-db", exit_on_error=False)
     def _remove_gold_claim(self, gold_id: str) -> None:
         try:
             self.data.remove_gold_claim(gold_id, self.reviewer)

@@ -11,6 +11,12 @@ claim lists the matching sentences of the story's other articles (J/K select, L 
 one into the claim's cluster, w edits the cluster's wording); `o` opens the story
 overview. Alignments and suggestions are computed in thread workers; every article pair
 is aligned once per session.
+
+Background work is bounded and cancellable: each analysis runs under a time budget
+(analysis/budget.py) and checks its worker's cancellation between small pieces of work;
+a new request, another article or story, or leaving claim mode cancels the work it
+replaces, and quitting cancels everything. A worker that fails (a locked, damaged or
+vanished database) shows a message; the app keeps running.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -33,7 +39,8 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from newsmark.schema.sanitize import sanitize_inline
+from newsmark.analysis.budget import Budget, Cancelled, Running
+from newsmark.schema.sanitize import for_terminal, sanitize_inline
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import ActionResult, Store, StoreError
 from newsmark.tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
@@ -67,6 +74,9 @@ SUGGESTIONS = 8  # matches offered per claim
 TEXT_CACHE_LIMIT = 500  # article texts kept for highlights and suggestions across stories
 LABEL_NAME_WIDTH = 28  # characters of the other article's name in the label bar
 SUGGESTIONS_PER_ARTICLE = 2
+SUGGESTION_SECONDS = 10.0  # time budget for finding one claim's matches
+SHARED_SECONDS = 10.0  # time budget for one round of shared-passage alignments
+TEXT_READ_CHUNK = 100  # article texts read in one trip to the slow reader
 
 
 def pane_count_for(width: int, articles: int) -> int:
@@ -123,6 +133,7 @@ class AnnotateScreen(Screen):
         self._texts: dict[str, tuple[str, str | None, str | None]] = {}  # id -> (text, source, title)
         self._prepared: dict[str, Any] = {}  # id -> analysis.align.PreparedText
         self._alignments: dict[tuple[str, str], Any] = {}  # (a, b) with a < b -> Alignment
+        self.analyses = Running()  # threads aligning or searching (idle once cancelled work stopped)
         self._bindings = BindingsMap(self._build_bindings())
 
     @property
@@ -214,7 +225,7 @@ class AnnotateScreen(Screen):
 
     # --- loading ----------------------------------------------------------------------
 
-    @work(exclusive=True, group="story")
+    @work(exclusive=True, group="story", exit_on_error=False)
     async def load_story(self, story_id: str | None, step: int = 0) -> None:
         """Load a story (or the one `step` away) and fill the panes.
 
@@ -223,18 +234,23 @@ class AnnotateScreen(Screen):
         """
         annotator = self.napp.annotator
         width = self.app.size.width
+        budget = self.napp.reader_budget
 
         def read(store: Store) -> tuple[StoryView, list]:
             story = load_story(store, story_id, step)
             ids = story.article_ids[: pane_count_for(width, len(story.article_ids))]
-            return story, [load_article(store, article_id, annotator, grades=False) for article_id in ids]
+            return story, [load_article(store, article_id, annotator, grades=False, budget=budget) for article_id in ids]
 
         try:
             story, views = await self.napp.reader.run(read)
         except Exception as exc:  # an unreadable database: say so, keep the app usable
-            self.notify(f"Cannot read the database: {exc}", title="Error", severity="error", markup=False)
+            self._report("Cannot read the database", exc)
             self.napp.loaded.set()
             return
+        # Another story: what was being computed for the old one is of no use.
+        self.workers.cancel_group(self, "shared")
+        for pane in self.panes:
+            self._cancel_suggestions(pane)
         self.story = story
         if len(self._texts) > TEXT_CACHE_LIMIT:  # a long session: keep memory bounded
             self._texts.clear()
@@ -263,7 +279,8 @@ class AnnotateScreen(Screen):
         if self._grade_book is None and not self._grade_book_requested:
             self._grade_book_requested = True
             # Soon after the first paint, not during it.
-            self.set_timer(GRADE_BOOK_DELAY, lambda: self.run_worker(self._load_grade_book(), group="grades"))
+            self.set_timer(GRADE_BOOK_DELAY,
+                           lambda: self.run_worker(self._load_grade_book(), group="grades", exit_on_error=False))
 
     def _show(self, pane: ArticlePane, view: ArticleView) -> None:
         """Put a loaded article into a pane, then fetch the outlet's earlier grades."""
@@ -281,10 +298,12 @@ class AnnotateScreen(Screen):
         assert self.story is not None
         ids = self.story.article_ids
         article_id = ids[pane.article_index % len(ids)]
+        self._cancel_suggestions(pane)  # the pane's claim is no longer on screen
         try:
-            view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False))
+            budget = self.napp.reader_budget
+            view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False, budget=budget))
         except Exception as exc:
-            self.notify(f"Cannot read the article: {exc}", title="Error", severity="error", markup=False)
+            self._report("Cannot read the article", exc)
             return
         if view is None or not pane.is_attached:
             return
@@ -328,7 +347,7 @@ class AnnotateScreen(Screen):
         await container.mount_all(new)
         self._panes = panes + new
         for pane in new:
-            self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes")
+            self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes", exit_on_error=False)
 
     # --- saving -----------------------------------------------------------------------
 
@@ -346,7 +365,7 @@ class AnnotateScreen(Screen):
         future = self.napp.writer.submit(request)  # first: the commit starts at once
         if pane is not None:
             pane.mark_saving()
-        self.run_worker(self._finish_save(pane, future, done), group="save")
+        self.run_worker(self._finish_save(pane, future, done), group="save", exit_on_error=False)
 
     async def _finish_save(self, pane: ArticlePane | None, future, done: str | Callable[[Any], str] | None) -> None:
         ok = True
@@ -355,10 +374,10 @@ class AnnotateScreen(Screen):
             result = await asyncio.wrap_future(future)
         except StoreError as exc:
             ok = False
-            self.notify(str(exc), title=getattr(exc, "title", "Not saved"), severity="error", markup=False)
+            self.notify(for_terminal(str(exc)), title=getattr(exc, "title", "Not saved"), severity="error", markup=False)
         except Exception as exc:  # a database error: the change did not commit
             ok = False
-            self.notify(f"{type(exc).__name__}: {exc}", title="Not saved", severity="error", markup=False)
+            self.notify(for_terminal(f"{type(exc).__name__}: {exc}"), title="Not saved", severity="error", markup=False)
         # Read back what is stored (also after a failure, to drop optimistic claims).
         # The outlet's earlier grades exclude the article itself, so they are kept.
         annotator = self.napp.annotator
@@ -367,7 +386,7 @@ class AnnotateScreen(Screen):
             annotations = await self.napp.reader.run(lambda s: load_annotations(s, visible, annotator, grades=False))
         except Exception as exc:
             annotations = {}
-            self.notify(f"Cannot read back the annotations: {exc}", severity="error", markup=False)
+            self._report("Cannot read back the annotations", exc)
         for other in self.panes:
             if other.view is not None and other.article_id in annotations:
                 annotation = annotations[other.article_id]
@@ -380,7 +399,7 @@ class AnnotateScreen(Screen):
             # An undo or redo may touch articles no pane shows: read the book again.
             shown = {article_id for article_id, _ in visible}
             if any(article_id not in shown for article_id, _ in result.touched):
-                self.run_worker(self._load_grade_book(), group="grades")
+                self.run_worker(self._load_grade_book(), group="grades", exit_on_error=False)
         if pane is not None:
             pane.mark_done(ok)
         message = done(result) if ok and callable(done) else done if ok else None
@@ -404,7 +423,7 @@ class AnnotateScreen(Screen):
         if pane is None or self.story is None or not self.story.article_ids:
             return
         pane.article_index = (pane.article_index + step) % len(self.story.article_ids)
-        self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes")
+        self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes", exit_on_error=False)
 
     def action_story(self, step: int) -> None:
         """Go to the next / previous story."""
@@ -547,6 +566,7 @@ class AnnotateScreen(Screen):
             pane.text.set_span(None)
         elif pane.text.cursor is not None:
             pane.text.move_cursor(None)
+            self._cancel_suggestions(pane)  # claim mode closed: its matches are not wanted
         pane.refresh_modes()
 
     def action_toggle_claim(self) -> None:
@@ -675,25 +695,45 @@ class AnnotateScreen(Screen):
             self._texts.setdefault(article.id, (article.text, article.source, article.title))
         self._shared_worker(shown, list(self.story.article_ids), self.blind)
 
-    @work(thread=True, exclusive=True, group="shared")
+    @work(thread=True, exclusive=True, group="shared", exit_on_error=False)
     def _shared_worker(self, shown: list[tuple[ArticlePane, str]], story_ids: list[str], blind: bool) -> None:
         """Align each visible article with the other visible ones (highlights) and with
         every article of the story (the label bar's best match), off the event loop; every
-        pair is aligned once per session."""
+        pair is aligned once per session. Bounded by SHARED_SECONDS: the label then names
+        the best match among the articles compared so far."""
         worker = get_current_worker()
+        budget = Budget(SHARED_SECONDS, cancelled=lambda: worker.is_cancelled)
+        with self.analyses:
+            try:
+                results = self._shared_results(shown, story_ids, blind, budget)
+                self._post(worker, self._apply_shared, results)
+            except Cancelled:
+                return
+            except Exception as exc:  # a locked, damaged or vanished database
+                self._post_report(worker, "Cannot compute the shared passages", exc)
+
+    def _shared_results(
+        self, shown: list[tuple[ArticlePane, str]], story_ids: list[str], blind: bool, budget: Budget
+    ) -> list[tuple[ArticlePane, str, list[tuple[int, int]], str | None]]:
         visible = list(dict.fromkeys(article_id for _, article_id in shown))
         others = story_ids if len(story_ids) <= SHARED_LABEL_STORY_LIMIT else visible
-        self._ensure_texts(others)
+        # The visible articles first: their highlights must not wait for the label's search.
+        others = visible + [other for other in others if other not in visible]
+        self._ensure_texts(others, budget)
         results = []
         for pane, article_id in shown:
             spans: list[tuple[int, int]] = []
             best: tuple[float, str] | None = None
+            compared = total = 0
             for other_id in others:
                 if other_id == article_id or other_id not in self._texts:
                     continue
-                if worker.is_cancelled:
-                    return
-                passages, fraction = self._shared_with(article_id, other_id)
+                total += 1
+                if budget.spent and other_id not in visible:
+                    continue
+                budget.check()
+                passages, fraction = self._shared_with(article_id, other_id, budget)
+                compared += 1
                 if other_id in visible:
                     spans += passages
                 if fraction > 0 and (best is None or fraction > best[0]):
@@ -701,9 +741,10 @@ class AnnotateScreen(Screen):
             label = None
             if best is not None:
                 label = f"{round(100 * best[0])}% shared with {self._article_name(best[1], story_ids, blind)}"
+                if compared < total:
+                    label += f" ({compared} of {total} compared)"
             results.append((pane, article_id, spans, label))
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._apply_shared, results)
+        return results
 
     def _apply_shared(self, results: list[tuple[ArticlePane, str, list[tuple[int, int]], str | None]]) -> None:
         if not self._shared_on:
@@ -712,34 +753,70 @@ class AnnotateScreen(Screen):
             if pane.is_attached and pane.article_id == article_id:
                 pane.set_shared(spans, label)
 
-    def _ensure_texts(self, article_ids: list[str]) -> None:
-        """(In a worker thread) read the texts not cached yet, on the slow reader."""
+    def _ensure_texts(self, article_ids: list[str], budget: Budget) -> None:
+        """(In a worker thread) read the texts not cached yet, on the slow reader, in
+        short reads of TEXT_READ_CHUNK articles (raises `Cancelled` between them)."""
         missing = [article_id for article_id in article_ids if article_id not in self._texts]
-        if not missing:
-            return
 
-        def read(store: Store) -> dict[str, tuple[str, str | None, str | None]]:
-            found = {}
-            for article_id in missing:
-                article = store.get_article(article_id)
-                if article is not None:
-                    found[article_id] = (article.text, article.source, article.title)
-            return found
+        def read(chunk: list[str]) -> Callable[[Store], dict[str, tuple[str, str | None, str | None]]]:
+            def run(store: Store) -> dict[str, tuple[str, str | None, str | None]]:
+                found = {}
+                for article_id in chunk:
+                    article = store.get_article(article_id)
+                    if article is not None:
+                        found[article_id] = (article.text, article.source, article.title)
+                return found
+            return run
 
-        self._texts.update(self.napp.slow_reader.submit(read).result())
+        for first in range(0, len(missing), TEXT_READ_CHUNK):
+            budget.check()
+            self._texts.update(self.napp.slow_reader.submit(read(missing[first : first + TEXT_READ_CHUNK])).result())
 
-    def _shared_with(self, article_id: str, other_id: str) -> tuple[list[tuple[int, int]], float]:
+    def _prepared_text(self, article_id: str, budget: Budget) -> Any:
+        """(In a worker thread) an article's units for alignment, computed once."""
+        from newsmark.analysis.align import prepare
+
+        found = self._prepared.get(article_id)
+        if found is None:
+            found = self._prepared[article_id] = prepare(self._texts[article_id][0], budget)
+        return found
+
+    def _post(self, worker: Worker, callback: Callable[..., Any], *args: Any) -> None:
+        """(In a worker thread) run `callback` on the event loop, unless the worker was
+        cancelled (its screen may be gone, the app closing)."""
+        if worker.is_cancelled:
+            raise Cancelled()
+        self.app.call_from_thread(callback, *args)
+
+    def _post_report(self, worker: Worker, what: str, exc: BaseException) -> None:
+        """(In a worker thread) show a failure, unless the worker was cancelled."""
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._report, what, exc)
+
+    def _report(self, what: str, exc: BaseException) -> None:
+        """Say that a background read or computation failed; the app keeps running."""
+        message = for_terminal(f"{what}: {type(exc).__name__}: {exc}")
+        self.notify(message, title="Error", severity="error", markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker failure not caught where it happened: a message, not the app's end."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None and not event.worker.is_cancelled:
+            self._report("Background work failed", event.worker.error)
+            if event.worker.group.startswith("suggest"):
+                for pane in self.panes:
+                    if event.worker.group == self._suggestion_group(pane):
+                        pane.set_suggestions(pane.suggestions, None)
+
+    def _shared_with(self, article_id: str, other_id: str, budget: Budget) -> tuple[list[tuple[int, int]], float]:
         """(In a worker thread) the passages of article_id shared with other_id, and the
         fraction of its text they make up."""
-        from newsmark.analysis.align import align, prepare
+        from newsmark.analysis.align import align
 
-        for key in (article_id, other_id):
-            if key not in self._prepared:
-                self._prepared[key] = prepare(self._texts[key][0])
         first, second = sorted((article_id, other_id))
         alignment = self._alignments.get((first, second))
         if alignment is None:
-            alignment = self._alignments[(first, second)] = align(self._prepared[first], self._prepared[second])
+            alignment = align(self._prepared_text(first, budget), self._prepared_text(second, budget), budget)
+            self._alignments[(first, second)] = alignment
         if article_id == first:
             return [(p.a_start, p.a_end) for p in alignment.shared], alignment.a_shared
         return [(p.b_start, p.b_end) for p in alignment.shared], alignment.b_shared
@@ -777,19 +854,53 @@ class AnnotateScreen(Screen):
         article = pane.view.article
         self._texts.setdefault(article.id, (article.text, article.source, article.title))
         pane.set_suggestions(None, pending=claim_id)
-        self._suggestion_worker(pane, article.id, claim_id, cluster, article.text[start:end], list(self.story.article_ids))
+        # One search per pane: a new claim's replaces (cancels) the one under way.
+        work = partial(self._suggestion_worker, pane, article.id, claim_id, cluster, article.text[start:end],
+                       list(self.story.article_ids))
+        self.run_worker(work, thread=True, group=self._suggestion_group(pane), exclusive=True, exit_on_error=False)
 
-    @work(thread=True, group="suggest")
+    @staticmethod
+    def _suggestion_group(pane: ArticlePane) -> str:
+        return f"suggest-{id(pane)}"
+
+    def _cancel_suggestions(self, pane: ArticlePane) -> None:
+        """Stop finding matches for the pane's claim (it left the screen or claim mode)."""
+        self.workers.cancel_group(self, self._suggestion_group(pane))
+        if pane.suggestions_pending is not None:
+            pane.set_suggestions(pane.suggestions, None)
+
     def _suggestion_worker(
         self, pane: ArticlePane, article_id: str, claim_id: str, cluster: str | None, claim_text: str, story_ids: list[str]
     ) -> None:
-        """Rank the sentences of the story's other articles against the claim (off the loop)."""
-        from newsmark.analysis.clusters import suggest_matches
+        """(In a worker thread) rank the sentences of the story's other articles against
+        the claim, under SUGGESTION_SECONDS."""
+        worker = get_current_worker()
+        budget = Budget(SUGGESTION_SECONDS, cancelled=lambda: worker.is_cancelled)
+        with self.analyses:
+            try:
+                state = self._find_suggestions(article_id, claim_id, cluster, claim_text, story_ids, budget)
+                self._post(worker, self._apply_suggestions, pane, claim_id, state)
+            except Cancelled:
+                return
+            except Exception as exc:  # a locked, damaged or vanished database
+                self._post_report(worker, "Cannot find matching sentences", exc)
+                failed = SuggestionState(claim_id, [], note="search failed")
+                try:
+                    self._post(worker, self._apply_suggestions, pane, claim_id, failed)
+                except Cancelled:
+                    return
+
+    def _find_suggestions(
+        self, article_id: str, claim_id: str, cluster: str | None, claim_text: str, story_ids: list[str], budget: Budget
+    ) -> SuggestionState:
+        from newsmark.analysis.clusters import search_matches
 
         others = [other for other in story_ids if other != article_id]
-        self._ensure_texts(others)
+        self._ensure_texts(others, budget)
         candidates = [(other, self._texts[other][0]) for other in others if other in self._texts]
-        found = suggest_matches(claim_text, candidates, SUGGESTIONS, per_article=SUGGESTIONS_PER_ARTICLE)
+        search = search_matches(claim_text, candidates, SUGGESTIONS, per_article=SUGGESTIONS_PER_ARTICLE,
+                                budget=budget, prepared=lambda other, _text: self._prepared_text(other, budget))
+        found = search.suggestions
         annotator = self.napp.annotator
         linked: set[tuple[str, int, int]] = set()
         if cluster is not None and found:
@@ -799,6 +910,7 @@ class AnnotateScreen(Screen):
                 return {(c.article_id, c.start, c.end) for other in ids for c in store.claims(other, annotator)
                         if c.cluster == cluster}
 
+            budget.check()
             linked = self.napp.slow_reader.submit(read).result()
         items = []
         for s in found:
@@ -810,7 +922,10 @@ class AnnotateScreen(Screen):
                 blind_name=f"article {number}",
                 linked=any(a == s.article_id and b < s.end and e > s.start for a, b, e in linked),
             ))
-        self.app.call_from_thread(self._apply_suggestions, pane, claim_id, SuggestionState(claim_id, items))
+        note = None
+        if not search.complete:
+            note = f"searched {search.searched:,} of {search.total:,} articles in {SUGGESTION_SECONDS:.0f} s"
+        return SuggestionState(claim_id, items, note=note)
 
     def _apply_suggestions(self, pane: ArticlePane, claim_id: str, state: SuggestionState) -> None:
         if pane.is_attached and pane.suggestions_pending == claim_id:

@@ -210,7 +210,7 @@ class StoryListView(ScrollView, can_focus=True):
         self._wanted.clear()
         self._count(self._generation, self.story_filter, keep)
 
-    @work(thread=True, exclusive=True, group="story-list-count")
+    @work(thread=True, exclusive=True, group="story-list-count", exit_on_error=False)
     def _count(self, generation: int, story_filter: StoryFilter, keep: str | None) -> None:
         """Count the rows under a filter, find `keep`'s row, and read the page it is on."""
         with self._db_lock:
@@ -238,7 +238,7 @@ class StoryListView(ScrollView, can_focus=True):
         self.error = None
         self.post_message(self.Recounted(generation, total, finished, cursor, page, rows))
 
-    @work(thread=True, group="story-list-pages")
+    @work(thread=True, group="story-list-pages", exit_on_error=False)
     def _load_page(self, generation: int, page: int, story_filter: StoryFilter, finished: list[str] | None) -> None:
         with self._db_lock:
             if self._list_closed or generation != self._generation:

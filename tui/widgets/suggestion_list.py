@@ -37,6 +37,7 @@ class SuggestionState:
     claim_id: str
     items: list[SuggestionItem] = field(default_factory=list)
     selected: int = 0
+    note: str | None = None  # how the search fell short ("searched 400 of 2,864 articles in 10 s")
 
     @property
     def current(self) -> SuggestionItem | None:
@@ -58,10 +59,15 @@ def render_suggestions(state: SuggestionState | None, width: int, blind: bool, k
         out.append("finding matches in the other articles…", style="dim italic")
         return out
     if not state.items:
-        out.append("no matching sentence in the story's other articles", style="dim italic")
+        if state.note:
+            out.append(f"no matching sentence ({display_inline(state.note)})", style="dim italic")
+        else:
+            out.append("no matching sentence in the story's other articles", style="dim italic")
         return out
     count = len(state.items)
     heading = Text(f"match {state.selected + 1}/{count} · {keys}", style="dim", end="")
+    if state.note:
+        heading.append(f" · {display_inline(state.note)}", style="yellow")
     heading.truncate(max(width, 10), overflow="ellipsis")
     out.append_text(heading)
     first = max(0, min(state.selected - VISIBLE_SUGGESTIONS // 2, count - VISIBLE_SUGGESTIONS))
