@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
 from newsmark.exports import FORMATS
 from newsmark.exports.jsonl import check_filters
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import fail, open_store
+from newsmark.tui.commands.output import same_file, write_output
+
+# The database's own files: an export written over one of them would destroy it.
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 @click.command("export")
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE|-",
-              help="Where to write; - is stdout. A file is written whole or not at all.")
+              help="Where to write; - is stdout. A file is written whole or not at all; "
+                   "a FIFO or device is written through.")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="jsonl", show_default=True,
               help="The dataset format.")
 @click.option("--annotator", "annotators", multiple=True, metavar="NAME",
@@ -33,6 +37,8 @@ def command(
     """Export annotation records in a deterministic order (story, article, annotator)."""
     if gold and annotators:
         raise click.UsageError("--gold exports the adjudicated labels; it cannot be combined with --annotator")
+    if output == "":
+        raise click.UsageError("-o needs a file name (or - for stdout)")
     writer = FORMATS[fmt]
     options = {"annotators": list(annotators), "story": story, "gold": gold, "text": not no_text}
     with open_store(ctx, create=False) as store:
@@ -40,8 +46,10 @@ def command(
         if output == "-":
             _to_stdout(lambda out: writer(store, out, **options))
             return
-        count = _to_file(Path(output), lambda out: writer(store, out, **options))
-    click.echo(f"Exported {count} records to {output}", err=True)
+        if any(same_file(output, f"{store.path}{suffix}") for suffix in DATABASE_SUFFIXES):
+            fail(f"{for_terminal(output)} is the database itself; export to another file")
+        count = write_output(output, lambda out: writer(store, out, **options))
+    click.echo(f"Exported {count} records to {for_terminal(output)}", err=True)
 
 
 def _to_stdout(write) -> None:
@@ -59,41 +67,3 @@ def _to_stdout(write) -> None:
         except (OSError, ValueError):
             pass
         sys.exit(1)
-
-
-def _to_file(path: Path, write) -> int:
-    """Write through a temporary file beside the target, renamed into place at the end,
-    so an interrupted export never leaves half a file under the real name."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        handle = tempfile.NamedTemporaryFile(
-            "wb", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        )
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    temp = Path(handle.name)
-    try:
-        with handle:
-            count = write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, _file_mode(path))
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _file_mode(path: Path) -> int:
-    """The target's current mode, else what a plain open() would give (0666 less umask);
-    temporary files are created 0600."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
