@@ -81,7 +81,7 @@ FOOTER_ORDER = ("help", "claim.toggle", "claim.link", "note", "undo", "quit", "s
 
 def default_keymap_text() -> str:
     """The TOML text of the default keymap."""
-    return resources.files("tui").joinpath("default_keymap.toml").read_text(encoding="utf-8")
+    return resources.files("newsmark.tui").joinpath("default_keymap.toml").read_text(encoding="utf-8")
 
 
 def _parse(text: str, origin: str) -> dict[str, str]:
