@@ -72,3 +72,51 @@ def test_status_of_a_missing_database_is_an_error(tmp_path):
 
 def test_usage_errors_exit_2(db_path):
     assert run("--db", str(db_path), "status", "--bogus").exit_code == 2
+
+
+def test_init_json_says_what_it_made(db_path, tmp_path):
+    result = run("--db", str(db_path), "init", "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == {
+        "database": str(db_path),
+        "scheme": "newsmark-default",
+        "fields": ["stance", "reliability", "credibility", "checkworthy"],
+        "created": True,
+    }
+    scheme = tmp_path / "frames.toml"
+    scheme.write_text(
+        'name = "frames"\n[[fields]]\nname = "frame"\nlevel = "article"\nkind = "nominal"\n'
+        'labels = [{ value = "conflict", key = "a" }]\n'
+    )
+    result = run("--db", str(db_path), "init", "--scheme", str(scheme), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "database": str(db_path), "scheme": "frames", "fields": ["frame"], "created": False,
+    }
+    with Store.open(db_path, create=False) as store:
+        assert store.scheme.name == "frames"
+
+
+def test_init_shows_hostile_names_written_out(tmp_path):
+    db_path = tmp_path / "evil\x1b[2J\u202e.db"
+    result = run("--db", str(db_path), "init")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Database {tmp_path}/evil\\x1b[2J\\u202e.db ready; scheme 'newsmark-default': "
+        "stance, reliability, credibility, checkworthy\n"
+    )
+    assert json.loads(run("--db", str(db_path), "init", "--json").stdout)["database"] == str(db_path)
+    scheme = tmp_path / "s.toml"
+    scheme.write_text(
+        'name = "x\\u001b]0;pwned\\u0007"\n[[fields]]\nname = "f"\nlevel = "article"\n'
+        'kind = "nominal"\nlabels = [{ value = "v", key = "a" }]\n'
+    )
+    result = run("--db", str(db_path), "init", "--scheme", str(scheme))
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    if result.exit_code == 0:  # a scheme check may also refuse such a name: then an error line
+        assert result.stdout == f"Database {tmp_path}/evil\\x1b[2J\\u202e.db ready; scheme 'x\\x1b]0;pwned\\x07': f\n"
+        result = run("--db", str(db_path), "init", "--json")
+        assert json.loads(result.stdout)["scheme"] == "x\x1b]0;pwned\x07"  # data stays data in JSON
+        assert "\x1b" not in result.stdout  # (JSON writes it as \u001b)
+    else:
+        assert (result.exit_code, result.stdout) == (1, "") and result.stderr.startswith("Error: ")
