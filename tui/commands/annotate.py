@@ -9,6 +9,7 @@ import os
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
 from newsmark.tui.commands.terminal import terminal_problem
 
@@ -35,12 +36,12 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, key
     with open_store(ctx, create=problem is None) as store:
         scheme = store.scheme
         if story_id is not None and store.get_story(story_id) is None:
-            fail(f"no story {story_id!r} (see `newsmark status`)")
+            fail(f"no story '{for_terminal(story_id)}' (see `newsmark status`)")
         db_path = store.path
     try:
         overrides = load_keymap(keymap_path, scheme)
     except KeymapError as exc:
-        fail(str(exc))
+        fail(for_terminal(str(exc)))
     if problem:
         fail(problem)
 

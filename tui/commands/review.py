@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
 from newsmark.tui.commands.terminal import terminal_problem
 
@@ -22,7 +23,7 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, bli
         if store.story_count() == 0:
             fail("the database holds no stories yet (import some with `newsmark import`)")
         if story_id is not None and store.get_story(story_id) is None:
-            fail(f"no story {story_id!r} (see `newsmark status`)")
+            fail(f"no story '{for_terminal(story_id)}' (see `newsmark status`)")
         db_path = store.path
     problem = terminal_problem()
     if problem:
