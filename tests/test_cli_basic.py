@@ -120,3 +120,30 @@ def test_init_shows_hostile_names_written_out(tmp_path):
         assert "\x1b" not in result.stdout  # (JSON writes it as \u001b)
     else:
         assert (result.exit_code, result.stdout) == (1, "") and result.stderr.startswith("Error: ")
+
+
+def test_every_json_report_is_one_object_on_stdout(db_path, tmp_path):
+    """The --json contract: stdout holds exactly one JSON object, also on exit 1, and a
+    rejection is {file, line, reason}."""
+    from tests.conftest import SEEDS
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    result = run("--db", str(db_path), "import", str(SEEDS), str(bad), "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["rejected"] == [{"file": str(bad), "line": 1, "reason": document["rejected"][0]["reason"]}]
+    with Store.open(db_path) as store:
+        ids = store.article_ids("us-taliban-isisk")
+        store.set_label(ids[0], "alice", "stance", "agree")
+        store.set_label(ids[0], "bob", "stance", "agree")
+    export = tmp_path / "team.jsonl"
+    assert run("--db", str(db_path), "export", "-o", str(export)).exit_code == 0
+    for args in (
+        ["init", "--json"], ["status", "--json"], ["agreement", "--json"],
+        ["compare", ids[0], ids[1], "--json"], ["load-annotations", str(export), "--json"],
+    ):
+        result = run("--db", str(db_path), *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert isinstance(json.loads(result.stdout), dict), args
+        assert result.stdout.count("\n{") == 0 and result.stdout.startswith("{"), args

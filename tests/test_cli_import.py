@@ -73,7 +73,7 @@ def test_json_report(db_path, tmp_path):
     assert result.stderr == ""
     assert json.loads(result.stdout) == {
         "imported": 5, "duplicates": 0,
-        "rejected": [{"origin": str(empty), "line": None, "reason": "empty"}],
+        "rejected": [{"file": str(empty), "line": None, "reason": "empty"}],
         "stories": ["us-taliban-isisk"], "warnings": [], "skipped": [],
     }
 

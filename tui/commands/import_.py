@@ -121,6 +121,9 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
             grouping = _group_ungrouped(store)
     if as_json:
         document = report.model_dump(mode="json")
+        # The --json contract (README "JSON output"): a rejection is {file, line, reason}.
+        for key in ("rejected", "warnings"):
+            document[key] = [{"file": item.pop("origin"), **item} for item in document[key]]
         if grouping is not None:
             document["grouping"] = grouping
         echo_json(document)
