@@ -240,6 +240,26 @@ def test_a_file_name_of_the_longest_allowed_length_is_written(rich_db, tmp_path)
     assert hidden_files(tmp_path) == []
 
 
+def test_a_read_only_file_is_left_alone(rich_db, tmp_path):
+    """A file the user may not write is refused, though its folder would allow replacing
+    it (as root, with the capabilities that override permissions dropped)."""
+    from tests.test_faults import permission_bits_bind
+
+    db_path, _, _ = rich_db
+    out = tmp_path / "keep.jsonl"
+    out.write_text("keep me\n")
+    out.chmod(0o444)
+    result = subprocess.run(
+        [*permission_bits_bind(), sys.executable, "-m", "newsmark.tui.cli", "--db", str(db_path), "export",
+         "-o", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"Error: cannot write {out}: Permission denied\n"
+    assert out.read_text() == "keep me\n" and stat.S_IMODE(out.stat().st_mode) == 0o444
+    assert hidden_files(tmp_path) == []
+
+
 def test_an_open_descriptor_is_written_through(rich_db, tmp_path):
     """`-o /dev/fd/1` (as `/dev/stdout`) writes into the file the shell opened."""
     db_path, _, expected = rich_db

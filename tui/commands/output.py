@@ -3,7 +3,8 @@ something that is not a regular file.
 
 - a regular file, or a path that does not exist yet, is written to a temporary file in the
   same folder and renamed into place at the end: an interrupted run never leaves half a
-  file under the real name, and the file keeps its mode (and, for root, its owner);
+  file under the real name, and the file keeps its mode (and, for root, its owner); a
+  file the user may not write is refused, as `>` would refuse it;
 - a symlink is followed: its target is written that way, and the link stays a link;
 - a FIFO or a character device (`/dev/null`, a terminal) is opened and written through,
   as a shell's `>` would; so is anything named through `/dev/fd`, `/dev/stdout` or `/proc`,
@@ -51,6 +52,9 @@ def write_output(target: str, write: Writer) -> int:
         return _through_socket(path, shown, write)
     if status is None or stat.S_ISREG(status.st_mode):
         if not _names_open_descriptor(path):
+            # A file we may not write stays as it is, though its folder would let us replace it.
+            if status is not None and not os.access(path, os.W_OK):
+                fail(f"cannot write {shown}: Permission denied")
             return _replace_atomically(Path(os.path.realpath(path)), shown, write, status)
     return _write_through(path, shown, write)
 
