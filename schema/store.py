@@ -252,16 +252,6 @@ class Store:
             store.set_setting("scheme", default_scheme_text())
         return store
 
-    @property
-    def db(self):
-        """The connection as a sqlite_utils Database, for ad-hoc queries and introspection.
-
-        Imported lazily: the annotate screen's first paint does not pay for it.
-        """
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.conn)
-
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()

@@ -72,3 +72,78 @@ def test_status_of_a_missing_database_is_an_error(tmp_path):
 
 def test_usage_errors_exit_2(db_path):
     assert run("--db", str(db_path), "status", "--bogus").exit_code == 2
+
+
+def test_init_json_says_what_it_made(db_path, tmp_path):
+    result = run("--db", str(db_path), "init", "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == {
+        "database": str(db_path),
+        "scheme": "newsmark-default",
+        "fields": ["stance", "reliability", "credibility", "checkworthy"],
+        "created": True,
+    }
+    scheme = tmp_path / "frames.toml"
+    scheme.write_text(
+        'name = "frames"\n[[fields]]\nname = "frame"\nlevel = "article"\nkind = "nominal"\n'
+        'labels = [{ value = "conflict", key = "a" }]\n'
+    )
+    result = run("--db", str(db_path), "init", "--scheme", str(scheme), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "database": str(db_path), "scheme": "frames", "fields": ["frame"], "created": False,
+    }
+    with Store.open(db_path, create=False) as store:
+        assert store.scheme.name == "frames"
+
+
+def test_init_shows_hostile_names_written_out(tmp_path):
+    db_path = tmp_path / "evil\x1b[2J\u202e.db"
+    result = run("--db", str(db_path), "init")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"Database {tmp_path}/evil\\x1b[2J\\u202e.db ready; scheme 'newsmark-default': "
+        "stance, reliability, credibility, checkworthy\n"
+    )
+    assert json.loads(run("--db", str(db_path), "init", "--json").stdout)["database"] == str(db_path)
+    scheme = tmp_path / "s.toml"
+    scheme.write_text(
+        'name = "x\\u001b]0;pwned\\u0007"\n[[fields]]\nname = "f"\nlevel = "article"\n'
+        'kind = "nominal"\nlabels = [{ value = "v", key = "a" }]\n'
+    )
+    result = run("--db", str(db_path), "init", "--scheme", str(scheme))
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    if result.exit_code == 0:  # a scheme check may also refuse such a name: then an error line
+        assert result.stdout == f"Database {tmp_path}/evil\\x1b[2J\\u202e.db ready; scheme 'x\\x1b]0;pwned\\x07': f\n"
+        result = run("--db", str(db_path), "init", "--json")
+        assert json.loads(result.stdout)["scheme"] == "x\x1b]0;pwned\x07"  # data stays data in JSON
+        assert "\x1b" not in result.stdout  # (JSON writes it as \u001b)
+    else:
+        assert (result.exit_code, result.stdout) == (1, "") and result.stderr.startswith("Error: ")
+
+
+def test_every_json_report_is_one_object_on_stdout(db_path, tmp_path):
+    """The --json contract: stdout holds exactly one JSON object, also on exit 1, and a
+    rejection is {file, line, reason}."""
+    from tests.conftest import SEEDS
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    result = run("--db", str(db_path), "import", str(SEEDS), str(bad), "--json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["rejected"] == [{"file": str(bad), "line": 1, "reason": document["rejected"][0]["reason"]}]
+    with Store.open(db_path) as store:
+        ids = store.article_ids("us-taliban-isisk")
+        store.set_label(ids[0], "alice", "stance", "agree")
+        store.set_label(ids[0], "bob", "stance", "agree")
+    export = tmp_path / "team.jsonl"
+    assert run("--db", str(db_path), "export", "-o", str(export)).exit_code == 0
+    for args in (
+        ["init", "--json"], ["status", "--json"], ["agreement", "--json"],
+        ["compare", ids[0], ids[1], "--json"], ["load-annotations", str(export), "--json"],
+    ):
+        result = run("--db", str(db_path), *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert isinstance(json.loads(result.stdout), dict), args
+        assert result.stdout.count("\n{") == 0 and result.stdout.startswith("{"), args

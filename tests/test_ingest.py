@@ -30,6 +30,7 @@ from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
 from newsmark.schema.store import Store
 from tests.conftest import SEEDS
 from tests.hostile import ESCAPES, HOSTILE_CASES, MARKUP, broken_jsonl, write
+from tests.installed import require
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # no newline or tab either, in one-line values
 COLUMNS = "id, story_id, source, url, title, byline, published, text, text_sha256, meta, origin"
@@ -297,7 +298,7 @@ HTML = (
 
 
 def test_html_main_text_and_metadata_through_trafilatura(store, tmp_path):
-    pytest.importorskip("trafilatura")
+    require("trafilatura")  # installed but not importable fails, not skips
     path = write(tmp_path / "page.html", HTML)
     report = import_paths(store, [path])
     assert report.rejected == []
@@ -320,7 +321,7 @@ def test_html_without_the_extra_names_the_extra(store, tmp_path, monkeypatch):
 
 
 def test_html_with_no_main_text_is_rejected(store, tmp_path):
-    pytest.importorskip("trafilatura")
+    require("trafilatura")  # installed but not importable fails, not skips
     path = write(tmp_path / "nav.html", "<html><head><title>t</title></head><body></body></html>")
     assert reasons(import_paths(store, [path])) == [("nav.html", None, "no main text found in the HTML")]
 

@@ -13,50 +13,85 @@ import sys
 
 import click
 
-# name -> module in tui.commands holding a click command of the same name (dashes -> _).
+# name -> (module in tui.commands holding its click `command`, the one line `newsmark
+# --help` shows). The line lives here so that listing the commands imports none of them.
 COMMANDS = {
-    "init": "init",
-    "import": "import_",
-    "annotate": "annotate",
-    "review": "review",
-    "status": "status",
-    "export": "export",
-    "load-annotations": "load_annotations",
-    "agreement": "agreement",
-    "compare": "compare",
+    "init": ("init", "Create the database, or set its annotation scheme."),
+    "import": ("import_", "Import article files or folders of them."),
+    "annotate": ("annotate", "Annotate a story's articles by keyboard (the default)."),
+    "review": ("review", "Compare annotators' work and adjudicate gold labels."),
+    "status": ("status", "What the database holds; each annotator's progress."),
+    "export": ("export", "Write the annotations (or gold) as a dataset."),
+    "load-annotations": ("load_annotations", "Load a teammate's export (or gold)."),
+    "agreement": ("agreement", "Agreement between annotators (α, κ, claim F1)."),
+    "compare": ("compare", "The passages two articles share."),
 }
 DEFAULT_COMMAND = "annotate"
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use; the default is `annotate`."""
+    """A group whose subcommands are imported on first use, with a default command.
+
+    `newsmark` alone, or `newsmark [--db P] --annotator X` (options the group does not know
+    come first), runs `annotate` with those options. Everything else is click's own
+    parsing, so shell completion and `--help` work as click made them.
+    """
+
+    # Options the group does not know (`--annotator`) are left for the default command.
+    ignore_unknown_options = True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in COMMANDS if self._module_exists(name)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module_name = COMMANDS.get(cmd_name)
-        if module_name is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module = importlib.import_module(f"newsmark.tui.commands.{module_name}")
+        module = importlib.import_module(f"newsmark.tui.commands.{entry[0]}")
         return getattr(module, "command")
 
     @staticmethod
     def _module_exists(name: str) -> bool:
-        return importlib.util.find_spec(f"newsmark.tui.commands.{COMMANDS[name]}") is not None
+        return importlib.util.find_spec(f"newsmark.tui.commands.{COMMANDS[name][0]}") is not None
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        # `newsmark [--db PATH]` with no subcommand opens the default one.
-        rest = list(args)
-        index = 0
-        while index < len(rest) and rest[index].startswith("-") and rest[index] not in ("--help", "-h"):
-            index += 1 if "=" in rest[index] or rest[index] in ("--version",) else 2
-        if index >= len(rest) and "--help" not in rest and "-h" not in rest and "--version" not in rest:
-            rest.append(DEFAULT_COMMAND)
-        return super().parse_args(ctx, rest)
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # An option where the command name should be belongs to the default command,
+        # if it has that option; else it is the group's usage error.
+        if args and args[0].startswith("-") and args[0] != "--":
+            default = self.get_command(ctx, DEFAULT_COMMAND)
+            option = args[0].split("=", 1)[0]
+            if default is not None and any(option in p.opts + p.secondary_opts for p in default.params):
+                return DEFAULT_COMMAND, default, args
+            if not ctx.resilient_parsing:
+                raise click.NoSuchOption(option, ctx=ctx)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        # Command names from the table (importing none of them), then the group's options.
+        items = [
+            CompletionItem(name, help=COMMANDS[name][1])
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete)
+        ]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--db",
     "db_path",
@@ -70,8 +105,16 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, db_path: str) -> None:
     """newsmark: read several outlets' articles on one story side by side and annotate
-    stance, Admiralty reliability and credibility, and the claims they make."""
+    stance, Admiralty reliability and credibility, and the claims they make.
+
+    With no command, runs `annotate`; its options may follow directly:
+    `newsmark --db team.db --annotator alice`.
+    """
     ctx.obj = {"db_path": db_path}
+    if ctx.invoked_subcommand is None:
+        default = ctx.command.get_command(ctx, DEFAULT_COMMAND)
+        with default.make_context(DEFAULT_COMMAND, [], parent=ctx) as sub_ctx:
+            default.invoke(sub_ctx)
 
 
 def main() -> None:

@@ -1,12 +1,17 @@
 """`newsmark annotate [--annotator NAME] [--story ID] [--keymap FILE]`: the annotate screen
 (the default command). Textual is imported inside the command, so other commands never
-load it."""
+load it. Without a terminal it checks its options, then refuses before the screen starts,
+and never creates a database."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
+from newsmark.tui.commands.terminal import terminal_problem
 
 
 @click.command("annotate")
@@ -24,16 +29,21 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, key
     """Read a story's articles side by side and annotate them by keyboard."""
     from newsmark.tui.keymap import KeymapError, load_keymap
 
+    problem = terminal_problem()
+    if problem and not os.path.exists(ctx.obj["db_path"]):
+        fail(problem)
     name = resolve_annotator(annotator)
-    with open_store(ctx) as store:
+    with open_store(ctx, create=problem is None) as store:
         scheme = store.scheme
         if story_id is not None and store.get_story(story_id) is None:
-            fail(f"no story {story_id!r} (see `newsmark status`)")
+            fail(f"no story '{for_terminal(story_id)}' (see `newsmark status`)")
         db_path = store.path
     try:
         overrides = load_keymap(keymap_path, scheme)
     except KeymapError as exc:
-        fail(str(exc))
+        fail(for_terminal(str(exc)))
+    if problem:
+        fail(problem)
 
     from newsmark.tui.app import NewsmarkApp
 

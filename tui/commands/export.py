@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
@@ -14,34 +12,64 @@ from newsmark.exports import FORMATS
 from newsmark.exports.jsonl import check_filters
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import TerminalStream, check_annotator_option, fail, open_store
+from newsmark.tui.commands.output import same_file, write_output
+
+# The database's own files: an export written over one of them would destroy it.
+DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 @click.command("export")
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE|-",
-              help="Where to write; - is stdout. A file is written whole or not at all.")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="jsonl", show_default=True,
-              help="The dataset format.")
+              help="Where to write; - is stdout. A file is written whole or not at all; "
+                   "a FIFO or device is written through.")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "hf"]), default="jsonl", show_default=True,
+              help="The dataset format (hf: a Hugging Face dataset folder, given with -o DIR).")
 @click.option("--annotator", "annotators", multiple=True, metavar="NAME", callback=check_annotator_option,
               help="Only this annotator's records (repeat for several).")
 @click.option("--story", default=None, metavar="ID", help="Only this story's articles.")
 @click.option("--gold", is_flag=True, help="The adjudicated (gold) labels and claims, one record per article.")
 @click.option("--no-text", "no_text", is_flag=True, help="Leave out the article text (keep its SHA-256).")
+@click.option("--url-base", default=None, metavar="URL",
+              help="claimreview: every review gets a url under URL (fact-check markup requires one).")
+@click.option("--spreadsheet", is_flag=True,
+              help="csv: for Excel and other spreadsheets (a UTF-8 BOM, formula cells made inert).")
 @click.pass_context
 def command(
     ctx: click.Context, output: str, fmt: str, annotators: tuple[str, ...], story: str | None,
-    gold: bool, no_text: bool,
+    gold: bool, no_text: bool, url_base: str | None, spreadsheet: bool,
 ) -> None:
     """Export annotation records in a deterministic order (story, article, annotator)."""
     if gold and annotators:
         raise click.UsageError("--gold exports the adjudicated labels; it cannot be combined with --annotator")
+    if output == "":
+        raise click.UsageError("-o needs a file name (or - for stdout)")
+    if url_base is not None and fmt != "claimreview":
+        raise click.UsageError("--url-base applies to --format claimreview")
+    if url_base is not None and not url_base.startswith(("https://", "http://")):
+        raise click.UsageError(f"--url-base must be an http(s) URL, not {for_terminal(url_base)!r}")
+    if spreadsheet and fmt != "csv":
+        raise click.UsageError("--spreadsheet applies to --format csv")
+    if fmt == "hf":
+        if output == "-":
+            raise click.UsageError("--format hf writes a folder: give it with -o DIR")
+        if gold:
+            raise click.UsageError("--format hf writes the annotations and the gold together; leave out --gold")
+        _export_hf(ctx, output, annotators=list(annotators), story=story, text=not no_text)
+        return
     writer = FORMATS[fmt]
     options = {"annotators": list(annotators), "story": story, "gold": gold, "text": not no_text}
+    if url_base is not None:
+        options["url_base"] = url_base
+    if spreadsheet:
+        options["spreadsheet"] = True
     with open_store(ctx, create=False) as store:
         check_filters(store, annotators=annotators, story=story)
         if output == "-":
             _to_stdout(lambda out: writer(store, out, **options))
             return
-        count = _to_file(Path(output), lambda out: writer(store, out, **options))
+        if any(same_file(output, f"{store.path}{suffix}") for suffix in DATABASE_SUFFIXES):
+            fail(f"{for_terminal(output)} is the database itself; export to another file")
+        count = write_output(output, lambda out: writer(store, out, **options))
     click.echo(f"Exported {count} records to {for_terminal(output)}", err=True)
 
 
@@ -65,39 +93,37 @@ def _to_stdout(write) -> None:
         sys.exit(1)
 
 
-def _to_file(path: Path, write) -> int:
-    """Write through a temporary file beside the target, renamed into place at the end,
-    so an interrupted export never leaves half a file under the real name."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        handle = tempfile.NamedTemporaryFile(
-            "wb", dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        )
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    temp = Path(handle.name)
-    try:
-        with handle:
-            count = write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, _file_mode(path))
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return count
+def _export_hf(ctx: click.Context, folder: str, *, annotators: list[str], story: str | None, text: bool) -> None:
+    """Write a Hugging Face dataset folder: built in a new folder beside it, then renamed
+    into place, so a folder is there whole or not at all; an existing one is not replaced."""
+    import shutil
+    import tempfile
+    from pathlib import Path
 
+    from newsmark.analysis.agreement import agreement
+    from newsmark.exports.arrow import write_hf
 
-def _file_mode(path: Path) -> int:
-    """The target's current mode, else what a plain open() would give (0666 less umask);
-    temporary files are created 0600."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    target = Path(folder)
+    if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
+        fail(f"{for_terminal(folder)} exists; --format hf writes a new folder (or an empty one)")
+    with open_store(ctx, create=False) as store:
+        check_filters(store, annotators=annotators, story=story)
+        figures = agreement(store, story=story).to_json()
+        parent = target.parent if str(target.parent) else Path(".")
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.", dir=parent))
+        except OSError as exc:
+            fail(f"cannot write {for_terminal(folder)}: {for_terminal(exc.strerror or exc)}")
+        try:
+            counts = write_hf(store, staging, annotators=annotators, story=story, text=text, agreement=figures)
+            if target.is_dir():
+                target.rmdir()
+            staging.rename(target)
+        except RuntimeError as exc:  # pyarrow missing
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot write {for_terminal(folder)}: {for_terminal(exc.strerror or exc)}")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    shown = ", ".join(f"{n} {config}" for config, n in counts.items())
+    click.echo(f"Exported {shown} records to {for_terminal(folder)}", err=True)

@@ -1,19 +1,22 @@
-"""`newsmark init [--scheme FILE]`: create a database, or replace its scheme."""
+"""`newsmark init [--scheme FILE] [--json]`: create a database, or replace its scheme."""
 
 from __future__ import annotations
+
+import os
 
 import click
 
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeError, parse_scheme, read_scheme_text
-from newsmark.tui.commands.common import fail, open_store
+from newsmark.tui.commands.common import echo_json, fail, open_store
 from newsmark.tui.keymap import check_scheme_keys
 
 
 @click.command("init")
 @click.option("--scheme", "scheme_path", type=click.Path(dir_okay=False), help="An annotation scheme (TOML).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document.")
 @click.pass_context
-def command(ctx: click.Context, scheme_path: str | None) -> None:
+def command(ctx: click.Context, scheme_path: str | None, as_json: bool) -> None:
     """Create the database (idempotent); with --scheme, set its annotation scheme."""
     scheme_text = None
     if scheme_path:
@@ -22,8 +25,15 @@ def command(ctx: click.Context, scheme_path: str | None) -> None:
             check_scheme_keys(parse_scheme(scheme_text, scheme_path), scheme_path)
         except SchemeError as exc:
             fail(str(exc))
+    created = not os.path.exists(ctx.obj["db_path"])
     with open_store(ctx) as store:
         if scheme_text is not None:
             store.set_scheme(scheme_text, scheme_path)
-        fields = ", ".join(f.name for f in store.scheme.fields)
-        click.echo(for_terminal(f"Database {store.path} ready; scheme {store.scheme.name!r}: {fields}"))
+        scheme = store.scheme
+        database = str(store.path)
+    fields = [field.name for field in scheme.fields]
+    if as_json:
+        echo_json({"database": database, "scheme": scheme.name, "fields": fields, "created": created})
+        return
+    shown = ", ".join(for_terminal(name) for name in fields)
+    click.echo(f"Database {for_terminal(database)} ready; scheme '{for_terminal(scheme.name)}': {shown}")

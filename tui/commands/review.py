@@ -1,11 +1,14 @@
 """`newsmark review [--annotator NAME] [--story ID] [--blind]`: the team review screen.
-Textual is imported inside the command, so other commands never load it."""
+Textual is imported inside the command, so other commands never load it. Without a
+terminal it checks its options, then refuses before the screen starts."""
 
 from __future__ import annotations
 
 import click
 
+from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
+from newsmark.tui.commands.terminal import terminal_problem
 
 
 @click.command("review")
@@ -20,8 +23,11 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, bli
         if store.story_count() == 0:
             fail("the database holds no stories yet (import some with `newsmark import`)")
         if story_id is not None and store.get_story(story_id) is None:
-            fail(f"no story {story_id!r} (see `newsmark status`)")
+            fail(f"no story '{for_terminal(story_id)}' (see `newsmark status`)")
         db_path = store.path
+    problem = terminal_problem()
+    if problem:
+        fail(problem)
     from newsmark.tui.review.app import ReviewApp
 
     ReviewApp(db_path or ctx.obj["db_path"], reviewer, story_id=story_id, blind=blind).run()
