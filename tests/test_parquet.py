@@ -86,3 +86,29 @@ def test_hf_folder_loads_with_its_card(annotated, tmp_path):
     assert "`B` usually reliable" in card and "`6` truth cannot be judged (counted as missing)" in card
     assert "| stance | 0.500 | nominal | 1 | 2 |" in card
     assert "- alice: 3 articles" in card and "- bob: 2 articles" in card
+
+
+def test_export_command_writes_parquet_and_an_hf_folder(annotated, db_path, tmp_path):
+    from click.testing import CliRunner
+
+    from newsmark.tui.cli import cli
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["--db", str(db_path), "export", *args])
+
+    result = run("--format", "parquet", "-o", str(tmp_path / "a.parquet"))
+    assert result.exit_code == 0 and result.stderr == f"Exported 5 records to {tmp_path / 'a.parquet'}\n"
+    assert pq.read_table(tmp_path / "a.parquet").num_rows == 5
+    result = run("--format", "hf", "-o", str(tmp_path / "ds"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"Exported 5 annotations, 1 gold records to {tmp_path / 'ds'}\n"
+    assert len(load_dataset(str(tmp_path / "ds"), "gold", split="train")) == 1
+    assert "| stance |" in (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    again = run("--format", "hf", "-o", str(tmp_path / "ds"))
+    assert again.exit_code == 1
+    assert again.stderr == f"Error: {tmp_path / 'ds'} exists; --format hf writes a new folder (or an empty one)\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".ds.")] == []  # no staging left
+    assert run("--format", "hf").exit_code == 2
+    assert run("--format", "csv", "--url-base", "https://x.example").exit_code == 2
+    assert run("--format", "claimreview", "--url-base", "ftp://x").exit_code == 2
+    assert run("--format", "jsonl", "--spreadsheet").exit_code == 2
