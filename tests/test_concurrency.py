@@ -170,28 +170,36 @@ def test_four_writers_at_once_lose_nothing(tmp_path: Path) -> None:
 
 def test_a_write_waits_out_a_lock_held_past_the_busy_timeout(tmp_path: Path, monkeypatch) -> None:
     """A big import or load keeps the write lock for longer than SQLite's busy timeout:
-    a keystroke's write meanwhile waits on (Store.transaction retries) instead of
-    failing with "database is locked"."""
+    a keystroke's write meanwhile waits on (polling, see Store._begin_immediate) instead
+    of failing with "database is locked", and takes the lock at its next poll after the
+    other writer lets go."""
     import newsmark.schema.store as store_module
 
     db = tmp_path / "locked.db"
     ids = build(db)
     holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
-    retries = []
+    polls = []
+    real_poll = store_module._poll
+    busy_seconds = 0.02
 
-    def backoff(attempt: int) -> None:
-        retries.append(attempt)
-        if attempt == 3:  # three busy timeouts later the other writer commits
-            holder.execute("COMMIT")
+    def poll(attempt: int) -> None:
+        polls.append(time.monotonic())
+        if holder.in_transaction and polls[-1] - polls[0] > 3 * busy_seconds:
+            holder.execute("COMMIT")  # three busy timeouts later the other writer commits
+            polls.append(-1.0)
+        real_poll(attempt)
 
-    monkeypatch.setattr(store_module, "_backoff", backoff)
+    monkeypatch.setattr(store_module, "_poll", poll)
     with Store.open(db, create=False) as store:
-        store.conn.execute("PRAGMA busy_timeout = 20")
+        store.conn.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
         store.set_label(ids[0], "alice", "stance", "agree")
         assert store.labels(ids[0], "alice") == {"stance": "agree"}
+        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 20  # restored
     holder.close()
-    assert retries == [1, 2, 3]
+    released = polls.index(-1.0)
+    assert released == len(polls) - 1  # the write went through at the first try after the commit
+    assert max(b - a for a, b in zip(polls[:released], polls[1:released])) <= store_module.POLL_SECONDS + 0.02
 
 
 def test_a_lock_held_past_the_whole_wait_fails(tmp_path: Path) -> None:
