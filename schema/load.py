@@ -617,6 +617,7 @@ class _Shadow:
         """Copy the file's changes and events into the store in one transaction; False (and
         nothing written) when someone changed a row the file read, since it began."""
         conn = self.conn
+        self._prepare()
         if self.locked:
             self._write()
             conn.execute("COMMIT")
@@ -629,6 +630,30 @@ class _Shadow:
         except _Conflict:
             return False
         return True
+
+    def _prepare(self) -> None:
+        """Out of the lock: gather what publishing writes, in the order the store's tables
+        keep their keys (the rows the file left changed; the keys it deleted), so that the
+        locked part is plain appends."""
+        conn = self.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        conn.execute("CREATE TEMP TABLE newsmark_out_stories AS SELECT * FROM temp.stories "
+                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories) ORDER BY id")
+        cols = Store._STAGED_COLUMNS
+        conn.execute(f"CREATE TEMP TABLE newsmark_out_articles AS SELECT {cols} FROM temp.articles "
+                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) ORDER BY seq")
+        for table, (keys, _) in TABLES.items():
+            key_cols = ", ".join(f'"{k}"' for k in keys)
+            same = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
+            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT * FROM temp.{table} "
+                         f"WHERE ({key_cols}) IN (SELECT {key_cols} FROM temp.newsmark_dirty_{table}) ORDER BY {key_cols}")
+            conn.execute(f"CREATE TEMP TABLE newsmark_gone_{table} AS SELECT DISTINCT {key_cols} "
+                         f"FROM temp.newsmark_dirty_{table} AS d "
+                         f"WHERE NOT EXISTS (SELECT 1 FROM temp.{table} AS t WHERE {same})")
+        if own:
+            conn.execute("COMMIT")
 
     def _conflict(self) -> bool:
         conn = self.conn
@@ -677,16 +702,15 @@ class _Shadow:
 
     def _write(self) -> None:
         conn = self.conn
-        conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.stories "
-                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories)")
+        conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.newsmark_out_stories")
         cols = Store._STAGED_COLUMNS
-        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.articles "
-                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) ORDER BY seq")
+        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.newsmark_out_articles")
         for table, (keys, _) in TABLES.items():
-            key_cols = ", ".join(f'"{k}"' for k in keys)
-            changed = f"({key_cols}) IN (SELECT {key_cols} FROM temp.newsmark_dirty_{table})"
-            conn.execute(f"DELETE FROM main.{table} WHERE {changed}")
-            conn.execute(f"INSERT INTO main.{table} SELECT * FROM temp.{table} WHERE {changed}")
+            if conn.execute(f"SELECT 1 FROM temp.newsmark_gone_{table} LIMIT 1").fetchone():
+                key_cols = ", ".join(f'"{k}"' for k in keys)
+                conn.execute(f"DELETE FROM main.{table} WHERE ({key_cols}) IN "
+                             f"(SELECT {key_cols} FROM temp.newsmark_gone_{table})")
+            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.newsmark_out_{table}")
         now = conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0]
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         shift = max(now, row[0] if row else 0) - self.mark
