@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -447,6 +448,17 @@ _SHADOWED: dict[str, tuple[str, ...]] = {
     **{table: keys for table, (keys, _) in TABLES.items()},
 }
 FILE_ATTEMPTS = 3  # tries of a file; the last one holds the write lock throughout
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
+_CREATE_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
+_WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+
+
+def _no_main_writes(action: int, arg1: str | None, arg2: str | None, database: str | None, trigger: str | None) -> int:
+    """An authorizer for applying a file into the shadow: a write to the store itself (a
+    table the shadow does not cover) fails loudly instead of escaping the file's atomicity."""
+    if action in _WRITES and database == "main":
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 class _Conflict(Exception):
@@ -489,12 +501,14 @@ class _Shadow:
             "SELECT name, sql FROM main.sqlite_master WHERE type = 'table' AND name IN (%s)"
             % ",".join("?" * (len(_SHADOWED) + 1)), [*_SHADOWED, "events"]).fetchall())
         for table in [*_SHADOWED, "events"]:
-            conn.execute(ddl[table].replace(f"CREATE TABLE {table}", f"CREATE TEMP TABLE {table}", 1))
+            temp_ddl, found = _CREATE_TABLE.subn("CREATE TEMP TABLE ", ddl[table], count=1)
+            if not found:
+                raise RuntimeError(f"cannot shadow table {table}: {ddl[table][:80]}")
+            conn.execute(temp_ddl)
         for sql, in conn.execute(
             "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s)"
             % ",".join("?" * len(_SHADOWED)), list(_SHADOWED)).fetchall():
-            conn.execute(sql.replace("CREATE INDEX ", "CREATE INDEX temp.", 1)
-                         .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1))
+            conn.execute(_CREATE_INDEX.sub(r"\g<0>temp.", sql, count=1))
         conn.execute("CREATE TEMP TABLE newsmark_load_state (tracking INTEGER NOT NULL)")
         conn.execute("INSERT INTO temp.newsmark_load_state VALUES (0)")
         for table, keys in _SHADOWED.items():
@@ -545,7 +559,11 @@ class _Shadow:
         try:
             self._seed(records)
             conn.execute("UPDATE temp.newsmark_load_state SET tracking = 1")
-            yield conn
+            conn.set_authorizer(_no_main_writes)
+            try:
+                yield conn
+            finally:
+                conn.set_authorizer(None)
             conn.execute("UPDATE temp.newsmark_load_state SET tracking = 0")
         except BaseException:
             if own and conn.in_transaction:

@@ -532,3 +532,27 @@ def test_a_load_tried_again_when_a_row_it_read_changed_meanwhile(tmp_path: Path,
         assert store.labels(article_id, who)["stance"] == "unrelated"
         ops = [row[0] for row in store.conn.execute("SELECT op FROM events WHERE annotator = ? ORDER BY id", (who,))]
         assert ops[0] == "label" and ops.count("label") == 1 and len(ops) == 1 + 299 * 4 + 59 * 2
+
+
+def test_a_write_that_would_escape_the_files_shadow_fails_and_applies_nothing(tmp_path: Path, monkeypatch) -> None:
+    """While a file is applied into its shadow tables, a write to a table of the store the
+    shadow does not cover (here: settings) is refused, loudly, instead of being committed
+    on its own outside the file's all-or-nothing."""
+    import newsmark.schema.load as load_module
+    from newsmark.schema.load import load_annotations
+
+    db, path, records = build_load_case(tmp_path)
+    path.write_bytes(b"\n".join(path.read_bytes().splitlines()[:50]) + b"\n")
+    apply = load_module._Loader._apply_annotation
+
+    def apply_and_write_a_setting(self, conn, record, origin):
+        conn.execute("INSERT INTO settings (key, value) VALUES ('escaped', 'yes')")
+        return apply(self, conn, record, origin)
+
+    monkeypatch.setattr(load_module._Loader, "_apply_annotation", apply_and_write_a_setting)
+    with Store.open(db, create=False) as store:
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            load_annotations(store, [path])
+        assert store.get_setting("escaped") is None
+        assert store.conn.execute("SELECT count(*) FROM labels").fetchone()[0] == 0
+        assert store.conn.execute("SELECT count(*) FROM temp.sqlite_master WHERE name = 'labels'").fetchone()[0] == 0
