@@ -176,7 +176,7 @@ def load_scheme(path: str | Path) -> Scheme:
 
 def default_scheme_text() -> str:
     """The TOML text of the default scheme."""
-    return resources.files("schema").joinpath("default_scheme.toml").read_text(encoding="utf-8")
+    return resources.files("newsmark.schema").joinpath("default_scheme.toml").read_text(encoding="utf-8")
 
 
 def default_scheme() -> Scheme:
