@@ -1367,7 +1367,7 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
     # Staged in this connection's private TEMP table while the child reads (no lock held,
     # nothing visible), then published in one short transaction: the file is all or nothing
     # and other writers (an analyst's keystrokes) wait only for the publishing.
-    store.stage_open()
+    store.stage_open(task.size)
     try:
         utf8 = store.conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
         try:

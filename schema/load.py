@@ -154,7 +154,11 @@ class _Loader:
                 self.report.__dict__.update(copy.deepcopy(before.__dict__))
             self._shadow = _Shadow(self.store, locked=attempt == FILE_ATTEMPTS - 1)
             try:
-                self._shadow.open()
+                try:
+                    size = path.stat().st_size
+                except OSError:
+                    size = 0  # load_file says why it cannot read it
+                self._shadow.open(size)
                 self.load_file(path)
                 if self._shadow.publish():
                     return
@@ -492,9 +496,14 @@ class _Shadow:
 
     # --- setting up and tearing down -------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self, size_hint: int = 0) -> None:
+        """Create the shadow tables, for a file of about `size_hint` bytes: in memory up to
+        Store.STAGE_MEMORY_BYTES of it (its shadow rows take a few times its size)."""
         conn = self.conn
         self.close()
+        # (Changing temp_store drops this connection's TEMP objects; close() left none.)
+        in_memory = size_hint * 3 <= Store.STAGE_MEMORY_BYTES
+        conn.execute(f"PRAGMA temp_store = {'MEMORY' if in_memory else 'FILE'}")
         if self.locked:
             self.store._begin_immediate(interactive=False)
         ddl = dict(conn.execute(
@@ -545,6 +554,7 @@ class _Shadow:
                 if name.startswith("newsmark_staged"):
                     continue  # an import's staging table, not ours
                 conn.execute(f"DROP TABLE temp.{name}")
+        conn.execute("PRAGMA temp_store = DEFAULT")
 
     # --- one batch ------------------------------------------------------------------------
 
