@@ -353,7 +353,7 @@ class Store:
     # Up to this many bytes of input, rows are staged in memory (no temporary file written
     # and read back: an import then costs about what a direct insert does); above it, in
     # SQLite's temporary directory (SQLITE_TMPDIR or /var/tmp, /tmp), so memory stays bounded.
-    STAGE_MEMORY_BYTES = 256 * 1024 * 1024
+    STAGE_MEMORY_BYTES = 512 * 1024 * 1024
 
     def stage_open(self, size_hint: int = 0) -> None:
         """Create this connection's (empty) staging table for article rows, for an input of
