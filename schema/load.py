@@ -12,6 +12,11 @@ and flag (or gold values and gold claims) through the store's event log (op "loa
 undoable, stamped with the record's `updated_at`), so the replaced values stay in the
 events table and export -> load into an empty database -> export gives the same bytes.
 Loading the same file twice changes nothing the second time.
+
+Each file is loaded all or nothing, and without keeping other writers (an analyst's
+keystrokes) waiting: it is applied, reads and re-anchoring included, into TEMP tables of
+this connection that shadow the store's (no write lock, invisible to anyone else, gone if
+the process dies), then published in one short transaction (see `_Shadow`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from newsmark.schema.models import AnnotationRecord, ExportArticle, ExportClaim,
 from newsmark.schema.sanitize import sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import CONTEXT_CHARS, TABLES, Change, Store, claim_context
 
-BATCH_RECORDS = 200  # records per write transaction: short enough not to starve other writers
+BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
 _BOM = b"\xef\xbb\xbf"
 
 
