@@ -421,6 +421,17 @@ def test_keystrokes_commit_while_a_big_load_runs(tmp_path: Path) -> None:
     assert integrity(db) == "ok"
 
 
+def children_of(pid: int) -> list[int]:
+    """The child processes of every thread of `pid` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
 def file_position(pid: int, path: Path) -> int:
     """How far process `pid` has read the file `path` (0 if it has not opened it)."""
     for fd in Path(f"/proc/{pid}/fd").glob("*"):
@@ -433,16 +444,15 @@ def file_position(pid: int, path: Path) -> int:
     return 0
 
 
-def staged_bytes(pid: int) -> int:
-    """The size of the deleted temporary files `pid` holds open (SQLite's TEMP database)."""
-    size = 0
-    for fd in Path(f"/proc/{pid}/fd").glob("*"):
-        try:
-            if os.readlink(fd).endswith("(deleted)"):
-                size += os.stat(fd).st_size
-        except OSError:
-            continue
-    return size
+def resident_bytes(pid: int) -> int:
+    """The resident memory of process `pid` (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def test_a_load_killed_part_way_applies_nothing_of_the_file_and_a_rerun_completes_it(tmp_path: Path) -> None:
@@ -473,8 +483,9 @@ def test_a_load_killed_part_way_applies_nothing_of_the_file_and_a_rerun_complete
 
 @pytest.mark.slow
 def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(tmp_path: Path) -> None:
-    """Killed while its rows are staged (the write lock free, nothing published), an import
-    leaves no row and no lock behind; the re-run imports every row."""
+    """While its rows are staged (in the importing process's memory), an import leaves the
+    write lock free and nothing of the file visible; killed then, it leaves no row and no
+    lock behind, and the re-run imports every row."""
     db = tmp_path / "desk.db"
     build(db)
     rows = 20_000
@@ -483,8 +494,14 @@ def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(
     process = subprocess.Popen([str(NEWSMARK), "--db", str(db), "import", str(path), "--story", BULK_STORY],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: staged_bytes(process.pid) > 8_000_000 or process.poll() is not None,
-                   "the import to have staged 8 MB of rows")
+        wait_until(lambda: children_of(process.pid) or process.poll() is not None, "the import's reader process")
+        started = resident_bytes(process.pid)
+        wait_until(lambda: resident_bytes(process.pid) > started + 30_000_000 or process.poll() is not None,
+                   "the import to hold 30 MB more (rows staged)")
+        with Store.open(db, create=False) as store:
+            store.set_label(store.article_ids("border")[0], "alice", "stance", "agree")
+            assert process.poll() is None, "the keystroke waited for the whole import"
+            assert store.article_count(BULK_STORY) == 0
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -494,7 +511,7 @@ def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(
     assert integrity(db) == "ok"
     with Store.open(db, create=False) as store:
         assert store.article_count(BULK_STORY) == 0
-        store.set_label(store.article_ids("border")[0], "alice", "stance", "agree")  # no lock left behind
+        store.set_label(store.article_ids("border")[0], "alice", "stance", "discuss")  # no lock left behind
     rerun = subprocess.run([str(NEWSMARK), "--db", str(db), "import", str(path), "--story", BULK_STORY],
                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
