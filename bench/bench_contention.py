@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import orjson
@@ -62,8 +63,8 @@ def keystroke_loop(db: Path, stop_file: Path, out: Path, interval: float, articl
 
     writer = Writer(db)
     writer.start().result(timeout=60)
-    with Store_open(db) as store:
-        ids = [row[0] for row in store.execute("SELECT id FROM articles ORDER BY seq LIMIT ?", (articles,))]
+    with closing(sqlite3.connect(db, timeout=60)) as conn:
+        ids = [row[0] for row in conn.execute("SELECT id FROM articles ORDER BY seq LIMIT ?", (articles,))]
     results: list[list] = []
     print("ready", flush=True)
     start = time.monotonic()
@@ -88,17 +89,6 @@ def keystroke_loop(db: Path, stop_file: Path, out: Path, interval: float, articl
     writer.wait_idle(600)
     writer.stop()
     out.write_text(json.dumps(results))
-
-
-class Store_open:  # noqa: N801 - a plain read connection, whatever the code under test
-    def __init__(self, db: Path) -> None:
-        self.conn = sqlite3.connect(db, timeout=60)
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.close()
 
 
 # --- building the inputs -----------------------------------------------------------------------
@@ -301,7 +291,7 @@ def main() -> None:
             result["rows"] = rows
             result["rows_per_s"] = round(rows / result["seconds"])
             result["integrity"] = integrity(db)
-            with Store_open(db) as conn:
+            with closing(sqlite3.connect(db, timeout=60)) as conn:
                 result["articles_after"] = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
             results.append(result)
             source.unlink()
