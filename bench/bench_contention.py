@@ -94,13 +94,14 @@ def keystroke_loop(db: Path, stop_file: Path, out: Path, interval: float, articl
 # --- building the inputs -----------------------------------------------------------------------
 
 
-def python_for(code: Path | None) -> tuple[dict[str, str], Path]:
-    """The environment and working folder that run newsmark from `code` (None: this tree)."""
+def python_for(code: Path | None, folder: Path) -> tuple[dict[str, str], Path]:
+    """The environment and working folder that run newsmark from `code` (None: this tree),
+    through a `newsmark` package of links made in `folder`."""
     env = dict(os.environ)
     if code is None:
         return env, ROOT
-    shim = Path(tempfile.mkdtemp(prefix="newsmark-shim-")) / "newsmark"
-    shim.mkdir()
+    shim = folder / "shim" / "newsmark"
+    shim.mkdir(parents=True)
     (shim / "__init__.py").write_text("")
     for part in ("schema", "tui", "exports", "analysis"):
         (shim / part).symlink_to(code / part)
@@ -270,10 +271,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures")
     args = parser.parse_args()
     wanted = args.only or ["baseline", "import", "load"]
-    env, cwd = python_for(args.code.resolve() if args.code else None)
     folder = Path(tempfile.mkdtemp(prefix="newsmark-bench-contention-"))
     results: list[dict] = []
     try:
+        env, cwd = python_for(args.code.resolve() if args.code else None, folder)
         if "baseline" in wanted:
             db = folder / "baseline.db"
             build_analyst_db(db, 1000)
