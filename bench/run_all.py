@@ -50,6 +50,8 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "align": ("bench_align.py", ["--json"], ["--json"]),
     "grouping": ("bench_grouping.py", ["--json"], ["5000", "--json"]),
     "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
+    "contention": ("bench_contention.py", ["--json"],
+                   ["--import-mb", "20", "--records", "4000", "--baseline-seconds", "3", "--json"]),
 }
 
 
@@ -173,12 +175,24 @@ def rows_import_memory(data: dict) -> list[Row]:
     return rows
 
 
+def rows_contention(data: dict) -> list[Row]:
+    """Keystroke -> committed p99 during each bulk job, against the keystrokes alone."""
+    results = {r["scenario"]: r for r in data["results"]}
+    alone = results["baseline"]["p99_ms"]
+    target = data["target_p99_ms"]
+    return [Row(f"keystroke p99 during {name} ({r['rows']:,} rows, {r['rows_per_s']:,} rows/s)",
+                f"{r['p99_ms']:,.0f} ms", f"{alone:,.0f} ms", f"{r['p99_ms'] / alone:.0f}x", f"< {target:.0f} ms",
+                verdict(r["p99_ms"] < target and r["failed"] == 0 and r["bulk_exit"] == 0))
+            for name, r in results.items() if name != "baseline"]
+
+
 PARSERS = {
     "import_export": rows_import_export,
     "agreement": rows_agreement,
     "align": rows_align,
     "grouping": rows_grouping,
     "import_memory": rows_import_memory,
+    "contention": rows_contention,
 }
 
 

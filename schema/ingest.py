@@ -120,9 +120,10 @@ TITLE_MAX = 300  # characters kept of a title taken from the first line of a tex
 BATCH_ROWS = 2000  # rows per executemany
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while importing
 # Read files are stored in groups, one transaction per group (one savepoint per file),
-# committed when a group reaches any of these.
-GROUP_ROWS = 20_000
-GROUP_BYTES = 64 * 1024 * 1024
+# committed when a group reaches any of these (small enough that the write lock is held for
+# a fraction of a second: an analyst's keystroke waits for at most one group).
+GROUP_ROWS = 5_000
+GROUP_BYTES = 16 * 1024 * 1024
 GROUP_SECONDS = 0.5
 READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: inserting)
 # A CSV/TSV/JSONL file at least this big is read in a child process that sends its rows
@@ -1579,7 +1580,7 @@ def _store_group(store: Store, group: list[_ReadFile], plan: _Plan, report: Impo
     stored: list[tuple[_ReadFile, int]] = []
     refused: list[tuple[_ReadFile, Exception]] = []
     try:
-        with store.transaction() as conn:
+        with store.transaction(bulk=True) as conn:
             for item in group:
                 conn.execute("SAVEPOINT newsmark_import_file")
                 try:
@@ -1787,12 +1788,12 @@ def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: d
 def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
                      receive: Callable[[], tuple[str, list[tuple], list[Story], Any]], plan: _Plan,
                      report: ImportReport, touched: dict[str, None], meter: _Progress) -> _ReadFile | None:
-    """Store the batches of a file as `receive` hands them over, in one transaction and the
-    file's savepoint, each batch's new stories before its rows; roll back to the savepoint
-    if the database refuses a batch or the reader rejects the whole file at the end.
+    """Store the batches of a file as `receive` hands them over: staged (Store.stage_articles,
+    no lock taken) while the child reads, then the file's stories and rows published in one
+    short transaction, unless the database refuses a batch or the reader rejects the whole
+    file at the end (then nothing of it is stored).
 
-    The write lock is taken only once the first batch is ready; a file of one batch is
-    returned as read, for the caller to store with the small files."""
+    A file of one batch is returned as read, for the caller to store with the small files."""
     kind, rows, stories, payload = receive()
     if kind == "done":
         out = _Rows(task, defaults)
@@ -1805,44 +1806,42 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
         return _ReadFile(task, defaults, out)
     stored = new = 0
     met: dict[str, None] = {}
+    file_stories: list[Story] = []
     refused: Exception | None = None
+    # Staged in this connection's private TEMP table while the child reads (no lock held,
+    # nothing visible), then published in one short transaction: the file is all or nothing
+    # and other writers (an analyst's keystrokes) wait only for the publishing.
+    store.stage_open(task.size)
     try:
-        with store.transaction() as conn:
-            if conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8":
-                def insert(conn: sqlite3.Connection, rows: list[tuple]) -> int:
-                    return store.insert_articles_utf8(conn, _hashed(rows))
-            else:  # never so in a database newsmark created, but the cast needs it
-                def insert(conn: sqlite3.Connection, rows: list[tuple]) -> int:
-                    return store.insert_articles(conn, _hashed(rows, decode=True))
-            conn.execute("SAVEPOINT newsmark_import_file")
-            try:
-                while True:
-                    for story_obj in stories:
-                        _create_story(store, conn, defaults, story_obj)
-                        met[story_obj.id] = None
-                    if rows:
-                        new += insert(conn, rows)
-                        stored += len(rows)
-                    if kind == "done":
-                        break
-                    meter.at(task, payload)
-                    kind, rows, stories, payload = receive()
-            except _ReaderFailed:
-                raise  # the transaction rolls back
-            except Exception as exc:  # the database refused a batch: undo the file
-                if not conn.in_transaction:
-                    raise  # SQLite rolled everything back itself (a full disk): say that
-                conn.execute("ROLLBACK TO newsmark_import_file")
-                conn.execute("RELEASE newsmark_import_file")
-                refused = exc
-            else:
-                if payload[1]:  # rejected whole at the end (bad UTF-8 late in a CSV)
-                    conn.execute("ROLLBACK TO newsmark_import_file")
-                conn.execute("RELEASE newsmark_import_file")
-    except _ReaderFailed:
-        raise
-    except Exception as exc:  # the transaction itself failed (locked, disk full, ...)
-        refused = exc
+        utf8 = store.conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+        try:
+            while True:
+                file_stories += stories
+                if rows:
+                    # As UTF-8 bytes, cast to TEXT (see Store.insert_articles_utf8); the cast
+                    # needs a UTF-8 database, which newsmark always creates.
+                    store.stage_articles(_hashed(rows, decode=not utf8), utf8=utf8)
+                    stored += len(rows)
+                if kind == "done":
+                    break
+                meter.at(task, payload)
+                kind, rows, stories, payload = receive()
+        except _ReaderFailed:
+            raise
+        except Exception as exc:  # staging failed (a full disk): the file is not imported
+            refused = exc
+        else:
+            if not payload[1]:  # not rejected whole at the end (bad UTF-8 late in a CSV)
+                try:
+                    with store.transaction(bulk=True) as conn:
+                        for story_obj in file_stories:
+                            _create_story(store, conn, defaults, story_obj)
+                            met[story_obj.id] = None
+                        new = store.publish_staged(conn)
+                except Exception as exc:  # the transaction itself failed (locked, disk full, ...)
+                    refused = exc
+    finally:
+        store.stage_close()
     while kind != "done":  # after a refusal: the reader's own rejections still count
         kind, rows, stories, payload = receive()
     rejected, void = payload

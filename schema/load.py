@@ -19,16 +19,25 @@ and flag (or gold values and gold claims) through the store's event log (op "loa
 undoable, stamped with the record's `updated_at`), so the replaced values stay in the
 events table and export -> load into an empty database -> export gives the same bytes.
 Loading the same file twice changes nothing the second time.
+
+Each file is loaded all or nothing, and without keeping other writers (an analyst's
+keystrokes) waiting: it is applied, reads and re-anchoring included, into TEMP tables of
+this connection that shadow the store's (no write lock, invisible to anyone else, gone if
+the process dies), then published in one short transaction (see `_Shadow`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import datetime as dt
 import os
+import re
 import sqlite3
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -41,10 +50,10 @@ from newsmark.schema.models import (
     AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story, instant,
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
-from newsmark.schema.store import CONTEXT_CHARS, Change, Store, claim_context
+from newsmark.schema.store import CONTEXT_CHARS, TABLES, Change, Store, claim_context
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
-BATCH_RECORDS = 200  # records per write transaction: short enough not to starve other writers
+BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
 BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
 _BOM = b"\xef\xbb\xbf"
 # One record (one line) at most: an exported article of a 100 MB text fits; a longer line
@@ -119,7 +128,8 @@ def load_converted(store: Store, sources: Iterable[tuple[str, Iterable[tuple[int
     report = report if report is not None else LoadReport()
     loader = _Loader(store, report)
     for name, items in sources:
-        loader.load_items(name, items)
+        # Items are read once: one try, holding the write lock while they are applied.
+        loader.load_whole(name, lambda: loader.load_items(name, items), size=0, again=False)
     return report
 
 
@@ -129,7 +139,8 @@ def load_annotations(store: Store, paths: Iterable[str | Path]) -> LoadReport:
     report = LoadReport()
     loader = _Loader(store, report)
     for path in paths:
-        loader.load_file(path)
+        loader.load_whole(STDIN_NAME if str(path) == STDIN else str(path), lambda: loader.load_file(path),
+                          size=_size_of(path), again=str(path) != STDIN)
     return report
 
 
@@ -176,6 +187,27 @@ class _Loader:
         self.store = store
         self.report = report
         self.scheme = store.scheme
+        self._shadow: _Shadow | None = None
+
+    def load_whole(self, name: str, load: Callable[[], None], *, size: int, again: bool) -> None:
+        """Run `load` (one file's records) all of it or nothing: applied out of the write
+        lock into shadow tables, then published in one short transaction (see _Shadow);
+        tried again if someone changed a row it read meanwhile, the last time with the lock
+        held. What can be read only once (stdin, converted items) gets that last try alone."""
+        before = copy.deepcopy(self.report)
+        attempts = range(FILE_ATTEMPTS) if again else range(FILE_ATTEMPTS - 1, FILE_ATTEMPTS)
+        for attempt in attempts:
+            if attempt and again:
+                self.report.__dict__.update(copy.deepcopy(before.__dict__))
+            self._shadow = _Shadow(self.store, locked=attempt == FILE_ATTEMPTS - 1)
+            try:
+                self._shadow.open(size)
+                load()
+                if self._shadow.publish():
+                    return
+            finally:
+                self._shadow.close()
+                self._shadow = None
 
     def load_file(self, path: str | Path) -> None:
         name = STDIN_NAME if str(path) == STDIN else str(path)
@@ -219,7 +251,11 @@ class _Loader:
 
     def _apply_batch(self, name: str, pending: list[tuple[int, AnnotationRecord | GoldRecord]]) -> None:
         origin = name
-        with self.store.transaction() as conn:
+        if self._shadow is None:  # outside load_whole: straight into the store
+            batch = self.store.transaction(bulk=True)
+        else:  # into the file's shadow tables, no write lock (see _Shadow)
+            batch = self._shadow.batch([record for _, record in pending])
+        with batch as conn:
             for number, record in pending:
                 # A savepoint per record: a rejection half-way leaves no trace of it.
                 conn.execute("SAVEPOINT record")
@@ -459,6 +495,324 @@ class _Loader:
         return orjson.dumps(dict(sorted(labels.items()))).decode()
 
 
+# --- applying a file: all of it or none, the write lock held only to publish it ----------------
+
+# Tables a load reads and writes, shadowed by TEMP tables of the same name while a file is
+# applied, with the columns that key their rows.
+_SHADOWED: dict[str, tuple[str, ...]] = {
+    "stories": ("id",),
+    "articles": ("id",),
+    **{table: keys for table, (keys, _) in TABLES.items()},
+}
+FILE_ATTEMPTS = 3  # tries of a file; the last one holds the write lock throughout
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
+_CREATE_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
+_WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+
+
+def _no_main_writes(action: int, arg1: str | None, arg2: str | None, database: str | None, trigger: str | None) -> int:
+    """An authorizer for applying a file into the shadow: a write to the store itself (a
+    table the shadow does not cover) fails loudly instead of escaping the file's atomicity."""
+    if action in _WRITES and database == "main":
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+class _Conflict(Exception):
+    """Someone changed a row the file read while it was applied: apply it again."""
+
+
+class _Shadow:
+    """A file's changes, made out of the write lock and published in one transaction.
+
+    While a file is applied, TEMP tables named like the store's own (stories, articles,
+    labels, ..., events) shadow them on the loader's connection: every read and write of
+    the unchanged loading code (`_apply_*`, `Store._commit`) goes to them. Before each
+    batch, the main rows its records can read are copied in ("seeded": once per key and
+    file, so a row changed or deleted by an earlier batch is never brought back). Triggers
+    note every row the file changes. Nothing of this takes the database's write lock or
+    is visible to another connection, and a killed process leaves nothing behind (TEMP
+    tables go with the connection).
+
+    `publish` then, in one short transaction: checks that nobody changed a seeded row
+    meanwhile (the events logged since the file began name every change an annotator or
+    another load made; imports add articles only, which INSERT OR IGNORE settles), and
+    copies the changed rows and the file's events (renumbered after any events logged
+    meanwhile) into the store. With `locked`, the write lock is held from `open` to
+    `publish` (the last resort after conflicts)."""
+
+    def __init__(self, store: Store, *, locked: bool = False) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.locked = locked
+        self.mark = 0
+
+    # --- setting up and tearing down -------------------------------------------------------
+
+    def open(self, size_hint: int = 0) -> None:
+        """Create the shadow tables, for a file of about `size_hint` bytes: in memory up to
+        Store.STAGE_MEMORY_BYTES of it (its shadow rows take a few times its size)."""
+        conn = self.conn
+        self.close()
+        # (Changing temp_store drops this connection's TEMP objects; close() left none.)
+        in_memory = size_hint * 3 <= Store.STAGE_MEMORY_BYTES
+        conn.execute(f"PRAGMA temp_store = {'MEMORY' if in_memory else 'FILE'}")
+        if self.locked:
+            self.store._begin_immediate(interactive=False)
+        ddl = dict(conn.execute(
+            "SELECT name, sql FROM main.sqlite_master WHERE type = 'table' AND name IN (%s)"
+            % ",".join("?" * (len(_SHADOWED) + 1)), [*_SHADOWED, "events"]).fetchall())
+        for table in [*_SHADOWED, "events"]:
+            temp_ddl, found = _CREATE_TABLE.subn("CREATE TEMP TABLE ", ddl[table], count=1)
+            if not found:
+                raise RuntimeError(f"cannot shadow table {table}: {ddl[table][:80]}")
+            conn.execute(temp_ddl)
+        for sql, in conn.execute(
+            "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s)"
+            % ",".join("?" * len(_SHADOWED)), list(_SHADOWED)).fetchall():
+            conn.execute(_CREATE_INDEX.sub(r"\g<0>temp.", sql, count=1))
+        conn.execute("CREATE TEMP TABLE newsmark_load_state (tracking INTEGER NOT NULL)")
+        conn.execute("INSERT INTO temp.newsmark_load_state VALUES (0)")
+        for table, keys in _SHADOWED.items():
+            cols = ", ".join(f'"{k}"' for k in keys)
+            # Not unique: the outer statement's conflict policy (an upsert) would override a
+            # trigger's INSERT OR IGNORE; the readers of these tables do not mind repeats.
+            conn.execute(f"CREATE TEMP TABLE newsmark_dirty_{table} ({cols})")
+            conn.execute(f"CREATE INDEX temp.newsmark_dirty_{table}_keys ON newsmark_dirty_{table} ({cols})")
+            for when, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+                values = ", ".join(f'{row}."{k}"' for k in keys)
+                conn.execute(
+                    f"CREATE TEMP TRIGGER newsmark_dirty_{table}_{when.lower()} AFTER {when} ON {table} "
+                    f"WHEN (SELECT tracking FROM newsmark_load_state) "  # (a trigger names no schema)
+                    f"BEGIN INSERT INTO newsmark_dirty_{table} VALUES ({values}); END"
+                )
+        for name, cols in _SEEDED.items():
+            conn.execute(f"CREATE TEMP TABLE newsmark_seeded_{name} ({cols}, PRIMARY KEY ({cols})) WITHOUT ROWID")
+        # The file's events follow the store's: ids from the store's sequence on.
+        row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
+        self.mark = max(row[0] if row else 0,
+                        conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0])
+        conn.execute("DELETE FROM temp.sqlite_sequence WHERE name = 'events'")
+        conn.execute("INSERT INTO temp.sqlite_sequence (name, seq) VALUES ('events', ?)", (self.mark,))
+
+    def close(self) -> None:
+        """Drop the shadow tables (and their triggers and indexes with them)."""
+        conn = self.conn
+        if self.locked and conn.in_transaction:
+            conn.execute("ROLLBACK")
+        names = [row[0] for row in conn.execute(
+            "SELECT name FROM temp.sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'")]
+        for name in names:
+            if name in _SHADOWED or name == "events" or name.startswith("newsmark_"):
+                if name.startswith("newsmark_staged"):
+                    continue  # an import's staging table, not ours
+                conn.execute(f"DROP TABLE temp.{name}")
+        conn.execute("PRAGMA temp_store = DEFAULT")
+
+    # --- one batch ------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self, records: list[AnnotationRecord | GoldRecord]) -> Iterator[sqlite3.Connection]:
+        """Seed the rows these records can read, then apply them (in the temp database's
+        own transaction, or the locked one), noting every row changed."""
+        conn = self.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            self._seed(records)
+            conn.execute("UPDATE temp.newsmark_load_state SET tracking = 1")
+            conn.set_authorizer(_no_main_writes)
+            try:
+                yield conn
+            finally:
+                conn.set_authorizer(None)
+            conn.execute("UPDATE temp.newsmark_load_state SET tracking = 0")
+        except BaseException:
+            if own and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if own:
+            conn.execute("COMMIT")
+
+    def _seed(self, records: list[AnnotationRecord | GoldRecord]) -> None:
+        articles, stories, pairs, claims, gold, gold_claims, clusters = set(), set(), set(), set(), set(), set(), set()
+        for record in records:
+            article_id = record.article.id
+            articles.add(article_id)
+            stories.add(record.story.id)
+            ids = {claim.id for claim in record.claims}
+            clusters.update(claim.cluster for claim in record.claims if claim.cluster is not None)
+            if isinstance(record, GoldRecord):
+                gold.add((article_id,))
+                gold_claims.update(ids)
+            else:
+                pairs.add((article_id, record.annotator))
+                claims.update(ids)
+        conn = self.conn
+        # Claims: those named by the records, and the local claims of their (article,
+        # annotator) pairs (read before the pairs are marked as seeded).
+        new_pairs = self._new("pairs", pairs)
+        local = {row for pair in new_pairs for row in conn.execute(
+            "SELECT id FROM main.claims WHERE article_id = ? AND annotator = ?", pair)}
+        claims = self._new("claims", {(c,) for c in claims} | local)
+        self._copy("claims", "id", claims)
+        self._copy("claim_labels", "claim_id", claims)
+        self._mark("claims", claims)
+        self._mark("pairs", new_pairs)
+        for table in ("labels", "annotations"):
+            self._copy(table, ("article_id", "annotator"), new_pairs)
+        self._copy("articles", "id", self._mark("articles", self._new("articles", {(a,) for a in articles})))
+        self._copy("stories", "id", self._mark("stories", self._new("stories", {(s,) for s in stories})))
+        self._copy("clusters", "id", self._mark("clusters", self._new("clusters", {(c,) for c in clusters})))
+        new_gold = self._mark("gold", self._new("gold", gold))
+        self._copy("gold", "article_id", new_gold)
+        local = {row for key in new_gold for row in conn.execute(
+            "SELECT id FROM main.gold_claims WHERE article_id = ?", key)}
+        gold_ids = self._new("gold_claims", {(c,) for c in gold_claims} | local)
+        self._copy("gold_claims", "id", self._mark("gold_claims", gold_ids))
+
+    def _new(self, name: str, keys: set[tuple]) -> list[tuple]:
+        """The keys not seeded yet."""
+        cols = _SEEDED[name]
+        where = " AND ".join(f"{c} = ?" for c in cols.split(", "))
+        seen = f"SELECT 1 FROM temp.newsmark_seeded_{name} WHERE {where}"
+        return [key for key in sorted(keys) if self.conn.execute(seen, key).fetchone() is None]
+
+    def _mark(self, name: str, keys: list[tuple]) -> list[tuple]:
+        marks = ", ".join("?" * len(_SEEDED[name].split(", ")))
+        self.conn.executemany(f"INSERT OR IGNORE INTO temp.newsmark_seeded_{name} VALUES ({marks})", keys)
+        return keys
+
+    def _copy(self, table: str, cols: str | tuple[str, ...], keys: list[tuple]) -> None:
+        """Copy the main rows with these keys into the shadow table."""
+        if not keys:
+            return
+        cols = (cols,) if isinstance(cols, str) else cols
+        where = " AND ".join(f'"{c}" = ?' for c in cols)
+        self.conn.executemany(f"INSERT OR IGNORE INTO temp.{table} SELECT * FROM main.{table} WHERE {where}", keys)
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def publish(self) -> bool:
+        """Copy the file's changes and events into the store in one transaction; False (and
+        nothing written) when someone changed a row the file read, since it began."""
+        conn = self.conn
+        self._prepare()
+        if self.locked:
+            self._write()
+            conn.execute("COMMIT")
+            return True
+        try:
+            with self.store.transaction(bulk=True):
+                if self._conflict():
+                    raise _Conflict
+                self._write()
+        except _Conflict:
+            return False
+        return True
+
+    def _prepare(self) -> None:
+        """Out of the lock: gather what publishing writes, in the order the store's tables
+        keep their keys (the rows the file left changed; the keys it deleted), so that the
+        locked part is plain appends."""
+        conn = self.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        conn.execute("CREATE TEMP TABLE newsmark_out_stories AS SELECT * FROM temp.stories "
+                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories) ORDER BY id")
+        cols = Store._STAGED_COLUMNS
+        conn.execute(f"CREATE TEMP TABLE newsmark_out_articles AS SELECT {cols} FROM temp.articles "
+                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) ORDER BY seq")
+        for table, (keys, _) in TABLES.items():
+            key_cols = ", ".join(f'"{k}"' for k in keys)
+            same = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
+            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT * FROM temp.{table} "
+                         f"WHERE ({key_cols}) IN (SELECT {key_cols} FROM temp.newsmark_dirty_{table}) ORDER BY {key_cols}")
+            conn.execute(f"CREATE TEMP TABLE newsmark_gone_{table} AS SELECT DISTINCT {key_cols} "
+                         f"FROM temp.newsmark_dirty_{table} AS d "
+                         f"WHERE NOT EXISTS (SELECT 1 FROM temp.{table} AS t WHERE {same})")
+        if own:
+            conn.execute("COMMIT")
+
+    def _conflict(self) -> bool:
+        conn = self.conn
+        rows = conn.execute("SELECT action, tbl, key, before, after FROM main.events WHERE id > ?", (self.mark,)).fetchall()
+        for action, tbl, key, before, after in rows:
+            if tbl == "events":  # an undo or redo: the rows of the action it replayed
+                replayed = conn.execute(
+                    "SELECT tbl, key, before, after FROM main.events WHERE action = ? AND tbl != 'events'",
+                    (orjson.loads(key).get("action"),)).fetchall()
+            else:
+                replayed = [(tbl, key, before, after)]
+            for tbl, key, before, after in replayed:
+                if self._touches(tbl, orjson.loads(key), [orjson.loads(v) for v in (before, after) if v]):
+                    return True
+        return False
+
+    def _touches(self, tbl: str, key: dict, values: list[dict]) -> bool:
+        def seen(name: str, *key_values: Any) -> bool:
+            cols = _SEEDED[name].split(", ")
+            where = " AND ".join(f"{c} = ?" for c in cols)
+            return self.conn.execute(f"SELECT 1 FROM temp.newsmark_seeded_{name} WHERE {where}", key_values).fetchone() is not None
+
+        def dirty(table: str) -> bool:
+            keys = _SHADOWED[table]
+            if any(k not in key for k in keys):
+                return False
+            where = " AND ".join(f'"{k}" = ?' for k in keys)
+            return self.conn.execute(f"SELECT 1 FROM temp.newsmark_dirty_{table} WHERE {where}",
+                                     [key[k] for k in keys]).fetchone() is not None
+
+        if tbl in ("labels", "annotations"):
+            return seen("pairs", key.get("article_id"), key.get("annotator")) or dirty(tbl)
+        if tbl == "claims":
+            pairs = [seen("pairs", v.get("article_id"), v.get("annotator")) for v in values]
+            return seen("claims", key.get("id")) or dirty(tbl) or any(pairs)
+        if tbl == "claim_labels":
+            return seen("claims", key.get("claim_id")) or dirty(tbl)
+        if tbl == "clusters":
+            return seen("clusters", key.get("id")) or dirty(tbl)
+        if tbl == "gold":
+            return seen("gold", key.get("article_id")) or dirty(tbl)
+        if tbl == "gold_claims":
+            return (seen("gold_claims", key.get("id")) or dirty(tbl)
+                    or any(seen("gold", v.get("article_id")) for v in values))
+        return False
+
+    def _write(self) -> None:
+        conn = self.conn
+        conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.newsmark_out_stories")
+        cols = Store._STAGED_COLUMNS
+        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.newsmark_out_articles")
+        for table, (keys, _) in TABLES.items():
+            if conn.execute(f"SELECT 1 FROM temp.newsmark_gone_{table} LIMIT 1").fetchone():
+                key_cols = ", ".join(f'"{k}"' for k in keys)
+                conn.execute(f"DELETE FROM main.{table} WHERE ({key_cols}) IN "
+                             f"(SELECT {key_cols} FROM temp.newsmark_gone_{table})")
+            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.newsmark_out_{table}")
+        now = conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0]
+        row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
+        shift = max(now, row[0] if row else 0) - self.mark
+        conn.execute(
+            "INSERT INTO main.events (id, action, at, annotator, op, tbl, key, before, after, undoable, undone) "
+            "SELECT id + ?, action + ?, at, annotator, op, tbl, key, before, after, undoable, undone "
+            "FROM temp.events WHERE id > ? ORDER BY id", (shift, shift, self.mark))
+
+
+# Keys seeded into the shadow (per file): what a record can read, by the columns that find it.
+_SEEDED: dict[str, str] = {
+    "pairs": "article_id, annotator",
+    "claims": "id",
+    "articles": "id",
+    "stories": "id",
+    "clusters": "id",
+    "gold": "article_id",
+    "gold_claims": "id",
+}
+
+
 # --- parsing and reading --------------------------------------------------------------
 
 
@@ -525,6 +879,16 @@ def read_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
             yield number, None
             continue
         yield number, raw
+
+
+def _size_of(path: str | Path) -> int:
+    """A file's size for the shadow's sizing (0 when unknown: stdin, unreadable)."""
+    if str(path) == STDIN:
+        return 0
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0
 
 
 def _file_entries(stream: BinaryIO) -> Iterator[tuple[int, Callable[[], AnnotationRecord | GoldRecord], int]]:

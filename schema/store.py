@@ -124,8 +124,9 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def _backoff(attempt: int) -> None:
-    """Sleep before the attempt-th retry of BEGIN (after a whole busy timeout spent in
-    SQLite's own handler): 2 ms doubling to 50 ms, jittered so waiting writers spread out."""
+    """Sleep before the attempt-th retry of a bulk writer's BEGIN (after a whole busy
+    timeout spent in SQLite's own handler): 2 ms doubling to 50 ms, jittered so waiting
+    writers spread out."""
     time.sleep(min(0.05, 0.001 * 2 ** min(attempt, 6)) * random.uniform(0.5, 1.5))
 
 
@@ -191,6 +192,21 @@ def _refuse_foreign(db_path: Path) -> None:
     else:
         held = f"it holds no tables but is marked by another application: application_id {app_id}, user_version {version}"
     raise StoreError(f"{shown} is not a newsmark database ({held}); newsmark changes nothing in it")
+
+
+# An interactive write (a keystroke) polls for the write lock itself, every POLL_SECONDS at
+# most: SQLite's own busy handler sleeps up to 100 ms between tries, so a bulk writer that
+# takes the lock again within its short pause between transactions would win every time.
+POLL_SECONDS = 0.002
+# A bulk writer (import, load) sleeps this long after each commit, so an interactive writer
+# polling every POLL_SECONDS takes the lock before the bulk writer's next transaction.
+BULK_PAUSE_SECONDS = 0.006
+
+
+def _poll(attempt: int) -> None:
+    """Sleep before the attempt-th retry of an interactive BEGIN: 0.25 ms doubling to
+    POLL_SECONDS."""
+    time.sleep(min(POLL_SECONDS, 0.00025 * 2 ** min(attempt, 4)))
 
 
 class Store:
@@ -263,10 +279,15 @@ class Store:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One immediate (write-locking) transaction, committed on success."""
+    def transaction(self, *, bulk: bool = False) -> Iterator[sqlite3.Connection]:
+        """One immediate (write-locking) transaction, committed on success.
+
+        Interactive by default: waiting for the lock polls every POLL_SECONDS, so a keystroke
+        gets the lock as soon as another writer lets go of it. `bulk` (imports, loads) waits
+        in SQLite's busy handler instead and, after committing, pauses BULK_PAUSE_SECONDS so
+        that waiting interactive writers take the lock before its next transaction."""
         with self._lock:
-            self._begin_immediate()
+            self._begin_immediate(interactive=not bulk)
             try:
                 yield self.conn
             except BaseException:
@@ -276,33 +297,37 @@ class Store:
                     self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+        if bulk:
+            time.sleep(BULK_PAUSE_SECONDS)
 
-    def _begin_immediate(self) -> None:
+    def _begin_immediate(self, *, interactive: bool = True) -> None:
         """BEGIN IMMEDIATE, waiting out another process's write however long it runs.
 
-        SQLite's busy handler gives up after one busy timeout, and it polls only every
-        100 ms, so a writer that commits batch after batch (a big import or load) can keep
-        the lock for longer than that: then try again, up to WRITE_WAIT_ROUNDS busy
-        timeouts in all (5 minutes at the default), and only then let SQLite's "database
-        is locked" through. Nothing has been done yet when BEGIN fails, so a retry is safe.
+        A bulk writer waits in SQLite's busy handler, which gives up after one busy timeout
+        and polls only every 100 ms; then it tries again (after `_backoff`). An interactive
+        writer polls itself (busy timeout 0, `_poll` between tries). Either way the wait
+        lasts up to WRITE_WAIT_ROUNDS busy timeouts in all (5 minutes at the default), and
+        only then SQLite's "database is locked" goes through. Nothing has been done yet
+        when BEGIN fails, so a retry is safe.
         """
-        deadline = None
+        busy_ms = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        deadline = time.monotonic() + WRITE_WAIT_ROUNDS * busy_ms / 1000
         attempt = 0
-        while True:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    raise
-                now = time.monotonic()
-                if deadline is None:
-                    busy_ms = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
-                    deadline = now + WRITE_WAIT_ROUNDS * busy_ms / 1000
-                if now >= deadline:
-                    raise
-            attempt += 1
-            _backoff(attempt)
+        if interactive:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc) or time.monotonic() >= deadline:
+                        raise
+                attempt += 1
+                (_poll if interactive else _backoff)(attempt)
+        finally:
+            if interactive:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
 
     # --- settings and scheme ----------------------------------------------------------
 
@@ -389,6 +414,59 @@ class Store:
         before = conn.total_changes
         conn.executemany(self.ARTICLE_INSERT_UTF8, rows)
         return conn.total_changes - before
+
+    # Staging: a big file's rows are written into a TEMP table of this connection (no write
+    # lock on the database, invisible to every other connection, gone with the connection
+    # if the process dies), then moved into `articles` by one transaction (publish_staged):
+    # readers see all of the file or none of it, and a killed import leaves nothing behind.
+    _STAGED_COLUMNS = "id, story_id, source, url, title, byline, published, text, text_sha256, meta, origin"
+
+    # Up to this many bytes of input, rows are staged in memory (no temporary file written
+    # and read back: an import then costs about what a direct insert does); above it, in
+    # SQLite's temporary directory (SQLITE_TMPDIR or /var/tmp, /tmp), so memory stays bounded.
+    STAGE_MEMORY_BYTES = 512 * 1024 * 1024
+
+    def stage_open(self, size_hint: int = 0) -> None:
+        """Create this connection's (empty) staging table for article rows, for an input of
+        about `size_hint` bytes."""
+        self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
+        # (Changing temp_store drops this connection's TEMP objects; there are none now.)
+        store_in = "MEMORY" if size_hint <= self.STAGE_MEMORY_BYTES else "FILE"
+        self.conn.execute(f"PRAGMA temp_store = {store_in}")
+        self.conn.execute(
+            "CREATE TEMP TABLE newsmark_staged_articles (id TEXT, story_id TEXT, source TEXT, url TEXT, "
+            "title TEXT, byline TEXT, published TEXT, text TEXT, text_sha256 TEXT, meta TEXT, origin TEXT)"
+        )
+
+    def stage_articles(self, rows: Sequence[tuple], *, utf8: bool = False) -> None:
+        """Add article rows (ARTICLE_INSERT's order; with `utf8`, texts as UTF-8 bytes, see
+        `insert_articles_utf8`) to the staging table, in order. Takes no database lock."""
+        text = "CAST(? AS TEXT)" if utf8 else "?"
+        sql = (f"INSERT INTO temp.newsmark_staged_articles ({self._STAGED_COLUMNS}) "
+               f"VALUES (?, ?, ?, ?, ?, ?, ?, {text}, ?, ?, ?)")
+        self.conn.execute("BEGIN")  # the temp database's own transaction: one journal per batch
+        try:
+            self.conn.executemany(sql, rows)
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def publish_staged(self, conn: sqlite3.Connection) -> int:
+        """Inside a transaction: insert the staged rows into `articles` in the order staged
+        (duplicates of stored texts ignored, as `insert_articles`); return how many were new."""
+        before = conn.total_changes
+        conn.execute(
+            f"INSERT OR IGNORE INTO main.articles ({self._STAGED_COLUMNS}) "
+            f"SELECT {self._STAGED_COLUMNS} FROM temp.newsmark_staged_articles ORDER BY rowid"
+        )
+        return conn.total_changes - before
+
+    def stage_close(self) -> None:
+        """Drop the staging table (its rows, published or not, go with it)."""
+        self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
+        self.conn.execute("PRAGMA temp_store = DEFAULT")
 
     def get_story(self, story_id: str) -> Story | None:
         """One story, or None."""

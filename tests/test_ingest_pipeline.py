@@ -112,15 +112,15 @@ def test_bad_utf8_late_in_a_big_csv_leaves_nothing(store, tmp_path, pipelined, m
     good = "".join(f"t{i},text number {i}\n" for i in range(3000)).replace("t5,text number 5", "t5,")
     path = write(tmp_path / "late.csv", ("title,text\n" + good).encode() + b"bad,caf\xe9\n")
     batches: list[int] = []
-    real = Store.insert_articles_utf8
+    real = Store.stage_articles
 
-    def spy(self, conn, batch):
+    def spy(self, batch, **kwargs):
         batches.append(len(batch))
-        return real(self, conn, batch)
+        return real(self, batch, **kwargs)
 
-    monkeypatch.setattr(Store, "insert_articles_utf8", spy)
+    monkeypatch.setattr(Store, "stage_articles", spy)
     report = import_paths(store, [path])
-    assert len(batches) > 10  # batches were stored before the bad byte was met, then undone
+    assert len(batches) > 10  # batches were staged before the bad byte was met, then dropped
     offset = len(("title,text\n" + good).encode()) + 7
     assert reasons(report) == [("late.csv", 3002, f"not valid UTF-8 (byte {offset}: b'\\xe9'); file not imported")]
     assert (report.imported, report.stories) == (0, [])
@@ -160,17 +160,16 @@ def test_a_database_refusal_mid_file_undoes_it_and_keeps_its_line_rejections(sto
     body = "".join(f"t{i},{'' if i == 13 else f'text {i}'}\n" for i in range(20))
     path = write(tmp_path / "refused.csv", "title,text\n" + body)
     small = write(tmp_path / "small.txt", "Small\n\nfile")
-    real = Store.insert_articles_utf8
+    real = Store.stage_articles
     calls = {"n": 0}
 
-    def flaky(self, conn, batch):
+    def flaky(self, batch, **kwargs):
         calls["n"] += 1
-        new = real(self, conn, batch)
+        real(self, batch, **kwargs)
         if calls["n"] == 3:
             raise sqlite3.OperationalError("disk I/O error")
-        return new
 
-    monkeypatch.setattr(Store, "insert_articles_utf8", flaky)
+    monkeypatch.setattr(Store, "stage_articles", flaky)
     report = import_paths(store, [path, small])
     assert reasons(report) == [("refused.csv", 15, "empty text"),
                                ("refused.csv", None, "not imported, the database refused it: disk I/O error")]
@@ -183,10 +182,10 @@ def test_a_database_refusal_mid_file_undoes_it_and_keeps_its_line_rejections(sto
 def test_keyboard_interrupt_while_storing_leaves_no_child_and_no_rows(store, tmp_path, pipelined, monkeypatch):
     path = write(tmp_path / "big.csv", "title,text\n" + "".join(f"t{i},text {i}\n" for i in range(50)))
 
-    def interrupted(self, conn, batch):
+    def interrupted(self, batch, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Store, "insert_articles_utf8", interrupted)
+    monkeypatch.setattr(Store, "stage_articles", interrupted)
     with pytest.raises(KeyboardInterrupt):
         import_paths(store, [path])
     assert_no_children()

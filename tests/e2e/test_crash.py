@@ -269,9 +269,9 @@ def test_kill_9_during_an_import_of_many_files(tmp_path: Path) -> None:
 
 
 def test_kill_9_during_an_import_of_one_big_file(tmp_path: Path) -> None:
-    """One CSV of 50,000 rows (one transaction, read by a forked reader): killed while
-    busy with it, nothing of it is stored, the reader exits by itself, the database is
-    whole, and the re-run imports every row."""
+    """One CSV of 50,000 rows (read by a forked reader, staged out of the write lock and
+    published in one transaction): killed while busy with it, nothing of it is stored,
+    the reader exits by itself, the database is whole, and the re-run imports every row."""
     path = tmp_path / "big.csv"
     write_rows(path, 0, ROWS)
     db = tmp_path / "import.db"
