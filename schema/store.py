@@ -422,9 +422,10 @@ class Store:
     _STAGED_COLUMNS = "id, story_id, source, url, title, byline, published, text, text_sha256, meta, origin"
 
     # Up to this many bytes of input, rows are staged in memory (no temporary file written
-    # and read back: an import then costs about what a direct insert does); above it, in
-    # SQLite's temporary directory (SQLITE_TMPDIR or /var/tmp, /tmp), so memory stays bounded.
-    STAGE_MEMORY_BYTES = 512 * 1024 * 1024
+    # and read back); above it, in SQLite's temporary directory (SQLITE_TMPDIR or /var/tmp,
+    # /tmp), whose pages live in the OS's file cache, not in this process: memory stays
+    # bounded by the largest record, not by the file.
+    STAGE_MEMORY_BYTES = 32 * 1024 * 1024
 
     def stage_open(self, size_hint: int = 0) -> None:
         """Create this connection's (empty) staging table for article rows, for an input of
