@@ -50,6 +50,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "align": ("bench_align.py", ["--json"], ["--json"]),
     "grouping": ("bench_grouping.py", ["--json"], ["5000", "--json"]),
     "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
+    "overview": ("bench_overview.py", ["--json"], ["--articles", "1000", "--json"]),
     "contention": ("bench_contention.py", ["--json"],
                    ["--import-mb", "20", "--records", "4000", "--baseline-seconds", "3", "--json"]),
 }
@@ -175,6 +176,18 @@ def rows_import_memory(data: dict) -> list[Row]:
     return rows
 
 
+def rows_overview(data: dict) -> list[Row]:
+    """A big story's overview, claim matches and quitting while they compute."""
+    n = f"{data['articles']:,}-article story"
+    return [
+        Row(f"overview first result, {n}", f"{data['first_result_s'] * 1000:,.0f} ms", "", "", "< 3000 ms",
+            verdict(data["first_result_s"] < 3)),
+        Row(f"claim matches, first claim, {n}", f"{data['suggest_cold_s'] * 1000:,.0f} ms", "", "", "(info)", ""),
+        Row(f"threads stopped after q, {n}", f"{data['quit_s'] * 1000:,.0f} ms", "", "", "< 1000 ms",
+            verdict(data["quit_s"] < 1)),
+    ]
+
+
 def rows_contention(data: dict) -> list[Row]:
     """Keystroke -> committed p99 during each bulk job, against the keystrokes alone."""
     results = {r["scenario"]: r for r in data["results"]}
@@ -193,6 +206,7 @@ PARSERS = {
     "grouping": rows_grouping,
     "import_memory": rows_import_memory,
     "contention": rows_contention,
+    "overview": rows_overview,
 }
 
 
