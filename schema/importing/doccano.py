@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan
-from newsmark.schema.importing.prodigy import _first_error
-from newsmark.schema.structured import StructureError, check_depth
+from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan, json_lines
 
 SpanTriple = tuple[int, int, str]
 
@@ -27,30 +24,23 @@ class DoccanoExample(BaseModel):
     label: list[SpanTriple] | list[str] = []
 
 
-def read(lines: Iterator[tuple[int, bytes]], text_key: str = "text") -> Iterator[ForeignItem | ForeignError]:
+def _prepare(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    if "label" not in data and "labels" in data:
+        data["label"] = data.pop("labels")
+    # JSON has no tuples: [start, end, name] lists become triples for the model.
+    if isinstance(data.get("label"), list):
+        data["label"] = [tuple(x) if isinstance(x, list) else x for x in data["label"]]
+    return data
+
+
+def read(lines: Iterator[tuple[int, bytes | None]], text_key: str = "text") -> Iterator[ForeignItem | ForeignError]:
     """Items of a doccano JSONL file (see the module docstring)."""
-    for line, raw in lines:
-        if not raw.strip():
+    for parsed in json_lines(lines, DoccanoExample, what="an example", text_key=text_key, prepare=_prepare):
+        if isinstance(parsed, ForeignError):
+            yield parsed
             continue
-        try:
-            data = check_depth(orjson.loads(raw))
-            if not isinstance(data, dict):
-                raise ForeignError("an example must be a JSON object")
-            data = dict(data)
-            if "label" not in data and "labels" in data:
-                data["label"] = data.pop("labels")
-            if text_key != "text" and text_key in data:
-                data["text"] = data[text_key]
-            # JSON has no tuples: [start, end, name] lists become triples for the model.
-            if isinstance(data.get("label"), list):
-                data["label"] = [tuple(x) if isinstance(x, list) else x for x in data["label"]]
-            example = DoccanoExample.model_validate(data)
-        except (orjson.JSONDecodeError, StructureError, ForeignError) as exc:
-            yield ForeignError(str(exc), line)
-            continue
-        except ValidationError as exc:
-            yield ForeignError(_first_error(exc), line)
-            continue
+        line, data, example = parsed
         spans = [ForeignSpan(start=x[0], end=x[1], label=x[2]) for x in example.label if isinstance(x, tuple)]
         labels = [x for x in example.label if isinstance(x, str)]
         who: Any = data.get("user", data.get("annotator"))

@@ -20,8 +20,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan
-from newsmark.schema.importing.prodigy import _first_error
+from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan, first_error
 from newsmark.schema.sanitize import utf16_to_code_points
 from newsmark.schema.structured import StructureError, check_depth
 
@@ -67,7 +66,7 @@ def read(document: bytes, text_key: str = "text") -> Iterator[ForeignItem | Fore
         try:
             task = LSTask.model_validate(raw)
         except ValidationError as exc:
-            yield ForeignError(_first_error(exc), position)
+            yield ForeignError(first_error(exc), position)
             continue
         text = task.data.get(text_key)
         if not isinstance(text, str):

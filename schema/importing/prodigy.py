@@ -16,11 +16,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan
-from newsmark.schema.structured import StructureError, check_depth
+from newsmark.schema.importing.base import ForeignError, ForeignItem, ForeignSpan, json_lines
 
 
 class ProdigySpan(BaseModel):
@@ -40,25 +38,14 @@ class ProdigyTask(BaseModel):
     meta: dict[str, Any] = {}
 
 
-def read(lines: Iterator[tuple[int, bytes]], text_key: str = "text") -> Iterator[ForeignItem | ForeignError]:
+def read(lines: Iterator[tuple[int, bytes | None]], text_key: str = "text") -> Iterator[ForeignItem | ForeignError]:
     """Items of a Prodigy JSONL file, given as (line number, raw line); a line that cannot
     be taken is yielded as a ForeignError naming the line."""
-    for line, raw in lines:
-        if not raw.strip():
+    for parsed in json_lines(lines, ProdigyTask, what="a task", text_key=text_key):
+        if isinstance(parsed, ForeignError):
+            yield parsed
             continue
-        try:
-            data = check_depth(orjson.loads(raw))
-            if not isinstance(data, dict):
-                raise ForeignError("a task must be a JSON object")
-            if text_key != "text" and text_key in data:
-                data = {**data, "text": data[text_key]}
-            task = ProdigyTask.model_validate(data)
-        except (orjson.JSONDecodeError, StructureError, ForeignError) as exc:
-            yield ForeignError(str(exc), line)
-            continue
-        except ValidationError as exc:
-            yield ForeignError(_first_error(exc), line)
-            continue
+        line, data, task = parsed
         if task.answer != "accept":
             continue
         labels = [task.label] if task.label else []
@@ -79,8 +66,3 @@ def read(lines: Iterator[tuple[int, bytes]], text_key: str = "text") -> Iterator
             meta={k: v for k, v in meta.items() if k not in ("title", "source", "url")},
         )
 
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(part) for part in err["loc"])
-    return f"{where}: {err['msg']}" if where else err["msg"]
