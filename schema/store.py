@@ -457,7 +457,7 @@ class Store:
 
     # A staged file is published in chunks of about this many rows or bytes of text, each
     # its own transaction (tens of milliseconds: the WAL fsync of a few MB).
-    PUBLISH_CHUNK_ROWS = 2000
+    PUBLISH_CHUNK_ROWS = 10_000
     PUBLISH_CHUNK_BYTES = 8 * 1024 * 1024
 
     def stage_open(self, size_hint: int = 0) -> None:
