@@ -24,7 +24,7 @@ import orjson
 from datasketch import MinHash, MinHashLSH
 
 from newsmark.schema.models import Story
-from newsmark.schema.store import Store
+from newsmark.schema.store import Store, visible
 
 KEYWORDS = 30  # distinctive words kept per article
 TITLE_WEIGHT = 3  # a title word counts as this many occurrences in the text
@@ -230,7 +230,8 @@ def group_articles(store: Store, article_ids: Iterable[str] | None = None, *,
         story_ids = [story] if story is not None else ungrouped_story_ids(store)
         marks = ",".join("?" * len(story_ids))
         rows = store.conn.execute(
-            f"SELECT id, title, text FROM articles WHERE story_id IN ({marks}) ORDER BY seq", story_ids
+            f"SELECT id, title, text FROM articles WHERE story_id IN ({marks}) AND {visible()} ORDER BY seq",
+            story_ids,
         ).fetchall() if story_ids else []
     else:
         wanted = list(dict.fromkeys(article_ids))

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from newsmark.exports.jsonl import iter_records
 from newsmark.schema.scheme import Scheme
-from newsmark.schema.store import Store
+from newsmark.schema.store import Store, visible
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -187,7 +187,7 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
     scheme's wording, Admiralty grades included), who annotated, how far they agreed,
     how gold was decided, and where the articles came from."""
     conn = store.conn
-    where, params = ("WHERE story_id = ?", [story]) if story else ("", [])
+    where, params = (f"WHERE story_id = ? AND {visible()}", [story]) if story else (f"WHERE {visible()}", [])
     articles = conn.execute(f"SELECT count(*) FROM articles {where}", params).fetchone()[0]
     stories = conn.execute(f"SELECT count(DISTINCT story_id) FROM articles {where}", params).fetchone()[0]
     outlets = conn.execute(

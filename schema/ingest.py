@@ -1789,9 +1789,10 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
                      receive: Callable[[], tuple[str, list[tuple], list[Story], Any]], plan: _Plan,
                      report: ImportReport, touched: dict[str, None], meter: _Progress) -> _ReadFile | None:
     """Store the batches of a file as `receive` hands them over: staged (Store.stage_articles,
-    no lock taken) while the child reads, then the file's stories and rows published in one
-    short transaction, unless the database refuses a batch or the reader rejects the whole
-    file at the end (then nothing of it is stored).
+    no lock taken) while the child reads, then published in short transactions, hidden from
+    readers until the last one creates the file's stories and shows every row at once
+    (Store.publish_staged_chunked), unless the database refuses a batch or the reader
+    rejects the whole file at the end (then nothing of it is stored).
 
     A file of one batch is returned as read, for the caller to store with the small files."""
     kind, rows, stories, payload = receive()
@@ -1809,8 +1810,9 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
     file_stories: list[Story] = []
     refused: Exception | None = None
     # Staged in this connection's private TEMP table while the child reads (no lock held,
-    # nothing visible), then published in one short transaction: the file is all or nothing
-    # and other writers (an analyst's keystrokes) wait only for the publishing.
+    # nothing visible), then published in short hidden chunks and shown by a last short
+    # transaction: the file is all or nothing, and other writers (an analyst's keystrokes)
+    # wait for one chunk at most.
     store.stage_open(task.size)
     try:
         utf8 = store.conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
@@ -1832,13 +1834,15 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
             refused = exc
         else:
             if not payload[1]:  # not rejected whole at the end (bad UTF-8 late in a CSV)
+                def create_stories(conn: sqlite3.Connection) -> None:
+                    for story_obj in file_stories:
+                        _create_story(store, conn, defaults, story_obj)
+                        met[story_obj.id] = None
+
                 try:
-                    with store.transaction(bulk=True) as conn:
-                        for story_obj in file_stories:
-                            _create_story(store, conn, defaults, story_obj)
-                            met[story_obj.id] = None
-                        new = store.publish_staged(conn)
-                except Exception as exc:  # the transaction itself failed (locked, disk full, ...)
+                    new = store.publish_staged_chunked(create_stories)
+                except Exception as exc:  # a transaction failed (locked, disk full, ...)
+                    met.clear()
                     refused = exc
     finally:
         store.stage_close()

@@ -50,7 +50,7 @@ from newsmark.schema.models import (
     AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story, instant,
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
-from newsmark.schema.store import CONTEXT_CHARS, TABLES, Change, Store, claim_context
+from newsmark.schema.store import CONTEXT_CHARS, TABLES, Change, Store, claim_context, visible
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
@@ -407,6 +407,10 @@ class _Loader:
             if sanitize_text(text) != text:
                 raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
         row = conn.execute("SELECT text_sha256, story_id FROM articles WHERE id = ?", (article.id,)).fetchone()
+        if row is not None and conn.execute(
+                f"SELECT 1 FROM main.articles m WHERE m.id = ? AND NOT {visible('m')}", (article.id,)).fetchone():
+            # Still hidden: its labels would be lost with it if that import failed.
+            raise _Reject(f"article {article.id} is being imported by another process; load this again when it has finished")
         if row is not None:
             if row[0] != article.text_sha256:
                 raise _Reject(f"article {article.id}: text_sha256 differs from the database's article")

@@ -9,15 +9,17 @@ WAL mode, a busy timeout, and immediate transactions that never upgrade a read l
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import random
+import re
 import sqlite3
 import stat
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +210,28 @@ def _poll(attempt: int) -> None:
     POLL_SECONDS."""
     time.sleep(min(POLL_SECONDS, 0.00025 * 2 ** min(attempt, 4)))
 
+# A big import publishes its rows in short transactions (a keystroke never waits long for
+# the write lock) into a block of `seq` values it reserves: recorded in `settings` under
+# IMPORTING_KEY + its batch id as [first, last], the last held by a placeholder row so that
+# no other writer's rows land inside the block. Readers leave the block out (`visible`)
+# until the import's final transaction deletes the record: the file appears whole, at once.
+IMPORTING_KEY = "importing:"
+_IMPORTING_RANGE = "h.key >= 'importing:' AND h.key < 'importing;'"  # ';' follows ':'
+_PLACEHOLDER = "~importing~"  # the reserving row's id and story id: never a real one
+_BATCH_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def visible(alias: str = "articles") -> str:
+    """SQL condition on a row of `articles` (named `alias` in the query): it is not part of a
+    file an import is still publishing. Every read of articles not scoped to an article
+    the reader already holds goes through it."""
+    return (f"NOT EXISTS (SELECT 1 FROM main.settings h WHERE {_IMPORTING_RANGE} "
+            f"AND {alias}.seq BETWEEN json_extract(h.value, '$[0]') AND json_extract(h.value, '$[1]'))")
+
+
+def _import_lock_path(db_path: Path, batch: str) -> str:
+    return f"{db_path}.importing-{batch}.lock"
+
 
 class Store:
     """A newsmark database. Open with `Store.open(path)`; usable from any thread."""
@@ -266,6 +290,10 @@ class Store:
         store = cls(conn, db_path, backup)
         if store.get_setting("scheme") is None:
             store.set_setting("scheme", default_scheme_text())
+        try:
+            store.clear_dead_imports()
+        except (sqlite3.OperationalError, OSError):
+            pass  # read-only or busy: the rows stay hidden; the next import clears them
         return store
 
     def close(self) -> None:
@@ -427,6 +455,11 @@ class Store:
     # bounded by the largest record, not by the file.
     STAGE_MEMORY_BYTES = 32 * 1024 * 1024
 
+    # A staged file is published in chunks of about this many rows or bytes of text, each
+    # its own transaction (tens of milliseconds: the WAL fsync of a few MB).
+    PUBLISH_CHUNK_ROWS = 10_000
+    PUBLISH_CHUNK_BYTES = 8 * 1024 * 1024
+
     def stage_open(self, size_hint: int = 0) -> None:
         """Create this connection's (empty) staging table for article rows, for an input of
         about `size_hint` bytes."""
@@ -438,6 +471,9 @@ class Store:
             "CREATE TEMP TABLE newsmark_staged_articles (id TEXT, story_id TEXT, source TEXT, url TEXT, "
             "title TEXT, byline TEXT, published TEXT, text TEXT, text_sha256 TEXT, meta TEXT, origin TEXT)"
         )
+        self._staged = 0  # rows staged (their rowids are 1.._staged)
+        self._chunk_ends: list[int] = []  # the last rowid of each full publishing chunk
+        self._chunk_rows = self._chunk_bytes = 0
 
     def stage_articles(self, rows: Sequence[tuple], *, utf8: bool = False) -> None:
         """Add article rows (ARTICLE_INSERT's order; with `utf8`, texts as UTF-8 bytes, see
@@ -453,6 +489,13 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+        for row in rows:
+            self._staged += 1
+            self._chunk_rows += 1
+            self._chunk_bytes += len(row[7])
+            if self._chunk_rows >= self.PUBLISH_CHUNK_ROWS or self._chunk_bytes >= self.PUBLISH_CHUNK_BYTES:
+                self._chunk_ends.append(self._staged)
+                self._chunk_rows = self._chunk_bytes = 0
 
     def publish_staged(self, conn: sqlite3.Connection) -> int:
         """Inside a transaction: insert the staged rows into `articles` in the order staged
@@ -463,6 +506,131 @@ class Store:
             f"SELECT {self._STAGED_COLUMNS} FROM temp.newsmark_staged_articles ORDER BY rowid"
         )
         return conn.total_changes - before
+
+    def publish_staged_chunked(self, finish: Callable[[sqlite3.Connection], None]) -> int:
+        """Publish the staged rows in short transactions, invisible to readers (see `visible`)
+        until a last short one, which also runs `finish(conn)` (creating the file's stories),
+        shows them all at once; return how many were new (duplicates of stored texts are
+        ignored, as `insert_articles`).
+
+        While it runs, this process holds a BSD lock on `<db>.importing-<batch>.lock`; a
+        process killed meanwhile leaves hidden rows that `clear_dead_imports` removes. A
+        failure removes this batch's rows before it is raised. Without a database file (or
+        a lock file beside it), everything is published in one transaction instead."""
+        lock = self._import_lock()
+        if lock is None:
+            with self.transaction(bulk=True) as conn:
+                finish(conn)
+                return self.publish_staged(conn)
+        batch, lock_path, fd = lock
+        key = IMPORTING_KEY + batch
+        total = self._staged
+        ends = [*self._chunk_ends, total] if (not self._chunk_ends or self._chunk_ends[-1] != total) else self._chunk_ends
+        new = 0
+        first = last = None
+        done = False
+        try:
+            self.clear_dead_imports()  # a killed import's rows: not duplicates of this one's
+            start = 1
+            for end in ends if total else []:
+                with self.transaction(bulk=True) as conn:
+                    if first is None:
+                        first = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM main.articles").fetchone()[0]
+                        last = first + total  # the placeholder's
+                        conn.execute("INSERT INTO main.settings (key, value) VALUES (?, ?)", (key, f"[{first}, {last}]"))
+                        conn.execute("INSERT INTO main.articles (seq, id, story_id, text, text_sha256) "
+                                     "VALUES (?, ?, ?, '', '')", (last, _PLACEHOLDER + batch, _PLACEHOLDER + batch))
+                    before = conn.total_changes
+                    # ON CONFLICT (id) only: a clash of seq (none can happen) fails loudly.
+                    conn.execute(
+                        f"INSERT INTO main.articles (seq, {self._STAGED_COLUMNS}) "
+                        f"SELECT ? + rowid - 1, {self._STAGED_COLUMNS} FROM temp.newsmark_staged_articles "
+                        "WHERE rowid BETWEEN ? AND ? ORDER BY rowid ON CONFLICT (id) DO NOTHING",
+                        (first, start, end),
+                    )
+                    new += conn.total_changes - before
+                start = end + 1
+            with self.transaction(bulk=True) as conn:
+                finish(conn)
+                if first is not None:
+                    conn.execute("DELETE FROM main.articles WHERE seq = ?", (last,))
+                    conn.execute("DELETE FROM main.settings WHERE key = ?", (key,))
+            done = True
+        finally:
+            try:
+                if not done and first is not None:
+                    self._drop_import(key)
+            except Exception:  # noqa: BLE001 - the original error matters; rows stay hidden
+                pass  # and are cleared once this process's lock is gone
+            finally:
+                self._release_import_lock(lock_path, fd)
+        return new
+
+    def _import_lock(self) -> tuple[str, str, int] | None:
+        """A new batch id and its lock file, created and BSD-locked (held until released or
+        this process ends), or None without a database file or a writable folder beside it.
+        Never the database file itself: closing any descriptor of it would drop SQLite's
+        POSIX locks (see `_refuse_foreign`); flock on another file is independent of them."""
+        if self.path is None:
+            return None
+        batch = uuid.uuid4().hex
+        path = _import_lock_path(self.path, batch)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return batch, path, fd
+
+    @staticmethod
+    def _release_import_lock(path: str, fd: int) -> None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        os.close(fd)
+
+    def _drop_import(self, key: str) -> int:
+        """Delete an unfinished import's hidden rows and its record; return how many rows."""
+        with self.transaction(bulk=True) as conn:
+            row = conn.execute("SELECT value FROM main.settings WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return 0  # finished (or cleared) meanwhile
+            first, last = orjson.loads(row[0])
+            dropped = conn.execute("DELETE FROM main.articles WHERE seq BETWEEN ? AND ?", (first, last)).rowcount
+            conn.execute("DELETE FROM main.settings WHERE key = ?", (key,))
+        return dropped
+
+    def clear_dead_imports(self) -> int:
+        """Delete the hidden rows of every import whose process is gone (its lock file is
+        missing or not locked); return how many rows. An import still running is left alone."""
+        if self.path is None:
+            return 0
+        keys = [row[0] for row in self.conn.execute(
+            f"SELECT key FROM main.settings h WHERE {_IMPORTING_RANGE}").fetchall()]
+        dropped = 0
+        for key in keys:
+            batch = key[len(IMPORTING_KEY):]
+            if not _BATCH_ID.fullmatch(batch):
+                continue
+            path = _import_lock_path(self.path, batch)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError:
+                continue  # cannot tell: leave it hidden
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its importer is alive
+                dropped += self._drop_import(key)
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+            finally:
+                os.close(fd)
+        return dropped
 
     def stage_close(self) -> None:
         """Drop the staging table (its rows, published or not, go with it)."""
@@ -490,19 +658,20 @@ class Store:
     def article_count(self, story_id: str | None = None) -> int:
         """How many articles there are (in one story)."""
         if story_id is None:
-            return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-        return self.conn.execute("SELECT count(*) FROM articles WHERE story_id = ?", (story_id,)).fetchone()[0]
+            return self.conn.execute(f"SELECT count(*) FROM articles WHERE {visible()}").fetchone()[0]
+        return self.conn.execute(
+            f"SELECT count(*) FROM articles WHERE story_id = ? AND {visible()}", (story_id,)).fetchone()[0]
 
     def article_ids(self, story_id: str) -> list[str]:
         """The ids of a story's articles, in import order."""
-        rows = self.conn.execute("SELECT id FROM articles WHERE story_id = ? ORDER BY seq", (story_id,))
+        rows = self.conn.execute(f"SELECT id FROM articles WHERE story_id = ? AND {visible()} ORDER BY seq", (story_id,))
         return [row[0] for row in rows]
 
     def get_article(self, article_id: str) -> Article | None:
         """One article, or None."""
         row = self.conn.execute(
             "SELECT id, story_id, source, url, title, byline, published, text, meta, origin "
-            "FROM articles WHERE id = ?",
+            f"FROM articles WHERE id = ? AND {visible()}",
             (article_id,),
         ).fetchone()
         if row is None:
@@ -1119,7 +1288,7 @@ class Store:
             "SELECT n.article_id FROM annotations n WHERE n.annotator = ? AND EXISTS "
             "(SELECT 1 FROM labels l WHERE l.article_id = n.article_id AND l.annotator = n.annotator)"
         )
-        finished = "HAVING count(*) >= (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id) ORDER BY a.story_id"
+        finished = f"HAVING count(*) >= (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id AND {visible('b')}) ORDER BY a.story_id"
         touched = self.conn.execute("SELECT count(*) FROM annotations WHERE annotator = ?", (annotator,)).fetchone()[0]
         if touched < self.FINISHED_SCAN_THRESHOLD:
             # Few annotations: look each article's story up by its id (one row read each).
@@ -1172,8 +1341,8 @@ class Store:
         where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
         rows = self.conn.execute(
             "SELECT s.id, s.title, "
-            "(SELECT count(*) FROM articles a WHERE a.story_id = s.id), "
-            "(SELECT count(*) FROM articles a WHERE a.story_id = s.id AND EXISTS "
+            f"(SELECT count(*) FROM articles a WHERE a.story_id = s.id AND {visible('a')}), "
+            f"(SELECT count(*) FROM articles a WHERE a.story_id = s.id AND {visible('a')} AND EXISTS "
             "  (SELECT 1 FROM labels l WHERE l.article_id = a.id AND l.annotator = ?)) "
             f"FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?) s ORDER BY s.id",
             [annotator, *params, limit, offset],

@@ -7,7 +7,7 @@ import click
 
 from newsmark.schema.models import Article
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.store import Store
+from newsmark.schema.store import Store, visible
 from newsmark.tui.commands.common import echo_json, fail, open_store
 
 SHOWN_CHARS = 600  # a passage longer than this is shortened in the terminal view
@@ -23,7 +23,8 @@ def resolve_article(store: Store, given: str) -> Article:
     if prefix and all(c in "0123456789abcdef" for c in prefix):
         # A range scan on the unique index of ids: prefix <= id < prefix + "g".
         rows = store.conn.execute(
-            "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", (prefix, prefix + "g")
+            f"SELECT id FROM articles WHERE id >= ? AND id < ? AND {visible()} ORDER BY id LIMIT 6",
+            (prefix, prefix + "g"),
         )
         matches = [row[0] for row in rows]
     if not matches:
