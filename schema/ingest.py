@@ -1788,11 +1788,11 @@ def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: d
 def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
                      receive: Callable[[], tuple[str, list[tuple], list[Story], Any]], plan: _Plan,
                      report: ImportReport, touched: dict[str, None], meter: _Progress) -> _ReadFile | None:
-    """Store the batches of a file as `receive` hands them over: staged (Store.stage_articles,
-    no lock taken) while the child reads, then published in short transactions, hidden from
-    readers until the last one creates the file's stories and shows every row at once
-    (Store.publish_staged_chunked), unless the database refuses a batch or the reader
-    rejects the whole file at the end (then nothing of it is stored).
+    """Store the batches of a file as `receive` hands them over: published chunk by chunk in
+    short transactions while the child reads on (Store.stage_articles), hidden from readers
+    until a last short one creates the file's stories and shows every row at once
+    (Store.publish_staged_chunked), unless the database refuses a chunk or the reader
+    rejects the whole file at the end (then its rows are removed: Store.stage_close).
 
     A file of one batch is returned as read, for the caller to store with the small files."""
     kind, rows, stories, payload = receive()
@@ -1809,8 +1809,7 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
     met: dict[str, None] = {}
     file_stories: list[Story] = []
     refused: Exception | None = None
-    # Staged in this connection's private TEMP table while the child reads (no lock held,
-    # nothing visible), then published in short hidden chunks and shown by a last short
+    # Published in short hidden chunks while the child reads on, then shown by a last short
     # transaction: the file is all or nothing, and other writers (an analyst's keystrokes)
     # wait for one chunk at most.
     store.stage_open(task.size)

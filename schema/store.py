@@ -449,20 +449,35 @@ class Store:
     # readers see all of the file or none of it, and a killed import leaves nothing behind.
     _STAGED_COLUMNS = "id, story_id, source, url, title, byline, published, text, text_sha256, meta, origin"
 
-    # Up to this many bytes of input, rows are staged in memory (no temporary file written
-    # and read back); above it, in SQLite's temporary directory (SQLITE_TMPDIR or /var/tmp,
-    # /tmp), whose pages live in the OS's file cache, not in this process: memory stays
-    # bounded by the largest record, not by the file.
+    # Without a lock file beside the database (":memory:", a read-only folder) a big file is
+    # staged in this connection's TEMP table and published in one transaction; up to this
+    # many bytes in memory, above it in SQLite's temporary directory (SQLITE_TMPDIR or
+    # /var/tmp, /tmp), whose pages live in the OS's file cache, not in this process.
     STAGE_MEMORY_BYTES = 32 * 1024 * 1024
 
-    # A staged file is published in chunks of about this many rows or bytes of text, each
-    # its own transaction (tens of milliseconds: the WAL fsync of a few MB).
+    # A big file's rows are published in chunks of about this many rows or bytes of text,
+    # each its own short transaction (tens of milliseconds: the WAL fsync of a few MB),
+    # while the next rows are still being read.
     PUBLISH_CHUNK_ROWS = 10_000
     PUBLISH_CHUNK_BYTES = 8 * 1024 * 1024
+    # The block of `seq` values an import reserves: room for any file (other writers' rows
+    # go above it; seq only orders articles, so the gap it may leave costs nothing).
+    _RESERVED_SEQS = 2**40
 
     def stage_open(self, size_hint: int = 0) -> None:
-        """Create this connection's (empty) staging table for article rows, for an input of
-        about `size_hint` bytes."""
+        """Start taking a big file's article rows (see `stage_articles`): a batch hidden from
+        readers, published chunk by chunk as rows arrive, shown whole by
+        `publish_staged_chunked`; `stage_close` ends it (removing its rows if it was not
+        shown). Falls back to a TEMP staging table without a lock file beside the database."""
+        self._batch = None
+        lock = self._import_lock()
+        if lock is not None:
+            self.clear_dead_imports()  # a killed import's rows: not duplicates of this one's
+            batch, lock_path, fd = lock
+            self._batch = {"key": IMPORTING_KEY + batch, "placeholder": _PLACEHOLDER + batch, "lock_path": lock_path,
+                           "fd": fd, "first": None, "last": None, "next": None, "pending": [], "bytes": 0,
+                           "new": 0, "shown": False}
+            return
         self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
         # (Changing temp_store drops this connection's TEMP objects; there are none now.)
         store_in = "MEMORY" if size_hint <= self.STAGE_MEMORY_BYTES else "FILE"
@@ -471,35 +486,63 @@ class Store:
             "CREATE TEMP TABLE newsmark_staged_articles (id TEXT, story_id TEXT, source TEXT, url TEXT, "
             "title TEXT, byline TEXT, published TEXT, text TEXT, text_sha256 TEXT, meta TEXT, origin TEXT)"
         )
-        self._staged = 0  # rows staged (their rowids are 1.._staged)
-        self._chunk_ends: list[int] = []  # the last rowid of each full publishing chunk
-        self._chunk_rows = self._chunk_bytes = 0
 
     def stage_articles(self, rows: Sequence[tuple], *, utf8: bool = False) -> None:
         """Add article rows (ARTICLE_INSERT's order; with `utf8`, texts as UTF-8 bytes, see
-        `insert_articles_utf8`) to the staging table, in order. Takes no database lock."""
-        text = "CAST(? AS TEXT)" if utf8 else "?"
-        sql = (f"INSERT INTO temp.newsmark_staged_articles ({self._STAGED_COLUMNS}) "
-               f"VALUES (?, ?, ?, ?, ?, ?, ?, {text}, ?, ?, ?)")
-        self.conn.execute("BEGIN")  # the temp database's own transaction: one journal per batch
-        try:
-            self.conn.executemany(sql, rows)
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        `insert_articles_utf8`) in order. A full chunk is published at once, hidden (one short
+        transaction); otherwise no lock is taken."""
+        batch = self._batch
+        if batch is None:
+            text = "CAST(? AS TEXT)" if utf8 else "?"
+            sql = (f"INSERT INTO temp.newsmark_staged_articles ({self._STAGED_COLUMNS}) "
+                   f"VALUES (?, ?, ?, ?, ?, ?, ?, {text}, ?, ?, ?)")
+            self.conn.execute("BEGIN")  # the temp database's own transaction: one journal per batch
+            try:
+                self.conn.executemany(sql, rows)
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+            return
+        batch["utf8"] = utf8
         for row in rows:
-            self._staged += 1
-            self._chunk_rows += 1
-            self._chunk_bytes += len(row[7])
-            if self._chunk_rows >= self.PUBLISH_CHUNK_ROWS or self._chunk_bytes >= self.PUBLISH_CHUNK_BYTES:
-                self._chunk_ends.append(self._staged)
-                self._chunk_rows = self._chunk_bytes = 0
+            batch["pending"].append(row)
+            batch["bytes"] += len(row[7])
+            if len(batch["pending"]) >= self.PUBLISH_CHUNK_ROWS or batch["bytes"] >= self.PUBLISH_CHUNK_BYTES:
+                self._publish_chunk()
+
+    def _publish_chunk(self) -> None:
+        """One short transaction: the pending rows into the batch's hidden block of seqs
+        (the block reserved by the first chunk)."""
+        batch = self._batch
+        rows, batch["pending"], batch["bytes"] = batch["pending"], [], 0
+        if not rows:
+            return
+        text = "CAST(? AS TEXT)" if batch.get("utf8") else "?"
+        with self.transaction(bulk=True) as conn:
+            if batch["first"] is None:
+                first = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM main.articles").fetchone()[0]
+                batch["first"], batch["next"], batch["last"] = first, first, first + self._RESERVED_SEQS
+                conn.execute("INSERT INTO main.settings (key, value) VALUES (?, ?)",
+                             (batch["key"], f"[{batch['first']}, {batch['last']}]"))
+                conn.execute("INSERT INTO main.articles (seq, id, story_id, text, text_sha256) VALUES (?, ?, ?, '', '')",
+                             (batch["last"], batch["placeholder"], batch["placeholder"]))
+            start = batch["next"]
+            before = conn.total_changes
+            # ON CONFLICT (id) only: a clash of seq (none can happen) fails loudly.
+            conn.executemany(
+                f"INSERT INTO main.articles (seq, {self._STAGED_COLUMNS}) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, {text}, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [(start + offset, *row) for offset, row in enumerate(rows)],
+            )
+            batch["new"] += conn.total_changes - before
+        batch["next"] = start + len(rows)
 
     def publish_staged(self, conn: sqlite3.Connection) -> int:
-        """Inside a transaction: insert the staged rows into `articles` in the order staged
-        (duplicates of stored texts ignored, as `insert_articles`); return how many were new."""
+        """Inside a transaction: insert the TEMP-staged rows into `articles` in the order
+        staged (duplicates of stored texts ignored, as `insert_articles`); return how many
+        were new."""
         before = conn.total_changes
         conn.execute(
             f"INSERT OR IGNORE INTO main.articles ({self._STAGED_COLUMNS}) "
@@ -508,63 +551,25 @@ class Store:
         return conn.total_changes - before
 
     def publish_staged_chunked(self, finish: Callable[[sqlite3.Connection], None]) -> int:
-        """Publish the staged rows in short transactions, invisible to readers (see `visible`)
-        until a last short one, which also runs `finish(conn)` (creating the file's stories),
-        shows them all at once; return how many were new (duplicates of stored texts are
-        ignored, as `insert_articles`).
+        """Publish what is left of the batch, then show it all at once in a last short
+        transaction that also runs `finish(conn)` (creating the file's stories); return how
+        many rows were new (duplicates of stored texts are ignored, as `insert_articles`).
 
-        While it runs, this process holds a BSD lock on `<db>.importing-<batch>.lock`; a
-        process killed meanwhile leaves hidden rows that `clear_dead_imports` removes. A
-        failure removes this batch's rows before it is raised. Without a database file (or
-        a lock file beside it), everything is published in one transaction instead."""
-        lock = self._import_lock()
-        if lock is None:
+        While the batch runs this process holds a BSD lock on `<db>.importing-<batch>.lock`;
+        a process killed meanwhile leaves hidden rows that `clear_dead_imports` removes."""
+        batch = self._batch
+        if batch is None:  # no lock file: everything in one transaction
             with self.transaction(bulk=True) as conn:
                 finish(conn)
                 return self.publish_staged(conn)
-        batch, lock_path, fd = lock
-        key = IMPORTING_KEY + batch
-        total = self._staged
-        ends = [*self._chunk_ends, total] if (not self._chunk_ends or self._chunk_ends[-1] != total) else self._chunk_ends
-        new = 0
-        first = last = None
-        done = False
-        try:
-            self.clear_dead_imports()  # a killed import's rows: not duplicates of this one's
-            start = 1
-            for end in ends if total else []:
-                with self.transaction(bulk=True) as conn:
-                    if first is None:
-                        first = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM main.articles").fetchone()[0]
-                        last = first + total  # the placeholder's
-                        conn.execute("INSERT INTO main.settings (key, value) VALUES (?, ?)", (key, f"[{first}, {last}]"))
-                        conn.execute("INSERT INTO main.articles (seq, id, story_id, text, text_sha256) "
-                                     "VALUES (?, ?, ?, '', '')", (last, _PLACEHOLDER + batch, _PLACEHOLDER + batch))
-                    before = conn.total_changes
-                    # ON CONFLICT (id) only: a clash of seq (none can happen) fails loudly.
-                    conn.execute(
-                        f"INSERT INTO main.articles (seq, {self._STAGED_COLUMNS}) "
-                        f"SELECT ? + rowid - 1, {self._STAGED_COLUMNS} FROM temp.newsmark_staged_articles "
-                        "WHERE rowid BETWEEN ? AND ? ORDER BY rowid ON CONFLICT (id) DO NOTHING",
-                        (first, start, end),
-                    )
-                    new += conn.total_changes - before
-                start = end + 1
-            with self.transaction(bulk=True) as conn:
-                finish(conn)
-                if first is not None:
-                    conn.execute("DELETE FROM main.articles WHERE seq = ?", (last,))
-                    conn.execute("DELETE FROM main.settings WHERE key = ?", (key,))
-            done = True
-        finally:
-            try:
-                if not done and first is not None:
-                    self._drop_import(key)
-            except Exception:  # noqa: BLE001 - the original error matters; rows stay hidden
-                pass  # and are cleared once this process's lock is gone
-            finally:
-                self._release_import_lock(lock_path, fd)
-        return new
+        self._publish_chunk()
+        with self.transaction(bulk=True) as conn:
+            finish(conn)
+            if batch["first"] is not None:
+                conn.execute("DELETE FROM main.articles WHERE seq = ?", (batch["last"],))
+                conn.execute("DELETE FROM main.settings WHERE key = ?", (batch["key"],))
+        batch["shown"] = True
+        return batch["new"]
 
     def _import_lock(self) -> tuple[str, str, int] | None:
         """A new batch id and its lock file, created and BSD-locked (held until released or
@@ -633,9 +638,19 @@ class Store:
         return dropped
 
     def stage_close(self) -> None:
-        """Drop the staging table (its rows, published or not, go with it)."""
-        self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
-        self.conn.execute("PRAGMA temp_store = DEFAULT")
+        """End the batch: its rows, if they were not shown, are removed; its lock file goes."""
+        batch, self._batch = getattr(self, "_batch", None), None
+        if batch is None:
+            self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
+            self.conn.execute("PRAGMA temp_store = DEFAULT")
+            return
+        try:
+            if not batch["shown"] and batch["first"] is not None:
+                self._drop_import(batch["key"])
+        except Exception:  # noqa: BLE001 - the caller's error matters; the rows stay hidden
+            pass  # and are cleared once this process's lock is gone
+        finally:
+            self._release_import_lock(batch["lock_path"], batch["fd"])
 
     def get_story(self, story_id: str) -> Story | None:
         """One story, or None."""

@@ -446,22 +446,6 @@ def file_position(pid: int, path: Path) -> int:
     return 0
 
 
-def staged_bytes(pid: int) -> int:
-    """Bytes in the SQLite temporary files (unlinked `etilqs_*`) that process `pid` holds
-    open, where an import stages a big file's rows (0 once the process is gone)."""
-    total = 0
-    try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if "etilqs_" in os.readlink(f"/proc/{pid}/fd/{fd}"):
-                    total += os.stat(f"/proc/{pid}/fd/{fd}").st_size
-            except OSError:
-                continue
-    except OSError:
-        return 0
-    return total
-
-
 def resident_bytes(pid: int) -> int:
     """The resident memory of process `pid` (0 once it is gone)."""
     try:
@@ -501,9 +485,9 @@ def test_a_load_killed_part_way_applies_nothing_of_the_file_and_a_rerun_complete
 
 @pytest.mark.slow
 def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(tmp_path: Path) -> None:
-    """While its rows are staged (in SQLite's temporary file), an import leaves the
-    write lock free and nothing of the file visible; killed then, it leaves no row and no
-    lock behind, and the re-run imports every row."""
+    """While its rows are published chunk by chunk (hidden), an import leaves the write lock
+    free between chunks and nothing of the file visible; killed then, it leaves no visible
+    row and no lock behind, and the re-run imports every row."""
     db = tmp_path / "desk.db"
     build(db)
     rows = 20_000
@@ -513,8 +497,7 @@ def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: children_of(process.pid) or process.poll() is not None, "the import's reader process")
-        wait_until(lambda: staged_bytes(process.pid) > 10_000_000 or process.poll() is not None,
-                   "the import to have staged 10 MB of rows")
+        wait_until(lambda: hidden_rows(db) or process.poll() is not None, "the import to publish a chunk")
         with Store.open(db, create=False) as store:
             store.set_label(store.article_ids("border")[0], "alice", "stance", "agree")
             assert process.poll() is None, "the keystroke waited for the whole import"
