@@ -13,7 +13,6 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from click.testing import CliRunner
 from newsmark.schema.store import Store
 from newsmark.tui.cli import COMMANDS, cli
 from tests.conftest import ROOT, SEEDS
+from tests.e2e.driving import wait_until
 
 NEWSMARK = Path(sys.executable).with_name("newsmark")
 NEEDS_A_TERMINAL = "Error: needs a terminal (stdin and stdout must be a terminal; for scripts use export/status)\n"
@@ -172,13 +172,6 @@ class Terminal:
         os.close(self.master)
 
 
-def wait_until(condition, what: str):
-    deadline = time.monotonic() + TIMEOUT
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # the polling interval, not a wait for a state
-    return value
 
 
 def test_the_default_command_with_annotator_labels_as_that_annotator(tmp_path):

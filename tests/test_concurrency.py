@@ -27,6 +27,7 @@ import pytest
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, visible
+from tests.e2e.driving import children_of, wait_until
 
 NEWSMARK = Path(sys.executable).with_name("newsmark")
 ROOT = Path(__file__).resolve().parent.parent
@@ -258,16 +259,6 @@ LOAD_ARTICLES = 4000  # articles in the loaded file's database; 2 annotators: tw
 WORDS = "minister council harbour storm bridge court ruling vote budget energy grid talks".split()
 
 
-def wait_until(condition, what: str, timeout: float = 120.0):
-    """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)  # the polling interval, not a wait for a state
 
 
 def write_big_csv(path: Path, rows: int) -> None:
@@ -423,15 +414,6 @@ def test_keystrokes_commit_while_a_big_load_runs(tmp_path: Path) -> None:
     assert integrity(db) == "ok"
 
 
-def children_of(pid: int) -> list[int]:
-    """The child processes of every thread of `pid` (Linux /proc)."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
 
 
 def file_position(pid: int, path: Path) -> int:
@@ -496,8 +478,8 @@ def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(
     process = subprocess.Popen([str(NEWSMARK), "--db", str(db), "import", str(path), "--story", BULK_STORY],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: children_of(process.pid) or process.poll() is not None, "the import's reader process")
-        wait_until(lambda: hidden_rows(db) or process.poll() is not None, "the import to publish a chunk")
+        wait_until(lambda: children_of(process.pid) or process.poll() is not None, "the import's reader process", 120)
+        wait_until(lambda: hidden_rows(db) or process.poll() is not None, "the import to publish a chunk", 120)
         with Store.open(db, create=False) as store:
             store.set_label(store.article_ids("border")[0], "alice", "stance", "agree")
             assert process.poll() is None, "the keystroke waited for the whole import"
@@ -604,7 +586,7 @@ def hidden_rows(db: Path) -> int:
         conn.close()
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="big files are read by a forked process only where fork exists")
 def test_a_reader_never_sees_part_of_a_file_published_in_chunks(tmp_path: Path, monkeypatch) -> None:
     """Between the chunks of a big import, another connection's story count, total count,
     story list, article by id and id prefix show none of the file or all of it; a

@@ -3,14 +3,24 @@ which pane a terminal shows as focused from its colours."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 NEWSMARK = Path(sys.executable).with_name("newsmark")
 TIMEOUT = 30.0
+
+# A user's machine without tmux skips the end-to-end tests that drive it; CI never skips
+# them (.ci/run installs tmux and sets CI): there a missing tmux fails the tests instead.
+needs_tmux = pytest.mark.skipif(
+    shutil.which("tmux") is None and not os.environ.get("CI"), reason="tmux is not installed"
+)
 
 
 def wait_until(
@@ -46,3 +56,14 @@ def foreground_after(params: str, foreground: str) -> str:
             foreground = part
         index += 1
     return foreground
+
+
+def children_of(pid: int) -> list[int]:
+    """The child processes of every thread of `pid` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.driving import NEWSMARK, ROOT, TIMEOUT, foreground_after, wait_until
+from tests.e2e.driving import NEWSMARK, ROOT, TIMEOUT, children_of, foreground_after, needs_tmux, wait_until
 
 ANNOTATOR = "e2e"
 ROWS = 50_000
@@ -36,7 +35,6 @@ ROWS = 50_000
 pytestmark = [
     pytest.mark.e2e,
 ]
-needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 
@@ -295,12 +293,3 @@ def test_kill_9_during_an_import_of_one_big_file(tmp_path: Path) -> None:
     check_whole_and_complete(db, [path])
 
 
-def children_of(pid: int) -> list[int]:
-    """The child processes of every thread of `pid` (Linux /proc)."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found

@@ -9,19 +9,18 @@ Skipped where tmux is not installed.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.driving import NEWSMARK, wait_until
+from tests.e2e.driving import NEWSMARK, needs_tmux, wait_until
 from tests.e2e.test_tmux import Terminal
 from tests.hostile import assert_terminal_safe
 from tests.test_terminal_safety import hostile_db, row_counts
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    needs_tmux,
 ]
 
 

@@ -8,19 +8,18 @@ writes the exit status only once the process is gone) within QUIT_SECONDS.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.driving import NEWSMARK, wait_until
+from tests.e2e.driving import NEWSMARK, needs_tmux, wait_until
 from tests.e2e.test_tmux import Terminal
 from tests.test_background import BIG_STORY, add_big_story
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    needs_tmux,
 ]
 
 QUIT_SECONDS = 2.0

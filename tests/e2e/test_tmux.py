@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
@@ -20,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.driving import NEWSMARK, ROOT, TIMEOUT, foreground_after, wait_until
+from tests.e2e.driving import NEWSMARK, ROOT, TIMEOUT, foreground_after, needs_tmux, wait_until
 
 ANNOTATOR = "e2e"
 HOSTILE_STORY = "zz-hostile"
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    needs_tmux,
 ]
 
 # First line (the title of a .txt) and body, with markup, ESC (CSI colour) and OSC (set
