@@ -88,6 +88,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.models import STORY_ID_PATTERN, Story
 from newsmark.schema.sanitize import (
     DecodeError,
@@ -337,28 +338,14 @@ def _stat_reason(path: str | os.PathLike[str], exc: OSError) -> str:
 
 
 def _open_regular(path: Path) -> Any:
-    """Open `path` for reading (unbuffered) if, once opened, it is a regular file; raise
-    _Unreadable otherwise. O_NONBLOCK makes opening a FIFO return at once (and a FIFO
-    swapped in after any earlier check is refused here, by fstat on the open file), so
-    nothing hangs; a device is refused before a byte of it is read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    """Open `path` for reading (unbuffered) if it is a regular file (`files.open_regular`);
+    raise _Unreadable, in the import's words, otherwise."""
     try:
-        fd = os.open(path, flags)
+        return open_regular(path, buffering=0)
+    except NotRegularFile as exc:
+        raise _Unreadable(_not_regular(exc.mode)) from None
     except OSError as exc:
-        if exc.errno in (errno.ENXIO, errno.EOPNOTSUPP):  # a socket
-            raise _Unreadable("not a regular file (socket)") from None
         raise _Unreadable(_stat_reason(path, exc)) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise _Unreadable(_not_regular(mode))
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb", buffering=0)
-    except BaseException:
-        os.close(fd)
-        raise
-
 
 def _title_from_text(text: str, *, markdown: bool = False) -> str | None:
     """The first non-empty line of a text, as a title (markdown heading marks removed)."""

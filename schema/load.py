@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
 import os
 import re
 import sqlite3
@@ -46,6 +45,7 @@ from typing import Any, BinaryIO
 import orjson
 from pydantic import ValidationError
 
+from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.models import (
     AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story, instant,
 )
@@ -822,29 +822,20 @@ _SEEDED: dict[str, str] = {
 
 def open_input(path: str | Path) -> contextlib.AbstractContextManager[BinaryIO]:
     """The opened file (standard input for `-`), or _Reject when it cannot be read or is
-    not a regular file. O_NONBLOCK: opening a FIFO with no writer must not hang; the check
-    is on the opened descriptor, so nothing swapped in after it is read."""
+    not a regular file (`files.open_regular`)."""
     if str(path) == STDIN:
         if sys.stdin is None:  # started with standard input closed
             raise _Reject("cannot read: standard input is closed")
         return contextlib.nullcontext(sys.stdin.buffer)  # not ours to close
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        return open_regular(path)
+    except NotRegularFile as exc:
+        raise _Reject(f"not a regular file ({_kind(exc.mode)})") from None
     except ValueError as exc:  # a NUL byte in the path
         raise _Reject(f"cannot read: {exc}") from None
     except OSError as exc:
-        kind = _kind_at(path)  # a socket cannot be opened at all: say what it is
+        kind = _kind_at(path)  # a directory cannot be opened for reading: say what it is
         raise _Reject(f"not a regular file ({kind})" if kind else f"cannot read: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise _Reject(f"not a regular file ({_kind(mode)})")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
 
 def _kind(mode: int) -> str:
     for test, kind in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),

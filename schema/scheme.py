@@ -10,7 +10,6 @@ through `for_terminal`.
 from __future__ import annotations
 
 import math
-import os
 import re
 import stat
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Literal
 
 from pydantic import ValidationError, field_validator, model_validator
 
+from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.keynames import canonical_key, key_problem
 from newsmark.schema.models import Model
 from newsmark.schema.sanitize import for_terminal
@@ -265,18 +265,11 @@ def read_config_text(path: str | Path, what: str) -> str:
     it is a regular file (a symlink to one is fine) of at most MAX_CONFIG_BYTES: a FIFO
     would hang the read and /dev/zero would never end. Raises OSError or ValueError with
     a sentence saying why (without the path); callers name the file."""
-    # O_NONBLOCK: opening a FIFO without a writer returns at once instead of waiting; the
-    # descriptor's own fstat then decides, so a file swapped in after a check cannot slip by.
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        mode = os.fstat(descriptor).st_mode
-    except OSError:
-        os.close(descriptor)
-        raise
-    if not stat.S_ISREG(mode):
-        os.close(descriptor)
-        raise ValueError(f"not a regular file ({_file_kind(mode)}); a {what} must be a regular file")
-    with os.fdopen(descriptor, "rb") as handle:
+        handle = open_regular(path)
+    except NotRegularFile as exc:
+        raise ValueError(f"not a regular file ({_file_kind(exc.mode)}); a {what} must be a regular file") from None
+    with handle:
         data = handle.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:
         raise ValueError(f"larger than {MAX_CONFIG_BYTES // 1024} KiB; a {what} file is a few kilobytes")
