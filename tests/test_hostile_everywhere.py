@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_terminal_safety import run_on_pty
 
 # What must never reach a terminal from data: ESC, BEL, 8-bit CSI/OSC/ST, bidi overrides
 # and isolates, zero-width space, BOM, NUL.
@@ -62,29 +63,9 @@ class TerminalResult:
 def run_on_terminal(*args: str) -> TerminalResult:
     """Run with stdout and stderr on a pseudo-terminal, as a person at a terminal would:
     exports to stdout show their data there."""
-    import pty
-    import select
-
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMARK_")}
-    main_fd, child_fd = pty.openpty()
     command = [newsmark_command(), *args]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=child_fd, stderr=child_fd, env=environment)
-    os.close(child_fd)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([main_fd], [], [], 30)
-        if not ready:
-            process.kill()
-            raise AssertionError(f"{args!r} printed nothing for 30 s")
-        try:
-            chunk = os.read(main_fd, 65536)
-        except OSError:  # EIO: the command closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(main_fd)
-    return TerminalResult(command, process.wait(timeout=30), b"".join(chunks))
+    code, shown = run_on_pty(command)
+    return TerminalResult(command, code, shown.encode())
 
 
 def assert_clean(result, *, allowed_exit=(0, 1, 2)) -> None:
