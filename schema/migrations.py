@@ -8,8 +8,10 @@ creates or upgrades carries APPLICATION_ID in its header.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 V1 = """
@@ -129,7 +131,97 @@ V2 = """
 CREATE INDEX events_action ON events (action);
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# Stories and articles become many-to-many: `story_articles` holds every membership
+# (`articles.story_id` stays as the story an article was first imported into). Labels and
+# gold of the scheme's story-scoped fields (stance) are kept per (story, article); the other
+# fields' rows carry story_id '' (one value wherever the article appears). Notes and flags
+# (`annotations`) belong to the article within a story. Existing rows take the article's
+# story; the event log's keys are rewritten the same way, so undo goes on across the upgrade.
+V3_TABLES = """
+CREATE TABLE story_articles (
+    story_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (story_id, article_id)
+) WITHOUT ROWID;
+CREATE INDEX story_articles_article ON story_articles (article_id, story_id);
+INSERT INTO story_articles (story_id, article_id)
+    SELECT story_id, id FROM articles WHERE id NOT LIKE '~importing~%';
+CREATE TABLE labels_v3 (
+    article_id TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    annotator TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, story_id, annotator, field)
+) WITHOUT ROWID;
+INSERT INTO labels_v3
+    SELECT l.article_id,
+           CASE WHEN l.field IN (SELECT value FROM json_each(:story_fields))
+                THEN coalesce((SELECT a.story_id FROM articles a WHERE a.id = l.article_id), '') ELSE '' END,
+           l.annotator, l.field, l.value, l.updated_at
+    FROM labels l;
+DROP TABLE labels;
+ALTER TABLE labels_v3 RENAME TO labels;
+CREATE INDEX labels_field ON labels (field, article_id);
+CREATE INDEX labels_annotator ON labels (annotator, article_id);
+CREATE TABLE annotations_v3 (
+    article_id TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    annotator TEXT NOT NULL,
+    note TEXT,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, story_id, annotator)
+) WITHOUT ROWID;
+INSERT INTO annotations_v3
+    SELECT n.article_id, coalesce((SELECT a.story_id FROM articles a WHERE a.id = n.article_id), ''),
+           n.annotator, n.note, n.flagged, n.updated_at
+    FROM annotations n;
+DROP TABLE annotations;
+ALTER TABLE annotations_v3 RENAME TO annotations;
+CREATE INDEX annotations_annotator ON annotations (annotator, article_id);
+CREATE TABLE gold_v3 (
+    article_id TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    PRIMARY KEY (article_id, story_id, field)
+) WITHOUT ROWID;
+INSERT INTO gold_v3
+    SELECT g.article_id,
+           CASE WHEN g.field IN (SELECT value FROM json_each(:story_fields))
+                THEN coalesce((SELECT a.story_id FROM articles a WHERE a.id = g.article_id), '') ELSE '' END,
+           g.field, g.value, g.by, g.reason, g.at
+    FROM gold g;
+DROP TABLE gold;
+ALTER TABLE gold_v3 RENAME TO gold;
+UPDATE events SET key = json_set(key, '$.story_id',
+        coalesce((SELECT a.story_id FROM articles a WHERE a.id = json_extract(events.key, '$.article_id')), ''))
+    WHERE tbl = 'annotations'
+       OR (tbl IN ('labels', 'gold')
+           AND json_extract(key, '$.field') IN (SELECT value FROM json_each(:story_fields)));
+UPDATE events SET key = json_set(key, '$.story_id', '')
+    WHERE tbl IN ('labels', 'gold') AND json_extract(key, '$.story_id') IS NULL;
+"""
+
+
+def _v3_many_to_many(conn: sqlite3.Connection) -> None:
+    """Version 2 to 3: see V3_TABLES. Which fields are story-scoped is the stored scheme's
+    word (a scheme without `scope` gives stance alone)."""
+    from newsmark.schema.scheme import default_scheme, parse_scheme
+
+    row = conn.execute("SELECT value FROM settings WHERE key = 'scheme'").fetchone()
+    scheme = parse_scheme(row[0]) if row else default_scheme()
+    story_fields = json.dumps(sorted(scheme.story_fields()))
+    for statement in _statements(V3_TABLES):
+        conn.execute(statement, {"story_fields": story_fields} if ":story_fields" in statement else {})
+
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [V1, V2, _v3_many_to_many]
 CURRENT_VERSION = len(MIGRATIONS)
 
 
@@ -177,7 +269,11 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None) -> Path | None:
             if version > 0 and db_path is not None:
                 backup = _write_backup(db_path, version)
             for number in range(version, CURRENT_VERSION):
-                for statement in _statements(MIGRATIONS[number]):
+                step = MIGRATIONS[number]
+                if callable(step):
+                    step(conn)
+                    continue
+                for statement in _statements(step):
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {CURRENT_VERSION}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

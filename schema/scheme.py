@@ -26,6 +26,7 @@ from newsmark.schema.structured import StructureError, load_toml
 
 Level = Literal["article", "claim"]
 Kind = Literal["nominal", "ordinal", "interval"]
+Scope = Literal["story", "article"]
 # Names an export record already uses for other things, so a field may not take them.
 RESERVED_FIELD_NAMES = frozenset({"claims", "note", "flagged", "cluster"})
 MAX_NAME_LENGTH = 64  # a scheme's name, a label's value
@@ -97,6 +98,10 @@ class SchemeField(Model):
     name: str
     level: list[Level]
     kind: Kind
+    # What an article-level value is judged against: the story's proposition ("story": one
+    # value per story the article is in) or the article alone ("article": one value wherever
+    # it appears). None: "story" for a field named stance, "article" for any other.
+    scope: Scope | None = None
     description: str = ""
     labels: list[SchemeLabel]
 
@@ -127,6 +132,8 @@ class SchemeField(Model):
             raise ValueError(f"field {quoted(self.name)}: level repeats itself")
         if not self.labels:
             raise ValueError(f"field {quoted(self.name)}: the list of labels is empty")
+        if self.scope is None:
+            self.scope = "story" if self.name == "stance" else "article"
         if self.name in RESERVED_FIELD_NAMES:
             raise ValueError(f"field name {quoted(self.name)} is reserved")
         _no_duplicates(f"field {quoted(self.name)}: value", [lab.value for lab in self.labels])
@@ -201,6 +208,10 @@ class Scheme(Model):
                         )
                     owners[key] = (lab.key, f"{fld.name}={lab.value}")
         return self
+
+    def story_fields(self) -> frozenset[str]:
+        """Names of the article-level fields judged per story (scope "story")."""
+        return frozenset(f.name for f in self.fields if f.scope == "story" and "article" in f.level)
 
     def fields_at(self, level: Level) -> list[SchemeField]:
         """The fields filled in at one level, in scheme order."""

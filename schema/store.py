@@ -40,15 +40,17 @@ CONTEXT_CHARS = 32  # length of a claim's prefix and suffix
 
 # For each table the event log may touch: its key columns and its value columns.
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "labels": (("article_id", "annotator", "field"), ("value",)),
-    "annotations": (("article_id", "annotator"), ("note", "flagged")),
+    # story_id is '' for a field of scope "article" (one value wherever the article is).
+    "labels": (("article_id", "story_id", "annotator", "field"), ("value",)),
+    # A note and a flag belong to the article within one story.
+    "annotations": (("article_id", "story_id", "annotator"), ("note", "flagged")),
     "claims": (
         ("id",),
         ("article_id", "annotator", "start", "end", "exact", "prefix", "suffix", "cluster", "created_at"),
     ),
     "claim_labels": (("claim_id", "field"), ("value",)),
     "clusters": (("id",), ("story_id", "label", "created_by", "created_at")),
-    "gold": (("article_id", "field"), ("value", "by", "reason", "at")),
+    "gold": (("article_id", "story_id", "field"), ("value", "by", "reason", "at")),
     "gold_claims": (
         ("id",),
         ("article_id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "by", "reason", "at"),
@@ -82,6 +84,11 @@ class Change:
     after: dict[str, Any] | None
 
 
+# A (story, article, annotator) an action touched: its annotations row is stamped. A story
+# of None means the article's own story (the one it was first imported into).
+Touched = tuple[str | None, str, str]
+
+
 @dataclass
 class ActionResult:
     """What one committed action did: its id, its events, the annotations it touched."""
@@ -89,7 +96,7 @@ class ActionResult:
     action: int | None
     op: str
     events: list[Event] = field(default_factory=list)
-    touched: list[tuple[str, str]] = field(default_factory=list)
+    touched: list[Touched] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -427,11 +434,21 @@ class Store:
     )
 
     def insert_articles(self, conn: sqlite3.Connection, rows: Sequence[tuple]) -> int:
-        """Inside a transaction: insert article rows (ARTICLE_INSERT's order); return how many
-        were new (the rest were duplicates of text already stored)."""
+        """Inside a transaction: insert article rows (ARTICLE_INSERT's order) into their
+        stories; return how many were new (the rest were duplicates of text already stored:
+        they join the row's story too)."""
         before = conn.total_changes
         conn.executemany(self.ARTICLE_INSERT, rows)
-        return conn.total_changes - before
+        new = conn.total_changes - before
+        self.add_to_stories(conn, [(row[1], row[0]) for row in rows])
+        return new
+
+    MEMBERSHIP_INSERT = "INSERT OR IGNORE INTO story_articles (story_id, article_id) VALUES (?, ?)"
+
+    def add_to_stories(self, conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
+        """Inside a transaction: put articles into stories, (story_id, article_id) pairs; a
+        pair already there is left as it is. An article may be in any number of stories."""
+        conn.executemany(self.MEMBERSHIP_INSERT, pairs)
 
     ARTICLE_INSERT_UTF8 = ARTICLE_INSERT.replace("?, ?, ?, ?, ?, ?, ?, ?,", "?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT),")
 
@@ -441,7 +458,9 @@ class Store:
         process are stored without decoding their texts into str and encoding them again."""
         before = conn.total_changes
         conn.executemany(self.ARTICLE_INSERT_UTF8, rows)
-        return conn.total_changes - before
+        new = conn.total_changes - before
+        self.add_to_stories(conn, [(row[1], row[0]) for row in rows])
+        return new
 
     # Staging: a big file's rows are written into a TEMP table of this connection (no write
     # lock on the database, invisible to every other connection, gone with the connection
@@ -537,6 +556,7 @@ class Store:
                 [(start + offset, *row) for offset, row in enumerate(rows)],
             )
             batch["new"] += conn.total_changes - before
+            self.add_to_stories(conn, [(row[1], row[0]) for row in rows])
         batch["next"] = start + len(rows)
 
     def publish_staged(self, conn: sqlite3.Connection) -> int:
@@ -548,7 +568,10 @@ class Store:
             f"INSERT OR IGNORE INTO main.articles ({self._STAGED_COLUMNS}) "
             f"SELECT {self._STAGED_COLUMNS} FROM temp.newsmark_staged_articles ORDER BY rowid"
         )
-        return conn.total_changes - before
+        new = conn.total_changes - before
+        conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
+                     "SELECT story_id, id FROM temp.newsmark_staged_articles")
+        return new
 
     def publish_staged_chunked(self, finish: Callable[[sqlite3.Connection], None]) -> int:
         """Publish what is left of the batch, then show it all at once in a last short
@@ -602,6 +625,8 @@ class Store:
             if row is None:
                 return 0  # finished (or cleared) meanwhile
             first, last = orjson.loads(row[0])
+            conn.execute("DELETE FROM main.story_articles WHERE article_id IN "
+                          "(SELECT id FROM main.articles WHERE seq BETWEEN ? AND ?)", (first, last))
             dropped = conn.execute("DELETE FROM main.articles WHERE seq BETWEEN ? AND ?", (first, last)).rowcount
             conn.execute("DELETE FROM main.settings WHERE key = ?", (key,))
         return dropped
@@ -675,12 +700,33 @@ class Store:
         if story_id is None:
             return self.conn.execute(f"SELECT count(*) FROM articles WHERE {visible()}").fetchone()[0]
         return self.conn.execute(
-            f"SELECT count(*) FROM articles WHERE story_id = ? AND {visible()}", (story_id,)).fetchone()[0]
+            "SELECT count(*) FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            f"WHERE m.story_id = ? AND {visible('a')}", (story_id,)).fetchone()[0]
 
     def article_ids(self, story_id: str) -> list[str]:
         """The ids of a story's articles, in import order."""
-        rows = self.conn.execute(f"SELECT id FROM articles WHERE story_id = ? AND {visible()} ORDER BY seq", (story_id,))
+        rows = self.conn.execute(
+            "SELECT a.id FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            f"WHERE m.story_id = ? AND {visible('a')} ORDER BY a.seq", (story_id,))
         return [row[0] for row in rows]
+
+    def article_stories(self, article_id: str) -> list[str]:
+        """The ids of every story an article is in, sorted."""
+        rows = self.conn.execute(
+            "SELECT story_id FROM story_articles WHERE article_id = ? ORDER BY story_id", (article_id,))
+        return [row[0] for row in rows]
+
+    def home_story(self, article_id: str) -> str | None:
+        """The story an article was first imported into (None for an unknown article)."""
+        row = self.conn.execute("SELECT story_id FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def scope_story(self, field_name: str, story_id: str | None, article_id: str) -> str:
+        """The story_id a label or gold row of this field is stored under: the story (the
+        article's own when None) for a story-scoped field, '' for an article-scoped one."""
+        if field_name not in self.scheme.story_fields():
+            return ""
+        return story_id if story_id is not None else (self.home_story(article_id) or "")
 
     def get_article(self, article_id: str) -> Article | None:
         """One article, or None."""
@@ -702,18 +748,27 @@ class Store:
         """Everyone who has annotated anything, sorted."""
         return [row[0] for row in self.conn.execute("SELECT DISTINCT annotator FROM annotations ORDER BY 1")]
 
-    def labels(self, article_id: str, annotator: str) -> dict[str, str]:
-        """An annotator's article-level labels for one article."""
+    def labels(self, article_id: str, annotator: str, story_id: str | None = None) -> dict[str, str]:
+        """An annotator's article-level labels for one article as read in one story (the
+        article's own story when None): its story-scoped values there and its
+        article-scoped values."""
+        story = story_id if story_id is not None else (self.home_story(article_id) or "")
         rows = self.conn.execute(
-            "SELECT field, value FROM labels WHERE article_id = ? AND annotator = ?", (article_id, annotator)
+            "SELECT field, value FROM labels WHERE article_id = ? AND story_id IN ('', ?) AND annotator = ? "
+            "ORDER BY story_id",
+            (article_id, story, annotator),
         )
         return dict(rows.fetchall())
 
-    def annotation(self, article_id: str, annotator: str) -> tuple[str | None, bool, str | None]:
-        """An annotator's note, flag and last-change time for one article."""
+    def annotation(
+        self, article_id: str, annotator: str, story_id: str | None = None
+    ) -> tuple[str | None, bool, str | None]:
+        """An annotator's note, flag and last-change time for one article in one story (the
+        article's own story when None)."""
+        story = story_id if story_id is not None else (self.home_story(article_id) or "")
         row = self.conn.execute(
-            "SELECT note, flagged, updated_at FROM annotations WHERE article_id = ? AND annotator = ?",
-            (article_id, annotator),
+            "SELECT note, flagged, updated_at FROM annotations WHERE article_id = ? AND story_id = ? AND annotator = ?",
+            (article_id, story, annotator),
         ).fetchone()
         return (row[0], bool(row[1]), row[2]) if row else (None, False, None)
 
@@ -777,10 +832,9 @@ class Store:
         outlet: {value: count}. Walks only the annotator's own annotations (indexed), so it
         stays fast however many articles the database holds."""
         rows = self.conn.execute(
-            "SELECT l.value, count(*) FROM annotations AS n "
-            "CROSS JOIN articles AS a ON a.id = n.article_id "
-            "CROSS JOIN labels AS l ON l.article_id = n.article_id AND l.annotator = n.annotator "
-            "WHERE n.annotator = ? AND a.source = ? AND l.field = ? AND n.article_id != ? "
+            "SELECT l.value, count(*) FROM labels AS l INDEXED BY labels_annotator "
+            "CROSS JOIN articles AS a ON a.id = l.article_id "
+            "WHERE l.annotator = ? AND a.source = ? AND l.field = ? AND l.article_id != ? "
             "GROUP BY l.value",
             (annotator, source, field_name, exclude_article or ""),
         )
@@ -791,10 +845,9 @@ class Store:
         value}}. One pass over the annotator's own annotations, for a screen that keeps
         it and updates it as the annotator labels (instead of one query per article)."""
         rows = self.conn.execute(
-            "SELECT a.source, n.article_id, l.value FROM annotations AS n "
-            "CROSS JOIN articles AS a ON a.id = n.article_id "
-            "CROSS JOIN labels AS l ON l.article_id = n.article_id AND l.annotator = n.annotator "
-            "WHERE n.annotator = ? AND l.field = ? AND a.source IS NOT NULL",
+            "SELECT a.source, l.article_id, l.value FROM labels AS l INDEXED BY labels_annotator "
+            "CROSS JOIN articles AS a ON a.id = l.article_id "
+            "WHERE l.annotator = ? AND l.field = ? AND a.source IS NOT NULL",
             (annotator, field_name),
         )
         book: dict[str, dict[str, str]] = {}
@@ -802,9 +855,13 @@ class Store:
             book.setdefault(source, {})[article_id] = value
         return book
 
-    def gold(self, article_id: str) -> dict[str, dict[str, str]]:
-        """Gold values of one article: {field: {value, by, reason, at}}."""
-        rows = self.conn.execute("SELECT field, value, by, reason, at FROM gold WHERE article_id = ?", (article_id,))
+    def gold(self, article_id: str, story_id: str | None = None) -> dict[str, dict[str, str]]:
+        """Gold values of one article as read in one story (the article's own story when
+        None): {field: {value, by, reason, at}}."""
+        story = story_id if story_id is not None else (self.home_story(article_id) or "")
+        rows = self.conn.execute(
+            "SELECT field, value, by, reason, at FROM gold WHERE article_id = ? AND story_id IN ('', ?) ORDER BY story_id",
+            (article_id, story))
         return {r[0]: {"value": r[1], "by": r[2], "reason": r[3], "at": r[4]} for r in rows}
 
     def events(self, *, annotator: str | None = None, limit: int = 100) -> list[Event]:
@@ -901,37 +958,52 @@ class Store:
         )
 
     @staticmethod
-    def _touch(conn: sqlite3.Connection, touched: Iterable[tuple[str, str]], at: str) -> None:
+    def _touch(conn: sqlite3.Connection, touched: Iterable[Touched], at: str) -> None:
+        """Stamp the annotations rows of what an action touched (creating them): a story of
+        None, or one the article is not in, is the article's own story."""
         conn.executemany(
-            "INSERT INTO annotations (article_id, annotator, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (article_id, annotator) DO UPDATE SET updated_at = excluded.updated_at",
-            [(article_id, annotator, at) for article_id, annotator in touched],
+            "INSERT INTO annotations (article_id, story_id, annotator, updated_at) "
+            "VALUES (?1, coalesce((SELECT story_id FROM story_articles WHERE story_id = ?2 AND article_id = ?1), "
+            "(SELECT story_id FROM articles WHERE id = ?1), ''), ?3, ?4) "
+            "ON CONFLICT (article_id, story_id, annotator) DO UPDATE SET updated_at = excluded.updated_at",
+            [(article_id, story_id, annotator, at) for story_id, article_id, annotator in touched],
         )
 
     # --- annotating -------------------------------------------------------------------
 
-    def set_label(self, article_id: str, annotator: str, field_name: str, value: str | None) -> ActionResult:
-        """Set (or with None, clear) an article-level label."""
+    def set_label(
+        self, article_id: str, annotator: str, field_name: str, value: str | None, *, story_id: str | None = None
+    ) -> ActionResult:
+        """Set (or with None, clear) an article-level label, as read in `story_id` (the
+        article's own story when None): a story-scoped field's value holds in that story
+        only, an article-scoped one's in every story of the article."""
         if value is not None:
             self._check_value(field_name, value, "article")
-        key = {"article_id": article_id, "annotator": annotator, "field": field_name}
+        key = {"article_id": article_id, "story_id": self.scope_story(field_name, story_id, article_id),
+               "annotator": annotator, "field": field_name}
         after = None if value is None else {"value": value}
-        return self._commit(annotator, "label", [Change("labels", key, after)], [(article_id, annotator)])
+        return self._commit(annotator, "label", [Change("labels", key, after)], [(story_id, article_id, annotator)])
 
-    def set_note(self, article_id: str, annotator: str, note: str | None) -> ActionResult:
-        """Set (or with None or "", clear) an annotator's note on an article."""
+    def _annotation_key(self, article_id: str, annotator: str, story_id: str | None) -> dict[str, str]:
+        story = story_id if story_id is not None else (self.home_story(article_id) or "")
+        return {"article_id": article_id, "story_id": story, "annotator": annotator}
+
+    def set_note(self, article_id: str, annotator: str, note: str | None, *, story_id: str | None = None) -> ActionResult:
+        """Set (or with None or "", clear) an annotator's note on an article in a story (the
+        article's own story when None)."""
         after = {"note": sanitize_text(note).strip() or None if note else None}
-        change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
-        return self._commit(annotator, "note", [change], [(article_id, annotator)])
+        change = Change("annotations", self._annotation_key(article_id, annotator, story_id), after)
+        return self._commit(annotator, "note", [change], [(story_id, article_id, annotator)])
 
-    def set_flag(self, article_id: str, annotator: str, flagged: bool) -> ActionResult:
-        """Flag or unflag an article for an annotator."""
+    def set_flag(self, article_id: str, annotator: str, flagged: bool, *, story_id: str | None = None) -> ActionResult:
+        """Flag or unflag an article in a story (the article's own when None) for an annotator."""
         after = {"flagged": flagged}
-        change = Change("annotations", {"article_id": article_id, "annotator": annotator}, after)
-        return self._commit(annotator, "flag", [change], [(article_id, annotator)])
+        change = Change("annotations", self._annotation_key(article_id, annotator, story_id), after)
+        return self._commit(annotator, "flag", [change], [(story_id, article_id, annotator)])
 
     def add_claim(
-        self, article_id: str, annotator: str, start: int, end: int, labels: dict[str, str] | None = None
+        self, article_id: str, annotator: str, start: int, end: int, labels: dict[str, str] | None = None,
+        *, story_id: str | None = None,
     ) -> tuple[Claim, ActionResult]:
         """Mark a span of an article as a claim (an existing identical claim is kept)."""
         exact, prefix, suffix = self._quote_span(article_id, start, end, labels)
@@ -945,38 +1017,42 @@ class Store:
         if self._read_row(self.conn, "claims", {"id": claim_id}) is not None:
             changes = []
         changes += [Change("claim_labels", {"claim_id": claim_id, "field": f}, {"value": v}) for f, v in (labels or {}).items()]
-        result = self._commit(annotator, "claim.add", changes, [(article_id, annotator)])
+        result = self._commit(annotator, "claim.add", changes, [(story_id, article_id, annotator)])
         claim = self.get_claim(claim_id)
         assert claim is not None
         return claim, result
 
-    def remove_claim(self, claim_id: str, annotator: str) -> ActionResult:
+    def remove_claim(self, claim_id: str, annotator: str, *, story_id: str | None = None) -> ActionResult:
         """Unmark a claim, with its labels; undo brings both back."""
         claim = self._own_claim(claim_id, annotator)
         changes = [Change("claim_labels", {"claim_id": claim_id, "field": f}, None) for f in claim.labels]
         changes.append(Change("claims", {"id": claim_id}, None))
-        return self._commit(annotator, "claim.remove", changes, [(claim.article_id, annotator)])
+        return self._commit(annotator, "claim.remove", changes, [(story_id, claim.article_id, annotator)])
 
-    def set_claim_label(self, claim_id: str, annotator: str, field_name: str, value: str | None) -> ActionResult:
+    def set_claim_label(
+        self, claim_id: str, annotator: str, field_name: str, value: str | None, *, story_id: str | None = None
+    ) -> ActionResult:
         """Set (or with None, clear) a claim-level label."""
         claim = self._own_claim(claim_id, annotator)
         if value is not None:
             self._check_value(field_name, value, "claim")
         change = Change("claim_labels", {"claim_id": claim_id, "field": field_name}, None if value is None else {"value": value})
-        return self._commit(annotator, "claim.label", [change], [(claim.article_id, annotator)])
+        return self._commit(annotator, "claim.label", [change], [(story_id, claim.article_id, annotator)])
 
-    def link_claims(self, claim_id: str, other_id: str, annotator: str) -> tuple[str, ActionResult]:
+    def link_claims(
+        self, claim_id: str, other_id: str, annotator: str, *, story_id: str | None = None
+    ) -> tuple[str, ActionResult]:
         """Put two claims (and the clusters they are in) into one cluster; return its id."""
         claim = self._own_claim(claim_id, annotator)
         other = self._own_claim(other_id, annotator)
         target = claim.cluster or other.cluster
         changes: list[Change] = []
-        touched = [(claim.article_id, annotator), (other.article_id, annotator)]
+        touched: list[Touched] = [(story_id, claim.article_id, annotator), (story_id, other.article_id, annotator)]
         if target is None:
             target = uuid.uuid4().hex[:16]
-            article = self.get_article(claim.article_id)
             changes.append(Change("clusters", {"id": target}, {
-                "story_id": article.story_id if article else None, "label": claim.exact[:200],
+                "story_id": story_id if story_id is not None else self.home_story(claim.article_id),
+                "label": claim.exact[:200],
                 "created_by": annotator, "created_at": utc_now(),
             }))
         movers = {claim.id, other.id}
@@ -984,14 +1060,15 @@ class Store:
             rows = self.conn.execute("SELECT id, article_id FROM claims WHERE cluster = ? AND annotator = ?", (old, annotator))
             for cid, aid in rows.fetchall():
                 movers.add(cid)
-                touched.append((aid, annotator))
+                touched.append((story_id, aid, annotator))
         changes += [Change("claims", {"id": cid}, {"cluster": target}) for cid in sorted(movers)]
         return target, self._commit(annotator, "claim.link", changes, touched)
 
-    def unlink_claim(self, claim_id: str, annotator: str) -> ActionResult:
+    def unlink_claim(self, claim_id: str, annotator: str, *, story_id: str | None = None) -> ActionResult:
         """Take a claim out of its cluster."""
         claim = self._own_claim(claim_id, annotator)
-        return self._commit(annotator, "claim.unlink", [Change("claims", {"id": claim_id}, {"cluster": None})], [(claim.article_id, annotator)])
+        change = Change("claims", {"id": claim_id}, {"cluster": None})
+        return self._commit(annotator, "claim.unlink", [change], [(story_id, claim.article_id, annotator)])
 
     def set_cluster_label(self, cluster_id: str, annotator: str, label: str) -> ActionResult:
         """Edit a cluster's short canonical wording."""
@@ -1007,7 +1084,7 @@ class Store:
         return row[0] if row else None
 
     def add_linked_claim(
-        self, claim_id: str, article_id: str, start: int, end: int, annotator: str
+        self, claim_id: str, article_id: str, start: int, end: int, annotator: str, *, story_id: str | None = None
     ) -> tuple[str, Claim, ActionResult]:
         """Mark a span of another article as the annotator's claim and put it in the
         cluster of `claim_id` (creating the cluster if needed), as one action: one undo
@@ -1022,12 +1099,12 @@ class Store:
         existing = self.get_claim(new_id)
         target = claim.cluster or (existing.cluster if existing is not None else None)
         changes: list[Change] = []
-        touched = [(claim.article_id, annotator), (article_id, annotator)]
+        touched: list[Touched] = [(story_id, claim.article_id, annotator), (story_id, article_id, annotator)]
         if target is None:
             target = uuid.uuid4().hex[:16]
-            source = self.get_article(claim.article_id)
             changes.append(Change("clusters", {"id": target}, {
-                "story_id": source.story_id if source else None, "label": claim.exact[:200],
+                "story_id": story_id if story_id is not None else self.home_story(claim.article_id),
+                "label": claim.exact[:200],
                 "created_by": annotator, "created_at": utc_now(),
             }))
         if existing is None:
@@ -1041,19 +1118,24 @@ class Store:
             rows = self.conn.execute("SELECT id, article_id FROM claims WHERE cluster = ? AND annotator = ?", (old, annotator))
             for cid, aid in rows.fetchall():
                 movers.add(cid)
-                touched.append((aid, annotator))
+                touched.append((story_id, aid, annotator))
         changes += [Change("claims", {"id": cid}, {"cluster": target}) for cid in sorted(movers)]
         result = self._commit(annotator, "claim.add_linked", changes, touched)
         linked = self.get_claim(new_id)
         assert linked is not None
         return target, linked, result
 
-    def set_gold(self, article_id: str, field_name: str, value: str | None, by: str, reason: str = "") -> ActionResult:
-        """Adjudicate a field of an article (None removes the gold value); never touches
+    def set_gold(
+        self, article_id: str, field_name: str, value: str | None, by: str, reason: str = "",
+        *, story_id: str | None = None,
+    ) -> ActionResult:
+        """Adjudicate a field of an article as read in `story_id` (the article's own story
+        when None; see `set_label` for scope). None removes the gold value; never touches
         anyone's own annotation."""
         if value is not None:
             self._check_value(field_name, value, "article")
-        key = {"article_id": article_id, "field": field_name}
+        key = {"article_id": article_id, "story_id": self.scope_story(field_name, story_id, article_id),
+               "field": field_name}
         after = None if value is None else {"value": value, "by": by, "reason": sanitize_text(reason).strip(), "at": utc_now()}
         return self._commit(by, "gold", [Change("gold", key, after)])
 
@@ -1252,7 +1334,7 @@ class Store:
         )]
         at = utc_now()
         result = ActionResult(action=action, op=("undo " if undo else "redo ") + events[0].op, events=events)
-        touched: list[tuple[str, str]] = []
+        touched: list[Touched] = []
         for event in events:
             values = event.before if undo else event.after
             self._write_row(conn, event.tbl, event.key, values, at)
@@ -1262,7 +1344,8 @@ class Store:
                 found = conn.execute("SELECT article_id FROM claims WHERE id = ?", (event.key["claim_id"],)).fetchone()
                 article_id = found[0] if found else None
             if article_id is not None and event.tbl not in ("gold", "gold_claims"):
-                touched.append((article_id, event.key.get("annotator") or row.get("annotator") or annotator))
+                touched.append((event.key.get("story_id") or None, article_id,
+                                event.key.get("annotator") or row.get("annotator") or annotator))
         conn.execute("UPDATE events SET undone = ? WHERE action = ?", (int(undo), action))
         audit = ActionResult(action=None, op=result.op)
         self._log(conn, audit, annotator, "undo" if undo else "redo", "events", {"action": action}, None, None, at, False)
@@ -1287,34 +1370,22 @@ class Store:
 
     # --- the story list (a virtual list: pages of rows, never the whole table) ------------
 
-    # Above this many annotations, finished_story_ids scans the articles_story index once
-    # instead of reading one article row per annotation.
-    FINISHED_SCAN_THRESHOLD = 50_000
-
     def finished_story_ids(self, annotator: str) -> list[str]:
         """Stories in which `annotator` has labelled every article, sorted.
 
-        The work grows with the annotator's own annotations (found through the
-        annotations_annotator index; every labelled article has an annotations row, as
-        `_commit` touches one), or for a prolific annotator is one pass over the
-        articles_story index; it never reads the articles themselves in bulk.
+        Only stories holding an article the annotator touched are counted (found through
+        the annotations_annotator index; every labelled article has an annotations row, as
+        `_commit` touches one); each of their articles is one probe of the labels key and of
+        the articles id index (which holds seq), never a read of the articles themselves.
         """
-        labelled = (
-            "SELECT n.article_id FROM annotations n WHERE n.annotator = ? AND EXISTS "
-            "(SELECT 1 FROM labels l WHERE l.article_id = n.article_id AND l.annotator = n.annotator)"
+        sql = (
+            "SELECT m.story_id FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            "WHERE m.story_id IN (SELECT DISTINCT t.story_id FROM annotations n "
+            "  JOIN story_articles t ON t.article_id = n.article_id WHERE n.annotator = ?1) "
+            f"AND {visible('a')} GROUP BY m.story_id "
+            "HAVING sum(EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
+            "  AND l.story_id IN ('', m.story_id) AND l.annotator = ?1)) = count(*) ORDER BY m.story_id"
         )
-        finished = f"HAVING count(*) >= (SELECT count(*) FROM articles b WHERE b.story_id = a.story_id AND {visible('b')}) ORDER BY a.story_id"
-        touched = self.conn.execute("SELECT count(*) FROM annotations WHERE annotator = ?", (annotator,)).fetchone()[0]
-        if touched < self.FINISHED_SCAN_THRESHOLD:
-            # Few annotations: look each article's story up by its id (one row read each).
-            sql = f"SELECT a.story_id FROM ({labelled}) n JOIN articles a ON a.id = n.article_id GROUP BY a.story_id {finished}"
-        else:
-            # Many: one pass over the compact (story_id, id) index beats as many random
-            # row reads as annotations (seconds on a cold cache with 100,000 of them).
-            sql = (
-                f"SELECT a.story_id FROM articles a INDEXED BY articles_story WHERE a.id IN ({labelled}) "
-                f"GROUP BY a.story_id {finished}"
-            )
         return [row[0] for row in self.conn.execute(sql, (annotator,))]
 
     def _story_filter(
@@ -1347,18 +1418,20 @@ class Store:
         """One page of the story list, in id order: each story's title, article count and
         how many of its articles `annotator` has labelled.
 
-        Counts come from the articles_story index and the labels primary key for the
+        Counts come from the story_articles and labels primary keys for the
         page's stories only. `unfinished_only` leaves out stories whose every article the
         annotator has labelled; `text_filter` keeps stories whose id or title starts with
         it (case-insensitive for ASCII). `finished` may pass `finished_story_ids(annotator)`
         computed once for many pages.
         """
         where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
+        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
         rows = self.conn.execute(
             "SELECT s.id, s.title, "
-            f"(SELECT count(*) FROM articles a WHERE a.story_id = s.id AND {visible('a')}), "
-            f"(SELECT count(*) FROM articles a WHERE a.story_id = s.id AND {visible('a')} AND EXISTS "
-            "  (SELECT 1 FROM labels l WHERE l.article_id = a.id AND l.annotator = ?)) "
+            f"(SELECT count(*) {members}), "
+            f"(SELECT count(*) {members} AND EXISTS "
+            "  (SELECT 1 FROM labels l WHERE l.article_id = m.article_id AND l.story_id IN ('', s.id) "
+            "   AND l.annotator = ?)) "
             f"FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?) s ORDER BY s.id",
             [annotator, *params, limit, offset],
         )
