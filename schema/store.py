@@ -399,6 +399,15 @@ class Store:
                 why = scheme.check_value(fld, value, level)  # type: ignore[arg-type]
                 if why:
                     problems.append(f"{count} {level} label(s) {fld}={value}: {why}")
+        # A field whose scope changes would leave its stored values under the other scope.
+        moved = sorted(scheme.story_fields() ^ self.scheme.story_fields())
+        for fld in moved:
+            count = self.conn.execute(
+                "SELECT (SELECT count(*) FROM labels WHERE field = ?1) + (SELECT count(*) FROM gold WHERE field = ?1)",
+                (fld,)).fetchone()[0]
+            if count:
+                problems.append(f"{count} label(s) of {fld} were given with scope "
+                                f"{'story' if fld in self.scheme.story_fields() else 'article'}: its scope cannot change")
         if problems:
             raise StoreError("the new scheme does not fit existing labels: " + "; ".join(problems))
         self.set_setting("scheme", scheme_text)

@@ -426,3 +426,28 @@ async def test_markup_in_a_schemes_wording_is_shown_as_text_in_the_command_palet
     app.close_stores()
     with reopen(db_path) as store:
         assert store.labels(first, "alice") == {"tone": "[/]"}
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def test_default_scheme_judges_stance_per_story_and_the_rest_per_article():
+    scheme = default_scheme()
+    assert {f.name: f.scope for f in scheme.fields} == {
+        "stance": "story", "reliability": "article", "credibility": "article", "checkworthy": "article",
+    }
+    assert scheme.story_fields() == frozenset({"stance"})
+
+
+def test_scope_defaults_by_name_and_may_be_given():
+    scheme = parse_scheme(field(name="stance") + field(name="frame", labels='[{ value = "x", key = "x" }]')
+                          + field(name="topic", labels='[{ value = "t", key = "t" }]').replace(
+                              'kind = "nominal"', 'kind = "nominal"\nscope = "story"'))
+    assert [(f.name, f.scope) for f in scheme.fields] == [("stance", "story"), ("frame", "article"), ("topic", "story")]
+    assert scheme.story_fields() == frozenset({"stance", "topic"})
+
+
+def test_an_unknown_scope_is_refused():
+    with pytest.raises(SchemeError) as caught:
+        parse_scheme(field().replace('kind = "nominal"', 'kind = "nominal"\nscope = "outlet"'), "my.toml")
+    assert "fields.0.scope: Input should be 'story' or 'article'" in str(caught.value)
