@@ -29,7 +29,7 @@ import orjson
 
 from newsmark.schema.migrations import APPLICATION_ID, REQUIRED_TABLES, MigrationError, check_version, migrate
 from newsmark.schema.models import Article, Claim, Event, Story, utc_now
-from newsmark.schema.sanitize import for_terminal, sanitize_text
+from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text
 from newsmark.schema.scheme import Scheme, default_scheme, default_scheme_text, parse_scheme
 
 BUSY_TIMEOUT_MS = 10_000
@@ -51,6 +51,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "claim_labels": (("claim_id", "field"), ("value",)),
     "clusters": (("id",), ("story_id", "label", "created_by", "created_at")),
     "gold": (("article_id", "story_id", "field"), ("value", "by", "reason", "at")),
+    "stories": (("id",), ("title", "proposition", "meta")),
+    "story_articles": (("story_id", "article_id"), ()),
     "gold_claims": (
         ("id",),
         ("article_id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "by", "reason", "at"),
@@ -58,6 +60,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 # Tables whose rows carry their own updated_at, stamped with the action's time.
 _STAMPED = {"labels"}
+# Tables whose changes are nobody's annotation: undoing them stamps no annotations row.
+_NOT_ANNOTATION = {"gold", "gold_claims", "stories", "story_articles"}
 
 
 class StoreError(RuntimeError):
@@ -935,7 +939,7 @@ class Store:
     def _read_row(conn: sqlite3.Connection, tbl: str, key: dict[str, Any]) -> dict[str, Any] | None:
         key_cols, value_cols = TABLES[tbl]
         where = " AND ".join(f'"{col}" = ?' for col in key_cols)
-        cols = ", ".join(f'"{col}"' for col in value_cols)
+        cols = ", ".join(f'"{col}"' for col in value_cols) or "1"
         row = conn.execute(f"SELECT {cols} FROM {tbl} WHERE {where}", [key[c] for c in key_cols]).fetchone()
         if row is None:
             return None
@@ -962,7 +966,7 @@ class Store:
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
         conn.execute(
             f"INSERT INTO {tbl} ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {updates}",
+            f"ON CONFLICT ({', '.join(key_cols)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
             [key[c] for c in key_cols] + list(values.values()),
         )
 
@@ -1352,15 +1356,113 @@ class Store:
             if article_id is None and event.tbl == "claim_labels":
                 found = conn.execute("SELECT article_id FROM claims WHERE id = ?", (event.key["claim_id"],)).fetchone()
                 article_id = found[0] if found else None
-            if article_id is not None and event.tbl not in ("gold", "gold_claims"):
+            if article_id is not None and event.tbl not in _NOT_ANNOTATION:
                 touched.append((event.key.get("story_id") or None, article_id,
                                 event.key.get("annotator") or row.get("annotator") or annotator))
         conn.execute("UPDATE events SET undone = ? WHERE action = ?", (int(undo), action))
         audit = ActionResult(action=None, op=result.op)
         self._log(conn, audit, annotator, "undo" if undo else "redo", "events", {"action": action}, None, None, at, False)
-        result.touched = list(dict.fromkeys(touched))
+        # Curating stories moves others' rows; undoing it is nobody's annotation either.
+        result.touched = [] if events[0].op.startswith("story.") else list(dict.fromkeys(touched))
         self._touch(conn, result.touched, at)
         return result
+
+    # --- curating stories (each change one action: undo reverses it) -------------------
+
+    def _existing_story(self, story_id: str) -> Story:
+        story = self.get_story(story_id)
+        if story is None:
+            raise StoreError(f"no story {story_id!r}")
+        return story
+
+    def edit_story(
+        self, story_id: str, by: str, *, title: str | None = None, proposition: str | None = None
+    ) -> ActionResult:
+        """Set a story's title and/or proposition (sanitised, one line)."""
+        self._existing_story(story_id)
+        after: dict[str, Any] = {}
+        if title is not None:
+            after["title"] = sanitize_inline(title) or ""
+        if proposition is not None:
+            after["proposition"] = sanitize_inline(proposition) or ""
+        return self._commit(by, "story.edit", [Change("stories", {"id": story_id}, after)])
+
+    def _known_articles(self, article_ids: Sequence[str], in_story: str | None = None) -> list[str]:
+        """The articles (each once), refusing an unknown one or one not in `in_story`."""
+        missing = [aid for aid in article_ids if self.home_story(aid) is None]
+        if missing:
+            raise StoreError(f"no article {missing[0]!r}")
+        if in_story is not None:
+            present = set(self.article_ids(in_story))
+            absent = [aid for aid in article_ids if aid not in present]
+            if absent:
+                raise StoreError(f"article {absent[0]!r} is not in story {in_story!r}")
+        return list(dict.fromkeys(article_ids))
+
+    def add_articles_to_story(self, story_id: str, article_ids: Sequence[str], by: str) -> ActionResult:
+        """Put articles into a story (they stay in their other stories)."""
+        self._existing_story(story_id)
+        changes = [Change("story_articles", {"story_id": story_id, "article_id": aid}, {})
+                   for aid in self._known_articles(article_ids)]
+        return self._commit(by, "story.add", changes)
+
+    def remove_articles_from_story(self, story_id: str, article_ids: Sequence[str], by: str) -> ActionResult:
+        """Take articles out of a story. What annotators gave them there (story-scoped labels,
+        notes) is kept, out of sight, and shows again if an undo puts them back."""
+        self._existing_story(story_id)
+        aids = self._known_articles(article_ids, in_story=story_id)
+        changes = [Change("story_articles", {"story_id": story_id, "article_id": aid}, None) for aid in aids]
+        return self._commit(by, "story.remove", changes)
+
+    def move_articles(self, article_ids: Sequence[str], from_story: str, to_story: str, by: str) -> ActionResult:
+        """Move articles from one story to another, as one action. Their story-scoped labels
+        stay with the story they were judged against (a stance toward another proposition
+        is not carried over)."""
+        self._existing_story(to_story)
+        aids = self._known_articles(article_ids, in_story=from_story)
+        changes = [Change("story_articles", {"story_id": from_story, "article_id": aid}, None) for aid in aids]
+        changes += [Change("story_articles", {"story_id": to_story, "article_id": aid}, {}) for aid in aids]
+        return self._commit(by, "story.move", changes)
+
+    def split_story(self, story_id: str, article_ids: Sequence[str], new_story: Story, by: str) -> ActionResult:
+        """Make a new story of some of a story's articles (moved out of it), as one action."""
+        self._existing_story(story_id)
+        if self.get_story(new_story.id) is not None:
+            raise StoreError(f"story {new_story.id!r} exists already")
+        aids = self._known_articles(article_ids, in_story=story_id)
+        changes = [Change("stories", {"id": new_story.id}, {
+            "title": sanitize_inline(new_story.title) or "", "proposition": sanitize_inline(new_story.proposition) or "",
+            "meta": _dumps(new_story.meta)})]
+        changes += [Change("story_articles", {"story_id": story_id, "article_id": aid}, None) for aid in aids]
+        changes += [Change("story_articles", {"story_id": new_story.id, "article_id": aid}, {}) for aid in aids]
+        return self._commit(by, "story.split", changes)
+
+    def merge_stories(self, target: str, sources: Sequence[str], by: str) -> ActionResult:
+        """Merge stories into `target`, as one action: their articles join it, and the work
+        done on them there (story-scoped labels and gold, notes and flags) moves along; the
+        merged stories are removed. Where an article already has a value in `target`, the
+        target's value is kept and the source's is dropped (undo brings it back)."""
+        self._existing_story(target)
+        changes: list[Change] = []
+        for source in dict.fromkeys(sources):
+            if source == target:
+                raise StoreError(f"cannot merge story {source!r} into itself")
+            story = self._existing_story(source)
+            for aid in self.article_ids(source):
+                changes.append(Change("story_articles", {"story_id": source, "article_id": aid}, None))
+                changes.append(Change("story_articles", {"story_id": target, "article_id": aid}, {}))
+            for tbl in ("labels", "gold", "annotations"):
+                key_cols, value_cols = TABLES[tbl]
+                cols = ", ".join(f'"{c}"' for c in key_cols + value_cols)
+                for row in self.conn.execute(f"SELECT {cols} FROM {tbl} WHERE story_id = ?", (source,)).fetchall():
+                    values = dict(zip(key_cols + value_cols, row))
+                    old_key = {c: values[c] for c in key_cols}
+                    new_key = {**old_key, "story_id": target}
+                    changes.append(Change(tbl, old_key, None))
+                    if self._read_row(self.conn, tbl, new_key) is None:
+                        changes.append(Change(tbl, new_key, {c: values[c] for c in value_cols}))
+            changes.append(Change("stories", {"id": story.id}, None))
+        return self._commit(by, "story.merge", changes)
 
     # --- summaries --------------------------------------------------------------------
 
@@ -1568,6 +1670,10 @@ def _row_phrase(annotator: str, tbl: str, key: dict[str, Any], row: dict[str, An
         return f"claim cluster {_short(key['id'])}"
     if tbl == "gold":
         return f"gold {key['field']} of {article}"
+    if tbl == "stories":
+        return f"story {key['id']}"
+    if tbl == "story_articles":
+        return f"{article} in story {key['story_id']}"
     return f"gold claim {_short(key['id'])} of {article}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from newsmark.schema.models import Story
 from newsmark.schema.store import Store, StoreError
 from tests.test_store import add_article
 
@@ -92,3 +93,70 @@ def test_an_unused_field_s_scope_may_change(store: Store, shared: str):
     text = store.get_setting("scheme").replace('scope = "story"', 'scope = "article"')
     assert store.set_scheme(text).story_fields() == frozenset()
     assert store.article_ids("s2") == [shared]
+
+
+# --- curating stories: every change one action that undo reverses ------------------------------
+
+
+def _snapshot(store: Store) -> dict[str, list]:
+    tables = ("stories", "story_articles", "labels", "annotations", "gold")
+    return {t: store.conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+
+
+def _strip_times(snapshot: dict[str, list]) -> dict[str, list]:
+    return {t: sorted(tuple(v for v in row if not (isinstance(v, str) and v.endswith("Z"))) for row in rows)
+            for t, rows in snapshot.items()}
+
+
+def test_editing_a_story_is_undone_like_a_label(store: Store, shared: str):
+    store.edit_story("s2", "lead", title="Second \x1b[31mstory", proposition="Officials  met\non Monday.")
+    assert (store.get_story("s2").title, store.get_story("s2").proposition) == ("Second story", "Officials met on Monday.")
+    store.undo("lead")
+    assert (store.get_story("s2").title, store.get_story("s2").proposition) == ("A story", "Something happened.")
+    assert store.annotators() == []  # curating is nobody's annotation
+
+
+def test_merging_moves_the_articles_and_the_work_done_on_them(store: Store, shared: str):
+    other = add_article(store, text="A second report. It differs.", story="s3")
+    store.set_label(other, "alice", "stance", "agree", story_id="s3")
+    store.set_note(other, "alice", "seen", story_id="s3")
+    store.set_label(shared, "alice", "stance", "agree", story_id="s1")
+    store.set_label(shared, "bob", "stance", "discuss", story_id="s2")
+    store.set_label(shared, "alice", "stance", "disagree", story_id="s2")  # clashes with s1's
+    before = _snapshot(store)
+    store.merge_stories("s1", ["s2", "s3"], "lead")
+    assert [s.id for s in store.stories()] == ["s1"]
+    assert store.article_ids("s1") == [shared, other]
+    assert store.labels(other, "alice", story_id="s1") == {"stance": "agree"}
+    assert store.annotation(other, "alice", story_id="s1")[0] == "seen"
+    assert store.labels(shared, "bob", story_id="s1") == {"stance": "discuss"}
+    assert store.labels(shared, "alice", story_id="s1") == {"stance": "agree"}  # the target's value is kept
+    store.undo("lead")
+    assert _strip_times(_snapshot(store)) == _strip_times(before)
+
+
+def test_split_and_move_leave_stances_with_the_story_they_were_judged_in(store: Store, shared: str):
+    other = add_article(store, text="A second report. It differs.", story="s1")
+    store.set_label(other, "alice", "stance", "agree", story_id="s1")
+    store.split_story("s1", [other], Story(id="s9", title="Stray"), "lead")
+    assert store.article_ids("s1") == [shared] and store.article_ids("s9") == [other]
+    assert store.labels(other, "alice", story_id="s9") == {}
+    store.undo("lead")
+    assert store.get_story("s9") is None and store.article_ids("s1") == [shared, other]
+    assert store.labels(other, "alice", story_id="s1") == {"stance": "agree"}
+    store.move_articles([other], "s1", "s2", "lead")
+    assert store.article_ids("s2") == [shared, other] and store.article_stories(other) == ["s2"]
+    store.undo("lead")
+    assert store.article_stories(other) == ["s1"]
+
+
+def test_curating_refuses_what_does_not_exist(store: Store, shared: str):
+    with pytest.raises(StoreError, match="no story 'nope'"):
+        store.merge_stories("s1", ["nope"], "lead")
+    with pytest.raises(StoreError, match="cannot merge story 's1' into itself"):
+        store.merge_stories("s1", ["s1"], "lead")
+    with pytest.raises(StoreError, match="article 'ffffffffffffffff' is not|no article 'ffffffffffffffff'"):
+        store.remove_articles_from_story("s1", ["ffffffffffffffff"], "lead")
+    with pytest.raises(StoreError, match="story 's2' exists already"):
+        store.split_story("s1", [shared], Story(id="s2"), "lead")
+    assert store.events(limit=5) == []

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-# name -> (module in tui.commands holding its click `command`, the one line `newsmark
+# name -> (module in tui.commands holding its click `command` — or `module:attribute` —, the one line `newsmark
 # --help` shows). The line lives here so that listing the commands imports none of them.
 COMMANDS = {
     "init": ("init", "Create the database, or set its annotation scheme."),
@@ -25,6 +25,9 @@ COMMANDS = {
     "load-annotations": ("load_annotations", "Load a teammate's export (or gold)."),
     "agreement": ("agreement", "Agreement between annotators (α, κ, claim F1)."),
     "compare": ("compare", "The passages two articles share."),
+    "story": ("story", "Curate stories: titles, propositions, merge, split, move articles."),
+    "undo": ("history:undo", "Undo your latest action (a label, a claim, a story change)."),
+    "redo": ("history:redo", "Redo the action you undid last."),
 }
 DEFAULT_COMMAND = "annotate"
 
@@ -47,12 +50,14 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        module = importlib.import_module(f"newsmark.tui.commands.{entry[0]}")
-        return getattr(module, "command")
+        module_name, _, attribute = entry[0].partition(":")
+        module = importlib.import_module(f"newsmark.tui.commands.{module_name}")
+        return getattr(module, attribute or "command")
 
     @staticmethod
     def _module_exists(name: str) -> bool:
-        return importlib.util.find_spec(f"newsmark.tui.commands.{COMMANDS[name][0]}") is not None
+        module_name = COMMANDS[name][0].partition(":")[0]
+        return importlib.util.find_spec(f"newsmark.tui.commands.{module_name}") is not None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
