@@ -407,3 +407,30 @@ def test_hostile_file_names_reach_stderr_written_out(db_path, tmp_path):
     assert result.stderr == f"rejected: {tmp_path}/evil\\x1b]0;title\\x07\\u202eexe.txt: empty\n"
     assert "\x1b" not in result.output and "\u202e" not in result.output
     assert_database(db_path, 0)
+
+
+def test_the_same_text_under_another_story_joins_it(db_path, tmp_path):
+    """An article may be in several stories: re-imported under another story it is a
+    duplicate (stored once) that joins that story, in every import path."""
+    assert run(db_path, str(SEEDS)).exit_code == 0
+    with Store.open(db_path) as store:
+        first = store.get_article(store.article_ids("us-taliban-isisk")[0])
+    line = orjson.dumps({"text": first.text, "title": first.title}).decode()
+    write(tmp_path / "again.jsonl", line + "\n")
+    result = run(db_path, str(tmp_path / "again.jsonl"), "--story", "second")
+    assert result.output == "Imported 0 articles (1 duplicate, 0 rejected) into 1 story\n"
+    big = tmp_path / "big.jsonl"  # the staged path of big files
+    big.write_text(line + "\n" + "\n".join(orjson.dumps({"text": f"Filler {k}. " * 40}).decode()
+                                           for k in range(20)) + "\n", encoding="utf-8")
+    import newsmark.schema.ingest as ingest
+
+    saved = ingest.PIPELINE_BYTES
+    ingest.PIPELINE_BYTES = 1
+    try:
+        result = run(db_path, str(big), "--story", "third")
+    finally:
+        ingest.PIPELINE_BYTES = saved
+    assert result.output == "Imported 20 articles (1 duplicate, 0 rejected) into 1 story\n"
+    with Store.open(db_path) as store:
+        assert store.article_stories(first.id) == ["second", "third", "us-taliban-isisk"]
+        assert store.article_count() == 25 and store.article_count("third") == 21
