@@ -1464,6 +1464,42 @@ class Store:
             changes.append(Change("stories", {"id": story.id}, None))
         return self._commit(by, "story.merge", changes)
 
+    # --- units for gold and agreement (a story-scoped field's unit is (story, article), ---
+    # --- an article-scoped field's the article: read here as the rows of each membership) -
+
+    def unit_labels(self, story_id: str | None = None) -> Iterator[tuple[str, str, str, str, str]]:
+        """Every annotator's label of every article in every story it is in (one story's
+        with `story_id`): (story_id, article_id, field, annotator, value), sorted by story,
+        article, field, annotator. An article-scoped label shows in each of its stories."""
+        where = "WHERE m.story_id = ?" if story_id is not None else ""
+        yield from self.conn.execute(
+            "SELECT m.story_id, m.article_id, l.field, l.annotator, l.value FROM story_articles m "
+            f"JOIN labels l ON l.article_id = m.article_id AND l.story_id IN ('', m.story_id) {where} "
+            "ORDER BY m.story_id, m.article_id, l.field, l.annotator",
+            () if story_id is None else (story_id,),
+        )
+
+    def unit_gold(self, story_id: str | None = None) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+        """Gold values of every article in every story it is in: (story_id, article_id, field,
+        value, by, reason, at), sorted by story, article, field."""
+        where = "WHERE m.story_id = ?" if story_id is not None else ""
+        yield from self.conn.execute(
+            "SELECT m.story_id, m.article_id, g.field, g.value, g.by, g.reason, g.at FROM story_articles m "
+            f"JOIN gold g ON g.article_id = m.article_id AND g.story_id IN ('', m.story_id) {where} "
+            "ORDER BY m.story_id, m.article_id, g.field",
+            () if story_id is None else (story_id,),
+        )
+
+    def claim_spans(self, article_id: str) -> list[tuple[str, int, int, str, dict[str, str]]]:
+        """Every annotator's claims in an article: (annotator, start, end, exact, labels),
+        in text order."""
+        return [(c.annotator, c.start, c.end, c.exact, c.labels) for c in self.claims(article_id)]
+
+    def article_annotators(self, article_id: str) -> list[str]:
+        """Who has worked on an article (in any of its stories), sorted."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT DISTINCT annotator FROM annotations WHERE article_id = ? ORDER BY 1", (article_id,))]
+
     # --- summaries --------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
