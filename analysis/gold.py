@@ -168,3 +168,14 @@ def gold_claims(store: Store, article_id: str, policy: Policy) -> list[GoldClaim
                     labels[fld] = decided
             claims.append(GoldClaim(start, end, marks[0][1], labels, source))
     return sorted(claims, key=lambda claim: (claim.start, claim.end))
+
+
+def gold_progress(store: Store, policy: Policy | None = None, story_id: str | None = None) -> dict[str, object]:
+    """How far gold has got: {"policy", "units": labelled (story, article) units, "decided":
+    those whose every labelled field has gold under the policy}."""
+    policy = policy or database_policy(store)
+    units = decided = 0
+    for unit in gold_units(store, policy, story_id):
+        units += 1
+        decided += not unit.undecided
+    return {"policy": policy, "units": units, "decided": decided}

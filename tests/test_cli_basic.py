@@ -61,6 +61,7 @@ def test_status_json_has_the_documented_keys(db_path):
         "articles": 1,
         "annotators": ["alice", "bob"],
         "annotated": {"alice": 1, "bob": 0},
+        "gold": {"policy": "unanimous", "units": 1, "decided": 0},
     }
 
 
@@ -81,6 +82,7 @@ def test_init_json_says_what_it_made(db_path, tmp_path):
         "database": str(db_path),
         "scheme": "newsmark-default",
         "fields": ["stance", "reliability", "credibility", "checkworthy"],
+        "gold_policy": "unanimous",
         "created": True,
     }
     scheme = tmp_path / "frames.toml"
@@ -91,7 +93,7 @@ def test_init_json_says_what_it_made(db_path, tmp_path):
     result = run("--db", str(db_path), "init", "--scheme", str(scheme), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "database": str(db_path), "scheme": "frames", "fields": ["frame"], "created": False,
+        "database": str(db_path), "scheme": "frames", "fields": ["frame"], "gold_policy": "unanimous", "created": False,
     }
     with Store.open(db_path, create=False) as store:
         assert store.scheme.name == "frames"
@@ -147,3 +149,21 @@ def test_every_json_report_is_one_object_on_stdout(db_path, tmp_path):
         assert result.exit_code == 0, (args, result.output)
         assert isinstance(json.loads(result.stdout), dict), args
         assert result.stdout.count("\n{") == 0 and result.stdout.startswith("{"), args
+
+
+def test_the_gold_policy_is_set_at_init_and_status_counts_decisions(db_path):
+    result = run("--db", str(db_path), "init", "--gold-policy", "majority")
+    assert result.output.endswith("checkworthy\nGold policy: majority\n")
+    with Store.open(db_path) as store:
+        from tests.test_store import add_article
+
+        aid = add_article(store)
+        for name, value in (("alice", "agree"), ("bob", "agree"), ("carol", "discuss")):
+            store.set_label(aid, name, "stance", value)
+    status = run("--db", str(db_path), "status")
+    assert status.output.splitlines()[-1] == "Gold (majority policy): 1 of 1 labelled articles decided, 0 need a decision"
+    assert json.loads(run("--db", str(db_path), "init", "--json").output)["gold_policy"] == "majority"
+    run("--db", str(db_path), "init", "--gold-policy", "unanimous")
+    assert run("--db", str(db_path), "status").output.splitlines()[-1] == (
+        "Gold (unanimous policy): 0 of 1 labelled articles decided, 1 need a decision")
+    assert run("--db", str(db_path), "init", "--gold-policy", "most").exit_code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from newsmark.analysis.gold import gold_progress
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import echo_json, open_store
 
@@ -15,6 +16,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
     """Show what the database holds and how far each annotator has got."""
     with open_store(ctx, create=False) as store:
         status = store.status()
+        status["gold"] = gold_progress(store)
     if as_json:
         echo_json(status)
         return
@@ -36,3 +38,8 @@ def command(ctx: click.Context, as_json: bool) -> None:
     if not status["annotators"]:
         table.add_row(Text("(nobody yet)"), Text("-"), Text("-"))
     console.print(table)
+    gold = status["gold"]
+    console.print(Text(
+        f"Gold ({gold['policy']} policy): {gold['decided']} of {gold['units']} labelled articles decided, "
+        f"{gold['units'] - gold['decided']} need a decision"
+    ))
