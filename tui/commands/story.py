@@ -4,11 +4,14 @@ event log: `newsmark undo` reverses it."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from newsmark.schema.ingest import IngestError, check_story_id
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import for_terminal
+from newsmark.schema.search import SearchIndex
 from newsmark.schema.store import ActionResult, Store
 from newsmark.tui.commands.common import annotator_option, echo_json, fail, open_store, resolve_annotator
 
@@ -39,11 +42,16 @@ def command() -> None:
 
 
 @command.command("list")
+@click.option("--search", "words", default=None,
+              help="Only stories with articles holding these words (in titles and texts), or titled with them.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.pass_context
-def list_stories(ctx: click.Context, as_json: bool) -> None:
-    """Every story: id, article count, title and proposition."""
+def list_stories(ctx: click.Context, words: str | None, as_json: bool) -> None:
+    """Every story (or those a search finds): id, article count, title and proposition."""
     with open_store(ctx, create=False) as store:
+        if words is not None:
+            _list_found(store, words, as_json)
+            return
         rows = [(s, store.article_count(s.id)) for s in store.stories()]
     if as_json:
         echo_json([{"id": s.id, "title": s.title, "proposition": s.proposition, "articles": n} for s, n in rows])
@@ -146,3 +154,29 @@ def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...], new_i
         result = store.split_story(story_id, article_ids, new_story, resolve_annotator(annotator))
     click.echo(f"Split {_plural(_moved(result, 'story_articles', removed=True), 'article')} of "
                f"{for_terminal(story_id)} into {for_terminal(new_id)}")
+
+
+def _list_found(store: Store, words: str, as_json: bool) -> None:
+    """`story list --search`: bring the search index up to date (showing progress on a
+    terminal when there is much to do), then list the stories it finds."""
+    index = SearchIndex(store)
+    try:
+        pending = index.pending()
+        if pending and sys.stderr.isatty():
+            with click.progressbar(length=pending, label="Indexing texts", file=sys.stderr) as bar:
+                index.catch_up_all(progress=lambda done, total: bar.update(done - bar.pos))
+        else:
+            index.catch_up_all()
+        hits = index.search(words)
+        counts = {hit.story_id: store.article_count(hit.story_id) for hit in hits}
+    finally:
+        index.close()
+    if as_json:
+        echo_json([{"id": h.story_id, "title": h.title, "matching_articles": h.articles, "articles": counts[h.story_id],
+                    "in_title": h.in_title} for h in hits])
+        return
+    for hit in hits:
+        click.echo(f"{for_terminal(hit.story_id)}\t{hit.articles} of {_plural(counts[hit.story_id], 'article')} match"
+                   f"\t{for_terminal(hit.title)}")
+    if not hits:
+        click.echo(f"No stories match {for_terminal(words)!r}", err=True)

@@ -1,0 +1,174 @@
+"""Full-text search of titles and texts: which stories hold articles with these words.
+
+The index is SQLite FTS5 in a file of its own beside the database (`<db>.search`), filled in
+the background (`SearchIndex.catch_up`), never by imports: tokenising a text costs several
+times what storing it does, so an import keeps its speed, and the index's writes take the
+side file's lock, never the database's, so keystrokes never wait for them. It is derived
+data: deleting the file loses nothing (it is built again), and a file left from another
+database is recognised by the database's id and rebuilt.
+
+The index holds `articles.seq` as its rowid and no text (contentless): it follows the
+articles in seq order and stops before the rows of an import still running (`visible`).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsmark.schema.store import BUSY_TIMEOUT_MS, IMPORTING_KEY, Store, StoreError
+
+DATABASE_ID = "database_id"  # a random id in the database's settings, named by its index
+_WORD = re.compile(r"\w+")
+_SCHEMA = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search.fts USING fts5("
+    "title, text, content='', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TABLE IF NOT EXISTS search.state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    """A story that matched: how many of its articles hold every word, and whether its
+    title or proposition does."""
+
+    story_id: str
+    title: str
+    articles: int
+    in_title: bool
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a search, as the index folds them (NFKC, case-folded)."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def fts_query(words: list[str]) -> str:
+    """An FTS5 query matching texts that hold every word, each as a prefix ("kim" finds
+    "Kim's" and "Kimberley"); quoting keeps FTS5's operators out of a user's words."""
+    return " AND ".join(f'"{word}"*' for word in words)
+
+
+class SearchIndex:
+    """The search index of one database file (see the module's docstring)."""
+
+    def __init__(self, store: Store) -> None:
+        if store.path is None:
+            raise StoreError("searching texts needs a database file (not :memory:)")
+        self.path = Path(str(store.path) + ".search")
+        self._lock = threading.Lock()
+        database_id = store.get_setting(DATABASE_ID)
+        if database_id is None:
+            database_id = uuid.uuid4().hex
+            store.set_setting(DATABASE_ID, database_id)
+        # A connection of its own: the database is read in deferred transactions (a WAL
+        # snapshot, no lock), only the side file is written.
+        self.conn = sqlite3.connect(str(store.path), isolation_level=None, check_same_thread=False,
+                                    timeout=BUSY_TIMEOUT_MS / 1000)
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn.execute("ATTACH DATABASE ? AS search", (str(self.path),))
+        self.conn.execute("PRAGMA search.journal_mode = WAL")
+        for statement in _SCHEMA:
+            self.conn.execute(statement)
+        if self._state("database") != database_id:
+            self._rebuild(database_id)
+
+    def close(self) -> None:
+        """Close the index's connection."""
+        self.conn.close()
+
+    def _state(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM search.state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _rebuild(self, database_id: str) -> None:
+        """Empty the index (a new file, or one left from another database)."""
+        self.conn.execute("BEGIN")
+        self.conn.execute("DELETE FROM search.state")
+        self.conn.execute("INSERT INTO search.fts (fts) VALUES ('delete-all')")
+        self.conn.execute("INSERT INTO search.state VALUES ('database', ?), ('through', '0')", (database_id,))
+        self.conn.execute("COMMIT")
+
+    def pending(self) -> int:
+        """How many articles wait to be indexed."""
+        through = int(self._state("through") or 0)
+        return self.conn.execute("SELECT count(*) FROM main.articles WHERE seq > ?", (through,)).fetchone()[0]
+
+    def catch_up(self, max_rows: int = 200) -> int:
+        """Index the next articles (at most max_rows, in seq order) in one short transaction
+        of the side file; return how many. Stops before an import still running."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                through = int(self._state("through") or 0)
+                # The first seq of an import still publishing, above which nothing is indexed
+                # yet (its rows are hidden; indexing past them would skip them for good).
+                stop = self.conn.execute(
+                    "SELECT min(json_extract(value, '$[0]')) FROM main.settings "
+                    "WHERE key >= ? AND key < ? AND json_extract(value, '$[1]') > ?",
+                    (IMPORTING_KEY, IMPORTING_KEY[:-1] + ";", through),
+                ).fetchone()[0]
+                bound = "AND seq < ?" if stop is not None else ""
+                params = (through, stop, max_rows) if stop is not None else (through, max_rows)
+                last = self.conn.execute(
+                    f"SELECT max(seq) FROM (SELECT seq FROM main.articles WHERE seq > ? {bound} ORDER BY seq LIMIT ?)",
+                    params,
+                ).fetchone()[0]
+                if last is None:
+                    self.conn.execute("COMMIT")
+                    return 0
+                added = self.conn.execute(
+                    "INSERT INTO search.fts (rowid, title, text) "
+                    "SELECT seq, coalesce(title, ''), text FROM main.articles WHERE seq > ? AND seq <= ?",
+                    (through, last),
+                ).rowcount
+                self.conn.execute("UPDATE search.state SET value = ? WHERE key = 'through'", (str(last),))
+                self.conn.execute("COMMIT")
+                return added
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def catch_up_all(self, chunk: int = 200, progress=None) -> int:
+        """Index every article not indexed yet, chunk by chunk (`progress(done, total)` after
+        each); return how many."""
+        total = self.pending()
+        done = 0
+        while True:
+            added = self.catch_up(chunk)
+            if added == 0:
+                return done
+            done += added
+            if progress is not None:
+                progress(done, total)
+
+    def search(self, text: str, limit: int = 1000) -> list[StoryHit]:
+        """Stories with articles holding every word of `text` (in title or text; each word
+        also as a prefix), or whose title or proposition does: most matching articles
+        first, then by id. What is not indexed yet is not found (see `catch_up`)."""
+        words = query_words(text)
+        if not words:
+            return []
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT m.story_id, count(*) FROM search.fts "
+                "JOIN main.articles a ON a.seq = fts.rowid JOIN main.story_articles m ON m.article_id = a.id "
+                "WHERE fts MATCH ? GROUP BY m.story_id",
+                (fts_query(words),),
+            ).fetchall()
+            counts = dict(rows)
+            stories = self.conn.execute("SELECT id, title, proposition FROM main.stories").fetchall()
+        hits = []
+        for story_id, title, proposition in stories:
+            folded = query_words(f"{title} {proposition}")
+            in_title = all(any(w.startswith(word) for w in folded) for word in words)
+            if in_title or story_id in counts:
+                hits.append(StoryHit(story_id, title, counts.get(story_id, 0), in_title))
+        hits.sort(key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
+        return hits[:limit]

@@ -1,0 +1,82 @@
+"""The search index: words anywhere in titles and texts, in any script; never the rows of an
+import still running; rebuilt when its file belongs to another database."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from newsmark.schema.search import SearchIndex, fts_query, query_words
+from newsmark.schema.store import Store
+from tests.test_store import add_article
+
+
+@pytest.fixture
+def corpus(store: Store) -> Store:
+    add_article(store, "Officials in München met on Monday. Kimberley objected.", story="bavaria")
+    add_article(store, "Москва ответила в понедельник. Переговоры продолжаются.", story="moscow")
+    add_article(store, "Kim Jong-nam died at the airport. Malaysia asked for DNA.", story="kim")
+    add_article(store, "Kim Jong-nam died at the airport. Malaysia asked for DNA.", story="airport")
+    return store
+
+
+def found(store: Store, text: str) -> list[tuple[str, int]]:
+    index = SearchIndex(store)
+    try:
+        index.catch_up_all(chunk=2)
+        return [(hit.story_id, hit.articles) for hit in index.search(text)]
+    finally:
+        index.close()
+
+
+def test_words_anywhere_in_any_script(corpus: Store):
+    assert found(corpus, "munchen") == [("bavaria", 1)]  # diacritics folded
+    assert found(corpus, "МОСКВА") == [("moscow", 1)]
+    assert found(corpus, "kim") == [("airport", 1), ("bavaria", 1), ("kim", 1)]  # prefixes: Kimberley
+    assert found(corpus, "kim airport") == [("airport", 1), ("kim", 1)]  # an article in two stories
+    assert found(corpus, "nowhere") == []
+
+
+@pytest.mark.parametrize("text", ['NEAR("x" *', '"', "kim OR *", "-kim", "^kim", "kim:", "a\x00b", ""])
+def test_a_query_is_words_never_fts_syntax(corpus: Store, text: str):
+    assert fts_query(query_words(text)).count('"') == 2 * len(query_words(text))
+    found(corpus, text)  # no error
+
+
+def test_titles_and_propositions_match_too(corpus: Store):
+    corpus.edit_story("moscow", "lead", title="Talks in Moscow")
+    index = SearchIndex(corpus)
+    try:
+        hits = index.search("moscow")  # nothing indexed yet: the title alone
+        assert [(h.story_id, h.articles, h.in_title) for h in hits] == [("moscow", 0, True)]
+    finally:
+        index.close()
+
+
+def test_an_import_still_running_is_not_indexed_until_it_is_shown(corpus: Store):
+    from newsmark.schema.sanitize import article_id_for, text_sha256
+
+    corpus.PUBLISH_CHUNK_ROWS = 1  # each row published (hidden) as it comes
+    corpus.stage_open()
+    text = "Kim's brother arrived later."
+    corpus.stage_articles([(article_id_for(text), "kim", None, None, None, None, None, text, text_sha256(text), "{}", "t")])
+    assert found(corpus, "brother") == []
+    add_article(corpus, "A later report mentions the brother.", story="later")  # above the hidden block
+    assert found(corpus, "brother") == []  # the index waits before the hidden rows
+    corpus.publish_staged_chunked(lambda conn: None)
+    corpus.stage_close()
+    assert found(corpus, "brother") == [("kim", 1), ("later", 1)]
+
+
+def test_a_stale_or_missing_index_file_is_rebuilt(corpus: Store, tmp_path):
+    assert found(corpus, "kim") != []
+    side = corpus.path.with_name(corpus.path.name + ".search")
+    other = Store.open(tmp_path / "other.db")
+    add_article(other, "Nothing about that man.", story="other")
+    shutil.copy(side, other.path.with_name(other.path.name + ".search"))
+    assert found(other, "kim") == []  # the copied index was another database's
+    assert found(other, "nothing") == [("other", 1)]
+    other.close()
+    side.unlink()
+    assert found(corpus, "malaysia") == [("airport", 1), ("kim", 1)]
