@@ -1609,7 +1609,7 @@ def _store_file(store: Store, conn: sqlite3.Connection, item: _ReadFile, meter: 
 
 def _create_story(store: Store, conn: sqlite3.Connection, defaults: _Defaults, story_obj: Story) -> None:
     if defaults.story_is_authoritative and story_obj.id == defaults.story_id:
-        store._upsert_story(conn, defaults.story)  # story.toml is the truth about its story
+        store.upsert_story(defaults.story, conn)  # story.toml is the truth about its story
     else:
         store.ensure_story(conn, story_obj)
 

@@ -420,13 +420,13 @@ class Store:
 
     # --- stories and articles ---------------------------------------------------------
 
-    def upsert_story(self, story: Story) -> None:
-        """Create a story, or update its title and proposition."""
-        with self.transaction() as conn:
-            self._upsert_story(conn, story)
-
-    @staticmethod
-    def _upsert_story(conn: sqlite3.Connection, story: Story) -> None:
+    def upsert_story(self, story: Story, conn: sqlite3.Connection | None = None) -> None:
+        """Create a story, or update its title, proposition and meta (inside `conn`'s
+        transaction, else in one of its own)."""
+        if conn is None:
+            with self.transaction() as tx:
+                self.upsert_story(story, tx)
+            return
         conn.execute(
             "INSERT INTO stories (id, title, proposition, meta) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET title = excluded.title, "
