@@ -148,7 +148,7 @@ class LabelMatrix:
     articles: list[str]
     codes: np.ndarray
     scale: np.ndarray
-    stories: list[str] | None = None
+    stories: np.ndarray | None = None
     gold: np.ndarray | None = None
 
     @property
@@ -166,16 +166,16 @@ class LabelMatrix:
         """The units of one story (read with the stories), and the annotators who
         labelled any of them."""
         assert self.stories is not None, "read the labels with their stories"
-        keep = np.array([s == story for s in self.stories], dtype=bool)
+        keep = self.stories == story
         codes = self.codes[:, keep]
         labelled = (codes != ABSENT).any(axis=1)
         return LabelMatrix(
             self.field,
             [name for name, present in zip(self.annotators, labelled) if present],
-            [unit for unit, kept in zip(self.articles, keep) if kept],
+            [self.articles[index] for index in np.flatnonzero(keep)],
             codes[labelled],
             self.scale,
-            [story] * int(keep.sum()),
+            self.stories[keep],
             None if self.gold is None else self.gold[keep],
         )
 
@@ -264,7 +264,7 @@ def _read_codes(
     if (coder == unknown).any():
         return None
     articles = article_list.split(",")
-    unit_stories = story_list.split(",") if stories else None
+    unit_stories = np.array(story_list.split(",")) if stories else None
     result = {}
     for fld in fields:
         low = offsets[fld.name]
@@ -281,7 +281,8 @@ def _read_codes(
 
 
 def _empty(fld: SchemeField) -> LabelMatrix:
-    return LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), _scale(fld), [], np.zeros(0, dtype=np.int16))
+    nothing = np.zeros(0, dtype=np.int16)
+    return LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), _scale(fld), nothing.astype(str), nothing)
 
 
 def _scale(fld: SchemeField) -> np.ndarray:
@@ -557,7 +558,8 @@ def agreement(
     per_story = None
     if by_story:
         per_story = {}
-        for name in sorted({s for labels in matrices.values() for s in labels.stories or ()}):
+        # Every field's matrix has the same units, and so the same stories.
+        for name in np.unique(next(iter(matrices.values())).stories).tolist() if matrices else []:
             per_story[name] = {
                 fld.name: field_agreement(matrices[fld.name].of_story(name), resamples, seed) for fld in chosen
             }

@@ -12,10 +12,10 @@ sum. The interval is the 2.5th and 97.5th percentile of the resampled α.
 
 Drawing pairs one by one costs a random number per pair slot, so millions per resample
 on a large corpus. Since the slots of all units with the same m carry the same weight,
-and a pair's contribution depends only on its two values, the number of draws landing on
-each pair of values among those slots is multinomial: one multinomial draw per group of
-units with equal m gives the same distribution exactly, at a cost independent of the
-number of units. tests/test_agreement_bootstrap.py checks it against a plain pair-by-pair
+and a pair's contribution depends only on its distance δ², the number of draws landing on
+each distance among those slots is multinomial: one multinomial draw per group of units
+with equal m gives the same distribution exactly, at a cost independent of the number of
+units. tests/test_agreement_bootstrap.py checks it against a plain pair-by-pair
 resampling loop and against the distribution's variance worked out by hand.
 """
 
@@ -66,15 +66,19 @@ def resampled_alphas(
     expected = float((np.outer(margins, margins) * distances).sum()) / (n * (n - 1))
     if expected == 0:
         return None
-    pairs = within_unit_pairs(counts).ravel().astype(np.float64)
-    probabilities = pairs / pairs.sum()
-    flat_distances = np.asarray(distances, dtype=np.float64).ravel()
+    # A draw matters only through its δ², so pairs of values at the same distance are
+    # one outcome (nominal data: two, "same" and "different"); fewer outcomes, fewer
+    # binomial draws inside each multinomial one.
+    pairs = within_unit_pairs(counts).ravel()
+    outcomes, outcome_of_pair = np.unique(np.asarray(distances, dtype=np.float64).ravel(), return_inverse=True)
+    weights = np.bincount(outcome_of_pair.ravel(), weights=pairs, minlength=len(outcomes))
+    probabilities = weights / weights.sum()
     rng = np.random.default_rng(seed)
     disagreement = np.zeros(resamples)
     for m, units in zip(*np.unique(coders_per_unit, return_counts=True)):
         slots = int(units) * int(m) * (int(m) - 1) // 2
         draws = rng.multinomial(slots, probabilities, size=resamples)
-        disagreement += (draws @ flat_distances) * (2.0 / (n * expected * (int(m) - 1)))
+        disagreement += (draws @ outcomes) * (2.0 / (n * expected * (int(m) - 1)))
     return 1.0 - disagreement
 
 
