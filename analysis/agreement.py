@@ -7,9 +7,16 @@ For every article-level field this computes
   the arithmetic; we build its value-count matrix straight from SQL rows with numpy);
 - for every pair of annotators, over the articles both labelled: Cohen's κ (unweighted)
   and Krippendorff's α at the field's level, with `n` the number of those articles;
-- on request, the confusion matrix of one pair.
+- a 95% bootstrap interval of the field-level α (analysis/bootstrap.py: Hayes &
+  Krippendorff 2007, seeded, so the same data give the same interval);
+- how many times each annotator used each label;
+- on request, the confusion matrix, κ and α of one pair, where the second may be the
+  gold labels, and the first's FNC-1 score against the second on a field with FNC-1's
+  labels; and the same figures story by story.
 
 Units are articles; coders are annotators; a unit's values are the annotators' labels.
+Units are read in one place (`_read_codes`), so that a unit can become a (story,
+article) pair there alone.
 
 "Cannot be judged" labels (scheme labels with `missing = true`: reliability F,
 credibility 6) are treated as missing values by every agreement figure here: the
