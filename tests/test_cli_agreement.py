@@ -364,3 +364,18 @@ def test_the_interval_is_seeded_and_its_resamples_configurable(db_path):
     assert none["fields"]["credibility"]["alpha_ci"] is None and none["bootstrap"]["resamples"] == 0
     assert none["fields"]["credibility"]["alpha"] == 0.8154
     assert run(*args, "--resamples", "-1").exit_code == 2
+
+
+def test_label_names_in_the_counts_table_are_not_markup(db_path, tmp_path):
+    scheme = tmp_path / "markup.toml"
+    scheme.write_text('[[fields]]\nname = "tone"\nlevel = "article"\nkind = "nominal"\n'
+                      'labels = [{ value = "[red]hot[/red]", key = "1" }, { value = "cold", key = "2" }]\n')
+    assert run("--db", str(db_path), "init", "--scheme", str(scheme)).exit_code == 0
+    with Store.open(db_path) as store:
+        ids = add_articles(store, 2)
+        store.set_label(ids[0], "ann", "tone", "[red]hot[/red]")
+        store.set_label(ids[1], "ann", "tone", "cold")
+    result = run("--db", str(db_path), "agreement")
+    assert result.exit_code == 0, result.output
+    assert "┃ annotator ┃ [red]hot[/red] ┃ cold ┃ total ┃" in result.output
+    assert "│ ann       │              1 │    1 │     2 │" in result.output

@@ -67,8 +67,8 @@ def _print(report) -> None:
 
     def table(title: Text, columns: tuple[tuple[str, str], ...]) -> Table:
         made = Table(title=title, title_justify="left")
-        for name, justify in columns:
-            made.add_column(name, justify=justify)
+        for name, justify in columns:  # Text: a label's name is data, never markup
+            made.add_column(Text(name), justify=justify)
         return made
 
     scope = Text("all stories") if report.story is None else Text.assemble("story ", (for_terminal(report.story), "bold"))
