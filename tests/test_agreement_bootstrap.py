@@ -37,22 +37,27 @@ def delta(level: str, frequency: dict[int, int]):
     return {"nominal": nominal, "ordinal": ordinal, "interval": interval}[level]
 
 
+def pooled_pairs(units: list[list[int]], level: str) -> tuple[int, float, np.ndarray]:
+    """n (pairable values), De (their expected disagreement), and δ² of every pair of
+    values within a unit, each pair listed once."""
+    values = [v for unit in units for v in unit]
+    n = len(values)
+    d = delta(level, {v: values.count(v) for v in set(values)})
+    expected = sum(d(c, k) for i, c in enumerate(values) for j, k in enumerate(values) if i != j) / (n * (n - 1))
+    pair_delta = np.array([d(u[i], u[j]) for u in units for i in range(len(u)) for j in range(i + 1, len(u))])
+    return n, expected, pair_delta
+
+
 def kalpha_pair_by_pair(units: list[list[int]], level: str, resamples: int, seed: int) -> np.ndarray:
     """KALPHA's resampling written out: list every pair of values within a unit, then for
     each unit draw its m(m-1)/2 pairs one by one from that list and add
     2·δ²/(n·De·(m-1)) for each; α = 1 - the sum."""
-    values = [v for unit in units for v in unit]
-    n = len(values)
-    frequency = {v: values.count(v) for v in set(values)}
-    d = delta(level, frequency)
-    expected = sum(d(c, k) for i, c in enumerate(values) for j, k in enumerate(values) if i != j) / (n * (n - 1))
-    pairs = [(unit[i], unit[j]) for unit in units for i in range(len(unit)) for j in range(i + 1, len(unit))]
-    pair_delta = np.array([d(c, k) for c, k in pairs])
+    n, expected, pair_delta = pooled_pairs(units, level)
     rng = np.random.default_rng(seed)
     disagreement = np.zeros(resamples)
     for unit in units:
         m = len(unit)
-        drawn = rng.integers(0, len(pairs), size=(resamples, m * (m - 1) // 2))
+        drawn = rng.integers(0, len(pair_delta), size=(resamples, m * (m - 1) // 2))
         disagreement += 2 * pair_delta[drawn].sum(axis=1) / (n * expected * (m - 1))
     return 1 - disagreement
 
@@ -89,11 +94,7 @@ def test_mean_and_variance_are_those_of_the_procedure(level):
     """Each unit's m(m-1)/2 draws are independent draws of δ² from the pooled pairs, so
     α* has mean 1 - E[δ²]·Σw and variance Var[δ²]·Σw², w = 2/(n·De·(m-1)) per draw."""
     units = k2011_units()
-    values = [v for unit in units for v in unit]
-    n = len(values)
-    d = delta(level, {v: values.count(v) for v in set(values)})
-    expected = sum(d(c, k) for i, c in enumerate(values) for j, k in enumerate(values) if i != j) / (n * (n - 1))
-    pooled = np.array([d(u[i], u[j]) for u in units for i in range(len(u)) for j in range(i + 1, len(u))])
+    n, expected, pooled = pooled_pairs(units, level)
     weights = [2 / (n * expected * (len(u) - 1)) for u in units for _ in range(len(u) * (len(u) - 1) // 2)]
     mean = 1 - pooled.mean() * sum(weights)
     variance = pooled.var() * sum(w * w for w in weights)
