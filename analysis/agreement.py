@@ -7,9 +7,16 @@ For every article-level field this computes
   the arithmetic; we build its value-count matrix straight from SQL rows with numpy);
 - for every pair of annotators, over the articles both labelled: Cohen's κ (unweighted)
   and Krippendorff's α at the field's level, with `n` the number of those articles;
-- on request, the confusion matrix of one pair.
+- a 95% bootstrap interval of the field-level α (analysis/bootstrap.py: Hayes &
+  Krippendorff 2007, seeded, so the same data give the same interval);
+- how many times each annotator used each label;
+- on request, the confusion matrix, κ and α of one pair, where the second may be the
+  gold labels, and the first's FNC-1 score against the second on a field with FNC-1's
+  labels; and the same figures story by story.
 
 Units are articles; coders are annotators; a unit's values are the annotators' labels.
+Units are read in one place (`_read_codes`), so that a unit can become a (story,
+article) pair there alone.
 
 "Cannot be judged" labels (scheme labels with `missing = true`: reliability F,
 credibility 6) are treated as missing values by every agreement figure here: the
@@ -39,6 +46,8 @@ from typing import Any
 import krippendorff
 import numpy as np
 
+from newsmark.analysis.bootstrap import CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, AlphaInterval, alpha_interval
+from newsmark.analysis.fnc1 import FNC1Score, fnc1_score_of_counts, is_fnc1_scale
 from newsmark.analysis.spans import SpanPairAgreement, span_agreement
 from newsmark.schema.scheme import SchemeField
 from newsmark.schema.store import Store, StoreError
@@ -86,22 +95,29 @@ def alpha_from_coincidences(coincidences: np.ndarray, level: str, values: np.nda
     n = n_v.sum()
     if n < 2 or np.count_nonzero(n_v) < 2:
         return None
-    index = np.arange(len(n_v))
-    if level == "nominal":
-        delta = (index[:, None] != index[None, :]).astype(np.float64)
-    elif level == "ordinal":
-        low, high = np.minimum.outer(index, index), np.maximum.outer(index, index)
-        cumulative = np.concatenate(([0.0], np.cumsum(n_v)))
-        delta = (cumulative[high + 1] - cumulative[low] - (n_v[low] + n_v[high]) / 2) ** 2
-    elif level == "interval":
-        points = np.asarray(values, dtype=np.float64) if values is not None else index.astype(np.float64)
-        delta = (points[:, None] - points[None, :]) ** 2
-    else:
-        raise ValueError(f"unknown level of measurement {level!r}")
+    delta = distance_matrix(n_v, level, values)
     expected = (np.outer(n_v, n_v) * delta).sum()
     if expected == 0:
         return None
     return float(1.0 - (n - 1) * (o * delta).sum() / expected)
+
+
+def distance_matrix(margins: np.ndarray, level: str, values: np.ndarray | None = None) -> np.ndarray:
+    """Krippendorff's δ² between every two values (in scale order) at a level of
+    measurement; ordinal distances come from `margins` (how often each value was used),
+    interval ones from `values` (else the column index)."""
+    n_v = np.asarray(margins, dtype=np.float64)
+    index = np.arange(len(n_v))
+    if level == "nominal":
+        return (index[:, None] != index[None, :]).astype(np.float64)
+    if level == "ordinal":
+        low, high = np.minimum.outer(index, index), np.maximum.outer(index, index)
+        cumulative = np.concatenate(([0.0], np.cumsum(n_v)))
+        return (cumulative[high + 1] - cumulative[low] - (n_v[low] + n_v[high]) / 2) ** 2
+    if level == "interval":
+        points = np.asarray(values, dtype=np.float64) if values is not None else index.astype(np.float64)
+        return (points[:, None] - points[None, :]) ** 2
+    raise ValueError(f"unknown level of measurement {level!r}")
 
 
 def cohen_kappa(table: np.ndarray) -> float | None:
@@ -125,11 +141,13 @@ def cohen_kappa(table: np.ndarray) -> float | None:
 
 @dataclass
 class LabelMatrix:
-    """One field's labels as an annotators x articles matrix of label indices.
+    """One field's labels as an annotators x units matrix of label indices.
 
-    `codes[i, j]` is the index (in scheme order) of the label annotator i gave article j,
-    or ABSENT. `scale[k]` is label k's position on the agreement scale (its index among
-    the labels that are not "cannot be judged"), or -1 for a "cannot be judged" label.
+    Units are articles. `codes[i, j]` is the index (in scheme order) of the label
+    annotator i gave unit j, or ABSENT. `scale[k]` is label k's position on the
+    agreement scale (its index among the labels that are not "cannot be judged"), or -1
+    for a "cannot be judged" label. `stories[j]` is unit j's story (when read with the
+    stories); `gold[j]` the adjudicated label's index, or ABSENT (when read with gold).
     """
 
     field: SchemeField
@@ -137,16 +155,36 @@ class LabelMatrix:
     articles: list[str]
     codes: np.ndarray
     scale: np.ndarray
+    stories: np.ndarray | None = None
+    gold: np.ndarray | None = None
 
     @property
     def scale_size(self) -> int:
         """How many labels sit on the scale (the labels that are not missing)."""
         return int((self.scale >= 0).sum())
 
-    def scaled(self) -> np.ndarray:
-        """The matrix in scale positions: -1 for absent and "cannot be judged" alike."""
+    def scaled(self, codes: np.ndarray | None = None) -> np.ndarray:
+        """The matrix (or `codes`) in scale positions: -1 for absent and "cannot be
+        judged" alike."""
         lookup = np.append(self.scale, -1)  # index -1 (ABSENT) reads the appended -1
-        return lookup[self.codes]
+        return lookup[self.codes if codes is None else codes]
+
+    def of_story(self, story: str) -> LabelMatrix:
+        """The units of one story (read with the stories), and the annotators who
+        labelled any of them."""
+        assert self.stories is not None, "read the labels with their stories"
+        keep = self.stories == story
+        codes = self.codes[:, keep]
+        labelled = (codes != ABSENT).any(axis=1)
+        return LabelMatrix(
+            self.field,
+            [name for name, present in zip(self.annotators, labelled) if present],
+            [self.articles[index] for index in np.flatnonzero(keep)],
+            codes[labelled],
+            self.scale,
+            self.stories[keep],
+            None if self.gold is None else self.gold[keep],
+        )
 
 
 def read_labels(store: Store, fld: SchemeField, story: str | None = None) -> LabelMatrix:
@@ -154,8 +192,11 @@ def read_labels(store: Store, fld: SchemeField, story: str | None = None) -> Lab
     return read_label_matrices(store, [fld], story)[fld.name]
 
 
-def read_label_matrices(store: Store, fields: list[SchemeField], story: str | None = None) -> dict[str, LabelMatrix]:
-    """Every annotator's labels of several article-level fields, in one pass over the table.
+def read_label_matrices(
+    store: Store, fields: list[SchemeField], story: str | None = None, *, stories: bool = False, gold: bool = False
+) -> dict[str, LabelMatrix]:
+    """Every annotator's labels of several article-level fields, in one pass over the table
+    (with `stories`, each unit's story too; with `gold`, the adjudicated labels).
 
     For speed SQLite encodes each label as one integer (annotator, field and label
     numbered by CASE expressions over bound parameters) and concatenates them per article
@@ -164,54 +205,64 @@ def read_label_matrices(store: Store, fields: list[SchemeField], story: str | No
     if not fields:
         return {}
     annotators = store.annotators()
-    if not annotators:  # nobody has annotated: there can be no labels to read
-        return {fld.name: LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), _scale(fld)) for fld in fields}
-    matrices = _read_codes(store, fields, annotators, story)
+    if not annotators and not gold:  # nobody has annotated: there can be no labels to read
+        return {fld.name: _empty(fld) for fld in fields}
+    matrices = _read_codes(store, fields, annotators, story, stories, gold)
     if matrices is None:  # labels by someone without an annotation row: number them all
         annotators = [r[0] for r in store.conn.execute("SELECT DISTINCT annotator FROM labels ORDER BY 1")]
-        matrices = _read_codes(store, fields, annotators, story)
+        matrices = _read_codes(store, fields, annotators, story, stories, gold)
         assert matrices is not None
     return matrices
 
 
+# The gold labels' coder inside the query: check_name lets no annotator name hold a NUL.
+_GOLD_CODER = "\x00gold"
+
+
 def _read_codes(
-    store: Store, fields: list[SchemeField], annotators: list[str], story: str | None
+    store: Store, fields: list[SchemeField], annotators: list[str], story: str | None, stories: bool, gold: bool
 ) -> dict[str, LabelMatrix] | None:
+    """The one place where units are read: the SQL that turns label rows into codes."""
+    coders = annotators + [_GOLD_CODER] if gold else annotators
     pairs = [(fld.name, value) for fld in fields for value in fld.values]
     offsets, position = {}, 0
     for fld in fields:
         offsets[fld.name] = position
         position += len(fld.values)
     base = max(len(pairs), 1)
-    unknown = len(annotators)  # the code of an annotator missing from the list
-    case_annotator = "CASE annotator " + "WHEN ? THEN ? " * len(annotators) + f"ELSE {unknown} END"
+    unknown = len(coders)  # the code of an annotator missing from the list
+    case_annotator = "CASE l.annotator " + "WHEN ? THEN ? " * len(coders) + f"ELSE {unknown} END"
     params: list[Any] = []
-    for index, name in enumerate(annotators):
+    for index, name in enumerate(coders):
         params += [name, index]
-    case_label = "CASE field "
+    case_label = "CASE l.field "
     for fld in fields:
-        case_label += "WHEN ? THEN CASE value " + "WHEN ? THEN ? " * len(fld.values) + "ELSE NULL END "
+        case_label += "WHEN ? THEN CASE l.value " + "WHEN ? THEN ? " * len(fld.values) + "ELSE NULL END "
         params.append(fld.name)
         for index, value in enumerate(fld.values):
             params += [value, offsets[fld.name] + index]
     case_label += "ELSE NULL END"
+    source = "labels"
+    if gold:
+        source = ("(SELECT article_id, annotator, field, value FROM labels "
+                  "UNION ALL SELECT article_id, ?, field, value FROM gold)")
+        params.append(_GOLD_CODER)
     names = [fld.name for fld in fields]
-    where = f"WHERE field IN ({','.join('?' * len(names))})"
+    where = f"WHERE l.field IN ({','.join('?' * len(names))})"
     params += names
     if story is not None:
-        where += " AND article_id IN (SELECT id FROM articles WHERE story_id = ?)"
+        where += " AND l.article_id IN (SELECT id FROM articles WHERE story_id = ?)"
         params.append(story)
+    story_column, join = ("a.story_id", "JOIN articles AS a ON a.id = l.article_id ") if stories else ("NULL", "")
     sql = (
-        "SELECT group_concat(codes, ',-1,'), group_concat(article_id, ',') FROM ("
-        f"SELECT article_id, group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
-        f"FROM labels {where} GROUP BY article_id)"
+        "SELECT group_concat(codes, ',-1,'), group_concat(article_id, ','), group_concat(story_id, ',') FROM ("
+        f"SELECT l.article_id AS article_id, {story_column} AS story_id, "
+        f"group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
+        f"FROM {source} AS l {join}{where} GROUP BY l.article_id)"
     )
-    joined, article_list = store.conn.execute(sql, params).fetchone()
-    scales = {fld.name: _scale(fld) for fld in fields}
+    joined, article_list, story_list = store.conn.execute(sql, params).fetchone()
     if not joined:
-        return {
-            fld.name: LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), scales[fld.name]) for fld in fields
-        }
+        return {fld.name: _empty(fld) for fld in fields}
     flat = np.fromstring(joined, dtype=np.int64, sep=",")
     separator = flat == -1
     unit = np.cumsum(separator)[~separator]
@@ -220,17 +271,25 @@ def _read_codes(
     if (coder == unknown).any():
         return None
     articles = article_list.split(",")
+    unit_stories = np.array(story_list.split(",")) if stories else None
     result = {}
     for fld in fields:
         low = offsets[fld.name]
         mine = (label >= low) & (label < low + len(fld.values))
-        present = np.unique(coder[mine])
-        codes = np.full((len(annotators), len(articles)), ABSENT, dtype=np.int16)
+        codes = np.full((len(coders), len(articles)), ABSENT, dtype=np.int16)
         codes[coder[mine], unit[mine]] = (label[mine] - low).astype(np.int16)
+        gold_row = codes[-1] if gold else None
+        present = np.unique(coder[mine])
+        present = present[present < len(annotators)]
         result[fld.name] = LabelMatrix(
-            fld, [annotators[i] for i in present], articles, codes[present], scales[fld.name]
+            fld, [annotators[i] for i in present], articles, codes[present], _scale(fld), unit_stories, gold_row
         )
     return result
+
+
+def _empty(fld: SchemeField) -> LabelMatrix:
+    nothing = np.zeros(0, dtype=np.int16)
+    return LabelMatrix(fld, [], [], np.zeros((0, 0), dtype=np.int16), _scale(fld), nothing.astype(str), nothing)
 
 
 def _scale(fld: SchemeField) -> np.ndarray:
@@ -244,6 +303,8 @@ def _scale(fld: SchemeField) -> np.ndarray:
 
 
 # --- the report -------------------------------------------------------------------------
+
+GOLD = "gold"  # the second of `--pair A B` may be the adjudicated labels
 
 
 @dataclass
@@ -264,22 +325,55 @@ class FieldAgreement:
     name: str
     level: str
     alpha: float | None
+    alpha_ci: AlphaInterval | None
     alpha_nominal: float | None
     units: int
     annotators: list[str]
     pairwise: list[PairAgreement]
     cannot_judge: dict[str, int]
+    distribution: dict[str, dict[str, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The field's object in `agreement --json` (under `fields`, and per story)."""
+        return {
+            "level": self.level,
+            "alpha": _round(self.alpha),
+            "alpha_ci": None if self.alpha_ci is None else [_round(self.alpha_ci.low), _round(self.alpha_ci.high)],
+            "alpha_nominal": _round(self.alpha_nominal),
+            "units": self.units,
+            "annotators": self.annotators,
+            "pairwise": [
+                {"a": p.a, "b": p.b, "kappa": _round(p.kappa), "alpha": _round(p.alpha), "n": p.n}
+                for p in self.pairwise
+            ],
+            "distribution": self.distribution,
+        }
 
 
 @dataclass
 class Confusion:
-    """How one annotator's labels (rows) meet another's (columns) on the same articles."""
+    """How one annotator's labels (rows) meet another's or gold's (columns) on the same
+    articles, with the pair's κ and α over the `n` of them both placed on the scale and,
+    for a field with FNC-1's labels, a's FNC-1 score with b as the reference."""
 
     field: str
     a: str
     b: str
     labels: list[str]
     matrix: list[list[int]]
+    n: int = 0
+    kappa: float | None = None
+    alpha: float | None = None
+    fnc1: FNC1Score | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The pair's object in `agreement --pair A B --json` (under `confusion`)."""
+        fnc1 = None
+        if self.fnc1 is not None:
+            fnc1 = {"score": self.fnc1.score, "max_score": self.fnc1.max_score,
+                    "relative": _round(self.fnc1.relative), "pairs": self.fnc1.pairs}
+        return {"field": self.field, "a": self.a, "b": self.b, "labels": self.labels, "matrix": self.matrix,
+                "n": self.n, "kappa": _round(self.kappa), "alpha": _round(self.alpha), "fnc1": fnc1}
 
 
 @dataclass
@@ -291,34 +385,24 @@ class AgreementReport:
     claims: list[SpanPairAgreement]
     claim_annotators: list[str]
     confusion: list[Confusion] = field(default_factory=list)
+    stories: dict[str, dict[str, FieldAgreement]] | None = None
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
 
     def to_json(self) -> dict[str, Any]:
         """The `agreement --json` document (DESIGN.md's keys, then our extra top-level keys)."""
-        fields = {
-            name: {
-                "level": fa.level,
-                "alpha": _round(fa.alpha),
-                "alpha_nominal": _round(fa.alpha_nominal),
-                "units": fa.units,
-                "annotators": fa.annotators,
-                "pairwise": [
-                    {"a": p.a, "b": p.b, "kappa": _round(p.kappa), "alpha": _round(p.alpha), "n": p.n}
-                    for p in fa.pairwise
-                ],
-            }
-            for name, fa in self.fields.items()
-        }
-        document: dict[str, Any] = {"fields": fields, "story": self.story}
+        document: dict[str, Any] = {"fields": {name: fa.to_json() for name, fa in self.fields.items()}, "story": self.story}
         document["cannot_judge"] = {name: fa.cannot_judge for name, fa in self.fields.items() if fa.cannot_judge}
         document["claims"] = {
             "annotators": self.claim_annotators,
             "pairwise": [pair.to_json(ROUND) for pair in self.claims],
         }
         if self.confusion:
-            document["confusion"] = [
-                {"field": c.field, "a": c.a, "b": c.b, "labels": c.labels, "matrix": c.matrix}
-                for c in self.confusion
-            ]
+            document["confusion"] = [c.to_json() for c in self.confusion]
+        document["bootstrap"] = {"resamples": self.resamples, "seed": self.seed, "confidence": CONFIDENCE}
+        document["stories"] = None if self.stories is None else {
+            story: {name: fa.to_json() for name, fa in fields.items()} for story, fields in self.stories.items()
+        }
         return document
 
 
@@ -329,15 +413,28 @@ def _round(value: float | None) -> float | None:
     return 0.0 if rounded == 0 else rounded  # no "-0.0" in the output
 
 
-def field_agreement(labels: LabelMatrix) -> FieldAgreement:
-    """α (field level and nominal), units, and pairwise κ and α of one field."""
+def _interval_values(fld: SchemeField) -> np.ndarray | None:
+    """The numbers an interval field's scale labels stand for (None for other kinds)."""
+    if fld.kind != "interval":
+        return None
+    return np.array([float(lab.value) for lab in fld.labels if not lab.missing])
+
+
+def field_agreement(
+    labels: LabelMatrix, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
+) -> FieldAgreement:
+    """α (field level, with its bootstrap interval, and nominal), units, pairwise κ and α,
+    and each annotator's count of every label of one field."""
     fld = labels.field
     scaled = labels.scaled()
     size = labels.scale_size
     counts = _value_counts(scaled, size)
-    units = int((counts.sum(axis=1) >= 2).sum()) if counts.size else 0
-    values = np.array([float(lab.value) for lab in fld.labels if not lab.missing]) if fld.kind == "interval" else None
+    pairable = counts[counts.sum(axis=1) >= 2]
+    values = _interval_values(fld)
     alpha = krippendorff_alpha(counts, fld.kind, values)
+    interval = None
+    if alpha is not None:
+        interval = alpha_interval(pairable, distance_matrix(pairable.sum(axis=0), fld.kind, values), resamples, seed)
     alpha_nominal = alpha if fld.kind == "nominal" else krippendorff_alpha(counts, "nominal")
     pairwise = []
     for i, j in itertools.combinations(range(len(labels.annotators)), 2):
@@ -347,9 +444,14 @@ def field_agreement(labels: LabelMatrix) -> FieldAgreement:
     if missing_codes:
         abstained = np.isin(labels.codes, missing_codes).sum(axis=1)
         cannot_judge = {name: int(count) for name, count in zip(labels.annotators, abstained) if count}
+    distribution = {
+        name: dict(zip(fld.values, np.bincount(row[row >= 0], minlength=len(fld.values)).tolist()))
+        for name, row in zip(labels.annotators, labels.codes)
+    }
     return FieldAgreement(
-        name=fld.name, level=fld.kind, alpha=alpha, alpha_nominal=alpha_nominal, units=units,
-        annotators=list(labels.annotators), pairwise=pairwise, cannot_judge=cannot_judge,
+        name=fld.name, level=fld.kind, alpha=alpha, alpha_ci=interval, alpha_nominal=alpha_nominal,
+        units=int(pairable.shape[0]), annotators=list(labels.annotators), pairwise=pairwise,
+        cannot_judge=cannot_judge, distribution=distribution,
     )
 
 
@@ -378,18 +480,32 @@ def _pair(
 
 
 def confusion(labels: LabelMatrix, a: str, b: str) -> Confusion:
-    """The confusion matrix of annotators a (rows) and b (columns) on one field, over
-    the articles both labelled, with every label of the field (including "cannot be
-    judged") in scheme order."""
+    """The confusion matrix of annotator a (rows) and annotator b or, for b = GOLD, the
+    gold labels (columns) on one field, over the articles both labelled, with every label
+    of the field (including "cannot be judged") in scheme order; with the pair's κ and α,
+    and a's FNC-1 score against b when the field's labels are FNC-1's."""
     fld = labels.field
     size = len(fld.labels)
-    matrix = np.zeros((size, size), dtype=np.int64)
-    if a in labels.annotators and b in labels.annotators:
-        row_a = labels.codes[labels.annotators.index(a)].astype(np.int64)
-        row_b = labels.codes[labels.annotators.index(b)].astype(np.int64)
-        both = (row_a >= 0) & (row_b >= 0)
-        matrix = np.bincount(row_a[both] * size + row_b[both], minlength=size * size).reshape(size, size)
-    return Confusion(fld.name, a, b, fld.values, matrix.tolist())
+    row_a, row_b = _coder_row(labels, a), _coder_row(labels, b)
+    both = (row_a >= 0) & (row_b >= 0)
+    matrix = np.bincount(row_a[both] * size + row_b[both], minlength=size * size).reshape(size, size)
+    figures = _pair(a, b, labels.scaled(row_a), labels.scaled(row_b), labels.scale_size, fld.kind, _interval_values(fld))
+    fnc1 = None
+    if is_fnc1_scale(fld.values):
+        fnc1 = fnc1_score_of_counts({
+            (fld.values[column], fld.values[row]): int(matrix[row, column])
+            for row in range(size) for column in range(size) if matrix[row, column]
+        })
+    return Confusion(fld.name, a, b, fld.values, matrix.tolist(), figures.n, figures.kappa, figures.alpha, fnc1)
+
+
+def _coder_row(labels: LabelMatrix, name: str) -> np.ndarray:
+    """One coder's codes over the units (all ABSENT for someone who labelled none)."""
+    if name == GOLD and labels.gold is not None:
+        return labels.gold.astype(np.int64)
+    if name in labels.annotators:
+        return labels.codes[labels.annotators.index(name)].astype(np.int64)
+    return np.full(len(labels.articles), ABSENT, dtype=np.int64)
 
 
 def article_fields(store: Store, names: list[str] | tuple[str, ...] = ()) -> list[SchemeField]:
@@ -414,8 +530,14 @@ def agreement(
     fields: list[str] | tuple[str, ...] = (),
     story: str | None = None,
     pair: tuple[str, str] | None = None,
+    *,
+    by_story: bool = False,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
 ) -> AgreementReport:
-    """Compute the agreement report (of one story's articles, with `story`).
+    """Compute the agreement report (of one story's articles, with `story`; with
+    `by_story`, each story's figures too). α's interval draws `resamples` bootstrap
+    resamples (0: no interval) from a generator seeded with `seed`.
 
     Raises StoreError for an unknown field, story or annotator of `pair`.
     """
@@ -423,17 +545,30 @@ def agreement(
     if story is not None and store.get_story(story) is None:
         raise StoreError(f"no story {story!r}")
     if pair is not None:
+        if pair[0] == GOLD:
+            raise StoreError("gold can only be B in --pair A B (the reference A is scored against)")
         known = set(store.annotators())
-        for name in pair:
+        with_gold = pair[1] == GOLD
+        for name in pair[:1] if with_gold else pair:
             if name not in known:
                 raise StoreError(f"no annotator {name!r} in this database")
+    else:
+        with_gold = False
     results: dict[str, FieldAgreement] = {}
     confusions: list[Confusion] = []
-    matrices = read_label_matrices(store, chosen, story)
+    matrices = read_label_matrices(store, chosen, story, stories=by_story, gold=with_gold)
     for fld in chosen:
         labels = matrices[fld.name]
-        results[fld.name] = field_agreement(labels)
+        results[fld.name] = field_agreement(labels, resamples, seed)
         if pair is not None:
             confusions.append(confusion(labels, *pair))
+    per_story = None
+    if by_story:
+        per_story = {}
+        # Every field's matrix has the same units, and so the same stories.
+        for name in np.unique(next(iter(matrices.values())).stories).tolist() if matrices else []:
+            per_story[name] = {
+                fld.name: field_agreement(matrices[fld.name].of_story(name), resamples, seed) for fld in chosen
+            }
     claim_annotators, claim_pairs = span_agreement(store, story)
-    return AgreementReport(story, results, claim_pairs, claim_annotators, confusions)
+    return AgreementReport(story, results, claim_pairs, claim_annotators, confusions, per_story, resamples, seed)
