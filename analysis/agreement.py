@@ -143,7 +143,9 @@ def cohen_kappa(table: np.ndarray) -> float | None:
 class LabelMatrix:
     """One field's labels as an annotators x units matrix of label indices.
 
-    Units are articles. `codes[i, j]` is the index (in scheme order) of the label
+    Units follow the field's scope: articles for an article-scoped field, (story, article)
+    pairs named `story/article` for a story-scoped one (`articles[j]` holds the unit's
+    name). `codes[i, j]` is the index (in scheme order) of the label
     annotator i gave unit j, or ABSENT. `scale[k]` is label k's position on the
     agreement scale (its index among the labels that are not "cannot be judged"), or -1
     for a "cannot be judged" label. `stories[j]` is unit j's story (when read with the
@@ -244,21 +246,31 @@ def _read_codes(
     case_label += "ELSE NULL END"
     source = "labels"
     if gold:
-        source = ("(SELECT article_id, annotator, field, value FROM labels "
-                  "UNION ALL SELECT article_id, ?, field, value FROM gold)")
+        source = ("(SELECT article_id, story_id, annotator, field, value FROM labels "
+                  "UNION ALL SELECT article_id, story_id, ?, field, value FROM gold)")
         params.append(_GOLD_CODER)
     names = [fld.name for fld in fields]
-    where = f"WHERE l.field IN ({','.join('?' * len(names))})"
+    # Units follow the field's scope: a story-scoped label (story_id set) is a unit of its
+    # (story, article), named `story/article`, and counts while the article is in that story;
+    # an article-scoped one (story_id '') is a unit of the article.
+    where = (f"WHERE l.field IN ({','.join('?' * len(names))}) AND (l.story_id = '' OR EXISTS "
+             "(SELECT 1 FROM story_articles m WHERE m.story_id = l.story_id AND m.article_id = l.article_id))")
     params += names
     if story is not None:
-        where += " AND l.article_id IN (SELECT id FROM articles WHERE story_id = ?)"
-        params.append(story)
-    story_column, join = ("a.story_id", "JOIN articles AS a ON a.id = l.article_id ") if stories else ("NULL", "")
+        where += (" AND (l.story_id = ? OR (l.story_id = '' AND l.article_id IN "
+                  "(SELECT article_id FROM story_articles WHERE story_id = ?)))")
+        params += [story, story]
+    # Each unit's story for the per-story rows: its own, or for an article-scoped unit the
+    # story asked for, else the story the article was first imported into.
+    home = "'" + story.replace("'", "''") + "'" if story is not None else "a.story_id"
+    story_column = f"CASE WHEN l.story_id != '' THEN l.story_id ELSE {home} END" if stories else "NULL"
+    join = "JOIN articles AS a ON a.id = l.article_id " if stories and story is None else ""
+    unit = "CASE WHEN l.story_id = '' THEN l.article_id ELSE l.story_id || '/' || l.article_id END"
     sql = (
-        "SELECT group_concat(codes, ',-1,'), group_concat(article_id, ','), group_concat(story_id, ',') FROM ("
-        f"SELECT l.article_id AS article_id, {story_column} AS story_id, "
+        "SELECT group_concat(codes, ',-1,'), group_concat(unit, ','), group_concat(story_id, ',') FROM ("
+        f"SELECT {unit} AS unit, {story_column} AS story_id, "
         f"group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
-        f"FROM {source} AS l {join}{where} GROUP BY l.article_id)"
+        f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id)"
     )
     joined, article_list, story_list = store.conn.execute(sql, params).fetchone()
     if not joined:
@@ -270,19 +282,24 @@ def _read_codes(
     coder, label = flat // base, flat % base
     if (coder == unknown).any():
         return None
-    articles = article_list.split(",")
+    articles = np.array(article_list.split(","))
     unit_stories = np.array(story_list.split(",")) if stories else None
+    per_story = np.char.find(articles, "/") >= 0  # units of (story, article)
+    story_fields = store.scheme.story_fields()
     result = {}
     for fld in fields:
         low = offsets[fld.name]
         mine = (label >= low) & (label < low + len(fld.values))
         codes = np.full((len(coders), len(articles)), ABSENT, dtype=np.int16)
         codes[coder[mine], unit[mine]] = (label[mine] - low).astype(np.int16)
+        keep = per_story if fld.name in story_fields else ~per_story  # the field's own units
+        codes = codes[:, keep]
         gold_row = codes[-1] if gold else None
         present = np.unique(coder[mine])
         present = present[present < len(annotators)]
         result[fld.name] = LabelMatrix(
-            fld, [annotators[i] for i in present], articles, codes[present], _scale(fld), unit_stories, gold_row
+            fld, [annotators[i] for i in present], articles[keep].tolist(), codes[present], _scale(fld),
+            None if unit_stories is None else unit_stories[keep], gold_row,
         )
     return result
 

@@ -185,3 +185,31 @@ def test_a_scheme_without_article_fields_and_an_empty_database(tmp_path):
             'labels = [{ value = "yes", key = "+" }, { value = "no", key = "-" }]\n'
         )
         assert agreement(store).to_json()["fields"] == {}
+
+
+def test_units_follow_the_scope_an_article_in_two_stories(store):
+    """Stance is judged per (story, article): two units for an article in two stories;
+    reliability per article: one unit wherever it is read."""
+    from newsmark.analysis.agreement import read_label_matrices
+    from newsmark.schema.scheme import default_scheme
+
+    text = "Officials met on Monday. They agreed to share intelligence."
+    with store.transaction() as conn:
+        for story in ("s1", "s2"):
+            store.ensure_story(conn, Story(id=story, title=story, proposition="p"))
+            store.insert_articles(conn, [(article_id_for(text), story, "Outlet", None, None, None, None, text,
+                                          text_sha256(text), "{}", "t")])
+    aid = article_id_for(text)
+    for name, first, second in (("alice", "agree", "unrelated"), ("bob", "agree", "discuss")):
+        store.set_label(aid, name, "stance", first, story_id="s1")
+        store.set_label(aid, name, "stance", second, story_id="s2")
+        store.set_label(aid, name, "reliability", "B", story_id="s2")
+    fields = [default_scheme().field("stance"), default_scheme().field("reliability")]
+    matrices = read_label_matrices(store, fields, stories=True)
+    assert matrices["stance"].articles == [f"s1/{aid}", f"s2/{aid}"]
+    assert list(matrices["stance"].stories) == ["s1", "s2"]
+    assert matrices["reliability"].articles == [aid] and list(matrices["reliability"].stories) == ["s1"]
+    only_s2 = read_label_matrices(store, fields, "s2", stories=True)
+    assert only_s2["stance"].articles == [f"s2/{aid}"] and list(only_s2["reliability"].stories) == ["s2"]
+    store.remove_articles_from_story("s2", [aid], "lead")  # out of the story: its stances no longer count
+    assert read_label_matrices(store, fields)["stance"].articles == [f"s1/{aid}"]
