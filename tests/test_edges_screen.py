@@ -1,0 +1,61 @@
+"""The annotate screen's rough edges at 80x24 (issue 13): claim mode keeps its suggested
+matches on screen, J and L act on what is shown, the list shows no row twice, undo names
+what it undid in words, and `n` with one story says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsmark.schema.store import Store
+from tests.test_tui_annotate import make_app, ready, reopen, saved, screen_text, seeded, until  # noqa: F401
+from tests.test_tui_compare import put_cursor_on
+
+SMALL = (80, 24)
+# Sentences of the first seed article: three claims already marked, then the fourth (which
+# has matches in the other articles) is marked on screen.
+MARKED = ("Pentagon has announced", "Recent attacks attributed", "The possible normalization")
+MARK_ON_SCREEN = "has initiated discussions"
+
+
+def _mark_claims(db_path: Path, article_id: str) -> None:
+    with Store.open(db_path) as store:
+        text = store.get_article(article_id).text
+        for words in MARKED:
+            start = text.index(words)
+            store.add_claim(article_id, "alice", start, text.index(".", start) + 1)
+
+
+def _selected_line(app, pane) -> str:
+    """The line of the pane's suggestion panel that shows the selected match, as drawn."""
+    item = pane.suggestions.current
+    shown = [line for line in screen_text(app).splitlines() if f"▶ {item.score:.2f} " in line]
+    assert shown, "the selected match is not on the screen"
+    return shown[0]
+
+
+async def test_claim_mode_at_80x24_shows_the_matches_J_moves_and_L_links_the_one_shown(seeded):
+    db_path, ids = seeded
+    _mark_claims(db_path, ids[0])
+    app = make_app(db_path)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(app, pilot)
+        left = screen.panes[0]
+        await put_cursor_on(pilot, left, MARK_ON_SCREEN)
+        await pilot.press("c")
+        await until(pilot, lambda: left.suggestions is not None and len(left.suggestions.items) >= 2)
+        await saved(app, pilot)
+        assert left.suggestion_list.region.bottom <= left.content_region.bottom
+        first = left.suggestions.current
+        assert "match 1/" in screen_text(app)
+        _selected_line(app, left)
+        await pilot.press("J")
+        await pilot.pause()
+        second = left.suggestions.current
+        assert second is not first and "match 2/" in screen_text(app)
+        assert f"{second.score:.2f}" in _selected_line(app, left)
+        await pilot.press("L")
+        await saved(app, pilot)
+    app.close_stores()
+    with reopen(db_path) as store:
+        linked = [c for c in store.claims(second.article_id, "alice") if (c.start, c.end) == (second.start, second.end)]
+        assert len(linked) == 1 and linked[0].cluster is not None
