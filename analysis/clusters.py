@@ -73,7 +73,8 @@ def suggest_matches(
     per_article: int | None = None,
 ) -> list[Suggestion]:
     """Rank the sentences of `candidates` ((article_id, article text) pairs) by how closely
-    they match `claim_text`; the best `limit` scoring at least `min_score`, best first.
+    they match `claim_text`; the best `limit` scoring at least `min_score`, best first,
+    a sentence repeated within one article only once (at its first place).
     Spans are offsets into each candidate's whole text. `per_article` caps how many come
     from one article (None: no cap). Unbounded: see `search_matches`."""
     return search_matches(claim_text, candidates, limit, min_score=min_score, per_article=per_article).suggestions
@@ -122,6 +123,7 @@ def search_matches(
     order = sorted(range(len(sentences)), key=lambda k: (-scores[k], k))
     out: list[Suggestion] = []
     taken: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
     for k in order:
         score = float(scores[k])
         if score < min_score * 100 or len(out) >= limit:
@@ -129,6 +131,11 @@ def search_matches(
         article_id, start, end, text = sentences[k]
         if per_article is not None and taken.get(article_id, 0) >= per_article:
             continue
+        # A sentence an article repeats (a heading and its table-of-contents entry) is
+        # offered once, at its first place: two identical rows are one choice.
+        if (article_id, keys[k]) in seen:
+            continue
+        seen.add((article_id, keys[k]))
         taken[article_id] = taken.get(article_id, 0) + 1
         out.append(Suggestion(article_id, start, end, text, round(score / 100, 4)))
     return SuggestionSearch(out, searched, total, prefiltered)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsmark.schema.store import Store
 from tests.test_tui_annotate import make_app, ready, reopen, saved, screen_text, seeded, until  # noqa: F401
-from tests.test_tui_compare import put_cursor_on
+from tests.test_tui_compare import add_articles, put_cursor_on
 
 SMALL = (80, 24)
 # Sentences of the first seed article: three claims already marked, then the fourth (which
@@ -59,3 +59,26 @@ async def test_claim_mode_at_80x24_shows_the_matches_J_moves_and_L_links_the_one
     with reopen(db_path) as store:
         linked = [c for c in store.claims(second.article_id, "alice") if (c.start, c.end) == (second.start, second.end)]
         assert len(linked) == 1 and linked[0].cluster is not None
+
+
+REPEATED = "The Taliban sees ISIS-K as a menace to its rule."
+
+
+async def test_a_sentence_an_article_repeats_is_suggested_once(db_path: Path):
+    claim_article = f"Officials met on Monday.\n\n{REPEATED} Talks went on for hours."
+    # The other article repeats the sentence: once as a summary line, once in its body.
+    repeating = f"{REPEATED}\n\nIn Kabul, officials spoke. {REPEATED} Nobody else commented on it."
+    ids = add_articles(db_path, [("Capital Cities", "Report", claim_article), ("Echo Daily", "Copy", repeating)])
+    app = make_app(db_path)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(app, pilot)
+        left = screen.panes[0]
+        await put_cursor_on(pilot, left, "menace to its rule")
+        await pilot.press("c")
+        await until(pilot, lambda: left.suggestions is not None)
+        await saved(app, pilot)
+        items = left.suggestions.items
+        assert [(item.article_id, item.start) for item in items if item.text == REPEATED] == [(ids[1], 0)]
+        assert "match 1/1" in screen_text(app)
+        assert sum(line.count("2 Echo Daily: The Taliban") for line in screen_text(app).splitlines()) == 1
+    app.close_stores()
