@@ -82,3 +82,31 @@ async def test_a_sentence_an_article_repeats_is_suggested_once(db_path: Path):
         assert "match 1/1" in screen_text(app)
         assert sum(line.count("2 Echo Daily: The Taliban") for line in screen_text(app).splitlines()) == 1
     app.close_stores()
+
+
+def _messages(app) -> list[str]:
+    return [note.message for note in app._notifications]
+
+
+async def test_undo_and_redo_say_in_words_what_they_took_back(seeded):
+    db_path, ids = seeded
+    app = make_app(db_path)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(app, pilot)
+        left = screen.panes[0]
+        await put_cursor_on(pilot, left, MARK_ON_SCREEN)
+        await pilot.press("c")
+        await until(pilot, lambda: left.suggestions is not None and bool(left.suggestions.items))
+        await saved(app, pilot)
+        await pilot.press("L")
+        await saved(app, pilot)
+        await pilot.press("u")
+        await until(pilot, lambda: "Undid linking a suggested match into the claim's cluster." in _messages(app))
+        await pilot.press("ctrl+y")
+        await until(pilot, lambda: "Redid linking a suggested match into the claim's cluster." in _messages(app))
+        await pilot.press("escape", "a")  # article mode: the stance
+        await saved(app, pilot)
+        await pilot.press("u")
+        await until(pilot, lambda: "Undid the stance label." in _messages(app))
+        assert not any("claim.add_linked" in message for message in _messages(app))
+    app.close_stores()
