@@ -110,3 +110,19 @@ async def test_undo_and_redo_say_in_words_what_they_took_back(seeded):
         await until(pilot, lambda: "Undid the stance label." in _messages(app))
         assert not any("claim.add_linked" in message for message in _messages(app))
     app.close_stores()
+
+
+async def test_n_with_a_single_story_says_so_and_keeps_the_panes(seeded):
+    db_path, ids = seeded
+    app = make_app(db_path)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await ready(app, pilot)
+        first = screen.panes[0]
+        await pilot.press("j", "j")
+        cursor = first.text.cursor
+        for key in ("n", "p"):
+            app._notifications.clear()
+            await pilot.press(key)
+            await until(pilot, lambda: "This is the only story in the database: n and p stay on it." in _messages(app))
+            assert screen.panes[0] is first and first.text.cursor == cursor
+    app.close_stores()

@@ -248,6 +248,10 @@ class AnnotateScreen(Screen):
             self._report("Cannot read the database", exc)
             self.napp.loaded.set()
             return
+        if step and story_id is not None and story.story is not None and story.story.id == story_id:
+            # n / p wrapped around to the story on screen: say so, and keep the panes as they are.
+            self.notify("This is the only story in the database: n and p stay on it.", markup=False)
+            return
         # Another story: what was being computed for the old one is of no use.
         self.workers.cancel_group(self, "shared")
         for pane in self.panes:
