@@ -1,6 +1,6 @@
 """Article text for the screen: sentence spans, word steps, line wrapping, display safety.
 
-Sentences come from analysis/sentences.py, the one splitter newsmark has (pysbd, line by
+Sentences come from analysis/sentences.py, the one splitter newsmark has (Punkt, line by
 line, with guards for very long lines and texts), so the sentence cursor, claims and
 claim suggestions agree on what a sentence is.
 
