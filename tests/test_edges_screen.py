@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from newsmark.schema.store import Store
 from tests.test_tui_annotate import make_app, ready, reopen, saved, screen_text, seeded, until  # noqa: F401
 from tests.test_tui_compare import add_articles, put_cursor_on
@@ -126,3 +128,29 @@ async def test_n_with_a_single_story_says_so_and_keeps_the_panes(seeded):
             await until(pilot, lambda: "This is the only story in the database: n and p stay on it." in _messages(app))
             assert screen.panes[0] is first and first.text.cursor == cursor
     app.close_stores()
+
+
+@pytest.mark.parametrize("size", [SMALL, (160, 50)])
+async def test_the_claim_banner_shows_whole_words_of_the_wording_and_all_its_keys(seeded, size):
+    db_path, ids = seeded
+    app = make_app(db_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(app, pilot)
+        left = screen.panes[0]
+        await put_cursor_on(pilot, left, "ongoing security situation in Afghanistan")
+        await pilot.press("c")
+        await until(pilot, lambda: left.suggestions is not None and bool(left.suggestions.items))
+        await saved(app, pilot)
+        await pilot.press("L")  # the cluster is made, worded by the claim's own text
+        await saved(app, pilot)
+        await until(pilot, lambda: "linked: 2 articles" in screen_text(app))
+        region = left.banner.region
+        lines = screen_text(app).splitlines()[region.y : region.bottom]
+        shown = " ".join(line[region.x : region.right].strip() for line in lines)
+    app.close_stores()
+    assert "act on THIS claim · esc · linked: 2 articles" in shown  # nothing cut off the banner
+    assert "Afghani" not in shown
+    if size == SMALL:  # no room for the wording in three lines of 36
+        assert shown.endswith("linked: 2 articles")
+    else:
+        assert shown.endswith("linked: 2 articles “In a significant development regarding the ongoing security situation in…”")

@@ -42,6 +42,21 @@ def display_inline(value: str | None) -> str:
     return for_terminal((value or "").replace("\n", " ").replace("\t", " "))
 
 
+def clip_words(value: str | None, width: int) -> str:
+    """`display_inline(value)` in at most `width` characters: when it is longer, cut at the
+    last space that keeps at least half of the width (else mid-word), with "…" at the end,
+    so a wording reads "...situation in…", never "...situation in Afghani"."""
+    text = display_inline(value)
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = text.rfind(" ", 0, width)  # the character at `cut` is the space dropped for "…"
+    if cut < width // 2:
+        cut = width - 1
+    return text[:cut].rstrip() + "…"
+
+
 class _SentenceCache:
     """Sentence spans per article id (an article's text never changes: its id is its hash)."""
 

@@ -34,7 +34,7 @@ from textual.widgets import DataTable, Footer, Static
 from newsmark.analysis.budget import Budget, Cancelled, Running
 from newsmark.analysis.overview import OVERVIEW_ARTICLES
 from newsmark.schema.sanitize import for_terminal
-from newsmark.tui.text import display_inline
+from newsmark.tui.text import clip_words, display_inline
 
 if TYPE_CHECKING:
     from newsmark.analysis.overview import ClaimMatrix, SharedMatrix, StoryWindow
@@ -282,10 +282,7 @@ class OverviewScreen(Screen[None]):
         room = self.size.width - 8 - sum(max(len(h), 6) + 2 for h in headings)
         width = max(WORDING_MIN, min(WORDING_MAX, room))
         for row in claims.clusters:
-            wording = display_inline(row.label)
-            if len(wording) > width:
-                wording = wording[: width - 1] + "…"
-            label = Text(wording)
+            label = Text(clip_words(row.label, width))
             label.append(f" ({row.n_articles})", style="dim")
             cells = [label]
             for head in claims.articles:

@@ -223,7 +223,8 @@ class ArticlePane(Vertical):
             cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
         wording = annotation.cluster_labels.get(claim.cluster) if claim is not None and claim.cluster and annotation else None
         banner = render_mode_banner(
-            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys, wording
+            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys, wording,
+            self.banner.content_region.width or max(0, self.size.width - 3),
         )
         if banner is None:
             self.banner.display = False
