@@ -255,7 +255,7 @@ async def test_overview_reads_at_80_by_24(story):
         assert all(len(line.rstrip()) <= 80 for line in text.splitlines())
         table = screen.query_one("#claims-table")
         rows = [[cell.plain for cell in table.get_row_at(k)] for k in range(table.row_count)]
-        assert rows[0][1:] == ["agree", "discus", "–"]
+        assert rows[0][1:] == ["agree", "discuss", "–"]
         assert rows[1][1:] == ["2", "–", "–"]
         assert rows[2][0] == "Taliban sees ISIS-K as a menace (2)"
         assert rows[2][1:] == ["● 3", "●", "·"]
