@@ -41,12 +41,13 @@ Column and key names: `title, text, source, url, published, byline, story`; ever
 non-empty column or key goes into the article's `meta`. `mapping` ({dest: src}, `--map
 dest=src`) reads a field from another column; in JSONL `src` may be a dotted path into
 nested objects (`text=data.text`; a key named `data.text` itself wins), and the value
-read leaves its object (an object left empty goes), so meta does not hold it twice. A
-record whose text is empty is skipped and counted in `ImportReport.empty`, not rejected:
-corpora hold such rows, and an import of a clean corpus succeeds. Without a mapping, a few common names are
-recognised (e.g. `articleBody` or `body` for text, `publish_date` or `date` for published,
-`link` or `article_source_link` for url, `author` for byline, `headline` for title); see
-FIELD_ALIASES.
+read leaves its object (an object left empty goes), so meta does not hold it twice.
+Without a mapping, a few common names are recognised (e.g. `articleBody` or `body` for
+text, `publish_date` or `date` for published, `link` or `article_source_link` for url,
+`author` for byline, `headline` for title); see FIELD_ALIASES.
+
+A record whose text is empty is skipped and counted in `ImportReport.empty`, not
+rejected: corpora hold such rows, and importing a clean corpus should succeed.
 
 Titles: a `.txt`/`.md` file's first non-empty line (markdown `#` marks removed, at most
 TITLE_MAX characters) unless its `story.toml` entry gives one; an HTML page's own title;
