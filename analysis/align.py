@@ -1,8 +1,8 @@
 """Text alignment between two articles: the passages of B that repeat, or closely
 paraphrase, passages of A (word-swapped and reordered copies included).
 
-How: both texts are cut into sentence-like units (a fast regex, not pysbd, which alone
-would take longer than the whole 50 ms budget on a 20,000-character article). Every unit
+How: both texts are cut into sentence-like units (a fast regex, not the sentence splitter,
+which alone would take most of the 50 ms budget on a 20,000-character article). Every unit
 of B is scored against every unit of A with rapidfuzz's `cdist` (the larger of the
 character-level Indel ratio, which survives swapped words, and the token-sort ratio,
 which survives reordered words). Each unit of B keeps its best unit of A when that scores

@@ -70,11 +70,14 @@ class SharedMatrix:
 @dataclass(frozen=True, slots=True)
 class ClusterRow:
     """A row of the claim matrix: one claim cluster, its canonical wording, and per
-    article the claims of the cluster made there (with their credibility, if labelled)."""
+    article the claims of the cluster made there (with their credibility, if labelled).
+    A claim in no cluster yet is a row of its own (`linked` False, `id` the claim's id,
+    `label` its text)."""
 
     id: str
     label: str
     cells: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # article id -> [(claim id, credibility)]
+    linked: bool = True
 
     @property
     def n_articles(self) -> int:
@@ -162,8 +165,8 @@ def shared_matrix(store: Store, story_id: str, annotator: str | None = None, *, 
 def claim_matrix(store: Store, story_id: str, annotator: str | None = None,
                  heads: list[ArticleHead] | None = None) -> ClaimMatrix:
     """Claim cluster x article for one story (or for the articles `heads`, a window of
-    it): the annotator's clusters (None: everyone's), most widely carried first. Claims
-    in no cluster are left out."""
+    it): the annotator's clusters (None: everyone's), most widely carried first; each
+    claim in no cluster yet is a row of its own, after the clusters."""
     if heads is None:
         heads = article_heads(store, story_id, annotator)
     order = {head.id: k for k, head in enumerate(heads)}
@@ -171,13 +174,13 @@ def claim_matrix(store: Store, story_id: str, annotator: str | None = None,
     rows: dict[str, ClusterRow] = {}
     for head in heads:
         for claim in store.claims(head.id, annotator):
-            if claim.cluster is None:
-                continue
-            row = rows.get(claim.cluster)
+            key = claim.cluster or claim.id
+            row = rows.get(key)
             if row is None:
-                row = rows[claim.cluster] = ClusterRow(claim.cluster, labels.get(claim.cluster) or claim.exact[:200])
+                label = labels.get(claim.cluster) if claim.cluster else None
+                row = rows[key] = ClusterRow(key, label or claim.exact, linked=claim.cluster is not None)
             row.cells.setdefault(head.id, []).append((claim.id, claim.labels.get("credibility")))
-    clusters = sorted(rows.values(), key=lambda r: (-r.n_articles, min(order[a] for a in r.cells), r.id))
+    clusters = sorted(rows.values(), key=lambda r: (not r.linked, -r.n_articles, min(order[a] for a in r.cells), r.id))
     return ClaimMatrix(heads, clusters)
 
 

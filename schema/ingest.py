@@ -39,10 +39,15 @@ a leading `www.`), so a corpus with a link column and no outlet column still get
 
 Column and key names: `title, text, source, url, published, byline, story`; every other
 non-empty column or key goes into the article's `meta`. `mapping` ({dest: src}, `--map
-dest=src`) reads a field from another column. Without a mapping, a few common names are
-recognised (e.g. `articleBody` or `body` for text, `publish_date` or `date` for published,
-`link` or `article_source_link` for url, `author` for byline, `headline` for title); see
-FIELD_ALIASES.
+dest=src`) reads a field from another column; in JSONL `src` may be a dotted path into
+nested objects (`text=data.text`; a key named `data.text` itself wins), and the value
+read leaves its object (an object left empty goes), so meta does not hold it twice.
+Without a mapping, a few common names are recognised (e.g. `articleBody` or `body` for
+text, `publish_date` or `date` for published, `link` or `article_source_link` for url,
+`author` for byline, `headline` for title); see FIELD_ALIASES.
+
+A record whose text is empty is skipped and counted in `ImportReport.empty`, not
+rejected: corpora hold such rows, and importing a clean corpus should succeed.
 
 Titles: a `.txt`/`.md` file's first non-empty line (markdown `#` marks removed, at most
 TITLE_MAX characters) unless its `story.toml` entry gives one; an HTML page's own title;
@@ -102,6 +107,7 @@ from newsmark.schema.store import Store
 from newsmark.schema.structured import MAX_DEPTH, StructureError, depth_of, load_toml
 
 FIELDS = ("title", "text", "source", "url", "published", "byline", "story")
+EMPTY_TEXT = "empty text"  # a record's reason for being skipped (ImportReport.empty), not rejected
 # Column or key names read as a field when the file has no column of the field's own name
 # and no mapping names one; tried in this order.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -178,6 +184,7 @@ class ImportReport(BaseModel):
     stories: list[str] = Field(default_factory=list)
     warnings: list[Rejection] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)  # files in folders of unsupported types
+    empty: list[Rejection] = Field(default_factory=list)  # records skipped: their text is empty
 
 
 class IngestError(ValueError):
@@ -821,7 +828,7 @@ class _RecordBuilder:
         """Values must be sanitised already (text by sanitize_text, the rest inline)."""
         text = text.strip()
         if not text:
-            self.out.reject(line, "empty text")
+            self.out.reject(line, EMPTY_TEXT)
             return
         if story and story != self.story_id:
             why = self.known_stories.get(story, "")
@@ -1176,6 +1183,29 @@ def _record_values(record: dict[str, Any], keys: tuple[str | None, ...]) -> list
     return values  # type: ignore[return-value]
 
 
+def _lift_paths(record: dict[str, Any], paths: list[str]) -> None:
+    """For each dotted path ("data.text") that the record has no key of that name for,
+    move the value at the path, if there is one, to a key of that name: it leaves its
+    object, and objects left empty leave theirs."""
+    for path in paths:
+        if path in record:
+            continue
+        *steps, leaf = path.split(".")
+        chain = [record]
+        for step in steps:
+            inner = chain[-1].get(step)
+            if inner.__class__ is not dict:
+                break
+            chain.append(inner)
+        else:
+            if leaf in chain[-1]:
+                value = chain[-1].pop(leaf)
+                for parent, step, inner in reversed(list(zip(chain, steps, chain[1:]))):
+                    if not inner:
+                        del parent[step]
+                record[path] = value
+
+
 def _json_error(exc: orjson.JSONDecodeError) -> str:
     """orjson's message for one line, without its "line 1" (every line is line 1 to it)."""
     message = str(exc)
@@ -1224,6 +1254,7 @@ def _read_jsonl(out: _Rows, source: _Source, mapping: dict[str, str],
     loads = orjson.loads
     add = _RecordBuilder(out).add
     columns_cache: dict[tuple[str, ...], tuple[tuple[str | None, ...], list[str]]] = {}
+    paths = [src for src in mapping.values() if "." in src.strip(".")]  # --map text=data.text
     rows_before = len(out.rows)
     number = 0
     count = 0
@@ -1270,6 +1301,8 @@ def _read_jsonl(out: _Rows, source: _Source, mapping: dict[str, str],
             if record.__class__ is not dict:
                 out.reject(number, f"not a JSON object (found {type(record).__name__})")
                 continue
+            if paths:
+                _lift_paths(record, paths)
             keys = tuple(record)
             resolved = columns_cache.get(keys)
             if resolved is None:
@@ -1282,7 +1315,7 @@ def _read_jsonl(out: _Rows, source: _Source, mapping: dict[str, str],
                 continue
             title, text, source_name, url, published, byline, story = values
             if text is None:
-                out.reject(number, "no text" if field_keys[1] is None else "empty text")
+                out.reject(number, "no text" if field_keys[1] is None else EMPTY_TEXT)
                 continue
             # Fields are strings by now: only meta can nest, and only then is it measured.
             if extra and any(record[k].__class__ in _NESTED for k in extra) and depth_of(record) > MAX_DEPTH:
@@ -1497,7 +1530,9 @@ def _import_plan(store: Store, plan: _Plan, report: ImportReport, story: str | N
         _import_tasks(store, plan, report, touched, meter, story, source, mapping)
     finally:
         store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
-    report.rejected = [rejection for _, rejection in sorted(plan.rejected, key=lambda keyed: keyed[0])]
+    ordered = [rejection for _, rejection in sorted(plan.rejected, key=lambda keyed: keyed[0])]
+    report.rejected = [r for r in ordered if r.reason != EMPTY_TEXT or r.line is None]
+    report.empty = [r for r in ordered if r.reason == EMPTY_TEXT and r.line is not None]
     _note_story_files(plan, report)
     report.stories = list(touched)
 

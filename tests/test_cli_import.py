@@ -75,7 +75,7 @@ def test_json_report(db_path, tmp_path):
     assert json.loads(result.stdout) == {
         "imported": 5, "duplicates": 0,
         "rejected": [{"file": str(empty), "line": None, "reason": "empty"}],
-        "stories": ["us-taliban-isisk"], "warnings": [], "skipped": [],
+        "stories": ["us-taliban-isisk"], "warnings": [], "skipped": [], "empty": [],
     }
 
 
@@ -129,9 +129,9 @@ def test_skipped_files_and_story_toml_warnings(db_path, tmp_path):
 def test_news_articles_corpus_from_the_cli(db_path, shared_data):
     path = shared_data / "news-articles" / "NewsArticles.csv"
     result = run(db_path, str(path), "--map", "url=article_source_link", "--map", "published=publish_date")
-    assert result.exit_code == 1  # 36 rows have no text
-    assert result.stdout == "Imported 3781 articles (7 duplicates, 36 rejected) into 1 story\n"
-    assert result.stderr.splitlines()[0] == f"rejected: {path}:23: empty text"
+    assert result.exit_code == 0  # 36 rows have no text: skipped and counted, not failures
+    assert result.stdout == "Imported 3781 articles (7 duplicates, 0 rejected, 36 skipped with empty text) into 1 story\n"
+    assert result.stderr.splitlines()[0] == f"skipped: {path}:23: empty text"
     assert len(result.stderr.splitlines()) == 36
     with Store.open(db_path, create=False) as store:
         assert store.article_count("newsarticles") == 3781

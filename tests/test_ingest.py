@@ -47,6 +47,11 @@ def reasons(report: ImportReport) -> list[tuple[str, int | None, str]]:
     return [(Path(r.origin).name, r.line, r.reason) for r in report.rejected]
 
 
+def skipped(report: ImportReport) -> list[tuple[str, int | None, str]]:
+    """The records skipped for their empty text (counted, not rejected)."""
+    return [(Path(r.origin).name, r.line, r.reason) for r in report.empty]
+
+
 def assert_whole(store: Store) -> None:
     """The database passes SQLite's check, and every stored string is control-free."""
     assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -341,7 +346,8 @@ def test_jsonl_fields_meta_dates_and_row_stories(store, tmp_path):
     ]
     path = write(tmp_path / "feed.jsonl", b"\n".join(orjson.dumps(x) for x in lines))
     report = import_paths(store, [path])
-    assert reasons(report) == [("feed.jsonl", 3, "invalid story id 'bad story id'"), ("feed.jsonl", 4, "empty text")]
+    assert reasons(report) == [("feed.jsonl", 3, "invalid story id 'bad story id'")]
+    assert skipped(report) == [("feed.jsonl", 4, "empty text")]
     got = rows(store)
     assert [(r["story_id"], r["title"], r["source"], r["published"], r["byline"], orjson.loads(r["meta"]))
             for r in got] == [
@@ -380,7 +386,8 @@ def test_csv_columns_extra_meta_crlf_and_huge_fields(store, tmp_path):
     )
     path = write(tmp_path / "news.csv", body)
     report = import_paths(store, [path])
-    assert reasons(report) == [("news.csv", 5, "empty text"), ("news.csv", 6, "9 fields where the header has 8")]
+    assert reasons(report) == [("news.csv", 6, "9 fields where the header has 8")]
+    assert skipped(report) == [("news.csv", 5, "empty text")]
     got = rows(store)
     assert [(r["title"], r["source"], r["published"], r["byline"], r["story_id"], orjson.loads(r["meta"]))
             for r in got] == [
@@ -395,7 +402,7 @@ def test_csv_columns_extra_meta_crlf_and_huge_fields(store, tmp_path):
 def test_csv_line_numbers_count_physical_lines(store, tmp_path):
     path = write(tmp_path / "l.csv", 'title,text\nA,"multi\nline\ntext"\nB,\nC,c\n')
     report = import_paths(store, [path])
-    assert reasons(report) == [("l.csv", 5, "empty text")]
+    assert reasons(report) == [] and skipped(report) == [("l.csv", 5, "empty text")]
     assert [r["origin"].rsplit(":", 1)[1] for r in rows(store)] == ["2", "6"]
 
 
@@ -469,9 +476,9 @@ def test_file_names_with_control_characters_are_escaped(store, tmp_path):
 def test_news_articles_csv_imports_with_outlets_from_link_hosts(store, shared_data):
     path = shared_data / "news-articles" / "NewsArticles.csv"
     report = import_paths(store, [path], mapping={"url": "article_source_link", "published": "publish_date"})
-    # 3,824 rows: 36 have no text; 3,781 distinct texts remain, so 7 rows repeat one.
-    assert (report.imported, report.duplicates, len(report.rejected)) == (3781, 7, 36)
-    assert {r.reason for r in report.rejected} == {"empty text"}
+    # 3,824 rows: 36 have no text (skipped, not rejected); 3,781 distinct texts remain, so 7 rows repeat one.
+    assert (report.imported, report.duplicates, len(report.rejected), len(report.empty)) == (3781, 7, 0, 36)
+    assert {r.reason for r in report.empty} == {"empty text"}
     assert report.stories == ["newsarticles"]
     outlets = dict(store.conn.execute("SELECT source, count(*) FROM articles GROUP BY source"))
     assert outlets == {"aljazeera.com": 539, "tass.com": 483, "abcnews.go.com": 472, "rte.ie": 435,
@@ -484,7 +491,7 @@ def test_news_articles_csv_imports_with_outlets_from_link_hosts(store, shared_da
     assert_whole(store)
     # The same file without --map: the column names are recognised; all duplicates now.
     again = import_paths(store, [path])
-    assert (again.imported, again.duplicates, len(again.rejected)) == (0, 3788, 36)
+    assert (again.imported, again.duplicates, len(again.rejected), len(again.empty)) == (0, 3788, 0, 36)
 
 
 def test_fnc1_bodies_import_with_a_mapping(store, shared_data):
@@ -572,8 +579,8 @@ def test_random_records_are_all_accounted_for_and_stored_clean(store, tmp_path, 
     for path in (jsonl, csv_path):
         report = import_paths(store, [path])
         if not any(r.line is None for r in report.rejected):  # no whole-file rejection (say, binary)
-            # every record is imported, a duplicate, or rejected: exactly once
-            assert report.imported + report.duplicates + len(report.rejected) == len(records), report
+            # every record is imported, a duplicate, rejected or skipped as empty: exactly once
+            assert report.imported + report.duplicates + len(report.rejected) + len(report.empty) == len(records), report
         assert_whole(store)
 
 

@@ -21,6 +21,7 @@ from newsmark.schema import ingest
 from newsmark.schema.ingest import ImportReport, import_paths
 from newsmark.schema.store import Store
 from tests.hostile import write
+from tests.test_ingest import reasons, skipped
 
 pytestmark = pytest.mark.skipif(ingest._fork_context() is None, reason="big files are read in-process here")
 
@@ -33,10 +34,6 @@ def rows(store: Store) -> list[tuple]:
 
 def stories(store: Store) -> list[tuple]:
     return store.conn.execute("SELECT id, title, proposition FROM stories ORDER BY id").fetchall()
-
-
-def reasons(report: ImportReport) -> list[tuple[str, int | None, str]]:
-    return [(Path(r.origin).name, r.line, r.reason) for r in report.rejected]
 
 
 @pytest.fixture
@@ -147,8 +144,8 @@ def test_line_rejections_and_duplicates_across_batches(store, tmp_path, pipeline
     expected, _, _ = in_process(tmp_path, [before, path])
     assert pipelined == [1, 1]  # before.jsonl too
     assert [r.line for r in report.rejected] == sorted(r.line for r in report.rejected)
-    assert reasons(report) == reasons(expected)
-    assert ("mixed.csv", 5, "empty text") in reasons(report)
+    assert reasons(report) == reasons(expected) and skipped(report) == skipped(expected)
+    assert ("mixed.csv", 5, "empty text") in skipped(report)
     assert ("mixed.csv", 32, "4 fields where the header has 3") in reasons(report)
     # "text 0" five times again, and "text 1" was stored before. The reference imported
     # before.jsonl in the same run: one more new article, same duplicates.
@@ -171,8 +168,8 @@ def test_a_database_refusal_mid_file_undoes_it_and_keeps_its_line_rejections(sto
 
     monkeypatch.setattr(Store, "stage_articles", flaky)
     report = import_paths(store, [path, small])
-    assert reasons(report) == [("refused.csv", 15, "empty text"),
-                               ("refused.csv", None, "not imported, the database refused it: disk I/O error")]
+    assert reasons(report) == [("refused.csv", None, "not imported, the database refused it: disk I/O error")]
+    assert skipped(report) == [("refused.csv", 15, "empty text")]
     assert [r[4] for r in rows(store)] == ["Small"]
     assert report.stories == [tmp_path.name]
     assert store.get_story("refused") is None
@@ -213,7 +210,7 @@ def test_a_file_of_one_batch_is_stored_with_the_small_files(store, tmp_path, pip
     report = import_paths(store, [one, two])
     expected, expected_rows, _ = in_process(tmp_path, [one, two])
     assert report == expected and rows(store) == expected_rows
-    assert reasons(report) == [("one.jsonl", 2, "empty text")]
+    assert reasons(report) == [] and skipped(report) == [("one.jsonl", 2, "empty text")]
 
 
 def test_without_fork_big_files_are_read_in_process(store, tmp_path, pipelined, monkeypatch):

@@ -90,7 +90,7 @@ def import_and_check(store: Store, path: Path, records: int | None) -> None:
     for rejection in report.rejected + report.warnings:
         assert_clear(rejection.reason)
     if records is not None:  # a single-article file: one outcome
-        assert report.imported + report.duplicates + len(report.rejected) == records
+        assert report.imported + report.duplicates + len(report.rejected) + len(report.empty) == records
     assert_whole(store)
 
 
@@ -161,9 +161,9 @@ def test_jsonl_records_of_any_shape(shared_store, records):
     report = import_paths(store, [path], story="props")
     assert store.article_count() - before == report.imported
     if lines and not any(r.line is None for r in report.rejected):
-        # Every non-blank line is one outcome: imported, duplicate or rejected.
+        # Every non-blank line is one outcome: imported, duplicate, rejected or skipped as empty.
         non_blank = sum(1 for line in lines if line.strip())
-        assert report.imported + report.duplicates + len(report.rejected) == non_blank
+        assert report.imported + report.duplicates + len(report.rejected) + len(report.empty) == non_blank
     for rejection in report.rejected:
         assert_clear(rejection.reason)
     assert_whole(store)
@@ -197,7 +197,7 @@ def test_huge_values_in_records(shared_store):
     before = store.article_count()
     report = import_paths(store, [path], story="props")
     assert store.article_count() - before == report.imported
-    assert report.imported + report.duplicates + len(report.rejected) == len(records)
+    assert report.imported + report.duplicates + len(report.rejected) + len(report.empty) == len(records)
     for rejection in report.rejected:
         assert_clear(rejection.reason)
     assert_whole(store)

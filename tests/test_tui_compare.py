@@ -28,15 +28,19 @@ def add_story(db_path: Path) -> list[str]:
     and an unrelated article; returns their ids in import order."""
     real = read_seed("003")
     copy, _ = make_copy(real)
-    articles = [("Capital Cities", "The report", real), ("Echo Daily", "The copy", copy),
-                ("Fete Gazette", "A village fete", UNRELATED)]
+    return add_articles(db_path, [("Capital Cities", "The report", real), ("Echo Daily", "The copy", copy),
+                                  ("Fete Gazette", "A village fete", UNRELATED)])
+
+
+def add_articles(db_path: Path, articles: list[tuple[str, str, str]], story: str = STORY) -> list[str]:
+    """A story of (outlet, title, text) articles; returns their ids in import order."""
     with Store.open(db_path) as store:
-        store.upsert_story(Story(id=STORY, title="Copies", proposition="The copy copies the report."))
-        rows = [(article_id_for(text), STORY, source, None, title, None, "2025-08-01", text, text_sha256(text), "{}", None)
+        store.upsert_story(Story(id=story, title="Copies", proposition="The copy copies the report."))
+        rows = [(article_id_for(text), story, source, None, title, None, "2025-08-01", text, text_sha256(text), "{}", None)
                 for source, title, text in articles]
         with store.transaction() as conn:
             store.insert_articles(conn, rows)
-        return store.article_ids(STORY)
+        return store.article_ids(story)
 
 
 @pytest.fixture
@@ -251,7 +255,7 @@ async def test_overview_reads_at_80_by_24(story):
         assert all(len(line.rstrip()) <= 80 for line in text.splitlines())
         table = screen.query_one("#claims-table")
         rows = [[cell.plain for cell in table.get_row_at(k)] for k in range(table.row_count)]
-        assert rows[0][1:] == ["agree", "discus", "–"]
+        assert rows[0][1:] == ["agree", "discuss", "–"]
         assert rows[1][1:] == ["2", "–", "–"]
         assert rows[2][0] == "Taliban sees ISIS-K as a menace (2)"
         assert rows[2][1:] == ["● 3", "●", "·"]

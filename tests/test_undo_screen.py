@@ -119,6 +119,6 @@ async def test_u_in_review_undoes_ones_own_gold_but_never_a_teammates_later_one(
         with Store.open(db_path) as store:
             assert {f: g["value"] for f, g in store.gold(ids[0]).items()} == {"stance": "disagree", "reliability": "A"}
         await pilot.press("u")
-        await wait_for(pilot, lambda: bool(notified(app, "Undid gold.")))
+        await wait_for(pilot, lambda: bool(notified(app, "Undid the gold reliability label.")))
         with Store.open(db_path) as store:
             assert {f: (g["value"], g["by"]) for f, g in store.gold(ids[0]).items()} == {"stance": ("disagree", "lead2")}

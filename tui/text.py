@@ -1,6 +1,6 @@
 """Article text for the screen: sentence spans, word steps, line wrapping, display safety.
 
-Sentences come from analysis/sentences.py, the one splitter newsmark has (pysbd, line by
+Sentences come from analysis/sentences.py, the one splitter newsmark has (Punkt, line by
 line, with guards for very long lines and texts), so the sentence cursor, claims and
 claim suggestions agree on what a sentence is.
 
@@ -40,6 +40,21 @@ def display_inline(value: str | None) -> str:
     """A one-line display string: newlines and tabs become spaces, any other control or
     format character is written out visibly (`for_terminal`, the one rule)."""
     return for_terminal((value or "").replace("\n", " ").replace("\t", " "))
+
+
+def clip_words(value: str | None, width: int) -> str:
+    """`display_inline(value)` in at most `width` characters: when it is longer, cut at the
+    last space that keeps at least half of the width (else mid-word), with "…" at the end,
+    so a wording reads "...situation in…", never "...situation in Afghani"."""
+    text = display_inline(value)
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = text.rfind(" ", 0, width)  # the character at `cut` is the space dropped for "…"
+    if cut < width // 2:
+        cut = width - 1
+    return text[:cut].rstrip() + "…"
 
 
 class _SentenceCache:

@@ -32,11 +32,13 @@ def _plural(count: int, word: str) -> str:
 
 
 def summary_line(report: ImportReport) -> str:
-    """`Imported N articles (D duplicates, R rejected) into S stories`."""
+    """`Imported N articles (D duplicates, R rejected) into S stories`, with
+    `, E skipped with empty text` before the parenthesis closes when records were."""
     stories = "story" if len(report.stories) == 1 else "stories"
+    empty = f", {len(report.empty)} skipped with empty text" if report.empty else ""
     return (
         f"Imported {_plural(report.imported, 'article')} ({_plural(report.duplicates, 'duplicate')}, "
-        f"{len(report.rejected)} rejected) into {len(report.stories)} {stories}"
+        f"{len(report.rejected)} rejected{empty}) into {len(report.stories)} {stories}"
     )
 
 
@@ -114,7 +116,8 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
     PATH - reads standard input.
 
     A folder holding story.toml is a story. Same text twice is counted as a duplicate;
-    rejected files and lines are listed on stderr and make the exit code 1.
+    records with empty text are skipped and counted; rejected files and lines are listed
+    on stderr and make the exit code 1.
     """
     if group and story is not None:
         raise click.UsageError("--group and --story exclude each other (--group chooses the stories)")
@@ -139,6 +142,8 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
             click.echo(grouping_line(grouping))
         for rejection in report.rejected:
             click.echo(f"rejected: {for_terminal(rejection)}", err=True)
+        for skipped in report.empty:
+            click.echo(f"skipped: {for_terminal(skipped)}", err=True)
         for warning in report.warnings:
             click.echo(f"warning: {for_terminal(warning)}", err=True)
         if report.skipped:

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
+from newsmark.schema.operations import undo_message
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import StoreError
 from newsmark.tui.review.article_view import ArticleView
@@ -321,6 +322,6 @@ class ReviewScreen(Screen):
             self.app.call_from_thread(self.notify, str(exc), title=title, severity="error", markup=False)
             return
         if result is None:
-            self.app.call_from_thread(self.notify, "Nothing to undo." if undo else "Nothing to redo.", markup=False)
+            self.app.call_from_thread(self.notify, undo_message(None, undo), markup=False)
             return
-        self.app.call_from_thread(self._written, f"{'Undid' if undo else 'Redid'} {result.op.split(' ', 1)[-1]}.")
+        self.app.call_from_thread(self._written, undo_message(result, undo))

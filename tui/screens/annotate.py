@@ -40,6 +40,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from newsmark.analysis.budget import Budget, Cancelled, Running
+from newsmark.schema.operations import undo_message
 from newsmark.schema.sanitize import for_terminal, sanitize_inline
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import ActionResult, Store, StoreError
@@ -246,6 +247,10 @@ class AnnotateScreen(Screen):
         except Exception as exc:  # an unreadable database: say so, keep the app usable
             self._report("Cannot read the database", exc)
             self.napp.loaded.set()
+            return
+        if step and story_id is not None and story.story is not None and story.story.id == story_id:
+            # n / p wrapped around to the story on screen: say so, and keep the panes as they are.
+            self.notify("This is the only story in the database: n and p stay on it.", markup=False)
             return
         # Another story: what was being computed for the old one is of no use.
         self.workers.cancel_group(self, "shared")
@@ -503,12 +508,12 @@ class AnnotateScreen(Screen):
     def action_undo(self) -> None:
         """Undo this annotator's latest change (it survives restarts)."""
         annotator = self.napp.annotator
-        self.save(self.focused_pane, lambda s: s.undo(annotator), lambda r: _undo_message(r, "Undid"))
+        self.save(self.focused_pane, lambda s: s.undo(annotator), lambda r: undo_message(r, True))
 
     def action_redo(self) -> None:
         """Redo the latest undone change."""
         annotator = self.napp.annotator
-        self.save(self.focused_pane, lambda s: s.redo(annotator), lambda r: _undo_message(r, "Redid"))
+        self.save(self.focused_pane, lambda s: s.redo(annotator), lambda r: undo_message(r, False))
 
     def action_blind(self) -> None:
         """Hide or show outlet, byline and URL."""
@@ -1078,11 +1083,3 @@ class AnnotateScreen(Screen):
         """Quit once the writer has committed everything queued."""
         await self.napp.writer.idle()
         self.app.exit()
-
-
-def _undo_message(result: Any, verb: str) -> str:
-    if result is None:
-        return "Nothing to undo." if verb == "Undid" else "Nothing to redo."
-    op = result.op.split(" ", 1)[-1]
-    return f"{verb} {op}."
-

@@ -34,7 +34,7 @@ from textual.widgets import DataTable, Footer, Static
 from newsmark.analysis.budget import Budget, Cancelled, Running
 from newsmark.analysis.overview import OVERVIEW_ARTICLES
 from newsmark.schema.sanitize import for_terminal
-from newsmark.tui.text import display_inline
+from newsmark.tui.text import clip_words, display_inline
 
 if TYPE_CHECKING:
     from newsmark.analysis.overview import ClaimMatrix, SharedMatrix, StoryWindow
@@ -44,7 +44,7 @@ ABBREVIATION = 5  # characters of an outlet's short name in column headings
 WORDING_MIN, WORDING_MAX = 16, 60  # characters of a cluster's wording in the claim table
 OVERVIEW_SECONDS = 20.0  # time budget for aligning one window's pairs
 PROGRESS_SECONDS = 1.0  # the shared table is redrawn this often while pairs are compared
-STANCE_SHORT = {"agree": "agree", "disagree": "disagr", "discuss": "discus", "unrelated": "unrel"}
+VALUE_WIDTH = 10  # characters of a stance or credibility value in the claim table ("unrelated" fits)
 
 
 def abbreviate(names: list[str], width: int = ABBREVIATION) -> list[str]:
@@ -266,27 +266,27 @@ class OverviewScreen(Screen[None]):
         table.add_column(Text("claim cluster"), key="cluster")
         for k in range(n):
             table.add_column(Text(headings[k], justify="right"), key=f"a{k}")
+        # Whole label values ("discuss", "unrelated"): a custom scheme's long ones are cut at a word.
+        stances = [clip_words(h.stance, VALUE_WIDTH) if h.stance else "–" for h in claims.articles]
+        credibilities = [clip_words(h.credibility, VALUE_WIDTH) if h.credibility else "–" for h in claims.articles]
         table.add_row(Text("stance", style="italic"), *[
-            Text(STANCE_SHORT.get(h.stance or "", display_inline(h.stance or "–")[:6]), justify="right",
-                 style="" if h.stance else "dim")
-            for h in claims.articles
+            Text(value, justify="right", style="" if h.stance else "dim") for value, h in zip(stances, claims.articles)
         ], key="stance")
         table.add_row(Text("credibility", style="italic"), *[
-            Text(display_inline(h.credibility or "–"), justify="right", style="" if h.credibility else "dim")
-            for h in claims.articles
+            Text(value, justify="right", style="" if h.credibility else "dim")
+            for value, h in zip(credibilities, claims.articles)
         ], key="credibility")
         if not claims.clusters:
-            table.add_row(Text("(no linked claims yet: c marks, l or L links)", style="dim"), *[Text("")] * n,
-                          key="none")
+            table.add_row(Text("(no claims yet: c marks one, l or L links it to others)", style="dim"),
+                          *[Text("")] * n, key="none")
         # The wording takes what the article columns leave of the screen's width.
-        room = self.size.width - 8 - sum(max(len(h), 6) + 2 for h in headings)
+        columns = [max(len(h), len(s), len(c), 3) + 2 for h, s, c in zip(headings, stances, credibilities)]
+        room = self.size.width - 8 - sum(columns)
         width = max(WORDING_MIN, min(WORDING_MAX, room))
         for row in claims.clusters:
-            wording = display_inline(row.label)
-            if len(wording) > width:
-                wording = wording[: width - 1] + "…"
-            label = Text(wording)
-            label.append(f" ({row.n_articles})", style="dim")
+            count = f" ({row.n_articles})" if row.linked else " (not linked)"
+            label = Text(clip_words(row.label, width), style="" if row.linked else "italic")
+            label.append(count, style="dim")
             cells = [label]
             for head in claims.articles:
                 found = row.cells.get(head.id)
@@ -305,9 +305,10 @@ class OverviewScreen(Screen[None]):
         legend = Text("Articles", style="bold underline")
         if self.blind:
             legend.append("  outlets hidden (blind mode): numbered as on the annotate screen", style="dim")
+        column = max((len(h) for h in headings), default=0) + 2  # "12 CNN" and its name never touch
         for k, head in enumerate([] if self.blind else shared.articles):
             legend.append("\n")
-            legend.append(f"{headings[k]:<8}", style="bold")
+            legend.append(f"{headings[k]:<{column}}", style="bold")
             legend.append(display_inline(names[k]))
         self.query_one("#overview-legend", Static).update(legend)
 

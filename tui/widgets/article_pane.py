@@ -17,10 +17,14 @@ from newsmark.schema.store import claim_context, claim_id_for
 from newsmark.tui.pane_data import AnnotationView, ArticleView, GradeBook
 from newsmark.tui.text import display_inline
 from newsmark.tui.widgets.article_text import ArticleText
-from newsmark.tui.widgets.claim_list import ClaimList, render_claim_list
+from newsmark.tui.widgets.claim_list import VISIBLE_CLAIMS, ClaimList, render_claim_list
 from newsmark.tui.widgets.label_bar import LabelBar, LabelBarState, render_label_bar, render_save_state
 from newsmark.tui.widgets.mode_banner import ModeBanner, render_mode_banner
 from newsmark.tui.widgets.suggestion_list import SuggestionList, SuggestionState, render_suggestions
+
+# A pane shorter than this (an 80x24 terminal gives 20 rows) is cramped: in claim mode its
+# header, label bar and claim list shrink so the suggested matches stay on screen.
+CRAMPED_HEIGHT = 30
 
 
 def render_header(view: ArticleView | None, position: str, blind: bool) -> Text:
@@ -204,8 +208,10 @@ class ArticlePane(Vertical):
         change); widgets whose content did not change are left alone, so a keystroke
         does not cost a layout pass."""
         claim = self.current_claim()
+        cramped = 0 < self.size.height < CRAMPED_HEIGHT
         self.set_class(claim is not None, "-claim-mode")
         self.set_class(self.text.span is not None, "-span-mode")
+        self.set_class(cramped, "-cramped")
         _update(self.header, render_header(self.view, self.position, self.blind))
         self._refresh_label_bar()
         annotation = self.annotation
@@ -217,23 +223,28 @@ class ArticlePane(Vertical):
             cluster_articles = annotation.cluster_counts.get(claim.cluster, 1)
         wording = annotation.cluster_labels.get(claim.cluster) if claim is not None and claim.cluster and annotation else None
         banner = render_mode_banner(
-            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys, wording
+            self.scheme, claim, number, cluster_articles, self.text.span, self.claim_keys, wording,
+            self.banner.content_region.width or max(0, self.size.width - 3),
         )
         if banner is None:
             self.banner.display = False
         else:
             self.banner.display = True
             _update(self.banner, banner)
+        suggesting = self._refresh_suggestions(claim)
         if annotation is not None:
             self.claim_list.display = bool(annotation.claims)
             if annotation.claims:
                 width = self.claim_list.content_region.width or self.size.width or 40
+                # Cramped, the matches need the room: the claim list shows the current claim only.
+                visible = 1 if cramped and suggesting else VISIBLE_CLAIMS
                 _update(self.claim_list, render_claim_list(
-                    annotation.claims, annotation.cluster_counts, claim.id if claim else None, width
+                    annotation.claims, annotation.cluster_counts, claim.id if claim else None, width, visible
                 ))
-        self._refresh_suggestions(claim)
 
-    def _refresh_suggestions(self, claim: Claim | None) -> None:
+    def _refresh_suggestions(self, claim: Claim | None) -> bool:
+        """Show the matches of the claim under the cursor (or that they are being found);
+        return whether the suggestions panel is shown."""
         state = self.suggestions
         if claim is not None and state is not None and state.claim_id == claim.id:
             shown: SuggestionState | None = state
@@ -241,10 +252,11 @@ class ArticlePane(Vertical):
             shown = None
         else:
             self.suggestion_list.display = False
-            return
+            return False
         self.suggestion_list.display = True
         width = self.suggestion_list.content_region.width or self.size.width or 40
         _update(self.suggestion_list, render_suggestions(shown, width, self.blind, self.suggestion_keys))
+        return True
 
     def set_suggestions(self, state: SuggestionState | None, pending: str | None = None) -> None:
         """Show the matches found for a claim (or, with pending, that they are being found)."""

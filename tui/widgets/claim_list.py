@@ -14,14 +14,17 @@ from newsmark.tui.text import display_inline
 VISIBLE_CLAIMS = 4
 
 
-def render_claim_list(claims: list[Claim], cluster_counts: dict[str, int], current: str | None, width: int) -> Text:
-    """One line per claim, the current one marked; at most VISIBLE_CLAIMS lines."""
+def render_claim_list(
+    claims: list[Claim], cluster_counts: dict[str, int], current: str | None, width: int, visible: int = VISIBLE_CLAIMS
+) -> Text:
+    """One line per claim, the current one marked; at most `visible` claims (around the
+    current one), then how many there are in all when some are left out."""
     out = Text(no_wrap=True, overflow="ellipsis")
     if not claims:
         return out
     index = next((i for i, c in enumerate(claims) if c.id == current), 0)
-    first = max(0, min(index - VISIBLE_CLAIMS // 2, len(claims) - VISIBLE_CLAIMS))
-    shown = claims[first : first + VISIBLE_CLAIMS]
+    first = max(0, min(index - visible // 2, len(claims) - visible))
+    shown = claims[first : first + visible]
     for number, claim in enumerate(shown, first + 1):
         is_current = claim.id == current
         line = Text(no_wrap=True, overflow="ellipsis", end="")

@@ -9,10 +9,13 @@ from textual.widgets import Static
 
 from newsmark.schema.models import Claim
 from newsmark.schema.scheme import Scheme
-from newsmark.tui.text import display_inline
+from newsmark.tui.text import clip_words, display_inline
 
 CLAIM_STYLE = "bold white on dark_magenta"
 SPAN_STYLE = "bold black on yellow"
+WORDING_WIDTH = 80  # characters of the cluster's wording the banner quotes, at most
+WORDING_MIN = 12  # with less room than this, the banner leaves the wording out
+BANNER_LINES = 3  # the banner's height at most (ModeBanner's max-height)
 
 
 def render_mode_banner(
@@ -23,8 +26,11 @@ def render_mode_banner(
     span: tuple[int, int] | None,
     claim_keys: str,
     cluster_label: str | None = None,
+    width: int = 0,
 ) -> Text | None:
-    """The banner for a mode, or None in article mode."""
+    """The banner for a mode, or None in article mode. The keys come before the cluster's
+    wording, which is cut at a word to what the banner's BANNER_LINES lines of `width`
+    leave (WORDING_WIDTH characters at most; 0: width unknown)."""
     if span is not None:
         return Text(
             f" SPAN {span[1] - span[0]} chars · ←/→ end, shift+←/→ start · c mark claim · esc cancel ",
@@ -33,12 +39,14 @@ def render_mode_banner(
     if claim is None:
         return None
     values = display_inline(" · ".join(f"{f.name} {claim.labels.get(f.name, '–')}" for f in scheme.fields_at("claim")))
-    banner = Text(f" ▶ CLAIM {claim_number} · {values}", style=CLAIM_STYLE)
+    banner = Text(f" ▶ CLAIM {claim_number} · {values} │ keys {claim_keys} act on THIS claim · esc", style=CLAIM_STYLE)
     if claim.cluster:
         banner.append(f" · linked: {cluster_articles} articles", style=CLAIM_STYLE)
-        if cluster_label:
-            banner.append(f" “{display_inline(cluster_label)[:80]}”", style=CLAIM_STYLE)
-    banner.append(f" │ keys {claim_keys} act on THIS claim · esc ", style=CLAIM_STYLE)
+        # Word wrapping wastes up to a word per line: leave a third of a line for it.
+        room = BANNER_LINES * width - len(banner.plain) - width // 3 - 4 if width else WORDING_WIDTH
+        if cluster_label and room >= WORDING_MIN:
+            banner.append(f" “{clip_words(cluster_label, min(room, WORDING_WIDTH))}”", style=CLAIM_STYLE)
+    banner.append(" ", style=CLAIM_STYLE)
     return banner
 
 
@@ -46,7 +54,7 @@ class ModeBanner(Static):
     """The mode banner of one pane."""
 
     DEFAULT_CSS = """
-    ModeBanner { height: auto; max-height: 3; }
+    ModeBanner { height: auto; max-height: 3; }  /* BANNER_LINES */
     """
 
     def show_banner(self, banner: Text | None) -> None:
