@@ -25,6 +25,12 @@ OP_WORDS: dict[str, str] = {
     "gold.claim": "a gold claim",
     "gold.claim.remove": "removing a gold claim",
     "load": "loading annotations",
+    "story.edit": "editing the story",
+    "story.add": "adding articles to a story",
+    "story.remove": "taking articles out of a story",
+    "story.move": "moving articles to another story",
+    "story.split": "splitting a story",
+    "story.merge": "merging stories",
 }
 
 

@@ -119,6 +119,20 @@ def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
     return digest[:16]
 
 
+WORDING_CHARS = 200  # the longest automatic wording of a claim cluster
+
+
+def default_wording(exact: str) -> str:
+    """A new cluster's wording: the claim's text, cut (when longer than WORDING_CHARS) at
+    the last space that keeps at least half of it, with "…" — never mid-word."""
+    if len(exact) <= WORDING_CHARS:
+        return exact
+    cut = exact.rfind(" ", 0, WORDING_CHARS)
+    if cut < WORDING_CHARS // 2:
+        cut = WORDING_CHARS - 1
+    return exact[:cut].rstrip() + "…"
+
+
 def claim_context(text: str, start: int, end: int) -> tuple[str, str, str]:
     """The exact text of a span with up to CONTEXT_CHARS of prefix and suffix."""
     return text[start:end], text[max(0, start - CONTEXT_CHARS) : start], text[end : end + CONTEXT_CHARS]
@@ -1065,7 +1079,7 @@ class Store:
             target = uuid.uuid4().hex[:16]
             changes.append(Change("clusters", {"id": target}, {
                 "story_id": story_id if story_id is not None else self.home_story(claim.article_id),
-                "label": claim.exact[:200],
+                "label": default_wording(claim.exact),
                 "created_by": annotator, "created_at": utc_now(),
             }))
         movers = {claim.id, other.id}
@@ -1117,7 +1131,7 @@ class Store:
             target = uuid.uuid4().hex[:16]
             changes.append(Change("clusters", {"id": target}, {
                 "story_id": story_id if story_id is not None else self.home_story(claim.article_id),
-                "label": claim.exact[:200],
+                "label": default_wording(claim.exact),
                 "created_by": annotator, "created_at": utc_now(),
             }))
         if existing is None:

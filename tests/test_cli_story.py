@@ -36,7 +36,7 @@ def test_story_list_and_edit(seeded):
     result = run(db, "story", "edit", STORY, "--proposition", "The US \x1b[2Jworks with\nthe Taliban.", "--annotator", "lead")
     assert result.output == f'Story {STORY}: title "US–Taliban cooperation against ISIS-K", proposition "The US works with the Taliban."\n'
     assert json.loads(run(db, "story", "list", "--json").output)[0]["proposition"] == "The US works with the Taliban."
-    assert run(db, "undo", "--annotator", "lead").output == "Undid story.edit\n"
+    assert run(db, "undo", "--annotator", "lead").output == "Undid editing the story.\n"
     with Store.open(db) as store:
         assert store.get_story(STORY).proposition.startswith("The United States")
     assert run(db, "undo", "--annotator", "lead").output == "Nothing to undo for lead\n"
@@ -53,11 +53,11 @@ def test_split_move_add_remove_merge_and_undo(seeded):
     assert run(db, "story", "merge", STORY, "strays", *lead).output == f"Merged 1 story into {STORY} (5 articles now)\n"
     with Store.open(db) as store:
         assert [s.id for s in store.stories()] == [STORY]
-    assert run(db, "undo", *lead).output == "Undid story.merge\n"
+    assert run(db, "undo", *lead).output == "Undid merging stories.\n"
     with Store.open(db) as store:
         assert store.article_ids("strays") == [ids[3]]
         assert store.article_ids(STORY) == [ids[0], ids[1], ids[2], ids[4]]
-    assert run(db, "redo", *lead).output == "Redid story.merge\n"
+    assert run(db, "redo", *lead).output == "Redid merging stories.\n"
     with Store.open(db) as store:
         assert store.get_story("strays") is None and store.article_count(STORY) == 5
 

@@ -160,3 +160,12 @@ def test_curating_refuses_what_does_not_exist(store: Store, shared: str):
     with pytest.raises(StoreError, match="story 's2' exists already"):
         store.split_story("s1", [shared], Story(id="s2"), "lead")
     assert store.events(limit=5) == []
+
+
+def test_a_new_cluster_s_wording_is_never_cut_mid_word(store: Store):
+    from newsmark.schema.store import default_wording
+
+    words = "The situation in Afghanistan " * 10
+    assert default_wording(words) == "The situation in Afghanistan " * 6 + "The situation in…"
+    assert default_wording("short claim") == "short claim"
+    assert default_wording("x" * 300) == "x" * 199 + "…"

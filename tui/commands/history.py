@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from newsmark.schema.operations import undo_message
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import UndoRefused
 from newsmark.tui.commands.common import annotator_option, fail, open_store, resolve_annotator
@@ -20,7 +21,7 @@ def _step(ctx: click.Context, annotator: str | None, *, undo: bool) -> None:
     if result is None:
         click.echo(f"Nothing to {'undo' if undo else 'redo'} for {for_terminal(name)}")
         return
-    click.echo(f"{'Undid' if undo else 'Redid'} {for_terminal(result.op.split(' ', 1)[1])}")
+    click.echo(undo_message(result, undo))
 
 
 @click.command("undo")
