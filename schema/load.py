@@ -52,7 +52,7 @@ from newsmark.schema.models import (
     Story, instant,
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
-from newsmark.schema.store import CONTEXT_CHARS, TABLES, Change, Store, claim_context, visible
+from newsmark.schema.store import ANNOTATION_TABLES, CONTEXT_CHARS, Change, Store, claim_context, visible
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
@@ -546,7 +546,7 @@ _SHADOWED: dict[str, tuple[str, ...]] = {
     "stories": ("id",),
     "articles": ("id",),
     "story_articles": ("story_id", "article_id"),
-    **{table: keys for table, (keys, _) in TABLES.items()},
+    **{table: keys for table, (keys, _) in ANNOTATION_TABLES.items()},
 }
 FILE_ATTEMPTS = 3  # tries of a file; the last one holds the write lock throughout
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
@@ -786,7 +786,7 @@ class _Shadow:
                      "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
         conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
                      "FROM temp.newsmark_dirty_story_articles")
-        for table, (keys, _) in TABLES.items():
+        for table, (keys, _) in ANNOTATION_TABLES.items():
             key_cols = ", ".join(f'"{k}"' for k in keys)
             same = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
             conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT * FROM temp.{table} "
@@ -849,7 +849,7 @@ class _Shadow:
         conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.newsmark_out_articles")
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
                      "SELECT story_id, article_id FROM temp.newsmark_out_story_articles")
-        for table, (keys, _) in TABLES.items():
+        for table, (keys, _) in ANNOTATION_TABLES.items():
             if conn.execute(f"SELECT 1 FROM temp.newsmark_gone_{table} LIMIT 1").fetchone():
                 key_cols = ", ".join(f'"{k}"' for k in keys)
                 conn.execute(f"DELETE FROM main.{table} WHERE ({key_cols}) IN "

@@ -58,6 +58,9 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("article_id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "by", "reason", "at"),
     ),
 }
+# The tables of annotation work (what a load writes row by row); the other two are the
+# stories and their memberships, which curating writes through the event log too.
+ANNOTATION_TABLES = {name: cols for name, cols in TABLES.items() if name not in ("stories", "story_articles")}
 # Tables whose rows carry their own updated_at, stamped with the action's time.
 _STAMPED = {"labels"}
 # Tables whose changes are nobody's annotation: undoing them stamps no annotations row.
