@@ -140,6 +140,18 @@ def test_a_file_of_another_shape_is_named(tmp_path, db_path):
         assert store.story_count() == 0 and store.article_count() == 0
 
 
+def test_a_body_file_broken_half_way_loads_nothing(tmp_path, db_path):
+    bodies, stances = write_files(tmp_path)
+    (tmp_path / "bodies.csv").write_bytes(BODIES.encode() + b"4,caf\xe9\n")
+    result = run(db_path, "load-annotations", "--from", "fnc1", bodies, stances)
+    assert result.exit_code == 1
+    assert result.stderr == f"rejected: {bodies}: not valid UTF-8 (line 7)\n"
+    with Store.open(db_path) as store:
+        assert store.story_count() == 0 and store.article_count() == 0
+    result = run(db_path, "load-annotations", "--from", "fnc1", bodies, "-")
+    assert result.stderr.endswith("rejected: <stdin>: --from fnc1 reads two files, not standard input\n")
+
+
 def test_options_of_other_formats_are_usage_errors(tmp_path, db_path):
     files = write_files(tmp_path)
     result = run(db_path, "load-annotations", "--from", "fnc1", *files, "--story", "s")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -33,7 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from newsmark.schema.importing.base import first_error
 from newsmark.schema.ingest import CSV_FIELD_MAX
-from newsmark.schema.load import STDIN, STDIN_NAME, LoadReport, RejectedInput, Rejection, load_converted, open_input
+from newsmark.schema.load import (
+    STDIN, STDIN_NAME, LoadReport, RejectedInput, Rejection, load_converted, open_input, read_lines,
+)
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import Store
@@ -135,8 +136,16 @@ def _rows(stream: BinaryIO, name: str, kind: str, header: tuple[str, ...]) -> It
     """(first line, {column: value} or why the row is not taken) for each row of a CSV
     whose header is `header`; a file that is not UTF-8 or whose CSV breaks raises
     Fnc1Error (all of the file or nothing)."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    def decoded() -> Iterator[str]:
+        for number, raw in read_lines(stream):
+            if raw is None:
+                raise Fnc1Error(f"line {number} is longer than the longest record newsmark reads", name)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Fnc1Error(f"not valid UTF-8 (line {number})", name) from None
+
+    reader = csv.reader(decoded())  # line by line: a bad byte is named by its line
     csv.field_size_limit(CSV_FIELD_MAX)
     try:
         names = next(reader, None)
@@ -151,12 +160,8 @@ def _rows(stream: BinaryIO, name: str, kind: str, header: tuple[str, ...]) -> It
                 yield line, f"{len(row)} fields where the header has {len(header)}"
                 continue
             yield line, dict(zip(header, row))
-    except UnicodeDecodeError as exc:
-        raise Fnc1Error(f"not valid UTF-8 (near line {reader.line_num + 1})", name) from None
     except csv.Error as exc:
         raise Fnc1Error(f"broken CSV at line {reader.line_num}: {exc}", name) from None
-    finally:
-        text.detach()
 
 
 def kind_of(path: str) -> Literal["bodies", "stances"]:
@@ -169,18 +174,16 @@ def kind_of(path: str) -> Literal["bodies", "stances"]:
     if names == STANCES_HEADER:
         return "stances"
     raise Fnc1Error(f"neither an FNC-1 bodies file ({','.join(BODIES_HEADER)}) "
-                    f"nor a stances file ({','.join(STANCES_HEADER)}) by its header", _name(path))
+                    f"nor a stances file ({','.join(STANCES_HEADER)}) by its header", str(path))
 
 
 def _open(path: str) -> Any:
+    if str(path) == STDIN:  # each file is opened twice: for its header, then to read it
+        raise Fnc1Error("--from fnc1 reads two files, not standard input", STDIN_NAME)
     try:
         return open_input(path)
     except RejectedInput as exc:
-        raise Fnc1Error(str(exc), _name(path)) from None
-
-
-def _name(path: str) -> str:
-    return STDIN_NAME if str(path) == STDIN else str(path)
+        raise Fnc1Error(str(exc), str(path)) from None
 
 
 def _checked(values: dict[str, str] | str) -> dict[str, str]:
@@ -196,7 +199,7 @@ def _why(exc: ValueError) -> str:
 def read(bodies_path: str, stances_path: str) -> Fnc1Data:
     """Read both files (Fnc1Error when either cannot be taken as a whole). A row that
     cannot be taken is listed in `rejected` with its file and line; the rest are read."""
-    data = Fnc1Data(_name(bodies_path), _name(stances_path))
+    data = Fnc1Data(str(bodies_path), str(stances_path))
     by_body_id: dict[str, str] = {}
     story_of: dict[str, str] = {}  # headline as given -> story id
     with _open(bodies_path) as stream:
@@ -265,18 +268,22 @@ def check_scheme(store: Store) -> None:
                         "to hold FNC-1's stances (one per headline and body)")
 
 
-def _stamp(seconds: float) -> str:
-    instant = dt.datetime.fromtimestamp(min(seconds, time.time()), dt.UTC)
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()  # records take no earlier time
 
 
 def file_time(path: str) -> str:
-    """When a file was last written (now for stdin, or when it is later than now): the
-    stances' time, so loading the same file again changes nothing."""
+    """When a file was last written: the stances' time, so loading the same file again
+    changes nothing. Now for a time records cannot carry (in the future, or before 2000
+    as in archives that zero their times)."""
+    now = time.time()
     try:
-        return _stamp(os.stat(path).st_mtime if str(path) != STDIN else time.time())
+        seconds = os.stat(path).st_mtime
     except OSError:
-        return _stamp(time.time())
+        seconds = now
+    if not _EARLIEST <= seconds <= now:
+        seconds = now
+    instant = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
 
 
 def write_stories_and_articles(store: Store, data: Fnc1Data, report: LoadReport) -> dict[str, dict[str, str]]:
