@@ -32,12 +32,11 @@ _CHUNK = 500  # article ids per query when reading the bodies' texts
 def stance_rows(store: Store, *, annotator: str | None = None, story: str | None = None) -> Iterator[tuple[str, str, str, str]]:
     """(headline, Body ID, stance, article id) for each FNC-1 stance row: `annotator`'s
     stances, or the gold ones when `annotator` is None (see the module docstring)."""
-    if annotator is not None:
-        source, params = ("labels l ON l.article_id = m.article_id AND l.story_id = m.story_id "
-                          "AND l.field = ? AND l.annotator = ?"), [STANCE_FIELD, annotator]
-    else:
-        source, params = ("gold l ON l.article_id = m.article_id AND l.story_id = m.story_id AND l.field = ?",
-                          [STANCE_FIELD])
+    # A scheme may make stance article-scoped: then one value, under story '', in every story.
+    scope = "m.story_id" if STANCE_FIELD in store.scheme.story_fields() else "''"
+    table, params = ("labels", [STANCE_FIELD, annotator]) if annotator is not None else ("gold", [STANCE_FIELD])
+    source = (f"{table} l ON l.article_id = m.article_id AND l.story_id = {scope} AND l.field = ?"
+              + (" AND l.annotator = ?" if annotator is not None else ""))
     where = ""
     if story is not None:
         where = "AND m.story_id = ?"
