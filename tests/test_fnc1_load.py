@@ -152,6 +152,20 @@ def test_a_body_file_broken_half_way_loads_nothing(tmp_path, db_path):
     assert result.stderr.endswith("rejected: <stdin>: --from fnc1 reads two files, not standard input\n")
 
 
+def test_a_scheme_without_a_story_scoped_stance_is_refused_before_anything_is_written(tmp_path, db_path):
+    from newsmark.schema.scheme import default_scheme_text
+
+    scheme = tmp_path / "scheme.toml"
+    scheme.write_text(default_scheme_text().replace('scope = "story"', 'scope = "article"'))
+    assert run(db_path, "init", "--scheme", str(scheme)).exit_code == 0
+    result = run(db_path, "load-annotations", "--from", "fnc1", *write_files(tmp_path))
+    assert result.exit_code == 1
+    assert result.stderr == ("rejected: fnc1: the database's scheme has no story-scoped article field 'stance' "
+                             "to hold FNC-1's stances (one per headline and body)\n")
+    with Store.open(db_path) as store:
+        assert store.story_count() == 0 and store.article_count() == 0
+
+
 def test_options_of_other_formats_are_usage_errors(tmp_path, db_path):
     files = write_files(tmp_path)
     result = run(db_path, "load-annotations", "--from", "fnc1", *files, "--story", "s")
