@@ -1,10 +1,11 @@
-"""The JSONL export (schema_version 1): one record per article per annotator, or with
-`gold=True` one gold record per adjudicated article. See DESIGN.md, "Export record".
+"""The JSONL export (schema_version 2): one record per (story, article, annotator) with an
+annotations row, or with `gold=True` one gold record per (story, article) where any gold
+applies. See README, "The export record".
 
-Records stream in a deterministic order (story id, article id, annotator) from one SQL
-pass: the article rows are walked in `articles_story` index order and each record's
-labels and claims come from correlated subqueries as JSON, so memory stays constant and
-there is no Python query per record.
+Records stream in a deterministic order (story id, article import order, annotator) from
+one SQL pass: only the keys (story, seq) are sorted, in a subquery; each article row is
+then found by its seq and each record's labels and claims come from correlated
+subqueries as JSON, so memory stays constant and there is no Python query per record.
 """
 
 from __future__ import annotations
@@ -18,27 +19,29 @@ from newsmark.schema.models import SCHEMA_VERSION
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store, StoreError
 
-_ARTICLE_COLUMNS = "a.id, a.story_id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256"
+_ARTICLE_COLUMNS = "a.id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256"
 
-# Claims as [id, start, end, exact, prefix, suffix, cluster, {field: value}] arrays.
+# Claims as [id, start, end, exact, prefix, suffix, cluster, {field: value}, cluster wording] arrays.
 _CLAIMS_SUBQUERY = """
     (SELECT json_group_array(json_array(c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster,
-            json((SELECT json_group_object(cl.field, cl.value) FROM claim_labels cl WHERE cl.claim_id = c.id))))
+            json((SELECT json_group_object(cl.field, cl.value) FROM claim_labels cl WHERE cl.claim_id = c.id)),
+            (SELECT k.label FROM clusters k WHERE k.id = c.cluster)))
        FROM claims c WHERE c.article_id = an.article_id AND c.annotator = an.annotator)
 """
+# The story's story-scoped labels and the article-scoped ones (story_id '').
 _LABELS_SUBQUERY = """
     (SELECT json_group_object(l.field, l.value) FROM labels l
-      WHERE l.article_id = an.article_id AND l.annotator = an.annotator)
+      WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
 """
-# Gold claims as [id, start, end, exact, prefix, suffix, {labels}, cluster, by, reason, at].
+# Gold claims as [id, start, end, exact, prefix, suffix, {labels}, cluster, by, reason, at, cluster wording].
 _GOLD_CLAIMS_SUBQUERY = """
     (SELECT json_group_array(json_array(g.id, g.start, g."end", g.exact, g.prefix, g.suffix, json(g.labels),
-            g.cluster, g.by, g.reason, g.at))
+            g.cluster, g.by, g.reason, g.at, (SELECT k.label FROM clusters k WHERE k.id = g.cluster)))
        FROM gold_claims g WHERE g.article_id = a.id)
 """
 _GOLD_SUBQUERY = """
     (SELECT json_group_array(json_array(g.field, g.value, g.by, g.reason, g.at))
-       FROM gold g WHERE g.article_id = a.id)
+       FROM gold g WHERE g.article_id = a.id AND g.story_id IN ('', k.story_id))
 """
 
 
@@ -60,8 +63,8 @@ def iter_records(
     gold: bool = False,
     text: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """The export records, as dicts in the documented key order, streamed in (story id,
-    article id, annotator) order. Filters are checked at once (StoreError on an unknown
+    """The export records (schema_version 2), as dicts in the documented key order,
+    streamed in (story id, article import order, annotator) order. Filters are checked at once (StoreError on an unknown
     story or annotator, ValueError for annotators with gold); annotation rows with nothing
     in them are skipped."""
     if gold and annotators:
@@ -104,22 +107,28 @@ def annotation_query(
     where: list[str] = []
     params: list[Any] = []
     if story is not None:
-        where.append("a.story_id = ?")
+        where.append("n.story_id = ?")
         params.append(story)
     if annotators:
-        where.append(f"an.annotator IN ({', '.join('?' * len(annotators))})")
+        where.append(f"n.annotator IN ({', '.join('?' * len(annotators))})")
         params.extend(annotators)
-    # CROSS JOIN keeps articles as the outer loop, walked in (story_id, id) index order,
-    # with annotations found by primary key (article_id, annotator): SQLite sorts only the
-    # few annotators of one article at a time, never the whole result.
+    params += params  # the filters apply to the keys and to the rows they lead to
+    # Only the (story, seq) keys of annotated articles are sorted (a few bytes each, never
+    # the texts); CROSS JOIN keeps them the outer loop, in that order, each article found
+    # by its seq (the rowid) and its annotators by the annotations primary key, whose
+    # (article_id, story_id, annotator) order gives annotator order. The LIMIT keeps
+    # SQLite (3.41+) from dropping the subquery's ORDER BY, as the outer query has none.
     sql = f"""
-        SELECT {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
+        SELECT k.story_id, {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
                an.annotator, an.note, an.flagged, an.updated_at, {_LABELS_SUBQUERY}, {_CLAIMS_SUBQUERY}
-          FROM articles a INDEXED BY articles_story
-          CROSS JOIN annotations an ON an.article_id = a.id
-          LEFT JOIN stories s ON s.id = a.story_id
-         {"WHERE " + " AND ".join(where) if where else ""}
-         ORDER BY a.story_id, a.id, an.annotator
+          FROM (SELECT DISTINCT n.story_id, b.seq FROM annotations n
+                  JOIN articles b ON b.id = n.article_id
+                 {"WHERE " + " AND ".join(where) if where else ""}
+                 ORDER BY n.story_id, b.seq LIMIT -1) k
+          CROSS JOIN articles a ON a.seq = k.seq
+          CROSS JOIN annotations an ON an.article_id = a.id AND an.story_id = k.story_id
+          LEFT JOIN stories s ON s.id = k.story_id
+         {"WHERE " + " AND ".join(w.replace("n.", "an.") for w in where) if where else ""}
     """
     return sql, params
 
@@ -131,14 +140,14 @@ def _annotation_records(
     order = _field_order(store.scheme)
     loads = orjson.loads
     for row in store.conn.execute(sql, params):
-        story_id, (s_title, s_prop, annotator, note, flagged, updated_at, labels_json, claims_json) = row[1], row[9:]
+        story_id, (s_title, s_prop, annotator, note, flagged, updated_at, labels_json, claims_json) = row[0], row[9:]
         labels = _in_scheme_order(loads(labels_json), order) if labels_json != "{}" else {}
         claims = _claims(loads(claims_json), order) if claims_json != "[]" else []
         if not labels and not claims and note is None and not flagged:
             continue
         yield {
             "schema_version": SCHEMA_VERSION,
-            "article": _article(row[:9], text),
+            "article": _article(row[1:9], text),
             "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
             "annotator": annotator,
             "labels": labels,
@@ -150,46 +159,62 @@ def _annotation_records(
 
 
 def _article(columns: Sequence[Any], text: bool) -> dict[str, Any]:
-    """The record's article from the query's first nine columns (id ... text)."""
-    aid, story_id, source, url, title, byline, published, sha, body = columns
-    article = {"id": aid, "story_id": story_id, "source": source, "url": url, "title": title,
+    """The record's article from the query's eight article columns (id ... text)."""
+    aid, source, url, title, byline, published, sha, body = columns
+    article = {"id": aid, "source": source, "url": url, "title": title,
                "byline": byline, "published": published, "text_sha256": sha}
     if text:
         article["text"] = body
     return article
 
 
+def _claim(claim_id: str, start: int, end: int, exact: str, prefix: str, suffix: str,
+           labels: dict[str, str] | None, cluster: str | None, wording: str | None,
+           order: dict[str, int]) -> dict[str, Any]:
+    """One claim of a record, its labels in scheme order."""
+    return {"id": claim_id, "start": start, "end": end, "exact": exact, "prefix": prefix, "suffix": suffix,
+            "labels": _in_scheme_order(labels, order) if labels else {}, "cluster": cluster,
+            "cluster_wording": wording}
+
+
 def _claims(rows: list[list[Any]], order: dict[str, int]) -> list[dict[str, Any]]:
     rows.sort(key=lambda r: (r[1], r[2], r[0]))
-    return [
-        {"id": r[0], "start": r[1], "end": r[2], "exact": r[3], "prefix": r[4], "suffix": r[5],
-         "labels": _in_scheme_order(r[7], order) if r[7] else {}, "cluster": r[6]}
-        for r in rows
-    ]
+    return [_claim(*r[:6], r[7], r[6], r[8], order) for r in rows]
 
 
 # --- gold records ---------------------------------------------------------------------
 
 
-def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[dict[str, Any]]:
-    where = ["(EXISTS (SELECT 1 FROM gold WHERE article_id = a.id) "
-             "OR EXISTS (SELECT 1 FROM gold_claims WHERE article_id = a.id))"]
-    params: list[Any] = []
-    if story is not None:
-        where.append("a.story_id = ?")
-        params.append(story)
+def gold_query(*, story: str | None = None, text: bool = True) -> tuple[str, list[Any]]:
+    """The one SQL statement (and its parameters) behind the gold records: a (story,
+    article) has one when the story holds a story-scoped gold value of the article, or
+    the article has an article-scoped gold value or a gold claim (then in each of its
+    stories)."""
+    where, params = ("WHERE u.story_id = ?", [story]) if story is not None else ("", [])
     sql = f"""
-        SELECT {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
+        SELECT k.story_id, {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
                {_GOLD_SUBQUERY}, {_GOLD_CLAIMS_SUBQUERY}
-          FROM articles a INDEXED BY articles_story
-          LEFT JOIN stories s ON s.id = a.story_id
-         WHERE {" AND ".join(where)}
-         ORDER BY a.story_id, a.id
+          FROM (SELECT u.story_id, b.seq FROM (
+                    SELECT story_id, article_id FROM gold WHERE story_id != ''
+                    UNION
+                    SELECT m.story_id, m.article_id FROM story_articles m
+                     WHERE m.article_id IN (SELECT article_id FROM gold WHERE story_id = ''
+                                            UNION SELECT article_id FROM gold_claims)) u
+                  JOIN articles b ON b.id = u.article_id
+                 {where}
+                 ORDER BY u.story_id, b.seq LIMIT -1) k
+          CROSS JOIN articles a ON a.seq = k.seq
+          LEFT JOIN stories s ON s.id = k.story_id
     """
+    return sql, params
+
+
+def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[dict[str, Any]]:
+    sql, params = gold_query(story=story, text=text)
     order = _field_order(store.scheme)
     loads = orjson.loads
     for row in store.conn.execute(sql, params):
-        story_id, (s_title, s_prop, gold_json, claims_json) = row[1], row[9:]
+        story_id, (s_title, s_prop, gold_json, claims_json) = row[0], row[9:]
         gold_rows = sorted(loads(gold_json), key=lambda r: _rank(r[0], order))
         claim_rows = loads(claims_json)
         labels = {r[0]: r[1] for r in gold_rows}
@@ -198,18 +223,14 @@ def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[di
         claims = []
         if claim_rows:
             claim_rows.sort(key=lambda r: (r[1], r[2], r[0]))
-            claims = [
-                {"id": r[0], "start": r[1], "end": r[2], "exact": r[3], "prefix": r[4], "suffix": r[5],
-                 "labels": _in_scheme_order(r[6], order) if r[6] else {}, "cluster": r[7]}
-                for r in claim_rows
-            ]
+            claims = [_claim(*r[:8], r[11], order) for r in claim_rows]
             # One provenance for all gold claims: that of the latest decision about them.
             latest = max(claim_rows, key=lambda r: (r[10], r[8], r[9]))
             provenance["claims"] = {"by": latest[8], "reason": latest[9], "at": latest[10]}
             stamps.append(latest[10])
         yield {
             "schema_version": SCHEMA_VERSION,
-            "article": _article(row[:9], text),
+            "article": _article(row[1:9], text),
             "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
             "annotator": None,
             "labels": labels,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import heapq
 import os
 import re
 import sqlite3
@@ -47,7 +48,8 @@ from pydantic import ValidationError
 
 from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.models import (
-    AnnotationRecord, ExportArticle, ExportClaim, ExportStory, GoldRecord, Story, instant,
+    AnnotationRecord, AnnotationRecordV1, AnyRecord, ExportArticleV1, ExportClaim, GoldRecord, GoldRecordV1,
+    Story, instant,
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import CONTEXT_CHARS, TABLES, Change, Store, claim_context, visible
@@ -62,6 +64,9 @@ MAX_RECORD_BYTES = 128 * 1024 * 1024
 _SKIP_CHUNK = 1024 * 1024
 STDIN = "-"  # the path that means standard input
 STDIN_NAME = "<stdin>"  # how standard input is named in messages and as articles' origin
+# A new cluster named by a version-1 record (which has no wording) is worded by its claim's
+# text, cut as the store cuts it when a claim starts a cluster.
+CLUSTER_WORDING_CHARS = 200
 
 
 @dataclass
@@ -149,7 +154,8 @@ def load_annotations(store: Store, paths: Iterable[str | Path]) -> LoadReport:
 
 @dataclass
 class _Claim:
-    """A claim in the form compared and written: everything but its id."""
+    """A claim in the form compared and written: everything but its id, with its cluster's
+    wording (the cluster's label)."""
 
     start: int
     end: int
@@ -158,28 +164,51 @@ class _Claim:
     suffix: str
     labels: dict[str, str]
     cluster: str | None
+    wording: str | None
 
 
 @dataclass
-class _Annotation:
-    labels: dict[str, str]
-    claims: dict[str, _Claim]
-    note: str | None
-    flagged: bool
+class _Part:
+    """One part of an annotation (or gold) as compared and decided on its own: what the
+    record's story alone holds (story-scoped labels, note and flag), or what every story
+    of the article shares (article-scoped labels and claims). `at` is when its local side
+    last changed (None: nothing local)."""
+
+    labels: dict[str, Any]
+    claims: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
+    flagged: bool = False
+    at: str | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.labels or self.claims or self.note is not None or self.flagged)
 
+    def same(self, other: _Part) -> bool:
+        return (self.labels, self.claims, self.note, self.flagged) == (other.labels, other.claims, other.note, other.flagged)
 
-@dataclass
-class _Gold:
-    labels: dict[str, tuple[str, str, str, str]]  # field -> (value, by, reason, at)
-    claims: dict[str, tuple[_Claim, str, str, str]]  # id -> (claim, by, reason, at)
 
-    @property
-    def empty(self) -> bool:
-        return not (self.labels or self.claims)
+def _outcome(incoming: _Part, local: _Part, incoming_at: str) -> str:
+    """What a record does to one part: unchanged, loaded (nothing local), replaced (the
+    record is newer) or kept_newer_local."""
+    if incoming.same(local):
+        return "unchanged"
+    if local.empty or local.at is None:
+        return "loaded"
+    return "replaced" if instant(incoming_at) > instant(local.at) else "kept_newer_local"
+
+
+def _combined(outcomes: Iterable[str], created: bool) -> str:
+    """A record's outcome from its parts' (`created`: it made its annotations row)."""
+    outcomes = set(outcomes)
+    if "replaced" in outcomes:
+        return "replaced"
+    if "loaded" in outcomes or created:
+        return "loaded"
+    return "kept_newer_local" if "kept_newer_local" in outcomes else "unchanged"
+
+
+_APPLIED = ("loaded", "replaced")
 
 
 class _Loader:
@@ -187,6 +216,7 @@ class _Loader:
         self.store = store
         self.report = report
         self.scheme = store.scheme
+        self.story_fields = self.scheme.story_fields()
         self._shadow: _Shadow | None = None
 
     def load_whole(self, name: str, load: Callable[[], None], *, size: int, again: bool) -> None:
@@ -225,9 +255,9 @@ class _Loader:
         line of an export file, or the reason its item could not become one."""
         self._load(name, ((line, partial(_validate_item, item), 0) for line, item in items))
 
-    def _load(self, name: str, entries: Iterator[tuple[int, Callable[[], AnnotationRecord | GoldRecord], int]]) -> None:
+    def _load(self, name: str, entries: Iterator[tuple[int, Callable[[], AnyRecord], int]]) -> None:
         """Validate and apply one source's entries (line, parse, size) in batches."""
-        pending: list[tuple[int, AnnotationRecord | GoldRecord]] = []
+        pending: list[tuple[int, AnyRecord]] = []
         pending_bytes = 0
         first_rejection = len(self.report.rejected)
         try:
@@ -249,7 +279,7 @@ class _Loader:
         # Parse errors are found before the batch they sit in is applied: list by line.
         self.report.rejected[first_rejection:] = sorted(self.report.rejected[first_rejection:], key=lambda r: r.line or 0)
 
-    def _apply_batch(self, name: str, pending: list[tuple[int, AnnotationRecord | GoldRecord]]) -> None:
+    def _apply_batch(self, name: str, pending: list[tuple[int, AnyRecord]]) -> None:
         origin = name
         if self._shadow is None:  # outside load_whole: straight into the store
             batch = self.store.transaction(bulk=True)
@@ -278,53 +308,58 @@ class _Loader:
         annotator = record.annotator  # checked by the one name rule (models.Name)
         for name, value in record.labels.items():
             self._check(name, value, "article", "labels")
-        text = self._article_text(conn, record.article, record.story, origin, need_text=bool(record.claims))
-        incoming = _Annotation(
-            labels=dict(record.labels),
-            claims=self._claims(text, record.claims),
-            note=(sanitize_text(record.note) or None) if record.note is not None else None,
-            flagged=record.flagged,
-        )
-        article_id = record.article.id
-        self._check_claim_ids(conn, "claims", incoming.claims, article_id, annotator)
-        local, local_at = _read_annotation(conn, article_id, annotator)
-        outcome = _decide(incoming, local, local.empty, record.updated_at, local_at)
-        if outcome not in ("loaded", "replaced"):
+        text = self._article_text(conn, record, origin, need_text=bool(record.claims))
+        article_id, story_id, at = record.article.id, record.story.id, record.updated_at
+        claims = self._claims(conn, text, record)
+        self._check_claim_ids(conn, "claims", claims, article_id, annotator)
+        story_labels, shared_labels = self._split(record.labels)
+        incoming_story = _Part(story_labels, note=(sanitize_text(record.note) or None) if record.note is not None else None,
+                               flagged=record.flagged)
+        incoming_shared = _Part(shared_labels, claims)
+        local_story, local_shared = _read_annotation(conn, article_id, story_id, annotator)
+        story_outcome = _outcome(incoming_story, local_story, at)
+        shared_outcome = _outcome(incoming_shared, local_shared, at)
+        outcome = _combined((story_outcome, shared_outcome), created=local_story.at is None)
+        if outcome not in _APPLIED:
             return outcome
-        at = record.updated_at
         changes: list[Change] = []
-        key = {"article_id": article_id, "annotator": annotator}
-        for name in local.labels.keys() - incoming.labels.keys():
-            changes.append(Change("labels", {**key, "field": name}, None))
-        for name, value in incoming.labels.items():
-            changes.append(Change("labels", {**key, "field": name}, {"value": value}))
-        for claim_id, claim in local.claims.items():
-            if claim_id not in incoming.claims:
+        key = {"article_id": article_id, "story_id": story_id, "annotator": annotator}
+        after = {"note": local_story.note, "flagged": local_story.flagged}
+        if story_outcome in _APPLIED:
+            changes += _label_changes("labels", key, local_story.labels, incoming_story.labels)
+            after = {"note": incoming_story.note, "flagged": incoming_story.flagged}
+        if shared_outcome in _APPLIED:
+            changes += _label_changes("labels", {**key, "story_id": ""}, local_shared.labels, incoming_shared.labels)
+            changes += self._claim_changes(conn, local_shared.claims, claims, article_id, story_id, annotator, at)
+        changes.append(Change("annotations", key, after))  # creates the row when it is missing
+        self.store.commit_loaded(conn, annotator, changes, [(story_id, article_id, annotator)], at=at)
+        # commit_loaded stamps updated_at only when a row changed; the record's time must
+        # hold either way, so that a second export gives the same bytes.
+        conn.execute("UPDATE annotations SET updated_at = ? WHERE article_id = ? AND story_id = ? AND annotator = ?",
+                     (at, article_id, story_id, annotator))
+        return outcome
+
+    def _claim_changes(self, conn: sqlite3.Connection, local: dict[str, _Claim], incoming: dict[str, _Claim],
+                       article_id: str, story_id: str, annotator: str, at: str) -> list[Change]:
+        """Replace an annotator's claims of an article (and their labels) by the record's,
+        creating or rewording the clusters they name."""
+        changes: list[Change] = []
+        for claim_id, claim in local.items():
+            if claim_id not in incoming:
                 changes += [Change("claim_labels", {"claim_id": claim_id, "field": f}, None) for f in claim.labels]
                 changes.append(Change("claims", {"id": claim_id}, None))
-        story_id = record.article.story_id
-        changes += self._cluster_changes(conn, incoming.claims.values(), story_id, annotator, at)
-        for claim_id, claim in incoming.claims.items():
+        changes += _cluster_changes(conn, incoming.values(), story_id, annotator, at)
+        for claim_id, claim in incoming.items():
             after = {
                 "article_id": article_id, "annotator": annotator, "start": claim.start, "end": claim.end,
                 "exact": claim.exact, "prefix": claim.prefix, "suffix": claim.suffix, "cluster": claim.cluster,
             }
-            if claim_id not in local.claims:
+            if claim_id not in local:
                 after["created_at"] = at
             changes.append(Change("claims", {"id": claim_id}, after))
-            old_labels = local.claims[claim_id].labels if claim_id in local.claims else {}
-            for name in old_labels.keys() - claim.labels.keys():
-                changes.append(Change("claim_labels", {"claim_id": claim_id, "field": name}, None))
-            for name, value in claim.labels.items():
-                changes.append(Change("claim_labels", {"claim_id": claim_id, "field": name}, {"value": value}))
-        changes.append(Change("annotations", key, {"note": incoming.note, "flagged": incoming.flagged}))
-        self.store._commit(annotator, "load", changes, [(article_id, annotator)], at=at, undoable=False, conn=conn)
-        # _commit stamps updated_at only when a row changed; the record's time must hold
-        # either way, so that a second export gives the same bytes.
-        conn.execute(
-            "UPDATE annotations SET updated_at = ? WHERE article_id = ? AND annotator = ?", (at, article_id, annotator)
-        )
-        return outcome
+            old = local[claim_id].labels if claim_id in local else {}
+            changes += _label_changes("claim_labels", {"claim_id": claim_id}, old, claim.labels)
+        return changes
 
     # --- gold records -------------------------------------------------------------------
 
@@ -339,7 +374,8 @@ class _Loader:
             raise _Reject(f"\"gold\" names {', '.join(sorted(extra))} but \"labels\" has no such gold label")
         if record.claims and "claims" not in provenance:
             raise _Reject('gold claims need their provenance under "gold": {"claims": {...}}')
-        text = self._article_text(conn, record.article, record.story, origin, need_text=bool(record.claims))
+        text = self._article_text(conn, record, origin, need_text=bool(record.claims))
+        article_id, story_id = record.article.id, record.story.id
         labels = {}
         for name, value in record.labels.items():
             p = provenance[name]
@@ -348,54 +384,66 @@ class _Loader:
         if record.claims:
             p = provenance["claims"]
             claims = {cid: (claim, p.by, sanitize_text(p.reason), p.at)
-                      for cid, claim in self._claims(text, record.claims).items()}
-        incoming = _Gold(labels, claims)
-        article_id = record.article.id
+                      for cid, claim in self._claims(conn, text, record).items()}
         self._check_claim_ids(conn, "gold_claims", claims, article_id, None)
-        local = _read_gold(conn, article_id)
-        stamps = [v[3] for v in local.labels.values()] + [v[3] for v in local.claims.values()]
-        local_at = max(stamps, key=instant) if stamps else None
-        outcome = _decide(incoming, local, local.empty, record.updated_at, local_at)
-        if outcome not in ("loaded", "replaced"):
+        story_labels, shared_labels = self._split(labels)
+        incoming_story, incoming_shared = _Part(story_labels), _Part(shared_labels, claims)
+        local_story, local_shared = _read_gold(conn, article_id, story_id)
+        # Each part is as new as its latest decision (the record's time when it has none).
+        outcomes = {part: _outcome(incoming, local, _latest(incoming) or record.updated_at)
+                    for part, incoming, local in (("story", incoming_story, local_story),
+                                                  ("shared", incoming_shared, local_shared))}
+        outcome = _combined(outcomes.values(), created=False)
+        if outcome not in _APPLIED:
             return outcome
         changes: list[Change] = []
-        for name in local.labels.keys() - labels.keys():
-            changes.append(Change("gold", {"article_id": article_id, "field": name}, None))
-        for name, (value, by, reason, at) in labels.items():
-            changes.append(Change("gold", {"article_id": article_id, "field": name},
-                                  {"value": value, "by": by, "reason": reason, "at": at}))
-        for claim_id in local.claims.keys() - claims.keys():
-            changes.append(Change("gold_claims", {"id": claim_id}, None))
-        if claims:
-            first = next(iter(claims.values()))
-            changes += self._cluster_changes(
-                conn, [c for c, *_ in claims.values()], record.article.story_id, first[1], first[3]
-            )
-        for claim_id, (claim, by, reason, at) in claims.items():
-            changes.append(Change("gold_claims", {"id": claim_id}, {
-                "article_id": article_id, "start": claim.start, "end": claim.end, "exact": claim.exact,
-                "prefix": claim.prefix, "suffix": claim.suffix, "labels": self._labels_json(claim.labels),
-                "cluster": claim.cluster, "by": by, "reason": reason, "at": at,
-            }))
-        # The event log names the person behind the latest decision in the record.
-        decisions = [(at, by) for _, by, _, at in labels.values()] + [(at, by) for _, by, _, at in claims.values()]
-        who = max(decisions, key=lambda d: instant(d[0]))[1] if decisions else "load"
-        self.store._commit(who, "load", changes, (), at=record.updated_at, undoable=False, conn=conn)
+        applied: list[tuple[str, str]] = []  # the (at, by) of every decision written
+        for part, scope, incoming, local in (("story", story_id, incoming_story, local_story),
+                                             ("shared", "", incoming_shared, local_shared)):
+            if outcomes[part] not in _APPLIED:
+                continue
+            key = {"article_id": article_id, "story_id": scope}
+            for name in local.labels.keys() - incoming.labels.keys():
+                changes.append(Change("gold", {**key, "field": name}, None))
+            for name, (value, by, reason, at) in incoming.labels.items():
+                changes.append(Change("gold", {**key, "field": name}, {"value": value, "by": by, "reason": reason, "at": at}))
+                applied.append((at, by))
+        if outcomes["shared"] in _APPLIED:
+            for claim_id in local_shared.claims.keys() - claims.keys():
+                changes.append(Change("gold_claims", {"id": claim_id}, None))
+            if claims:
+                _, by, _, at = next(iter(claims.values()))
+                changes += _cluster_changes(conn, [c for c, *_ in claims.values()], story_id, by, at)
+            for claim_id, (claim, by, reason, at) in claims.items():
+                changes.append(Change("gold_claims", {"id": claim_id}, {
+                    "article_id": article_id, "start": claim.start, "end": claim.end, "exact": claim.exact,
+                    "prefix": claim.prefix, "suffix": claim.suffix, "labels": self._labels_json(claim.labels),
+                    "cluster": claim.cluster, "by": by, "reason": reason, "at": at,
+                }))
+                applied.append((at, by))
+        # The event log names the person behind the latest decision written.
+        who = max(applied, key=lambda d: instant(d[0]))[1] if applied else "load"
+        self.store.commit_loaded(conn, who, changes, (), at=record.updated_at)
         return outcome
 
     # --- shared checks ------------------------------------------------------------------
+
+    def _split(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Values of story-scoped fields, and of article-scoped ones."""
+        story = {name: value for name, value in values.items() if name in self.story_fields}
+        return story, {name: value for name, value in values.items() if name not in story}
 
     def _check(self, name: str, value: str, level: str, where: str) -> None:
         why = self.scheme.check_value(name, value, level)  # type: ignore[arg-type]
         if why:
             raise _Reject(f"{where}: {why}")
 
-    def _article_text(
-        self, conn: sqlite3.Connection, article: ExportArticle, story: ExportStory, origin: str, *, need_text: bool
-    ) -> str | None:
-        """Make sure the record's article is in the database (creating it, and its story,
-        from the record when missing); return its text when claims need it."""
-        if article.story_id != story.id:
+    def _article_text(self, conn: sqlite3.Connection, record: AnyRecord, origin: str, *, need_text: bool) -> str | None:
+        """Make sure the record's story and article are in the database (creating them from
+        the record when missing) and the article is in the story; return the article's
+        text when claims need it."""
+        article, story = record.article, record.story
+        if isinstance(article, ExportArticleV1) and article.story_id != story.id:
             raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
         if article.text is not None:
             text = article.text
@@ -406,26 +454,14 @@ class _Loader:
                 raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
             if sanitize_text(text) != text:
                 raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
-        row = conn.execute("SELECT text_sha256, story_id FROM articles WHERE id = ?", (article.id,)).fetchone()
+        row = conn.execute("SELECT text_sha256 FROM articles WHERE id = ?", (article.id,)).fetchone()
         if row is not None and conn.execute(
                 f"SELECT 1 FROM main.articles m WHERE m.id = ? AND NOT {visible('m')}", (article.id,)).fetchone():
             # Still hidden: its labels would be lost with it if that import failed.
             raise _Reject(f"article {article.id} is being imported by another process; load this again when it has finished")
-        if row is not None:
-            if row[0] != article.text_sha256:
-                raise _Reject(f"article {article.id}: text_sha256 differs from the database's article")
-            if row[1] != article.story_id:
-                # Loading it would file its labels under a story it is not in here: they
-                # would vanish from that story's views and agreement.
-                raise _Reject(
-                    f"article {article.id} is in story {row[1]} here, the record puts it in story "
-                    f"{article.story_id}; an article belongs to one story (for now)"
-                )
-            if not need_text:
-                return None
-            return article.text if article.text is not None else conn.execute(
-                "SELECT text FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
-        if article.text is None:
+        if row is not None and row[0] != article.text_sha256:
+            raise _Reject(f"article {article.id}: text_sha256 differs from the database's article")
+        if row is None and article.text is None:
             raise _Reject(f"article {article.id} is not in the database and the record has no text (exported with --no-text)")
         if conn.execute("SELECT 1 FROM stories WHERE id = ?", (story.id,)).fetchone() is None:
             self.store.ensure_story(conn, Story.model_construct(
@@ -433,17 +469,28 @@ class _Loader:
                 proposition=sanitize_inline(story.proposition) or "", meta={},
             ))
             self.report.stories_created += 1
-        self.store.insert_articles(conn, [(
-            article.id, article.story_id, sanitize_inline(article.source), sanitize_inline(article.url),
-            sanitize_inline(article.title), sanitize_inline(article.byline), article.published,
-            article.text, article.text_sha256, "{}", origin,
-        )])
-        self.report.articles_created += 1
-        return article.text
+        if row is None:
+            # Its first story is the record's (its home story); insert_articles adds the membership.
+            self.store.insert_articles(conn, [(
+                article.id, story.id, sanitize_inline(article.source), sanitize_inline(article.url),
+                sanitize_inline(article.title), sanitize_inline(article.byline), article.published,
+                article.text, article.text_sha256, "{}", origin,
+            )])
+            self.report.articles_created += 1
+        else:
+            self.store.add_to_stories(conn, [(story.id, article.id)])
+        if self._shadow is not None:
+            self._shadow.note_member(story.id, article.id)
+        if not need_text:
+            return None
+        return article.text if article.text is not None else conn.execute(
+            "SELECT text FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
 
-    def _claims(self, text: str | None, claims: list[ExportClaim]) -> dict[str, _Claim]:
+    def _claims(self, conn: sqlite3.Connection, text: str | None, record: AnyRecord) -> dict[str, _Claim]:
+        """The record's claims, re-anchored in the text. A version-1 claim carries no
+        cluster wording: it keeps the cluster's (or, for a new cluster, its own text)."""
         found: dict[str, _Claim] = {}
-        for index, claim in enumerate(claims):
+        for index, claim in enumerate(record.claims):
             where = f"claims[{index}]"
             if claim.id in found:
                 raise _Reject(f"{where}: claim id {claim.id!r} appears twice")
@@ -458,7 +505,14 @@ class _Loader:
                 )
             start, end = span
             exact, prefix, suffix = claim_context(text, start, end)
-            found[claim.id] = _Claim(start, end, exact, prefix, suffix, dict(claim.labels), claim.cluster)
+            if isinstance(claim, ExportClaim):
+                wording = claim.cluster_wording
+            elif claim.cluster is None:
+                wording = None
+            else:
+                row = conn.execute("SELECT label FROM clusters WHERE id = ?", (claim.cluster,)).fetchone()
+                wording = row[0] if row else exact[:CLUSTER_WORDING_CHARS]
+            found[claim.id] = _Claim(start, end, exact, prefix, suffix, dict(claim.labels), claim.cluster, wording)
         return found
 
     @staticmethod
@@ -476,24 +530,6 @@ class _Loader:
                 raise _Reject(f"claim id {claim_id!r} already belongs to another article or annotator here")
 
     @staticmethod
-    def _cluster_changes(
-        conn: sqlite3.Connection, claims: Iterable[_Claim], story_id: str, by: str, at: str
-    ) -> list[Change]:
-        """Create the clusters the claims name that the database lacks."""
-        changes: list[Change] = []
-        seen: set[str] = set()
-        for claim in claims:
-            cluster = claim.cluster
-            if cluster is None or cluster in seen:
-                continue
-            seen.add(cluster)
-            if conn.execute("SELECT 1 FROM clusters WHERE id = ?", (cluster,)).fetchone() is None:
-                changes.append(Change("clusters", {"id": cluster}, {
-                    "story_id": story_id, "label": claim.exact[:200], "created_by": by, "created_at": at,
-                }))
-        return changes
-
-    @staticmethod
     def _labels_json(labels: dict[str, str]) -> str:
         # Sorted by field name, as Store.set_gold_claim stores them (export reorders).
         return orjson.dumps(dict(sorted(labels.items()))).decode()
@@ -506,6 +542,7 @@ class _Loader:
 _SHADOWED: dict[str, tuple[str, ...]] = {
     "stories": ("id",),
     "articles": ("id",),
+    "story_articles": ("story_id", "article_id"),
     **{table: keys for table, (keys, _) in TABLES.items()},
 }
 FILE_ATTEMPTS = 3  # tries of a file; the last one holds the write lock throughout
@@ -550,6 +587,14 @@ class _Shadow:
         self.conn = store.conn
         self.locked = locked
         self.mark = 0
+        # Each story's articles in the order the file's records name them (see _file_order).
+        self.members: dict[str, list[str]] = {}
+
+    def note_member(self, story_id: str, article_id: str) -> None:
+        """Note that a record of the file reads `article_id` in `story_id`."""
+        sequence = self.members.setdefault(story_id, [])
+        if not sequence or sequence[-1] != article_id:
+            sequence.append(article_id)
 
     # --- setting up and tearing down -------------------------------------------------------
 
@@ -562,7 +607,7 @@ class _Shadow:
         in_memory = size_hint * 3 <= Store.STAGE_MEMORY_BYTES
         conn.execute(f"PRAGMA temp_store = {'MEMORY' if in_memory else 'FILE'}")
         if self.locked:
-            self.store._begin_immediate(interactive=False)
+            self.store.begin_bulk_write()
         ddl = dict(conn.execute(
             "SELECT name, sql FROM main.sqlite_master WHERE type = 'table' AND name IN (%s)"
             % ",".join("?" * (len(_SHADOWED) + 1)), [*_SHADOWED, "events"]).fetchall())
@@ -616,7 +661,7 @@ class _Shadow:
     # --- one batch ------------------------------------------------------------------------
 
     @contextmanager
-    def batch(self, records: list[AnnotationRecord | GoldRecord]) -> Iterator[sqlite3.Connection]:
+    def batch(self, records: list[AnyRecord]) -> Iterator[sqlite3.Connection]:
         """Seed the rows these records can read, then apply them (in the temp database's
         own transaction, or the locked one), noting every row changed."""
         conn = self.conn
@@ -639,7 +684,7 @@ class _Shadow:
         if own:
             conn.execute("COMMIT")
 
-    def _seed(self, records: list[AnnotationRecord | GoldRecord]) -> None:
+    def _seed(self, records: list[AnyRecord]) -> None:
         articles, stories, pairs, claims, gold, gold_claims, clusters = set(), set(), set(), set(), set(), set(), set()
         for record in records:
             article_id = record.article.id
@@ -658,8 +703,9 @@ class _Shadow:
         # annotator) pairs (read before the pairs are marked as seeded).
         new_pairs = self._new("pairs", pairs)
         local = {row for pair in new_pairs for row in conn.execute(
-            "SELECT id FROM main.claims WHERE article_id = ? AND annotator = ?", pair)}
-        claims = self._new("claims", {(c,) for c in claims} | local)
+            "SELECT id, cluster FROM main.claims WHERE article_id = ? AND annotator = ?", pair)}
+        clusters.update(cluster for _, cluster in local if cluster is not None)  # their wording is compared
+        claims = self._new("claims", {(c,) for c in claims} | {(c,) for c, _ in local})
         self._copy("claims", "id", claims)
         self._copy("claim_labels", "claim_id", claims)
         self._mark("claims", claims)
@@ -668,13 +714,14 @@ class _Shadow:
             self._copy(table, ("article_id", "annotator"), new_pairs)
         self._copy("articles", "id", self._mark("articles", self._new("articles", {(a,) for a in articles})))
         self._copy("stories", "id", self._mark("stories", self._new("stories", {(s,) for s in stories})))
-        self._copy("clusters", "id", self._mark("clusters", self._new("clusters", {(c,) for c in clusters})))
         new_gold = self._mark("gold", self._new("gold", gold))
         self._copy("gold", "article_id", new_gold)
         local = {row for key in new_gold for row in conn.execute(
-            "SELECT id FROM main.gold_claims WHERE article_id = ?", key)}
-        gold_ids = self._new("gold_claims", {(c,) for c in gold_claims} | local)
+            "SELECT id, cluster FROM main.gold_claims WHERE article_id = ?", key)}
+        clusters.update(cluster for _, cluster in local if cluster is not None)
+        gold_ids = self._new("gold_claims", {(c,) for c in gold_claims} | {(c,) for c, _ in local})
         self._copy("gold_claims", "id", self._mark("gold_claims", gold_ids))
+        self._copy("clusters", "id", self._mark("clusters", self._new("clusters", {(c,) for c in clusters})))
 
     def _new(self, name: str, keys: set[tuple]) -> list[tuple]:
         """The keys not seeded yet."""
@@ -726,9 +773,16 @@ class _Shadow:
             conn.execute("BEGIN")
         conn.execute("CREATE TEMP TABLE newsmark_out_stories AS SELECT * FROM temp.stories "
                      "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories) ORDER BY id")
-        cols = Store._STAGED_COLUMNS
-        conn.execute(f"CREATE TEMP TABLE newsmark_out_articles AS SELECT {cols} FROM temp.articles "
-                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) ORDER BY seq")
+        cols = Store.ARTICLE_COPY_COLUMNS
+        conn.execute("CREATE TEMP TABLE newsmark_article_rank (id TEXT PRIMARY KEY, rank INTEGER NOT NULL)")
+        created = {row[0] for row in conn.execute("SELECT id FROM temp.newsmark_dirty_articles")}
+        conn.executemany("INSERT INTO temp.newsmark_article_rank VALUES (?, ?)",
+                         [(article, rank) for rank, article in enumerate(_file_order(self.members, created))])
+        conn.execute(f"CREATE TEMP TABLE newsmark_out_articles AS SELECT {cols} FROM temp.articles a "
+                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) "
+                     "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
+        conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
+                     "FROM temp.newsmark_dirty_story_articles")
         for table, (keys, _) in TABLES.items():
             key_cols = ", ".join(f'"{k}"' for k in keys)
             same = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
@@ -788,8 +842,10 @@ class _Shadow:
     def _write(self) -> None:
         conn = self.conn
         conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.newsmark_out_stories")
-        cols = Store._STAGED_COLUMNS
+        cols = Store.ARTICLE_COPY_COLUMNS
         conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.newsmark_out_articles")
+        conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
+                     "SELECT story_id, article_id FROM temp.newsmark_out_story_articles")
         for table, (keys, _) in TABLES.items():
             if conn.execute(f"SELECT 1 FROM temp.newsmark_gone_{table} LIMIT 1").fetchone():
                 key_cols = ", ".join(f'"{k}"' for k in keys)
@@ -803,6 +859,47 @@ class _Shadow:
             "INSERT INTO main.events (id, action, at, annotator, op, tbl, key, before, after, undoable, undone) "
             "SELECT id + ?, action + ?, at, annotator, op, tbl, key, before, after, undoable, undone "
             "FROM temp.events WHERE id > ? ORDER BY id", (shift, shift, self.mark))
+
+
+def _file_order(members: dict[str, list[str]], created: set[str]) -> list[str]:
+    """The articles a file created, in an order that keeps each story's order in the file.
+
+    An export lists each story's articles in import order, so creating them in an order
+    that agrees with every story's (a topological order; several stories per article make
+    the file's own order unfit) makes export -> load -> export give the same bytes. Ties,
+    and contradictions (files joined in different orders), go by first appearance.
+    """
+    first: dict[str, int] = {}
+    follows: dict[str, set[str]] = {article: set() for article in created}
+    waiting = dict.fromkeys(created, 0)
+    for sequence in members.values():
+        previous = None
+        for article in sequence:
+            if article not in created:
+                continue
+            first.setdefault(article, len(first))
+            if previous is not None and previous != article and article not in follows[previous]:
+                follows[previous].add(article)
+                waiting[article] += 1
+            previous = article
+    unseen = len(first)
+    rank = {article: first.get(article, unseen) for article in created}
+    ready = [(rank[a], a) for a, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while waiting:
+        if ready:
+            _, article = heapq.heappop(ready)
+        else:  # a cycle: the earliest seen goes first
+            article = min(waiting, key=lambda a: (rank[a], a))
+        del waiting[article]
+        order.append(article)
+        for later in follows[article]:
+            if later in waiting:
+                waiting[later] -= 1
+                if waiting[later] == 0:
+                    heapq.heappush(ready, (rank[later], later))
+    return order
 
 
 # Keys seeded into the shadow (per file): what a record can read, by the columns that find it.
@@ -886,7 +983,7 @@ def _size_of(path: str | Path) -> int:
         return 0
 
 
-def _file_entries(stream: BinaryIO) -> Iterator[tuple[int, Callable[[], AnnotationRecord | GoldRecord], int]]:
+def _file_entries(stream: BinaryIO) -> Iterator[tuple[int, Callable[[], AnyRecord], int]]:
     """(line number, its parser, its size) for each non-blank line of an export file."""
     for number, raw in read_lines(stream):
         if raw is None:
@@ -895,17 +992,17 @@ def _file_entries(stream: BinaryIO) -> Iterator[tuple[int, Callable[[], Annotati
             yield number, partial(_parse, raw), len(raw)
 
 
-def _too_long() -> AnnotationRecord | GoldRecord:
+def _too_long() -> AnyRecord:
     raise _Reject(f"line longer than {MAX_RECORD_BYTES // (1024 * 1024)} MiB; not read")
 
 
-def _validate_item(item: dict[str, Any] | str) -> AnnotationRecord | GoldRecord:
+def _validate_item(item: dict[str, Any] | str) -> AnyRecord:
     if isinstance(item, str):
         raise _Reject(item)
     return _validate(item)
 
 
-def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
+def _parse(raw: bytes) -> AnyRecord:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -917,17 +1014,20 @@ def _parse(raw: bytes) -> AnnotationRecord | GoldRecord:
     return _validate(data)
 
 
-def _validate(data: dict[str, Any]) -> AnnotationRecord | GoldRecord:
+def _validate(data: dict[str, Any]) -> AnyRecord:
     """A decoded record checked by depth and by the export models."""
     try:
         check_depth(data)
     except StructureError as exc:
         raise _Reject(f"not a valid record: {exc}") from None
-    model = GoldRecord if "gold" in data or ("annotator" in data and data["annotator"] is None) else AnnotationRecord
+    gold = "gold" in data or ("annotator" in data and data["annotator"] is None)
+    # Version 1 (one story per article) still loads; anything else is read as the current one.
+    version_1 = type(data.get("schema_version")) is int and data["schema_version"] == 1
+    model = (GoldRecordV1 if version_1 else GoldRecord) if gold else (AnnotationRecordV1 if version_1 else AnnotationRecord)
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
-        kind = "gold record" if model is GoldRecord else "annotation record"
+        kind = "gold record" if gold else "annotation record"
         problems = "; ".join(_describe(err) for err in exc.errors()[:3])
         more = len(exc.errors()) - 3
         raise _Reject(f"not a valid {kind}: {problems}" + (f" (and {more} more)" if more > 0 else "")) from None
@@ -943,52 +1043,88 @@ def _describe(err: Any) -> str:
     return f"{where}: {message}" if where else message
 
 
-def _read_annotation(conn: sqlite3.Connection, article_id: str, annotator: str) -> tuple[_Annotation, str | None]:
-    row = conn.execute(
-        "SELECT note, flagged, updated_at FROM annotations WHERE article_id = ? AND annotator = ?",
+def _read_annotation(conn: sqlite3.Connection, article_id: str, story_id: str, annotator: str) -> tuple[_Part, _Part]:
+    """An annotator's local annotation of an article as read in a story: the story's part
+    (dated by its annotations row) and the shared part (dated by the latest of the
+    annotator's annotations rows of the article, in any story: every action stamps one)."""
+    story = _Part({})
+    shared = _Part({})
+    for row_story, note, flagged, updated_at in conn.execute(
+        "SELECT story_id, note, flagged, updated_at FROM annotations WHERE article_id = ? AND annotator = ?",
         (article_id, annotator),
-    ).fetchone()
-    labels = dict(conn.execute(
-        "SELECT field, value FROM labels WHERE article_id = ? AND annotator = ?", (article_id, annotator)
-    ).fetchall())
-    claims = {}
-    for cid, start, end, exact, prefix, suffix, cluster in conn.execute(
-        'SELECT id, start, "end", exact, prefix, suffix, cluster FROM claims WHERE article_id = ? AND annotator = ?',
+    ):
+        if row_story == story_id:
+            story.note, story.flagged, story.at = note, bool(flagged), updated_at
+        if shared.at is None or instant(updated_at) > instant(shared.at):
+            shared.at = updated_at
+    for row_story, name, value in conn.execute(
+        "SELECT story_id, field, value FROM labels WHERE article_id = ? AND story_id IN ('', ?) AND annotator = ?",
+        (article_id, story_id, annotator),
+    ):
+        (story if row_story else shared).labels[name] = value
+    for cid, start, end, exact, prefix, suffix, cluster, wording, labels in conn.execute(
+        'SELECT c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster, '
+        "(SELECT k.label FROM clusters k WHERE k.id = c.cluster), "
+        "(SELECT json_group_object(l.field, l.value) FROM claim_labels l WHERE l.claim_id = c.id) "
+        "FROM claims c WHERE c.article_id = ? AND c.annotator = ?",
         (article_id, annotator),
-    ).fetchall():
-        claim_labels = dict(conn.execute("SELECT field, value FROM claim_labels WHERE claim_id = ?", (cid,)).fetchall())
-        claims[cid] = _Claim(start, end, exact, prefix, suffix, claim_labels, cluster)
-    note, flagged, updated_at = row if row else (None, 0, None)
-    return _Annotation(labels, claims, note, bool(flagged)), updated_at
+    ):
+        shared.claims[cid] = _Claim(start, end, exact, prefix, suffix, orjson.loads(labels), cluster, wording)
+    return story, shared
 
 
-def _read_gold(conn: sqlite3.Connection, article_id: str) -> _Gold:
-    labels = {
-        name: (value, by, reason, at)
-        for name, value, by, reason, at in conn.execute(
-            "SELECT field, value, by, reason, at FROM gold WHERE article_id = ?", (article_id,)
-        )
-    }
-    claims = {}
-    for cid, start, end, exact, prefix, suffix, labels_json, cluster, by, reason, at in conn.execute(
-        'SELECT id, start, "end", exact, prefix, suffix, labels, cluster, by, reason, at '
-        "FROM gold_claims WHERE article_id = ?",
+def _read_gold(conn: sqlite3.Connection, article_id: str, story_id: str) -> tuple[_Part, _Part]:
+    """An article's local gold as read in a story: the story's gold values, and the
+    article-scoped values with the gold claims; each part dated by its latest decision."""
+    story = _Part({})
+    shared = _Part({})
+    for row_story, name, value, by, reason, at in conn.execute(
+        "SELECT story_id, field, value, by, reason, at FROM gold WHERE article_id = ? AND story_id IN ('', ?)",
+        (article_id, story_id),
+    ):
+        (story if row_story else shared).labels[name] = (value, by, reason, at)
+    for cid, start, end, exact, prefix, suffix, labels_json, cluster, by, reason, at, wording in conn.execute(
+        'SELECT g.id, g.start, g."end", g.exact, g.prefix, g.suffix, g.labels, g.cluster, g.by, g.reason, g.at, '
+        "(SELECT k.label FROM clusters k WHERE k.id = g.cluster) FROM gold_claims g WHERE g.article_id = ?",
         (article_id,),
-    ).fetchall():
-        claim = _Claim(start, end, exact, prefix, suffix, orjson.loads(labels_json or "{}"), cluster)
-        claims[cid] = (claim, by, reason, at)
-    return _Gold(labels, claims)
+    ):
+        claim = _Claim(start, end, exact, prefix, suffix, orjson.loads(labels_json or "{}"), cluster, wording)
+        shared.claims[cid] = (claim, by, reason, at)
+    story.at, shared.at = _latest(story), _latest(shared)
+    return story, shared
 
 
-def _decide(incoming: Any, local: Any, local_empty: bool, incoming_at: str, local_at: str | None) -> str:
-    """Which outcome a record has: unchanged, loaded, replaced or kept_newer_local."""
-    if incoming == local:
-        return "unchanged"
-    if local_empty or local_at is None:
-        return "loaded"
-    if instant(incoming_at) > instant(local_at):
-        return "replaced"
-    return "kept_newer_local"
+def _latest(part: _Part) -> str | None:
+    """The time of a gold part's latest decision (None when it has none)."""
+    stamps = [v[3] for v in part.labels.values()] + [v[3] for v in part.claims.values()]
+    return max(stamps, key=instant) if stamps else None
+
+
+def _label_changes(table: str, key: dict[str, str], local: dict[str, str], incoming: dict[str, str]) -> list[Change]:
+    """Changes that make one row set of labels (keyed by `key` and a field) the incoming one."""
+    changes = [Change(table, {**key, "field": name}, None) for name in local.keys() - incoming.keys()]
+    changes += [Change(table, {**key, "field": name}, {"value": value}) for name, value in incoming.items()]
+    return changes
+
+
+def _cluster_changes(conn: sqlite3.Connection, claims: Iterable[_Claim], story_id: str, by: str, at: str) -> list[Change]:
+    """Create the clusters the claims name that the database lacks, and give each its
+    claims' wording."""
+    changes: list[Change] = []
+    seen: set[str] = set()
+    for claim in claims:
+        cluster = claim.cluster
+        if cluster is None or cluster in seen:
+            continue
+        seen.add(cluster)
+        row = conn.execute("SELECT label FROM clusters WHERE id = ?", (cluster,)).fetchone()
+        if row is None:
+            changes.append(Change("clusters", {"id": cluster}, {
+                "story_id": story_id, "label": claim.wording, "created_by": by, "created_at": at,
+            }))
+        elif row[0] != claim.wording:
+            changes.append(Change("clusters", {"id": cluster}, {"label": claim.wording}))
+    return changes
 
 
 def _clip(text: str, limit: int = 40) -> str:

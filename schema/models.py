@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from newsmark.schema.names import MAX_NAME_LENGTH, check_name
 from newsmark.schema.sanitize import for_terminal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # of the export record; version 1 files still load
 STORY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 ARTICLE_ID_PATTERN = r"^[0-9a-f]{16}$"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -178,7 +178,7 @@ class Event(Model):
     undone: bool
 
 
-# --- export records (JSONL, schema_version 1) -----------------------------------------
+# --- export records (JSONL): schema_version 2, and 1 for loading older files ----------
 
 
 class ExportModel(Model):
@@ -190,10 +190,10 @@ class ExportModel(Model):
 
 
 class ExportArticle(ExportModel):
-    """The article as carried by an export record; `text` is absent with --no-text."""
+    """The article as carried by an export record; `text` is absent with --no-text. The
+    record's story says which story it was read in (an article may be in several)."""
 
     id: str = Field(pattern=ARTICLE_ID_PATTERN)
-    story_id: str = Field(pattern=STORY_ID_PATTERN)
     source: str | None
     url: str | None
     title: str | None
@@ -201,6 +201,12 @@ class ExportArticle(ExportModel):
     published: IsoDate
     text_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     text: str | None = None
+
+
+class ExportArticleV1(ExportArticle):
+    """The article of a version-1 record, which names its (one) story."""
+
+    story_id: str = Field(pattern=STORY_ID_PATTERN)
 
 
 class ExportStory(ExportModel):
@@ -211,8 +217,8 @@ class ExportStory(ExportModel):
     proposition: str
 
 
-class ExportClaim(ExportModel):
-    """A claim as carried by an export record."""
+class ExportClaimV1(ExportModel):
+    """A claim as carried by a version-1 record (no cluster wording)."""
 
     id: Identifier
     start: int = Field(ge=0)
@@ -224,16 +230,30 @@ class ExportClaim(ExportModel):
     cluster: Identifier | None
 
     @model_validator(mode="after")
-    def _span_order(self) -> ExportClaim:
+    def _span_order(self) -> ExportClaimV1:
         if self.end <= self.start:
             raise ValueError(f"claim end ({self.end}) must be after start ({self.start})")
         return self
 
 
-class AnnotationRecord(ExportModel):
-    """One annotator's annotation of one article: a line of the JSONL export."""
+class ExportClaim(ExportClaimV1):
+    """A claim as carried by an export record, with its cluster's canonical wording (the
+    cluster's label, edited with `w`; null without a cluster or a wording)."""
 
-    schema_version: Annotated[Literal[1], _exactly(int)]
+    cluster_wording: str | None
+
+    @model_validator(mode="after")
+    def _wording_needs_a_cluster(self) -> ExportClaim:
+        if self.cluster is None and self.cluster_wording is not None:
+            raise ValueError("cluster_wording is given but the claim has no cluster")
+        return self
+
+
+class AnnotationRecord(ExportModel):
+    """One annotator's annotation of one article as read in one story: a line of the JSONL
+    export. `labels` holds the story's story-scoped values and the article-scoped ones."""
+
+    schema_version: Annotated[Literal[2], _exactly(int)]
     article: ExportArticle
     story: ExportStory
     annotator: Name
@@ -242,6 +262,14 @@ class AnnotationRecord(ExportModel):
     note: str | None
     flagged: bool
     updated_at: Timestamp
+
+
+class AnnotationRecordV1(AnnotationRecord):
+    """A line of a version-1 export (one story per article), still loaded."""
+
+    schema_version: Annotated[Literal[1], _exactly(int)]  # type: ignore[assignment]
+    article: ExportArticleV1
+    claims: list[ExportClaimV1]  # type: ignore[assignment]
 
 
 class GoldProvenance(ExportModel):
@@ -253,13 +281,14 @@ class GoldProvenance(ExportModel):
 
 
 class GoldRecord(ExportModel):
-    """The adjudicated labels and claims of one article: a line of `export --gold`.
+    """The adjudicated labels and claims of one article as read in one story: a line of
+    `export --gold`.
 
     `gold` maps each gold field to its provenance; the key "claims" holds the provenance
     of the gold claims when there are any.
     """
 
-    schema_version: Annotated[Literal[1], _exactly(int)]
+    schema_version: Annotated[Literal[2], _exactly(int)]
     article: ExportArticle
     story: ExportStory
     annotator: None
@@ -269,6 +298,19 @@ class GoldRecord(ExportModel):
     flagged: Annotated[Literal[False], _exactly(bool)]
     updated_at: Timestamp
     gold: dict[str, GoldProvenance]
+
+
+class GoldRecordV1(GoldRecord):
+    """A line of a version-1 `export --gold`, still loaded."""
+
+    schema_version: Annotated[Literal[1], _exactly(int)]  # type: ignore[assignment]
+    article: ExportArticleV1
+    claims: list[ExportClaimV1]  # type: ignore[assignment]
+
+
+AnyAnnotationRecord = AnnotationRecord | AnnotationRecordV1
+AnyGoldRecord = GoldRecord | GoldRecordV1
+AnyRecord = AnyAnnotationRecord | AnyGoldRecord
 
 
 def utc_now() -> str:

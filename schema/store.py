@@ -1477,6 +1477,25 @@ class Store:
         ).fetchone()[0]
 
 
+    # --- for load-annotations (schema/load.py) ----------------------------------------
+    # What loading a teammate's file needs of the write path, and nothing else uses.
+
+    ARTICLE_COPY_COLUMNS = _STAGED_COLUMNS  # an article row's columns but its seq
+
+    def commit_loaded(
+        self, conn: sqlite3.Connection, annotator: str, changes: Iterable[Change], touch: Iterable[Touched], *, at: str
+    ) -> ActionResult:
+        """Inside `conn`'s transaction: apply one loaded record's changes as one action of
+        the event log (op "load", not undoable, stamped with the record's time `at`, in the
+        name of `annotator`), stamping the annotations rows of `touch` when a row changed."""
+        return self._commit(annotator, "load", changes, touch, at=at, undoable=False, conn=conn)
+
+    def begin_bulk_write(self) -> None:
+        """Take the write lock (BEGIN IMMEDIATE) as a bulk writer does, waiting out other
+        writers; the caller commits or rolls back (a load's last, locked try)."""
+        self._begin_immediate(interactive=False)
+
+
 @dataclass(frozen=True)
 class StoryProgress:
     """A row of the story list: a story, its article count, and one annotator's progress
