@@ -35,7 +35,7 @@ from newsmark.schema.ingest import CSV_FIELD_MAX
 from newsmark.schema.load import (
     STDIN, STDIN_NAME, LoadReport, RejectedInput, Rejection, load_converted, open_input, read_lines,
 )
-from newsmark.schema.models import Story
+from newsmark.schema.models import SCHEMA_VERSION, Story
 from newsmark.schema.sanitize import article_id_for, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import Store
 
@@ -46,7 +46,6 @@ STANCE_FIELD = "stance"
 META_BODY_IDS = "fnc1_body_ids"  # article meta: its Body IDs
 META_ROWS = "fnc1_rows"  # story meta: article id -> the Body ID of each of its stance rows
 GOLD_REASON = "FNC-1 stance"
-RECORD_VERSION = 2
 
 
 class Fnc1Error(ValueError):
@@ -335,7 +334,7 @@ def to_records(data: Fnc1Data, stories: dict[str, dict[str, str]], *, annotator:
     for (story_id, article_id), pair in data.pairs.items():
         body = data.articles[article_id]
         record: dict[str, Any] = {
-            "schema_version": RECORD_VERSION,
+            "schema_version": SCHEMA_VERSION,
             "article": {"id": article_id, "source": None, "url": None, "title": None, "byline": None,
                         "published": None, "text_sha256": body.sha256},
             "story": stories[story_id],
