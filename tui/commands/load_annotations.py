@@ -5,12 +5,12 @@ idempotent, and on conflict the newer record wins. `-` reads stdin."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from newsmark.schema.importing import FORMATS as FOREIGN_FORMATS
 from newsmark.schema.importing import LabelMap, MappingError, load_foreign
+from newsmark.schema.importing.fnc1 import Fnc1Data, load_fnc1
 from newsmark.schema.ingest import IngestError, check_story_id
 from newsmark.schema.load import LoadReport, load_annotations
 from newsmark.schema.names import InvalidName, check_name
@@ -89,7 +89,7 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, labels_file: P
     _report(ctx, report, as_json)
 
 
-def _report(ctx: click.Context, report: LoadReport, as_json: bool, fnc1: Any = None) -> None:
+def _report(ctx: click.Context, report: LoadReport, as_json: bool, fnc1: Fnc1Data | None = None) -> None:
     if as_json:
         echo_json({**report.as_dict(), "fnc1": fnc1.as_dict()} if fnc1 is not None else report.as_dict())
     else:
@@ -104,9 +104,7 @@ def _report(ctx: click.Context, report: LoadReport, as_json: bool, fnc1: Any = N
 
 def _load_fnc1(ctx: click.Context, files: tuple[str, ...], labels_file: Path | None, label_options: tuple[str, ...],
                story: str | None, annotator: str | None, text_key: str, as_gold: bool, as_json: bool) -> None:
-    """`--from fnc1 BODIES STANCES [--annotator NAME | --as-gold]`: see schema.importing.fnc1."""
-    from newsmark.schema.importing.fnc1 import load_fnc1
-
+    """`--from fnc1 BODIES STANCES [--annotator NAME] [--as-gold]`: see schema.importing.fnc1."""
     given = [option for option, value in {"--labels": labels_file, "--label": label_options, "--story": story,
                                           "--text-key": text_key != "text"}.items() if value]
     if given:
