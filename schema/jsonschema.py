@@ -1,7 +1,9 @@
 """The JSON Schema files of the export format, generated from the pydantic models.
 
 `python -m newsmark.schema.jsonschema` (re)writes schema/jsonschema/annotation_record.schema.json
-and gold_record.schema.json; tests/test_jsonschema.py fails when they are stale.
+and gold_record.schema.json (the records `newsmark export` writes, schema_version 2), and
+their version-1 forms (`*.v1.schema.json`, which `load-annotations` still reads);
+tests/test_jsonschema.py fails when they are stale.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from newsmark.schema.models import AnnotationRecord, GoldRecord
+from newsmark.schema.models import AnnotationRecord, AnnotationRecordV1, GoldRecord, GoldRecordV1
 
 DIRECTORY = Path(__file__).resolve().parent / "jsonschema"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MODELS: dict[str, type[BaseModel]] = {
     "annotation_record.schema.json": AnnotationRecord,
     "gold_record.schema.json": GoldRecord,
+    "annotation_record.v1.schema.json": AnnotationRecordV1,
+    "gold_record.v1.schema.json": GoldRecordV1,
 }
 
 

@@ -319,7 +319,10 @@ class _Loader:
         local_story, local_shared = _read_annotation(conn, article_id, story_id, annotator)
         story_outcome = _outcome(incoming_story, local_story, at)
         shared_outcome = _outcome(incoming_shared, local_shared, at)
-        outcome = _combined((story_outcome, shared_outcome), created=local_story.at is None)
+        # A record new to this story makes its annotations row (an empty one, as export
+        # leaves such rows out, makes none).
+        created = local_story.at is None and not (incoming_story.empty and incoming_shared.empty)
+        outcome = _combined((story_outcome, shared_outcome), created=created)
         if outcome not in _APPLIED:
             return outcome
         changes: list[Change] = []

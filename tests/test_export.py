@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsmark.exports import FORMATS
-from newsmark.exports.jsonl import annotation_query, iter_records, write_jsonl
+from newsmark.exports.jsonl import annotation_query, gold_query, iter_records, write_jsonl
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, StoreError
@@ -88,7 +88,8 @@ def test_record_keys_are_in_the_documented_order(store: Store):
     record = records(store)[0]
     assert list(record) == ["schema_version", "article", "story", "annotator", "labels", "claims",
                             "note", "flagged", "updated_at"]
-    assert list(record["article"]) == ["id", "story_id", "source", "url", "title", "byline", "published",
+    assert record["schema_version"] == 2
+    assert list(record["article"]) == ["id", "source", "url", "title", "byline", "published",
                                        "text_sha256", "text"]
     assert list(record["story"]) == ["id", "title", "proposition"]
 
@@ -111,12 +112,14 @@ def test_labels_follow_the_scheme_and_claims_the_text(store: Store):
     alice = by_key[(ids["alpha"], "alice")]
     assert [(c["start"], c["end"]) for c in alice["claims"]] == [(0, 24), (25, 61)]
     claim = alice["claims"][1]
-    assert list(claim) == ["id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster"]
+    assert list(claim) == ["id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "cluster_wording"]
+    assert claim["cluster_wording"] == store.cluster_label(claim["cluster"]) == claim["exact"]
     assert claim["exact"] == TEXTS["alpha"][25:61] == "They agreed 🤝 to share intelligence."
     assert list(claim["labels"].items()) == [("credibility", "3"), ("checkworthy", "yes")]
     linked = by_key[(ids["gamma"], "alice")]["claims"][0]
     assert claim["cluster"] is not None and linked["cluster"] == claim["cluster"]
     assert alice["claims"][0]["cluster"] is None and alice["claims"][0]["labels"] == {}
+    assert alice["claims"][0]["cluster_wording"] is None
 
 
 def test_note_flag_and_unicode_are_written_as_utf8(store: Store):
@@ -180,13 +183,46 @@ def test_gold_records_carry_provenance_and_gold_claims(store: Store):
 
 
 def test_the_query_streams_without_sorting_the_whole_result(store: Store):
-    # A full "TEMP B-TREE FOR ORDER BY" would gather every record before the first one
-    # is written; sorting the annotators of one article at a time ("RIGHT PART") is fine.
-    for options in ({}, {"story": "s1"}, {"annotators": ["a", "b"]}):
-        sql, params = annotation_query(**options)
-        plan = " | ".join(row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
-        assert "articles_story" in plan
+    # Only the (story, seq) keys are sorted, inside the subquery k; a sort after it
+    # ("TEMP B-TREE FOR ORDER BY" of the outer query) would gather every record, texts
+    # included, before the first one is written.
+    for sql, params in (annotation_query(), annotation_query(story="s1"), annotation_query(annotators=["a", "b"]),
+                        gold_query(), gold_query(story="s1")):
+        plan = [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        outer = plan[plan.index("SCAN k"):]
+        assert not any("TEMP B-TREE" in step for step in outer), plan
+        assert "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)" in outer
+
+
+def test_an_article_in_several_stories_has_a_record_in_each(store: Store):
+    """Records come in story id, import order, annotator order (not article id order);
+    each story's record holds that story's stance and the article-scoped labels; gold the
+    same, in every story of an article with article-scoped gold."""
+    late = add_article(store, TEXTS["gamma"], "s1")  # imported first, its id sorts last
+    early = add_article(store, TEXTS["alpha"], "s2")
+    assert late > early
+    with store.transaction() as conn:
+        store.ensure_story(conn, Story(id="s1", title="", proposition=""))
+        store.add_to_stories(conn, [("s1", early)])
+    store.set_label(early, "bob", "stance", "agree", story_id="s2")
+    store.set_label(early, "bob", "stance", "disagree", story_id="s1")
+    store.set_label(early, "bob", "reliability", "C", story_id="s1")
+    store.set_label(late, "bob", "stance", "discuss", story_id="s1")
+    store.set_label(late, "ann", "stance", "agree", story_id="s1")
+    got = [(r["story"]["id"], r["article"]["id"], r["annotator"], r["labels"]) for r in records(store)]
+    assert got == [
+        ("s1", late, "ann", {"stance": "agree"}),
+        ("s1", late, "bob", {"stance": "discuss"}),
+        ("s1", early, "bob", {"stance": "disagree", "reliability": "C"}),
+        ("s2", early, "bob", {"stance": "agree", "reliability": "C"}),
+    ]
+    store.set_gold(early, "reliability", "B", "lead", story_id="s2")
+    store.set_gold(early, "stance", "agree", "lead", story_id="s2")
+    store.set_gold(late, "stance", "discuss", "lead", story_id="s1")
+    gold = [(r["story"]["id"], r["article"]["id"], r["labels"]) for r in records(store, gold=True)]
+    assert gold == [("s1", late, {"stance": "discuss"}), ("s1", early, {"reliability": "B"}),
+                    ("s2", early, {"stance": "agree", "reliability": "B"})]
+    assert [r["article"]["id"] for r in records(store, gold=True, story="s2")] == [early]
 
 
 def test_formats_registry_names_jsonl():

@@ -4,6 +4,7 @@ exported record (annotation and gold, with and without text) valid against them.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -32,7 +33,8 @@ def test_schema_files_are_up_to_date_with_the_models():
 
 def test_the_generator_writes_what_render_gives(tmp_path):
     written = generator.write(tmp_path)
-    assert sorted(p.name for p in written) == ["annotation_record.schema.json", "gold_record.schema.json"]
+    assert sorted(p.name for p in written) == ["annotation_record.schema.json", "annotation_record.v1.schema.json",
+                                               "gold_record.schema.json", "gold_record.v1.schema.json"]
     for path in written:
         assert path.read_text(encoding="utf-8") == generator.render()[path.name]
 
@@ -60,7 +62,10 @@ def test_the_schema_catches_what_a_loader_must_refuse(store: Store):
     annotation = validator("annotation_record.schema.json")
     record = records(store)[0]
     for broken in (
-        {**record, "schema_version": 2},
+        {**record, "schema_version": 1},
+        {**record, "article": {**record["article"], "story_id": record["story"]["id"]}},
+        {**record, "claims": [{"id": "c", "start": 1, "end": 3, "exact": "abc", "prefix": "", "suffix": "",
+                               "labels": {}, "cluster": None}]},
         {**record, "extra": 1},
         {k: v for k, v in record.items() if k != "labels"},
         {**record, "article": {**record["article"], "id": "XYZ"}},
@@ -96,3 +101,14 @@ def test_the_models_refuse_what_json_schema_cannot_say(store: Store):
     ):
         with pytest.raises(ValidationError):
             AnnotationRecord.model_validate(broken)
+
+
+def test_version_1_files_are_valid_against_the_version_1_schemas():
+    fixtures = Path(__file__).parent / "fixtures"
+    for file, name in (("v1.export.jsonl", "annotation_record.v1.schema.json"),
+                       ("v1.gold.jsonl", "gold_record.v1.schema.json")):
+        lines = (fixtures / file).read_bytes().splitlines()
+        assert lines
+        for line in lines:
+            validator(name).validate(json.loads(line))
+            assert not validator(name.replace(".v1", "")).is_valid(json.loads(line))

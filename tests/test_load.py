@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsmark.schema import jsonschema as generator
+from newsmark.exports.jsonl import iter_records
 from newsmark.schema.load import MAX_RECORD_BYTES, anchor, load_annotations
 from newsmark.schema.names import InvalidName, check_name
 from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
@@ -35,27 +36,29 @@ TEXT = "Officials met on Monday. They agreed 🤝 to share intelligence. Critics
 AID = article_id_for(TEXT)
 
 
-def article(text: str = TEXT, *, with_text: bool = True, story: str = "talks") -> dict:
-    fields = {"id": article_id_for(text), "story_id": story, "source": "Wire", "url": None, "title": "Talks",
+def article(text: str = TEXT, *, with_text: bool = True) -> dict:
+    fields = {"id": article_id_for(text), "source": "Wire", "url": None, "title": "Talks",
               "byline": None, "published": "2025-08-01", "text_sha256": text_sha256(text)}
     if with_text:
         fields["text"] = text
     return fields
 
 
-def claim(start: int, end: int, *, text: str = TEXT, cid: str = "c1", labels=None, cluster=None) -> dict:
+def claim(start: int, end: int, *, text: str = TEXT, cid: str = "c1", labels=None, cluster=None,
+          wording=None) -> dict:
     return {"id": cid, "start": start, "end": end, "exact": text[start:end],
             "prefix": text[max(0, start - 32):start], "suffix": text[end:end + 32],
-            "labels": labels or {}, "cluster": cluster}
+            "labels": labels or {}, "cluster": cluster, "cluster_wording": wording}
 
 
 def record(annotator: str = "alice", *, labels=None, claims=(), note=None, flagged=False,
-           updated_at: str = "2026-11-21T10:00:00Z", text: str = TEXT, **article_options) -> dict:
-    """An annotation record in the documented format, keys in the documented order."""
+           updated_at: str = "2026-11-21T10:00:00Z", text: str = TEXT, story: str = "talks",
+           with_text: bool = True) -> dict:
+    """An annotation record in the documented format (schema_version 2), keys in the documented order."""
     return {
-        "schema_version": 1,
-        "article": article(text, **article_options),
-        "story": {"id": article_options.get("story", "talks"), "title": "Talks", "proposition": "They cooperate."},
+        "schema_version": 2,
+        "article": article(text, with_text=with_text),
+        "story": {"id": story, "title": "Talks", "proposition": "They cooperate."},
         "annotator": annotator,
         "labels": labels if labels is not None else {"stance": "agree"},
         "claims": list(claims),
@@ -63,6 +66,17 @@ def record(annotator: str = "alice", *, labels=None, claims=(), note=None, flagg
         "flagged": flagged,
         "updated_at": updated_at,
     }
+
+
+def version_1(record: dict) -> dict:
+    """The same record as a version-1 file has it: the article names its story, claims
+    carry no cluster wording."""
+    article = record["article"]
+    old = {**record, "schema_version": 1,
+           "article": {"id": article["id"], "story_id": record["story"]["id"],
+                       **{k: v for k, v in article.items() if k != "id"}},
+           "claims": [{k: v for k, v in c.items() if k != "cluster_wording"} for c in record["claims"]]}
+    return old
 
 
 def gold_record(*, labels, gold, claims=(), updated_at="2026-11-21T12:00:00Z") -> dict:
@@ -122,7 +136,7 @@ def test_load_events_are_stamped_with_the_record_time_and_not_undoable(store: St
     path = write_lines(tmp_path / "a.jsonl", record("alice", labels={"stance": "agree"}))
     load_annotations(store, [path])
     rows = event_rows(store)
-    assert ("load", "labels", '{"article_id":"%s","annotator":"alice","field":"stance"}' % AID, None,
+    assert ("load", "labels", '{"article_id":"%s","story_id":"talks","annotator":"alice","field":"stance"}' % AID, None,
             '{"value":"agree"}', "2026-11-21T10:00:00Z", "alice", 0) in rows
     assert {row[0] for row in rows} == {"load"}
     assert store.undo("alice") is None  # a teammate's record is not yours to undo
@@ -235,8 +249,10 @@ def test_gold_records_newer_wins_too(store: Store, tmp_path):
     first = gold_record(labels={"stance": "agree"},
                         gold={"stance": {"by": "lead", "reason": "majority", "at": "2026-11-21T12:00:00Z"}})
     second = gold_record(
-        labels={"reliability": "A"}, claims=[claim(25, 61, cid="g1", labels={"checkworthy": "yes"})],
-        gold={"reliability": {"by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"},
+        labels={"stance": "disagree", "reliability": "A"},
+        claims=[claim(25, 61, cid="g1", labels={"checkworthy": "yes"})],
+        gold={"stance": {"by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"},
+              "reliability": {"by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"},
               "claims": {"by": "chief", "reason": "the key claim", "at": "2026-11-22T08:00:00Z"}},
         updated_at="2026-11-22T08:00:00Z",
     )
@@ -246,12 +262,12 @@ def test_gold_records_newer_wins_too(store: Store, tmp_path):
     assert store.annotators() == []  # gold never touches anyone's annotation
     report = load_annotations(store, [write_lines(tmp_path / "g2.jsonl", second, first)])
     assert (report.replaced, report.kept_newer_local) == (1, 1)
-    assert list(store.gold(AID)) == ["reliability"]
+    assert {name: g["value"] for name, g in store.gold(AID).items()} == {"stance": "disagree", "reliability": "A"}
     row = store.conn.execute("SELECT id, start, \"end\", labels, by, reason FROM gold_claims").fetchone()
     assert row == ("g1", 25, 61, '{"checkworthy":"yes"}', "chief", "the key claim")
-    gone = [(before, who) for op, tbl, key, before, after, at, who, undoable in event_rows(store)
-            if tbl == "gold" and after is None]
-    assert gone == [('{"value":"agree","by":"lead","reason":"majority","at":"2026-11-21T12:00:00Z"}', "chief")]
+    replaced = [(before, who) for op, tbl, key, before, after, at, who, undoable in event_rows(store)
+                if tbl == "gold" and before is not None]
+    assert replaced == [('{"value":"agree","by":"lead","reason":"majority","at":"2026-11-21T12:00:00Z"}', "chief")]
     assert export_bytes(store, gold=True) == orjson.dumps(second) + b"\n"
 
 
@@ -507,8 +523,8 @@ def test_values_of_the_wrong_type_or_time_are_rejected_each_with_its_reason(db_p
     record_errors = "not a valid annotation record: "
     future = "is in the future (later than this machine's clock plus one day); it would win every conflict"
     assert result.stderr.splitlines() == [f"rejected: {path}:{n}: {reason}" for n, reason in [
-        (2, record_errors + "article.story_id: Field required; article.source: Field required; "
-                            "article.url: Field required (and 11 more)"),
+        (2, record_errors + "article.source: Field required; article.url: Field required; "
+                            "article.title: Field required (and 11 more)"),  # a version-1 line
         (3, record_errors + "note: Input should be a valid string (not 1.2345678901234568e+29)"),
         (4, record_errors + "article.title: Input should be a valid string (not 42)"),
         (5, record_errors + "claims.0.start: Input should be a valid integer (not true)"),
@@ -649,32 +665,31 @@ def test_dash_reads_standard_input(db_path, tmp_path):
     assert done.stdout.decode() == summary(3, 0, 1, stories=0, articles=0, unchanged=2)
 
 
-def test_a_record_for_an_article_held_under_another_story_is_rejected(db_path, tmp_path):
-    """FNC-1: one body, several headlines (stories). The article is filed under the first;
-    a record that puts it in another is refused, not reported as unchanged or kept while
-    its labels are dropped."""
+def test_an_article_read_in_several_stories_joins_each_with_its_own_stance(db_path, tmp_path):
+    """FNC-1: one body, several headlines (stories). Each record's story gains the article;
+    stance is judged per story, reliability once for the article; gold the same way."""
     path = write_lines(
         tmp_path / "fnc.jsonl",
-        record("alice", labels={"stance": "agree"}, story="headline-1"),
-        record("alice", labels={"stance": "unrelated"}, story="headline-2"),
+        record("alice", labels={"stance": "agree", "reliability": "B"}, story="headline-1"),
+        record("alice", labels={"stance": "unrelated", "reliability": "B"}, story="headline-2"),
         record("bob", labels={"stance": "discuss"}, story="headline-2"),
         gold_record(labels={"stance": "agree"},
                     gold={"stance": {"by": "lead", "reason": "", "at": "2026-11-21T12:00:00Z"}}),
     )
     result = run("--db", str(db_path), "load-annotations", str(path))
-    assert result.exit_code == 1
-    assert result.stdout == summary(4, 1, 3)
-    assert result.stderr.splitlines() == [
-        f"rejected: {path}:{n}: article {AID} is in story headline-1 here, the record puts it in story {story}; "
-        "an article belongs to one story (for now)"
-        for n, story in ((2, "headline-2"), (3, "headline-2"), (4, "talks"))
-    ]
-    assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == summary(4, 4, 0, stories=3, articles=1)
+    assert database_state(db_path) == rows(stories=3, articles=1, annotations=3, labels=4, gold=1)
     with Store.open(db_path, create=False) as store:
-        assert store.labels(AID, "alice") == {"stance": "agree"}
-    # Loading again: the same refusal, not "unchanged".
+        assert store.article_stories(AID) == ["headline-1", "headline-2", "talks"]
+        assert store.home_story(AID) == "headline-1"
+        assert store.labels(AID, "alice", story_id="headline-1") == {"stance": "agree", "reliability": "B"}
+        assert store.labels(AID, "alice", story_id="headline-2") == {"stance": "unrelated", "reliability": "B"}
+        assert store.labels(AID, "bob", story_id="headline-2") == {"stance": "discuss"}
+        assert store.gold(AID, story_id="talks")["stance"]["value"] == "agree"
+        assert store.gold(AID, story_id="headline-1") == {}
     again = run("--db", str(db_path), "load-annotations", str(path))
-    assert (again.exit_code, again.stdout) == (1, summary(4, 0, 3, stories=0, articles=0, unchanged=1))
+    assert (again.exit_code, again.stdout) == (0, summary(4, 0, 0, stories=0, articles=0, unchanged=4))
 
 
 def test_json_lists_rejections_as_import_does(db_path, tmp_path):
@@ -722,43 +737,41 @@ def test_hostile_ids_and_file_names_are_rejected_and_shown_escaped(db_path, tmp_
     assert database_state(db_path) == rows(stories=1, articles=1, annotations=1, labels=1, claims=1)
 
 
-def test_fnc1_stances_for_bodies_filed_under_another_story_are_rejected_not_dropped(db_path, tmp_path, shared_data):
+def test_fnc1_stances_load_into_every_story_of_their_body(db_path, tmp_path, shared_data):
     """FNC-1's first 80 headline/body pairs as records (a story per headline, annotator
-    `fnc1`): loaded into an empty database, each body is filed under the first headline
-    that names it, and every later pair of that body is rejected with a reason; loaded
-    after `import` filed the bodies under one story, every pair is rejected. Never
-    reported as unchanged or kept while the label is dropped."""
+    `fnc1`): every pair loads, each body joins the story of every headline that names it
+    with that headline's stance, and the export gives one record per pair; loaded after
+    `import` filed the bodies under one story, the same."""
     fnc1 = shared_data / "fnc1"
     with (fnc1 / "competition_test_stances.csv").open(encoding="utf-8", newline="") as handle:
         pairs = list(csv.DictReader(handle))[:80]
     with (fnc1 / "competition_test_bodies.csv").open(encoding="utf-8", newline="") as handle:
         bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
     headlines = {title: f"h{n}" for n, title in enumerate(dict.fromkeys(p["Headline"] for p in pairs))}
-    records, first_story = [], {}
+    records, stances = [], {}
     for pair in pairs:
         text = sanitize_text(bodies[pair["Body ID"]])
         story = headlines[pair["Headline"]]
         rec = record("fnc1", labels={"stance": pair["Stance"]}, text=text, story=story)
         rec["story"]["title"] = pair["Headline"]
         records.append(rec)
-        first_story.setdefault(article_id_for(text), story)
+        stances[(story, article_id_for(text))] = pair["Stance"]
     path = write_lines(tmp_path / "fnc1.jsonl", *records)
-
-    def refusal(number: int, rec: dict, held_in: str) -> str:
-        return (f"rejected: {path}:{number}: article {rec['article']['id']} is in story {held_in} here, the record "
-                f"puts it in story {rec['story']['id']}; an article belongs to one story (for now)")
-
-    expected = [refusal(n, r, first_story[r["article"]["id"]]) for n, r in enumerate(records, start=1)
-                if first_story[r["article"]["id"]] != r["story"]["id"]]
-    loaded = len(records) - len(expected)
+    articles = len({aid for _, aid in stances})
+    assert articles < len(stances)  # bodies shared by several headlines
     result = run("--db", str(db_path), "load-annotations", str(path))
-    assert result.exit_code == 1
-    stories = len(set(first_story.values()))
-    assert result.stdout == summary(80, loaded, len(expected), stories=stories, articles=loaded)
-    assert result.stderr.splitlines() == expected
-    assert database_state(db_path) == rows(stories=stories, articles=loaded, annotations=loaded, labels=loaded)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == summary(80, 80, 0, stories=len(headlines), articles=articles)
+    assert database_state(db_path) == rows(stories=len(headlines), articles=articles, annotations=80, labels=80)
 
-    # The bodies imported first, into one story: no pair loads, each says why.
+    def exported(db: Path) -> dict:
+        with Store.open(db, create=False) as store:
+            return {(r["story"]["id"], r["article"]["id"]): r["labels"]["stance"]
+                    for r in iter_records(store)}
+
+    assert exported(db_path) == stances
+
+    # The bodies imported first, into one story: every pair still loads, into its story.
     subset = tmp_path / "bodies.csv"
     with subset.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -768,7 +781,44 @@ def test_fnc1_stances_for_bodies_filed_under_another_story_are_rejected_not_drop
     imported = run("--db", str(other_db), "import", str(subset), "--story", "fnc1", "--map", "text=articleBody")
     assert imported.exit_code == 0, imported.output
     result = run("--db", str(other_db), "load-annotations", str(path))
-    assert result.exit_code == 1
-    assert result.stdout == summary(80, 0, 80, stories=0, articles=0)
-    assert result.stderr.splitlines() == [refusal(n, r, "fnc1") for n, r in enumerate(records, start=1)]
-    assert database_state(other_db) == rows(stories=1, articles=len(first_story))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == summary(80, 80, 0, stories=len(headlines), articles=0)
+    assert exported(other_db) == stances
+
+
+# --- version 1 records and cluster wording ----------------------------------------------
+
+
+def test_version_1_records_still_load_their_labels_split_by_scope(store: Store, tmp_path):
+    v2 = record("alice", labels={"stance": "agree", "reliability": "B"},
+                claims=[claim(25, 61, cluster="k1", wording=TEXT[25:61])])
+    path = write_lines(tmp_path / "old.jsonl", version_1(v2))
+    report = load_annotations(store, [path])
+    assert (report.loaded, report.rejected) == (1, [])
+    rows_ = store.conn.execute("SELECT story_id, field, value FROM labels ORDER BY field").fetchall()
+    assert rows_ == [("", "reliability", "B"), ("talks", "stance", "agree")]
+    # A new cluster named by a version-1 claim is worded by the claim's text.
+    assert export_bytes(store) == orjson.dumps(v2) + b"\n"
+    mismatch = version_1(v2)
+    mismatch["article"]["story_id"] = "elsewhere"
+    report = load_annotations(store, [write_lines(tmp_path / "bad.jsonl", mismatch)])
+    assert [r.reason for r in report.rejected] == ["article.story_id 'elsewhere' differs from story.id 'talks'"]
+
+
+def test_cluster_wording_survives_the_round_trip_and_a_newer_record_rewords(store: Store, tmp_path):
+    worded = record("alice", claims=[claim(25, 61, cluster="k1", wording="They share intelligence")])
+    load_annotations(store, [write_lines(tmp_path / "a.jsonl", worded)])
+    assert store.cluster_label("k1") == "They share intelligence"
+    assert export_bytes(store) == orjson.dumps(worded) + b"\n"
+    newer = record("alice", claims=[claim(25, 61, cluster="k1", wording="Intelligence sharing agreed")],
+                   updated_at="2026-11-22T10:00:00Z")
+    report = load_annotations(store, [write_lines(tmp_path / "b.jsonl", newer, worded)])
+    assert (report.replaced, report.kept_newer_local) == (1, 1)
+    assert store.cluster_label("k1") == "Intelligence sharing agreed"
+    # A version-1 record (no wording) leaves the cluster's wording alone.
+    load_annotations(store, [write_lines(tmp_path / "c.jsonl", version_1(record(
+        "alice", claims=[claim(25, 61, cluster="k1")], updated_at="2026-11-23T10:00:00Z")))])
+    assert store.cluster_label("k1") == "Intelligence sharing agreed"
+    orphan = record("bob", claims=[claim(25, 61, cid="c9", wording="no cluster")])
+    report = load_annotations(store, [write_lines(tmp_path / "d.jsonl", orphan)])
+    assert "cluster_wording is given but the claim has no cluster" in report.rejected[0].reason

@@ -1,9 +1,11 @@
-"""Migrations: a committed version-1 database upgrades with its backup made, losing nothing;
-a backup is never overwritten, and nothing at its name stops an upgrade."""
+"""Migrations: committed databases of every earlier schema version (1 and 2) upgrade with
+their backup made, losing nothing (every row, both exports, undo); a backup is never
+overwritten, and nothing at its name stops an upgrade."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -12,22 +14,24 @@ import threading
 from pathlib import Path
 
 import pytest
+import orjson
 from click.testing import CliRunner
 
 from newsmark.exports.jsonl import write_jsonl
+from newsmark.schema.load import load_annotations
 from newsmark.schema.migrations import APPLICATION_ID, CURRENT_VERSION, backup_path
 from newsmark.schema.store import Store, StoreError
 from newsmark.tui.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = ("settings", "stories", "articles", "annotations", "labels", "clusters", "claims",
-          "claim_labels", "gold", "gold_claims", "events")
+          "claim_labels", "gold", "gold_claims", "events")  # of every version
 
 
 def rows(path: Path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(path)
     try:
-        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in TABLES}
+        return {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall()) for table in TABLES}
     finally:
         conn.close()
 
@@ -40,33 +44,115 @@ def version(path: Path) -> int:
         conn.close()
 
 
-def test_version_1_upgrades_with_a_backup_and_loses_nothing(tmp_path):
+# Tables keyed by story since version 3 (story_id the second column), and the fields whose
+# rows carry the article's story there (the default scheme's story-scoped field).
+BY_STORY = ("labels", "annotations", "gold")
+STORY_FIELDS = {"stance"}
+
+
+def upgraded(path: Path) -> dict[str, list[tuple]]:
+    """The rows of an upgraded database as the earlier version held them: story_id taken
+    out of the rows and event keys that gained it."""
+    found = rows(path)
+    for table in BY_STORY:
+        found[table] = sorted(row[:1] + row[2:] for row in found[table])
+    found["events"] = sorted(row[:6] + (_without_story(row[6]),) + row[7:] for row in found["events"])
+    return found
+
+
+def _without_story(key: str) -> str:
+    return json.dumps({k: v for k, v in json.loads(key).items() if k != "story_id"}, separators=(",", ":"))
+
+
+def as_version_1(line: bytes) -> bytes:
+    """An export line of the current record in the version-1 shape (the article names its
+    story, claims carry no wording), to compare with what the earlier code exported."""
+    record = orjson.loads(line)
+    article = record["article"]
+    record["schema_version"] = 1
+    record["article"] = {"id": article["id"], "story_id": record["story"]["id"],
+                         **{k: v for k, v in article.items() if k != "id"}}
+    for claim in record["claims"]:
+        del claim["cluster_wording"]
+    return orjson.dumps(record)
+
+
+@pytest.mark.parametrize("old", [1, 2])
+def test_every_earlier_version_upgrades_with_a_backup_and_loses_nothing(tmp_path, old):
     db = tmp_path / "team.db"
-    shutil.copy(FIXTURES / "v1.db", db)
+    shutil.copy(FIXTURES / f"v{old}.db", db)
     before = rows(db)
     with Store.open(db) as store:
-        assert store.backup == backup_path(db, 1) == tmp_path / "team.db.v1.bak"
+        assert store.backup == backup_path(db, old) == tmp_path / f"team.db.v{old}.bak"
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == CURRENT_VERSION
         indexes = {row[1] for row in store.conn.execute("PRAGMA index_list(events)")}
         assert "events_action" in indexes
         exported, gold = io.BytesIO(), io.BytesIO()
         write_jsonl(store, exported)
         write_jsonl(store, gold, gold=True)
-    assert exported.getvalue() == (FIXTURES / "v1.export.jsonl").read_bytes()
-    assert gold.getvalue() == (FIXTURES / "v1.gold.jsonl").read_bytes()
-    assert rows(db) == before
-    assert version(tmp_path / "team.db.v1.bak") == 1
-    assert rows(tmp_path / "team.db.v1.bak") == before
+    # Every row is kept; each gained the story the model gives it.
+    assert upgraded(db) == before
+    after = rows(db)
+    home = dict(sqlite3.connect(db).execute("SELECT id, story_id FROM articles").fetchall())
+    assert sqlite3.connect(db).execute("SELECT story_id, article_id FROM story_articles ORDER BY 1, 2").fetchall() \
+        == sorted((story, article) for article, story in home.items())
+    for article_id, story_id, *rest in after["labels"] + after["gold"]:
+        field_name = rest[1] if len(rest) == 4 else rest[0]
+        assert story_id == (home[article_id] if field_name in STORY_FIELDS else "")
+    assert all(story_id == home[article_id] for article_id, story_id, *_ in after["annotations"])
+    # Both exports hold what the earlier code exported (records of schema_version 1).
+    for new, old_file in ((exported, f"v{old}.export.jsonl"), (gold, f"v{old}.gold.jsonl")):
+        lines = new.getvalue().splitlines()
+        assert all(orjson.loads(line)["schema_version"] == 2 for line in lines)
+        assert sorted(map(as_version_1, lines)) == sorted((FIXTURES / old_file).read_bytes().splitlines())
+    # The earlier exports load into an empty database as the upgraded one exports (but
+    # for the wording of reworded clusters, which those files never carried).
+    with Store.open(tmp_path / "fresh.db") as fresh:
+        report = load_annotations(fresh, [FIXTURES / f"v{old}.export.jsonl", FIXTURES / f"v{old}.gold.jsonl"])
+        assert report.rejected == []
+        for options, new in (({}, exported), ({"gold": True}, gold)):
+            assert sorted(map(as_version_1, export_lines(fresh, **options))) \
+                == sorted(map(as_version_1, new.getvalue().splitlines()))
+    if old == 2:
+        assert b'"cluster_wording":"Pentagon weighs working with the Taliban"' in gold.getvalue()
+    assert version(tmp_path / f"team.db.v{old}.bak") == old
+    assert rows(tmp_path / f"team.db.v{old}.bak") == rows(FIXTURES / f"v{old}.db")
+
+
+def export_lines(store: Store, **options) -> list[bytes]:
+    out = io.BytesIO()
+    write_jsonl(store, out, **options)
+    return out.getvalue().splitlines()
 
 
 def test_the_upgraded_log_still_undoes_and_redoes(tmp_path):
     db = tmp_path / "team.db"
     shutil.copy(FIXTURES / "v1.db", db)
     with Store.open(db) as store:
-        fourth = store.article_ids("us-taliban-isisk")[3]
-        assert store.labels(fourth, "alice") == {}
+        ids = store.article_ids("us-taliban-isisk")
+        assert store.labels(ids[3], "alice") == {}
         assert store.redo("alice").op == "redo label"  # undone in version 1, redone in the current one
-        assert store.labels(fourth, "alice") == {"stance": "unrelated"}
+        assert store.labels(ids[3], "alice") == {"stance": "unrelated"}
+        assert store.undo("alice").op == "undo label"
+        # Back past the claims to a label made in version 1.
+        assert [store.undo("alice").op for _ in range(4)] == [
+            "undo claim.link", "undo claim.add", "undo claim.add", "undo label"]
+        assert store.labels(ids[2], "alice") == {"stance": "agree", "reliability": "B"}
+
+
+def test_a_label_made_at_version_2_is_undone_after_the_upgrade(tmp_path):
+    db = tmp_path / "team.db"
+    shutil.copy(FIXTURES / "v2.db", db)
+    with Store.open(db) as store:
+        second = store.article_ids("us-taliban-isisk")[1]
+        assert store.labels(second, "alice")["stance"] == "disagree"
+        assert store.undo("alice").op == "undo label"
+        assert store.labels(second, "alice", story_id="us-taliban-isisk")["stance"] == "agree"
+        # The gold made at version 2 is undone by its maker too: the story-scoped value
+        # in its story, the article-scoped one for the article.
+        assert store.undo("lead").op == "undo gold.claim"
+        assert store.undo("lead").op == "undo gold"
+        assert "reliability" not in store.gold(store.article_ids("us-taliban-isisk")[0])
 
 
 def test_the_cli_says_where_the_backup_is(tmp_path):
@@ -129,7 +215,7 @@ def test_anything_at_the_backup_name_is_left_alone_and_the_database_upgrades(tmp
     with Store.open(db) as store:
         assert store.backup == tmp_path / "team.db.v1.1.bak"
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == CURRENT_VERSION
-    assert rows(db) == before
+    assert upgraded(db) == before
     assert rows(tmp_path / "team.db.v1.1.bak") == before
     if occupant == "folder":
         assert [p.name for p in name.iterdir()] == ["notes.txt"]
@@ -173,7 +259,7 @@ def test_two_processes_opening_an_old_database_at_once_upgrade_it_once(tmp_path)
         thread.join(60)
     assert sorted(map(str, outcomes)) == sorted([str(tmp_path / "team.db.v1.bak"), "None", "None", "None"])
     assert sorted(p.name for p in tmp_path.glob("team.db.v*")) == ["team.db.v1.bak"]
-    assert rows(db) == before
+    assert upgraded(db) == before
 
 
 def test_an_upgrade_whose_backup_cannot_be_written_changes_nothing_and_says_why(tmp_path):

@@ -111,11 +111,12 @@ def _convert(item: ForeignItem, mapping: LabelMap, story: dict[str, str], defaul
         export_claims.append({
             "id": claim_id_for(article_id, annotator, start, end), "start": start, "end": end,
             "exact": exact, "prefix": prefix, "suffix": suffix, "labels": claim_labels, "cluster": None,
+            "cluster_wording": None,
         })
     record = {
         "schema_version": SCHEMA_VERSION,
         "article": {
-            "id": article_id, "story_id": story["id"], "source": sanitize_inline(item.source),
+            "id": article_id, "source": sanitize_inline(item.source),
             "url": sanitize_inline(item.url), "title": sanitize_inline(item.title), "byline": None,
             "published": None, "text_sha256": text_sha256(text), "text": text,
         },
