@@ -6,11 +6,11 @@ annotations), a column that is null throughout one file still has its type, so
 `datasets`, polars, pandas and DuckDB read several files together with no options. The
 schema follows the export record (README, "The export record"):
 
-    schema_version int32, article struct<id, story_id, source, url, title, byline,
-    published (date32), text_sha256, text>, story struct<id, title, proposition>,
-    annotator string, labels struct<one string per article-level field of the scheme>,
-    claims list<struct<id, start int64, end int64, exact, prefix, suffix,
-    labels struct<one string per claim-level field>, cluster>>, note string,
+    schema_version int32, article struct<id, source, url, title, byline, published
+    (date32), text_sha256, text>, story struct<id, title, proposition>, annotator string,
+    labels struct<one string per article-level field of the scheme>, claims
+    list<struct<id, start int64, end int64, exact, prefix, suffix, labels struct<one
+    string per claim-level field>, cluster, cluster_wording>>, note string,
     flagged bool, updated_at timestamp[ms, UTC],
     gold list<struct<field, by, reason, at timestamp[ms, UTC]>> (the key "claims" of the
     JSONL record's gold map is the entry whose field is "claims")
@@ -55,7 +55,7 @@ def record_schema(scheme: Scheme) -> pa.Schema:
     return pa.schema([
         ("schema_version", pa.int32()),
         ("article", pa.struct([
-            ("id", text), ("story_id", text), ("source", text), ("url", text), ("title", text),
+            ("id", text), ("source", text), ("url", text), ("title", text),
             ("byline", text), ("published", pa.date32()), ("text_sha256", text), ("text", text),
         ])),
         ("story", pa.struct([("id", text), ("title", text), ("proposition", text)])),
@@ -63,7 +63,7 @@ def record_schema(scheme: Scheme) -> pa.Schema:
         ("labels", article_labels),
         ("claims", pa.list_(pa.struct([
             ("id", text), ("start", pa.int64()), ("end", pa.int64()), ("exact", text), ("prefix", text),
-            ("suffix", text), ("labels", claim_labels), ("cluster", text),
+            ("suffix", text), ("labels", claim_labels), ("cluster", text), ("cluster_wording", text),
         ]))),
         ("note", text),
         ("flagged", pa.bool_()),
@@ -187,14 +187,18 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
     scheme's wording, Admiralty grades included), who annotated, how far they agreed,
     how gold was decided, and where the articles came from."""
     conn = store.conn
-    where, params = (f"WHERE story_id = ? AND {visible()}", [story]) if story else (f"WHERE {visible()}", [])
+    # The articles of the export's stories, each once (an article may be in several).
+    members = "SELECT article_id FROM story_articles" + (" WHERE story_id = ?" if story else "")
+    where, params = f"WHERE id IN ({members}) AND {visible()}", [story] if story else []
     articles = conn.execute(f"SELECT count(*) FROM articles {where}", params).fetchone()[0]
-    stories = conn.execute(f"SELECT count(DISTINCT story_id) FROM articles {where}", params).fetchone()[0]
+    stories = conn.execute(
+        f"SELECT count(DISTINCT m.story_id) FROM story_articles m JOIN articles a ON a.id = m.article_id "
+        f"WHERE {visible('a')}" + (" AND m.story_id = ?" if story else ""), params).fetchone()[0]
     outlets = conn.execute(
         f"SELECT coalesce(source, '(unknown)'), count(*) FROM articles {where} GROUP BY 1 ORDER BY 2 DESC, 1", params
     ).fetchall()
     people = conn.execute(
-        "SELECT annotator, count(*) FROM annotations GROUP BY annotator ORDER BY annotator"
+        "SELECT annotator, count(DISTINCT article_id) FROM annotations GROUP BY annotator ORDER BY annotator"
     ).fetchall()
     lines = ["---", "configs:"]
     for config in counts:
@@ -204,7 +208,8 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
     lines += ["---", "", "# newsmark annotations", "",
               f"{counts.get('annotations', 0)} annotation records and {counts.get('gold', 0)} gold records "
               f"over {articles} articles in {stories} stories, exported by newsmark "
-              f"(export record schema_version 1; one fixed Arrow schema for both configs).", "",
+              f"(export record schema_version 2: one record per story, article and annotator; "
+              "one fixed Arrow schema for both configs).", "",
               "## Fields and what their labels mean", ""]
     for fld in store.scheme.fields:
         levels = " and ".join(fld.level)
@@ -213,7 +218,9 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
             for label in fld.labels))
     lines += ["", "Claims are spans of the article text in Unicode code points, end exclusive "
               "(`start`, `end`), with the quoted `exact` text, up to 32 characters of `prefix` and "
-              "`suffix`, and a `cluster` linking the same claim across articles.", "",
+              "`suffix`, a `cluster` linking the same claim across articles and the cluster's "
+              "`cluster_wording`. An article in several stories has a record in each: story-scoped "
+              "fields (stance) hold that story's value, article-scoped ones the same everywhere.", "",
               "## Annotators", ""]
     lines += [f"- {_md(name)}: {n} articles" for name, n in people] or ["- none"]
     lines += ["", "## Agreement", ""]

@@ -1,8 +1,10 @@
 """schema.org ClaimReview export (JSON-LD, https://schema.org/ClaimReview).
 
 One ClaimReview per claim cluster per reviewer (an annotator, or the adjudicated gold):
-`claimReviewed` is the cluster's short canonical wording (else the claim's own text),
-`itemReviewed` the Claim with one `appearance` per article carrying it, and `reviewRating`
+`claimReviewed` is the cluster's short canonical wording (the records' `cluster_wording`,
+else the claim's own text), `itemReviewed` the Claim with one `appearance` per article
+carrying it and `about` the story (or, for claims of articles in several stories, each
+story) they were read in, and `reviewRating`
 the Admiralty information credibility the reviewer gave the cluster's claims (the most
 frequent grade; a tie goes to the more doubtful one; 6 only when no claim got a grade from
 1 to 5). A claim linked to no cluster is a cluster of its own.
@@ -77,27 +79,26 @@ def _appearance(article: dict[str, Any]) -> dict[str, Any]:
 
 
 def reviews(store: Store, records: Iterator[dict[str, Any]], url_base: str | None = None) -> Iterator[dict[str, Any]]:
-    """ClaimReviews from export records, one story at a time (records come story by story)."""
-    labels = dict(store.conn.execute("SELECT id, coalesce(label, '') FROM clusters").fetchall())
+    """ClaimReviews from export records, in (cluster, reviewer) order. A cluster may hold
+    claims of articles in different stories, and a claim comes with each story's record
+    of its article (graded once): the reviews are gathered over all records first (memory:
+    one entry per claim, not per record)."""
     pending: dict[tuple[str, str], dict[str, Any]] = {}
-    current_story = None
+    graded: set[tuple[str, str]] = set()
     for record in records:
-        if record["story"]["id"] != current_story:
-            yield from _flush(store, pending, url_base)
-            pending = {}
-            current_story = record["story"]["id"]
         reviewer = record["annotator"] if record["annotator"] is not None else ""
         for claim in record["claims"]:
             cluster = claim["cluster"] or f"claim-{claim['id']}"
             entry = pending.setdefault((cluster, reviewer), {
-                "cluster": cluster, "label": labels.get(claim["cluster"] or "") or claim["exact"],
-                "reviewer": reviewer, "record": record, "articles": {}, "grades": [], "at": record["updated_at"],
-                "story": record["story"],
+                "label": claim.get("cluster_wording") or claim["exact"], "record": record, "articles": {},
+                "grades": [], "at": record["updated_at"], "stories": {},
             })
             entry["articles"].setdefault(record["article"]["id"], record["article"])
+            entry["stories"].setdefault(record["story"]["id"], record["story"])
             entry["at"] = max(entry["at"], record["updated_at"])
             grade = claim["labels"].get(CREDIBILITY_FIELD)
-            if grade is not None:
+            if grade is not None and (reviewer, claim["id"]) not in graded:
+                graded.add((reviewer, claim["id"]))
                 entry["grades"].append(grade)
     yield from _flush(store, pending, url_base)
 
@@ -109,6 +110,7 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]],
         if rating is None:
             continue
         record = entry["record"]
+        about = [{"@type": "Event", "identifier": s["id"], "name": s["title"]} for s in entry["stories"].values()]
         if reviewer:
             author: Any = {"@type": "Person", "name": reviewer}
         else:
@@ -123,7 +125,7 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]],
                 "@type": "Claim",
                 "identifier": cluster,
                 "appearance": [_appearance(a) for a in entry["articles"].values()],
-                "about": {"@type": "Event", "identifier": entry["story"]["id"], "name": entry["story"]["title"]},
+                "about": about[0] if len(about) == 1 else about,
             },
             "author": author,
             "datePublished": entry["at"][:10],

@@ -1,7 +1,8 @@
-"""CSV export: one row per article per annotator (or per article with --gold), for
-spreadsheets and pandas. Columns: story_id, article_id, source, title, annotator, one
-column per article-level field of the scheme, n_claims, note, flagged (true/false),
-updated_at. By default cells are written as they are, for programs that read data.
+"""CSV export: one row per export record, that is per (story, article, annotator) (or per
+(story, article) with --gold), for spreadsheets and pandas; an article in two stories has
+a row in each, with that story's story-scoped labels (stance) and its article-scoped ones.
+Columns: story_id, article_id, source, title, annotator, one column per article-level
+field of the scheme, n_claims, note, flagged (true/false), updated_at. By default cells are written as they are, for programs that read data.
 
 `spreadsheet=True` (`export --format csv --spreadsheet`) writes for Excel, LibreOffice and
 Google Sheets instead: a UTF-8 byte-order mark, so Excel reads "björn" as UTF-8, and every
@@ -50,7 +51,7 @@ def write_csv(
         for record in records:
             article = record["article"]
             writerow([
-                article["story_id"], article["id"], article["source"] or "", article["title"] or "",
+                record["story"]["id"], article["id"], article["source"] or "", article["title"] or "",
                 record["annotator"] or "",
                 *(record["labels"].get(name, "") for name in fields),
                 len(record["claims"]), record["note"] or "",

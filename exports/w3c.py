@@ -1,12 +1,16 @@
 """W3C Web Annotation export (JSON-LD, https://www.w3.org/TR/annotation-model/).
 
 One AnnotationCollection document whose single AnnotationPage lists, for every export
-record (article x annotator, or gold): one annotation of the whole article carrying the
-article-level labels, and one annotation per claim whose target pins the claim's span
-with a TextQuoteSelector (exact, prefix, suffix) and a TextPositionSelector (start, end
-in code points, as the W3C model counts them). Every label is its own body, a
-TextualBody with purpose "classifying" and value `field=value`; a claim's cluster, the
-flag and the word "claim" are "tagging" bodies, the note a "commenting" body. The
+record (story x article x annotator, or story x article for gold): one annotation of the
+whole article carrying the record's article-level labels (the story's stance and the
+article-scoped fields) with a "tagging" body `story=<id>` naming the story they were
+given in, and one annotation per claim whose target pins the claim's span with a
+TextQuoteSelector (exact, prefix, suffix) and a TextPositionSelector (start, end in code
+points, as the W3C model counts them). A claim is a span of the article whatever the
+story, so an article in several stories gets each claim's annotation once. Every label
+is its own body, a TextualBody with purpose "classifying" and value `field=value`; a
+claim's cluster, the flag and the word "claim" are "tagging" bodies, the note a
+"commenting" body. The
 article is named `urn:newsmark:article:<id>` (its URL, when known, is the target's
 `scope`), so annotations from different databases agree on what they annotate. The
 collection and its one page have ids derived from their content (see `write_w3c`).
@@ -47,31 +51,41 @@ def _annotation_id(*parts: str) -> str:
     return "urn:newsmark:annotation:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
-def annotations(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The W3C annotations of one export record (see the module docstring)."""
+def annotations(record: dict[str, Any], seen_claims: set[str] | None = None) -> Iterator[dict[str, Any]]:
+    """The W3C annotations of one export record (see the module docstring); claims whose
+    annotation id is in `seen_claims` were written with another story's record, and are
+    not again (the ids written are added to it)."""
     article = record["article"]
+    story_id = record["story"]["id"]
     who = record["annotator"] if record["annotator"] is not None else "gold"
     target: dict[str, Any] = {"source": article_iri(article["id"])}
     if article.get("url"):
         target["scope"] = article["url"]
     common = {"creator": _creator(record), "created": record["updated_at"], "modified": record["updated_at"]}
     bodies = [_body("classifying", f"{name}={value}") for name, value in record["labels"].items()]
+    if bodies or record["flagged"] or record["note"]:
+        bodies.append(_body("tagging", f"story={story_id}"))
     if record["flagged"]:
         bodies.append(_body("tagging", "flagged"))
     if record["note"]:
         bodies.append(_body("commenting", record["note"]))
     if bodies:
         yield {
-            "@context": CONTEXT, "id": _annotation_id(article["id"], who, "article"), "type": "Annotation",
+            "@context": CONTEXT, "id": _annotation_id(story_id, article["id"], who, "article"), "type": "Annotation",
             "motivation": "classifying", **common, "body": bodies, "target": dict(target),
         }
     for claim in record["claims"]:
+        claim_annotation = _annotation_id(article["id"], who, "claim", claim["id"])
+        if seen_claims is not None:
+            if claim_annotation in seen_claims:
+                continue
+            seen_claims.add(claim_annotation)
         claim_bodies = [_body("tagging", "claim")]
         claim_bodies += [_body("classifying", f"{name}={value}") for name, value in claim["labels"].items()]
         if claim["cluster"]:
             claim_bodies.append(_body("tagging", f"cluster={claim['cluster']}"))
         yield {
-            "@context": CONTEXT, "id": _annotation_id(article["id"], who, "claim", claim["id"]),
+            "@context": CONTEXT, "id": claim_annotation,
             "type": "Annotation", "motivation": "highlighting", **common, "body": claim_bodies,
             "target": {
                 **target,
@@ -107,8 +121,9 @@ def write_w3c(
               b'"label":"newsmark annotations","first":{"type":"AnnotationPage","startIndex":0,"items":[')
     digest = hashlib.sha256()
     count = 0
+    seen_claims: set[str] = set()  # claims' annotations written (memory: one id per claim)
     for record in records:
-        for annotation in annotations(record):
+        for annotation in annotations(record, seen_claims):
             if count:
                 out.write(b",\n")
             else:

@@ -17,6 +17,7 @@ from newsmark.exports.w3c import write_w3c
 from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_clusters import claim_span
 from tests.test_grouping import add_articles
+from newsmark.schema.models import Story
 from newsmark.tui.cli import cli
 
 NOTE = 'Says "officials", plural,\nand cites nobody'
@@ -92,7 +93,7 @@ def test_w3c_annotations_and_selectors_match_the_text(annotated):
         assert {"type": "TextualBody", "purpose": "tagging", "value": "claim", "format": "text/plain"} in annotation["body"]
     fete_note = next(a for a in items if a["target"]["source"].endswith(fete) and "selector" not in a["target"])
     values = [b["value"] for b in fete_note["body"]]
-    assert values == ["stance=unrelated", "flagged", NOTE]
+    assert values == ["stance=unrelated", "story=s", "flagged", NOTE]
 
 
 def test_w3c_filters_and_gold(annotated):
@@ -192,7 +193,7 @@ def test_csv_one_row_per_article_per_annotator(annotated):
     body = rows[1:]
     assert count == len(body) == 5
     keys = [(r[1], r[4]) for r in body]
-    assert keys == sorted(keys)  # story, article, annotator order
+    assert keys == sorted(keys, key=lambda k: ([original, copy_id, fete].index(k[0]), k[1]))  # import order
     row = next(r for r in body if r[1] == fete)
     assert row[:9] == ["s", fete, "", "Fete", "alice", "unrelated", "", "", "1"]
     assert row[9] == NOTE and row[10] == "true" and row[11].endswith("Z")
@@ -210,3 +211,45 @@ def test_export_command_writes_each_format(annotated, db_path, fmt):
     result = CliRunner().invoke(cli, ["--db", str(db_path), "export", "--format", fmt, "-o", "-"])
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == expected
+
+
+@pytest.fixture
+def two_stories(annotated):
+    """The annotated story's original article is also in story "t", where alice reads it
+    as disagreeing: one stance per story, one reliability grade, the same claims."""
+    store, (original, copy_id, fete), texts, lone = annotated
+    store.upsert_story(Story(id="t", title="T", proposition="Nothing happened."))
+    with store.transaction() as conn:
+        store.add_to_stories(conn, [("t", original)])
+    store.set_label(original, "alice", "stance", "disagree", story_id="t")
+    store.set_label(original, "alice", "reliability", "B", story_id="t")
+    return store, original
+
+
+def test_an_article_in_two_stories_has_a_row_in_each(two_stories):
+    store, original = two_stories
+    rows = [r for r in csv.DictReader(io.StringIO(export(store, write_csv)[0].decode()))
+            if r["article_id"] == original and r["annotator"] == "alice"]
+    assert [(r["story_id"], r["stance"], r["reliability"], r["n_claims"]) for r in rows] == [
+        ("s", "agree", "B", "1"), ("t", "disagree", "B", "1")]
+
+
+def test_w3c_tags_each_story_and_writes_a_claim_once(two_stories):
+    store, original = two_stories
+    items = json.loads(export(store, write_w3c, annotators=["alice"])[0])["first"]["items"]
+    assert len({a["id"] for a in items}) == len(items)
+    whole = [[b["value"] for b in a["body"]] for a in items
+             if a["target"]["source"].endswith(original) and "selector" not in a["target"]]
+    assert whole == [["stance=agree", "reliability=B", "credibility=2", "story=s"],
+                     ["stance=disagree", "reliability=B", "credibility=2", "story=t"]]
+    claims = [a for a in items if a["target"]["source"].endswith(original) and "selector" in a["target"]]
+    assert len(claims) == 1
+
+
+def test_claimreview_of_a_claim_read_in_two_stories_is_one_review(two_stories):
+    store, original = two_stories
+    reviews = json.loads(export(store, write_claimreview, annotators=["alice"])[0])["@graph"]
+    assert len({r["@id"] for r in reviews}) == len(reviews) == 2
+    cluster = next(r for r in reviews if len(r["itemReviewed"]["appearance"]) == 2)
+    assert [e["identifier"] for e in cluster["itemReviewed"]["about"]] == ["s", "t"]
+    assert cluster["reviewRating"]["alternateName"] == "2 probably true"

@@ -14,7 +14,7 @@ from datasets import load_dataset
 
 from newsmark.exports.arrow import record_schema, write_hf, write_parquet
 from newsmark.exports.jsonl import write_jsonl
-from tests.test_formats import annotated  # noqa: F401 - the fixture
+from tests.test_formats import annotated, two_stories  # noqa: F401 - the fixtures
 
 
 def parquet_file(store, path, **filters) -> int:
@@ -48,8 +48,9 @@ def test_values_are_the_jsonl_records(annotated, tmp_path):
     for row, record in zip(rows, records):
         assert row["annotator"] == record["annotator"] and row["note"] == record["note"]
         assert {k: v for k, v in row["labels"].items() if v is not None} == record["labels"]
-        assert [(c["start"], c["end"], c["exact"], c["cluster"]) for c in row["claims"]] == [
-            (c["start"], c["end"], c["exact"], c["cluster"]) for c in record["claims"]]
+        assert [(c["start"], c["end"], c["exact"], c["cluster"], c["cluster_wording"]) for c in row["claims"]] == [
+            (c["start"], c["end"], c["exact"], c["cluster"], c["cluster_wording"]) for c in record["claims"]]
+        assert row["story"] == record["story"] and "story_id" not in row["article"]
         assert row["article"]["text"] == record["article"]["text"]
         assert row["updated_at"].isoformat(timespec="milliseconds").replace("+00:00", "Z") == record["updated_at"]
 
@@ -86,6 +87,18 @@ def test_hf_folder_loads_with_its_card(annotated, tmp_path):
     assert "`B` usually reliable" in card and "`6` truth cannot be judged (counted as missing)" in card
     assert "| stance | 0.500 | nominal | 1 | 2 |" in card
     assert "- alice: 3 articles" in card and "- bob: 2 articles" in card
+
+
+def test_an_article_in_two_stories_is_counted_once_in_the_card(two_stories, tmp_path):
+    store, original = two_stories
+    counts = write_hf(store, tmp_path / "ds")
+    assert counts == {"annotations": 6, "gold": 1}  # alice's record of the original in story t too
+    rows = pq.read_table(tmp_path / "ds" / "data" / "annotations.parquet").to_pylist()
+    assert [(r["story"]["id"], r["labels"]["stance"]) for r in rows
+            if r["article"]["id"] == original and r["annotator"] == "alice"] == [("s", "agree"), ("t", "disagree")]
+    card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    assert "6 annotation records and 1 gold records over 3 articles in 2 stories" in card
+    assert "- alice: 3 articles" in card
 
 
 def test_export_command_writes_parquet_and_an_hf_folder(annotated, db_path, tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -14,6 +16,8 @@ from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.commands.common import TerminalStream, check_annotator_option, fail, open_store
 from newsmark.tui.commands.output import same_file, write_output
 
+# Formats written as a folder (-o DIR) rather than one stream.
+FOLDER_FORMATS = ("hf", "fnc1")
 # The database's own files: an export written over one of them would destroy it.
 DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
@@ -22,8 +26,9 @@ DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE|-",
               help="Where to write; - is stdout. A file is written whole or not at all; "
                    "a FIFO or device is written through.")
-@click.option("--format", "fmt", type=click.Choice([*FORMATS, "hf"]), default="jsonl", show_default=True,
-              help="The dataset format (hf: a Hugging Face dataset folder, given with -o DIR).")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, *FOLDER_FORMATS]), default="jsonl", show_default=True,
+              help="The dataset format (hf: a Hugging Face dataset folder; fnc1: FNC-1's stances.csv and "
+                   "bodies.csv, one annotator's or the gold; both given with -o DIR).")
 @click.option("--annotator", "annotators", multiple=True, metavar="NAME", callback=check_annotator_option,
               help="Only this annotator's records (repeat for several).")
 @click.option("--story", default=None, metavar="ID", help="Only this story's articles.")
@@ -49,12 +54,20 @@ def command(
         raise click.UsageError(f"--url-base must be an http(s) URL, not {for_terminal(url_base)!r}")
     if spreadsheet and fmt != "csv":
         raise click.UsageError("--spreadsheet applies to --format csv")
-    if fmt == "hf":
+    if fmt in FOLDER_FORMATS:
         if output == "-":
-            raise click.UsageError("--format hf writes a folder: give it with -o DIR")
-        if gold:
-            raise click.UsageError("--format hf writes the annotations and the gold together; leave out --gold")
-        _export_hf(ctx, output, annotators=list(annotators), story=story, text=not no_text)
+            raise click.UsageError(f"--format {fmt} writes a folder: give it with -o DIR")
+        if fmt == "hf":
+            if gold:
+                raise click.UsageError("--format hf writes the annotations and the gold together; leave out --gold")
+            _export_hf(ctx, output, annotators=list(annotators), story=story, text=not no_text)
+        else:
+            if no_text:
+                raise click.UsageError("--format fnc1 writes the bodies' text; leave out --no-text")
+            if gold == bool(annotators) or len(annotators) > 1:
+                raise click.UsageError("--format fnc1 writes one annotator's stances or the gold: "
+                                       "give --annotator NAME or --gold")
+            _export_fnc1(ctx, output, annotator=annotators[0] if annotators else None, story=story)
         return
     writer = FORMATS[fmt]
     options = {"annotators": list(annotators), "story": story, "gold": gold, "text": not no_text}
@@ -93,37 +106,54 @@ def _to_stdout(write) -> None:
         sys.exit(1)
 
 
-def _export_hf(ctx: click.Context, folder: str, *, annotators: list[str], story: str | None, text: bool) -> None:
-    """Write a Hugging Face dataset folder: built in a new folder beside it, then renamed
-    into place, so a folder is there whole or not at all; an existing one is not replaced."""
+def _write_folder(folder: str, fmt: str, write: Callable[[Path], dict[str, int]]) -> dict[str, int]:
+    """Run `write` into a new folder beside `folder`, then rename it into place, so a
+    folder is there whole or not at all; an existing one is not replaced (an empty one is)."""
     import shutil
     import tempfile
-    from pathlib import Path
-
-    from newsmark.analysis.agreement import agreement
-    from newsmark.exports.arrow import write_hf
 
     target = Path(folder)
     if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
-        fail(f"{for_terminal(folder)} exists; --format hf writes a new folder (or an empty one)")
+        fail(f"{for_terminal(folder)} exists; --format {fmt} writes a new folder (or an empty one)")
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.", dir=parent))
+    except OSError as exc:
+        fail(f"cannot write {for_terminal(folder)}: {for_terminal(exc.strerror or exc)}")
+    try:
+        counts = write(staging)
+        if target.is_dir():
+            target.rmdir()
+        staging.rename(target)
+    except RuntimeError as exc:  # pyarrow missing
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {for_terminal(folder)}: {for_terminal(exc.strerror or exc)}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return counts
+
+
+def _export_hf(ctx: click.Context, folder: str, *, annotators: list[str], story: str | None, text: bool) -> None:
+    """Write a Hugging Face dataset folder (see `_write_folder`)."""
+    from newsmark.analysis.agreement import agreement
+    from newsmark.exports.arrow import write_hf
+
     with open_store(ctx, create=False) as store:
         check_filters(store, annotators=annotators, story=story)
         figures = agreement(store, story=story).to_json()
-        parent = target.parent if str(target.parent) else Path(".")
-        try:
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:40]}.", dir=parent))
-        except OSError as exc:
-            fail(f"cannot write {for_terminal(folder)}: {for_terminal(exc.strerror or exc)}")
-        try:
-            counts = write_hf(store, staging, annotators=annotators, story=story, text=text, agreement=figures)
-            if target.is_dir():
-                target.rmdir()
-            staging.rename(target)
-        except RuntimeError as exc:  # pyarrow missing
-            fail(str(exc))
-        except OSError as exc:
-            fail(f"cannot write {for_terminal(folder)}: {for_terminal(exc.strerror or exc)}")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        counts = _write_folder(folder, "hf", lambda staging: write_hf(
+            store, staging, annotators=annotators, story=story, text=text, agreement=figures))
     shown = ", ".join(f"{n} {config}" for config, n in counts.items())
     click.echo(f"Exported {shown} records to {for_terminal(folder)}", err=True)
+
+
+def _export_fnc1(ctx: click.Context, folder: str, *, annotator: str | None, story: str | None) -> None:
+    """Write FNC-1's stances.csv and bodies.csv into a folder (see `_write_folder`)."""
+    from newsmark.exports.fnc1 import write_fnc1
+
+    with open_store(ctx, create=False) as store:
+        check_filters(store, annotators=[annotator] if annotator else None, story=story)
+        counts = _write_folder(folder, "fnc1", lambda staging: write_fnc1(
+            store, staging, annotator=annotator, story=story))
+    click.echo(f"Exported {counts['stances']} stances and {counts['bodies']} bodies to {for_terminal(folder)}", err=True)

@@ -10,6 +10,7 @@ import click
 
 from newsmark.schema.importing import FORMATS as FOREIGN_FORMATS
 from newsmark.schema.importing import LabelMap, MappingError, load_foreign
+from newsmark.schema.importing.fnc1 import Fnc1Data, load_fnc1
 from newsmark.schema.ingest import IngestError, check_story_id
 from newsmark.schema.load import LoadReport, load_annotations
 from newsmark.schema.names import InvalidName, check_name
@@ -35,8 +36,9 @@ def summary_line(report: LoadReport) -> str:
 # Not click.Path(dir_okay=False): a directory (or FIFO, device) is named and skipped by the
 # loader, and the other files still load.
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=str))
-@click.option("--from", "fmt", type=click.Choice(["newsmark", *FOREIGN_FORMATS]), default="newsmark",
-              show_default=True, help="The files' format: newsmark's export, or another tool's.")
+@click.option("--from", "fmt", type=click.Choice(["newsmark", *FOREIGN_FORMATS, "fnc1"]), default="newsmark",
+              show_default=True, help="The files' format: newsmark's export, or another tool's "
+                                      "(fnc1: FNC-1's bodies and stances CSV files, in either order).")
 @click.option("--labels", "labels_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --from: a TOML file whose [labels] table maps the tool's labels (AGREE = \"stance=agree\", "
                    "CLAIM = \"claim\", CHECK = \"claim checkworthy=yes\").")
@@ -47,11 +49,12 @@ def summary_line(report: LoadReport) -> str:
               help="With --from: who annotated items whose file names nobody (default: the format's name).")
 @click.option("--text-key", default="text", show_default=True, metavar="KEY",
               help="With --from labelstudio: the key of the task's data holding the text.")
+@click.option("--as-gold", "as_gold", is_flag=True, help="With --from fnc1: the stances as gold labels.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 @click.pass_context
 def command(ctx: click.Context, files: tuple[str, ...], fmt: str, labels_file: Path | None,
             label_options: tuple[str, ...], story: str | None, annotator: str | None, text_key: str,
-            as_json: bool) -> None:
+            as_gold: bool, as_json: bool) -> None:
     """Load JSONL files written by `newsmark export` (with or without --gold); `-` reads stdin.
 
     Missing stories and articles are created from the records. For each article and
@@ -63,6 +66,11 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, labels_file: P
         given = [option for option, value in foreign_only.items() if value]
         if given:
             raise click.UsageError(f"{', '.join(given)}: only with --from prodigy|doccano|labelstudio")
+    if as_gold and fmt != "fnc1":
+        raise click.UsageError("--as-gold: only with --from fnc1")
+    if fmt == "fnc1":
+        _load_fnc1(ctx, files, labels_file, label_options, story, annotator, text_key, as_gold, as_json)
+        return
     with open_store(ctx) as store:
         if fmt == "newsmark":
             report = load_annotations(store, files)
@@ -78,11 +86,34 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, labels_file: P
                 fail("--from needs a mapping of the tool's labels: --labels FILE or --label NAME=MEANING")
             report = load_foreign(store, files, fmt=fmt, mapping=mapping, story=story, annotator=name,
                                   text_key=text_key)
+    _report(ctx, report, as_json)
+
+
+def _report(ctx: click.Context, report: LoadReport, as_json: bool, fnc1: Fnc1Data | None = None) -> None:
     if as_json:
-        echo_json(report.as_dict())
+        echo_json({**report.as_dict(), "fnc1": fnc1.as_dict()} if fnc1 is not None else report.as_dict())
     else:
+        if fnc1 is not None:
+            click.echo(fnc1.summary())
         click.echo(summary_line(report))
         for rejection in report.rejected:
             click.echo(f"rejected: {rejection}", err=True)
     if report.rejected:
         ctx.exit(1)
+
+
+def _load_fnc1(ctx: click.Context, files: tuple[str, ...], labels_file: Path | None, label_options: tuple[str, ...],
+               story: str | None, annotator: str | None, text_key: str, as_gold: bool, as_json: bool) -> None:
+    """`--from fnc1 BODIES STANCES [--annotator NAME] [--as-gold]`: see schema.importing.fnc1."""
+    given = [option for option, value in {"--labels": labels_file, "--label": label_options, "--story": story,
+                                          "--text-key": text_key != "text"}.items() if value]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: not with --from fnc1 (its stances are the scheme's stance labels, "
+                               "its headlines the stories)")
+    try:
+        name = check_name(annotator if annotator is not None else "fnc1")
+    except InvalidName as exc:
+        fail(str(exc))
+    with open_store(ctx) as store:
+        data, report = load_fnc1(store, files, annotator=name, gold=as_gold)
+    _report(ctx, report, as_json, data)

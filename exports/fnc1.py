@@ -1,0 +1,121 @@
+"""FNC-1 out: a folder of `stances.csv` (`Headline,Body ID,Stance`) and `bodies.csv`
+(`Body ID,articleBody`), the two files of the Fake News Challenge's stage 1, so a dataset
+made in newsmark drops into any FNC-1 pipeline.
+
+One stance row per (story, article) whose stance one annotator (or the gold) gave: the
+headline is the story's proposition (its title when it has none), the stance the story's
+stance label. A story loaded from FNC-1 (`load-annotations --from fnc1`) writes back the
+rows it came from (its meta `fnc1_rows`: a Body ID per row, repeats included), an article
+from FNC-1 its first Body ID, any other article its id. `bodies.csv` holds every Body ID
+of the articles written, once, with the article's text. Rows are written in story order
+and, within a story, in import order; both files end lines with `\\n` as FNC-1's do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from newsmark.schema.importing.fnc1 import BODIES_HEADER, META_BODY_IDS, META_ROWS, STANCE_FIELD, STANCES_HEADER
+from newsmark.schema.store import Store, visible
+
+STANCES_FILE = "stances.csv"
+BODIES_FILE = "bodies.csv"
+_CHUNK = 500  # article ids per query when reading the bodies' texts
+
+
+def stance_rows(store: Store, *, annotator: str | None = None, story: str | None = None) -> Iterator[tuple[str, str, str, str]]:
+    """(headline, Body ID, stance, article id) for each FNC-1 stance row: `annotator`'s
+    stances, or the gold ones when `annotator` is None (see the module docstring)."""
+    # A scheme may make stance article-scoped: then one value, under story '', in every story.
+    scope = "m.story_id" if STANCE_FIELD in store.scheme.story_fields() else "''"
+    table, params = ("labels", [STANCE_FIELD, annotator]) if annotator is not None else ("gold", [STANCE_FIELD])
+    source = (f"{table} l ON l.article_id = m.article_id AND l.story_id = {scope} AND l.field = ?"
+              + (" AND l.annotator = ?" if annotator is not None else ""))
+    where = ""
+    if story is not None:
+        where = "AND m.story_id = ?"
+        params.append(story)
+    rows = store.conn.execute(f"""
+        SELECT m.story_id, coalesce(nullif(s.proposition, ''), s.title), s.meta, a.id, a.meta, l.value
+          FROM story_articles m
+          JOIN stories s ON s.id = m.story_id
+          JOIN articles a ON a.id = m.article_id
+          JOIN {source}
+         WHERE {visible('a')} {where}
+         ORDER BY m.story_id, a.seq""", params)
+    current, story_rows = None, {}
+    for story_id, headline, story_meta, article_id, article_meta, stance in rows:
+        if story_id != current:
+            current, story_rows = story_id, orjson.loads(story_meta).get(META_ROWS, {})
+        body_ids = story_rows.get(article_id)
+        if not body_ids:
+            body_ids = orjson.loads(article_meta).get(META_BODY_IDS, [article_id])[:1]
+        for body_id in body_ids:
+            yield headline, body_id, stance, article_id
+
+
+def _writer(out: BinaryIO) -> tuple[io.TextIOWrapper, Any]:
+    stream = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    return stream, csv.writer(stream, lineterminator="\n")
+
+
+def write_stances(store: Store, out: BinaryIO, *, annotator: str | None = None,
+                  story: str | None = None) -> tuple[int, dict[str, list[str]]]:
+    """Write `stances.csv` to a binary stream; return how many rows, and the Body IDs
+    written for each article (for `write_bodies`)."""
+    stream, writer = _writer(out)
+    written: dict[str, list[str]] = {}
+    count = 0
+    try:
+        writer.writerow(STANCES_HEADER)
+        for headline, body_id, stance, article_id in stance_rows(store, annotator=annotator, story=story):
+            writer.writerow((headline, body_id, stance))
+            count += 1
+            ids = written.setdefault(article_id, [])
+            if body_id not in ids:
+                ids.append(body_id)
+        stream.flush()
+    finally:
+        stream.detach()  # leave `out` open for the caller
+    return count, written
+
+
+def write_bodies(store: Store, out: BinaryIO, written: dict[str, list[str]]) -> int:
+    """Write `bodies.csv`: for each article in `written` (in import order), every Body ID
+    it has (those of its meta, then any other one the stances used) with its text; return
+    how many rows."""
+    stream, writer = _writer(out)
+    count = 0
+    ids = list(written)
+    try:
+        writer.writerow(BODIES_HEADER)
+        articles = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            articles += store.conn.execute(
+                f"SELECT seq, id, meta, text FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        for _, article_id, meta, text in sorted(articles):
+            body_ids = orjson.loads(meta).get(META_BODY_IDS, [])
+            for body_id in body_ids + [b for b in written[article_id] if b not in body_ids]:
+                writer.writerow((body_id, text))
+                count += 1
+        stream.flush()
+    finally:
+        stream.detach()
+    return count
+
+
+def write_fnc1(store: Store, folder: Path, *, annotator: str | None = None, story: str | None = None) -> dict[str, int]:
+    """Write `stances.csv` and `bodies.csv` into `folder` (which exists): `annotator`'s
+    stances, or the gold when None. Returns the rows written, {"stances": N, "bodies": N}."""
+    with (folder / STANCES_FILE).open("wb") as out:
+        stances, written = write_stances(store, out, annotator=annotator, story=story)
+    with (folder / BODIES_FILE).open("wb") as out:
+        bodies = write_bodies(store, out, written)
+    return {"stances": stances, "bodies": bodies}
