@@ -51,6 +51,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "grouping": ("bench_grouping.py", ["--json"], ["5000", "--json"]),
     "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
     "overview": ("bench_overview.py", ["--json"], ["--articles", "1000", "--json"]),
+    "fnc1": ("bench_fnc1.py", ["--json"], ["--json"]),
     "contention": ("bench_contention.py", ["--json"],
                    ["--import-mb", "20", "--records", "4000", "--baseline-seconds", "3", "--json"]),
 }
@@ -126,6 +127,12 @@ def rows_grouping(data: dict) -> list[Row]:
     return [Row(f"group {data['articles']:,} articles into stories", seconds(data["grouping_s"]),
                 seconds(data["baseline_s"]), f"{data['grouping_s'] / data['baseline_s']:.1f}x",
                 f"< {data['target_s']} s", verdict(data["pass"]))]
+
+
+def rows_fnc1(data: dict) -> list[Row]:
+    return [Row("load FNC-1's test split (25,413 pairs) as gold", seconds(data["load_seconds"]),
+                seconds(data["bare_seconds"]), f"{data['load_ratio']:.2f}", f"< {data['target_seconds']:.0f} s",
+                verdict(data["ok"]))]
 
 
 _PAINT = re.compile(r"^\s*(headless|tmux), (.+?)\s{2,}(\d+) ms(?:\s+([\d.]+) MB)?", re.M)
@@ -204,6 +211,7 @@ PARSERS = {
     "agreement": rows_agreement,
     "align": rows_align,
     "grouping": rows_grouping,
+    "fnc1": rows_fnc1,
     "import_memory": rows_import_memory,
     "contention": rows_contention,
     "overview": rows_overview,
