@@ -25,8 +25,8 @@ COMMANDS = {
     "load-annotations": ("load_annotations", "Load a teammate's export (or gold)."),
     "agreement": ("agreement", "Agreement between annotators (α, κ, claim F1)."),
     "compare": ("compare", "The passages two articles share."),
-    "story": ("story", "Curate stories: titles, propositions, merge, split, move articles."),
-    "undo": ("history:undo", "Undo your latest action (a label, a claim, a story change)."),
+    "story": ("story", "Curate stories: edit, merge, split, move articles."),
+    "undo": ("history:undo", "Undo your latest action (label, claim, story change)."),
     "redo": ("history:redo", "Redo the action you undid last."),
 }
 DEFAULT_COMMAND = "annotate"
