@@ -25,6 +25,7 @@ COMMANDS = {
     "load-annotations": ("load_annotations", "Load a teammate's export (or gold)."),
     "agreement": ("agreement", "Agreement between annotators (α, κ, claim F1)."),
     "compare": ("compare", "The passages two articles share."),
+    "team": ("team", "The analysts of a PostgreSQL database and their rights."),
 }
 DEFAULT_COMMAND = "annotate"
 
