@@ -304,7 +304,9 @@ def create_schema(conn: psycopg.Connection, prefix: str | None = None) -> bool:
         existing = role_prefix(conn)
         if existing is not None and prefix is not None and prefix != existing:
             raise PgSchemaError(f"this database's roles have the prefix {existing!r}, not {prefix!r}")
-        prefix = check_role_prefix(existing or prefix or DEFAULT_ROLE_PREFIX)
+        if existing is not None:
+            prefix = existing
+        prefix = check_role_prefix(DEFAULT_ROLE_PREFIX if prefix is None else prefix)
         analyst, reviewer = group_roles(prefix)
         for role in (analyst, reviewer):
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
