@@ -140,6 +140,23 @@ class TestDatabase:
         """A connection string to this database (superuser, or `user` with `password`)."""
         return self.server.dsn(self.name, user, password)
 
+    def url(self) -> str:
+        """The superuser's connection to this database as a postgresql:// URL (what `--db` takes)."""
+        from urllib.parse import quote
+
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = conninfo_to_dict(self.dsn())
+        user = quote(params.get("user", ""), safe="")
+        secret = f":{quote(params['password'], safe='')}" if params.get("password") else ""
+        host = params.get("host", "")
+        query = {"port": params.get("port", "5432")}
+        if host.startswith("/") or not host:
+            query["host"] = host
+            host = ""
+        rest = "&".join(f"{key}={quote(value, safe='')}" for key, value in query.items() if value)
+        return f"postgresql://{user}{secret}@{host}/{quote(self.name, safe='')}?{rest}"
+
     def connect(self, user: str | None = None, password: str | None = None, *, autocommit: bool = True):
         """A psycopg connection to this database as the superuser, or as `user`."""
         import psycopg
