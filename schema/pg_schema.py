@@ -186,9 +186,11 @@ CREATE TABLE IF NOT EXISTS team_members (
 # writes nothing). Every name is schema-qualified and the search path fixed, so a temporary
 # table or function of the caller's cannot stand in for ours.
 FUNCTIONS = (
+    # PL/pgSQL keeps the lookup's plan for the session; an SQL function would plan it anew
+    # in every statement that checks a policy.
     """CREATE OR REPLACE FUNCTION public.newsmark_annotator() RETURNS text
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT annotator FROM public.team_members WHERE role_name = current_user $$""",
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+    AS $$ BEGIN RETURN (SELECT annotator FROM public.team_members WHERE role_name = current_user); END $$""",
     """CREATE OR REPLACE FUNCTION public.newsmark_event_insert() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
     AS $$
@@ -213,8 +215,10 @@ END $$""",
     "CREATE TRIGGER events_insert BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION public.newsmark_event_insert()",
 )
 
-# Who may write which rows of each table under row-level security (reading: everyone).
-_OWN_NAME = "annotator = public.newsmark_annotator()"
+# Who may write which rows of each table under row-level security (reading: everyone). The
+# name is looked up in a sub-select: once per statement, not once per row.
+_ME = "(SELECT public.newsmark_annotator())"
+_OWN_NAME = f"annotator = {_ME}"
 _OWN_ROW = "added_by_role = current_user"
 OWNERSHIP: dict[str, str] = {
     "stories": _OWN_ROW,
@@ -224,9 +228,9 @@ OWNERSHIP: dict[str, str] = {
     "labels": _OWN_NAME,
     "claims": _OWN_NAME,
     "claim_labels": (
-        "EXISTS (SELECT 1 FROM public.claims c WHERE c.id = claim_id AND c.annotator = public.newsmark_annotator())"
+        f"EXISTS (SELECT 1 FROM public.claims c WHERE c.id = claim_id AND c.annotator = {_ME})"
     ),
-    "clusters": "created_by = public.newsmark_annotator()",
+    "clusters": f"created_by = {_ME}",
     "events": _OWN_NAME,
 }
 

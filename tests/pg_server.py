@@ -140,13 +140,14 @@ class TestDatabase:
         """A connection string to this database (superuser, or `user` with `password`)."""
         return self.server.dsn(self.name, user, password)
 
-    def url(self) -> str:
-        """The superuser's connection to this database as a postgresql:// URL (what `--db` takes)."""
+    def url(self, user: str | None = None, password: str | None = None) -> str:
+        """A connection to this database (the superuser's, or `user`'s with `password`) as a
+        postgresql:// URL, which is what `--db` takes."""
         from urllib.parse import quote
 
         from psycopg.conninfo import conninfo_to_dict
 
-        params = conninfo_to_dict(self.dsn())
+        params = conninfo_to_dict(self.dsn(user, password))
         user = quote(params.get("user", ""), safe="")
         secret = f":{quote(params['password'], safe='')}" if params.get("password") else ""
         host = params.get("host", "")

@@ -9,7 +9,9 @@ import re
 from urllib.parse import quote
 
 import psycopg
+import pytest
 from click.testing import CliRunner
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from newsmark.schema.pg_admin import list_members
@@ -135,6 +137,35 @@ def test_an_analyst_cannot_add_members(pg_database):
     assert result.output.startswith(f"Error: {conninfo_redacted(url)}: permission denied")
     assert result.output.endswith("(team commands need a role that may create roles and owns the database)\n")
     assert "alice-pw" not in result.output
+
+
+def test_an_administrator_that_is_not_superuser_runs_the_team(pg_database):
+    """The README's setup: the administrator may create roles and owns the database, no more."""
+    prefix = pg_database.role_prefix
+    admin = f"{prefix}admin"
+    with pg_database.connect() as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD 'admin-pw'").format(sql.Identifier(admin)))
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+            sql.Identifier(pg_database.name), sql.Identifier(admin)))
+    admin_url = pg_database.url(admin, "admin-pw")
+    for name, extra in (("alice", ["--role-prefix", prefix]), ("lead", ["--reviewer"])):
+        result = CliRunner().invoke(
+            cli, ["--db", admin_url, "team", "add", name, *extra, "--password-stdin"], input=f"{name}-pw\n")
+        assert result.exit_code == 0, result.output
+    listed = CliRunner().invoke(cli, ["--db", admin_url, "team", "list", "--json"])
+    assert json.loads(listed.output)["members"] == [
+        {"annotator": "alice", "role": f"{prefix}alice", "reviewer": False},
+        {"annotator": "lead", "role": f"{prefix}lead", "reviewer": True},
+    ]
+    with pg_database.connect(f"{prefix}alice", "alice-pw") as alice, pg_database.connect(f"{prefix}lead", "lead-pw") as lead:
+        alice.execute("INSERT INTO labels VALUES ('a1', '', 'alice', 'reliability', 'B', 't0')")
+        lead.execute("INSERT INTO gold VALUES ('a1', '', 'reliability', 'C', 'lead', '', 't0')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            alice.execute("INSERT INTO gold VALUES ('a1', 's1', 'stance', 'agree', 'alice', '', 't0')")
+        assert lead.execute("UPDATE labels SET value = 'A' WHERE annotator = 'alice'").rowcount == 0
+    with pg_database.connect(admin, "admin-pw") as owner:
+        assert owner.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'labels'").fetchone() == (admin,)
+        assert owner.execute("SELECT annotator, value FROM labels").fetchall() == [("alice", "B")]
 
 
 def conninfo_redacted(url: str) -> str:
