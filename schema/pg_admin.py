@@ -66,10 +66,12 @@ def connect(dsn: str) -> psycopg.Connection:
 def role_name_for(annotator: str, prefix: str) -> str:
     """The login role of an annotator: prefix + the name's slug (lowercase ASCII letters,
     digits, '_'). A name that is not its own slug (capitals, spaces, accents, other
-    scripts) also gets 8 hex digits of its SHA-256, so two names never share a role."""
+    scripts), is too long to keep whole, or would give a group role's name, also gets 8
+    hex digits of its SHA-256, so two names never share a role."""
     folded = unicodedata.normalize("NFKD", annotator).encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
-    suffix = "" if slug == annotator else "_" + hashlib.sha256(annotator.encode()).hexdigest()[:_HASH_DIGITS]
+    plain = slug == annotator and len(prefix) + len(slug) <= MAX_ROLE_NAME and prefix + slug not in group_roles(prefix)
+    suffix = "" if plain else "_" + hashlib.sha256(annotator.encode()).hexdigest()[:_HASH_DIGITS]
     room = MAX_ROLE_NAME - len(prefix) - len(suffix)
     return prefix + (slug[:room].rstrip("_") or "x") + suffix
 

@@ -38,16 +38,12 @@ def shared_data() -> Path:
 def pg_server():
     """A real PostgreSQL server (tests/pg_server.py says which), or skip saying why there
     is none; under $CI a missing server fails instead."""
-    import os
-
-    from tests.pg_server import Unavailable, start_server
+    from tests.pg_server import Unavailable, skip_or_fail, start_server
 
     try:
         server = start_server()
     except Unavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(str(exc))
+        skip_or_fail(str(exc))
     yield server
     server.stop()
 

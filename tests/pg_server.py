@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
 # A throwaway cluster's settings: no TCP, and the socket in its own folder.
@@ -53,6 +54,25 @@ def require_psycopg():
     import psycopg
 
     return psycopg
+
+
+def skip_or_fail(reason: str, *, module: bool = False) -> NoReturn:
+    """Skip the test (or with `module`, the test module) saying why; under $CI, where a
+    server and psycopg are always installed, fail instead."""
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI: {reason}")
+    pytest.skip(reason, allow_module_level=module)
+
+
+def psycopg_or_skip():
+    """For the top of a test module that uses psycopg itself: psycopg, or the module skipped
+    when the `postgres` extra is not installed (see skip_or_fail)."""
+    try:
+        return require_psycopg()
+    except Unavailable as exc:
+        skip_or_fail(str(exc), module=True)
 
 
 def find_binaries() -> Path | None:

@@ -8,14 +8,16 @@ import json
 import re
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from click.testing import CliRunner
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from newsmark.schema.pg_admin import list_members
 from newsmark.tui.cli import cli
+from tests.pg_server import psycopg_or_skip
+
+psycopg = psycopg_or_skip()
+from psycopg import sql  # noqa: E402  (after the skip: only with the extra installed)
+from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 
 def team(database, *args: str, stdin: str | None = None):
