@@ -10,9 +10,10 @@ and `after`, which are jsonb (queried by field); 0/1 flags stay integers. Two ad
 - `stories`, `articles` and `story_articles` carry `added_by_role`, the role that inserted
   the row (set by the server, not the client).
 
-The schema version is the `settings` row `schema_version`; the role prefix and the two
-group roles' names are `settings` rows too, so one cluster can serve several newsmark
-databases, each with roles of its own prefix.
+The schema version is the `settings` row `schema_version`; the role prefix (`nm_`: group
+roles `nm_analyst` and `nm_reviewer`, login roles `nm_alice`, ...) is the row
+`pg_role_prefix`, so one cluster can serve several newsmark databases, each with roles of
+its own prefix.
 
 Rights (row-level security, holding against hand-written SQL through an analyst's own
 connection; the tables' owner, the role that ran `create_schema`, is not bound by them):
