@@ -12,7 +12,7 @@ LOWEST := .venv-lowest
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,html]'
+	$(BIN)/pip install --quiet -e '.[dev,html,postgres]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -32,7 +32,7 @@ test-lowest: $(STAMP)
 	$(BIN)/pip install --quiet 'uv>=0.5'
 	rm -rf $(LOWEST)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
-	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev,html]'
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[dev,html,postgres]'
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not e2e and not snapshot"
 
 bench: $(STAMP)

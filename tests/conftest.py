@@ -34,6 +34,27 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server (tests/pg_server.py says which), or skip saying why there
+    is none; under $CI a missing server fails instead."""
+    from tests.pg_server import Unavailable, skip_or_fail, start_server
+
+    try:
+        server = start_server()
+    except Unavailable as exc:
+        skip_or_fail(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """A new empty database on the test server, dropped afterwards with its roles."""
+    with pg_server.database() as database:
+        yield database
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the SVG snapshot tests `snapshot`: CI's run against the lowest allowed versions
     leaves them out (Textual releases render differently), the main run keeps them."""

@@ -28,6 +28,7 @@ COMMANDS = {
     "story": ("story", "Curate stories: edit, merge, split, move articles."),
     "undo": ("history:undo", "Undo your latest action (label, claim, story change)."),
     "redo": ("history:redo", "Redo the action you undid last."),
+    "team": ("team", "The analysts of a PostgreSQL database and their rights."),
 }
 DEFAULT_COMMAND = "annotate"
 

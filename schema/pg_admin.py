@@ -1,0 +1,158 @@
+"""A team on PostgreSQL: one login role per analyst, its rights, and how they connect.
+
+`newsmark team add` and `team list` (tui/commands/team.py) are thin layers over this. The
+connection given here is the administrator's: a role that may create roles and owns the
+newsmark tables (the superuser, or the role that created the database).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from newsmark.schema.models import utc_now
+from newsmark.schema.names import check_name
+from newsmark.schema.pg_schema import PgSchemaError, create_schema, group_roles, role_prefix
+from newsmark.schema.sanitize import for_terminal
+
+if TYPE_CHECKING:
+    import psycopg
+
+# PostgreSQL truncates names to 63 bytes; a role is prefix + slug (+ "_" + 8 hex digits).
+MAX_ROLE_NAME = 63
+_HASH_DIGITS = 8
+PASSWORD_BYTES = 24  # secrets.token_urlsafe: 32 characters, 192 bits
+
+
+class TeamMember(BaseModel):
+    """One analyst of the team: their exact annotator name, login role, and whether they review."""
+
+    annotator: str
+    role: str
+    reviewer: bool
+
+
+class NewMember(BaseModel):
+    """What `add_member` made: the member, the database's role prefix, and whether the
+    schema was created on the way."""
+
+    member: TeamMember
+    prefix: str
+    schema_created: bool
+
+
+class TeamError(RuntimeError):
+    """A team change the database or the rules refuse; the message says why."""
+
+
+def is_postgres_url(database: str) -> bool:
+    """True when `--db` names a PostgreSQL server rather than an SQLite file."""
+    return database.startswith(("postgresql://", "postgres://"))
+
+
+def connect(dsn: str) -> psycopg.Connection:
+    """A connection to the server `dsn` names (psycopg's errors pass through)."""
+    import psycopg
+
+    return psycopg.connect(dsn, autocommit=True)
+
+
+def role_name_for(annotator: str, prefix: str) -> str:
+    """The login role of an annotator: prefix + the name's slug (lowercase ASCII letters,
+    digits, '_'). A name that is not its own slug (capitals, spaces, accents, other
+    scripts), is too long to keep whole, or would give a group role's name, also gets 8
+    hex digits of its SHA-256, so two names never share a role."""
+    folded = unicodedata.normalize("NFKD", annotator).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+    plain = slug == annotator and len(prefix) + len(slug) <= MAX_ROLE_NAME and prefix + slug not in group_roles(prefix)
+    suffix = "" if plain else "_" + hashlib.sha256(annotator.encode()).hexdigest()[:_HASH_DIGITS]
+    room = MAX_ROLE_NAME - len(prefix) - len(suffix)
+    return prefix + (slug[:room].rstrip("_") or "x") + suffix
+
+
+def generate_password() -> str:
+    """A random password fit for a connection string (URL-safe characters)."""
+    return secrets.token_urlsafe(PASSWORD_BYTES)
+
+
+def add_member(
+    conn: psycopg.Connection, annotator: str, password: str, *, reviewer: bool = False, prefix: str | None = None
+) -> NewMember:
+    """Create the login role of `annotator` with `password`, put it in the analyst (or
+    reviewer) group and map it to the exact name; create the schema first if the database
+    has none (with `prefix` for its roles). The password reaches the server only as its
+    SCRAM verifier, computed here. TeamError when the name or its role is taken."""
+    from psycopg import errors, sql
+
+    annotator = check_name(annotator)
+    if not password or "\n" in password or "\0" in password:
+        raise TeamError("the password is empty or holds a line break or NUL")
+    schema_created = create_schema(conn, prefix)
+    prefix = role_prefix(conn)
+    analyst, reviewer_group = group_roles(prefix)
+    role = role_name_for(annotator, prefix)
+    with conn.transaction():
+        if conn.execute("SELECT 1 FROM team_members WHERE annotator = %s", (annotator,)).fetchone():
+            raise TeamError(f"{annotator} is on the team already")
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            raise TeamError(f"a role {role} exists already on this server; remove it or choose another name")
+        verifier = conn.pgconn.encrypt_password(password.encode(), role.encode())
+        try:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                sql.Identifier(role), sql.Literal(verifier.decode()),
+                sql.Identifier(reviewer_group if reviewer else analyst)))
+        except errors.DuplicateObject:  # created meanwhile by another admin
+            raise TeamError(f"a role {role} exists already on this server; remove it or choose another name") from None
+        conn.execute(
+            "INSERT INTO team_members (role_name, annotator, added_at) VALUES (%s, %s, %s)",
+            (role, annotator, utc_now()),
+        )
+    member = TeamMember(annotator=annotator, role=role, reviewer=reviewer)
+    return NewMember(member=member, prefix=prefix, schema_created=schema_created)
+
+
+def list_members(conn: psycopg.Connection) -> list[TeamMember]:
+    """The team, by annotator name; `reviewer` is what the server grants, not a note."""
+    prefix = role_prefix(conn)
+    if prefix is None:
+        raise PgSchemaError(f"no newsmark schema in database {conn.info.dbname}: `newsmark team add` creates it")
+    reviewer_group = group_roles(prefix)[1]
+    rows = conn.execute(
+        "SELECT t.annotator, t.role_name, coalesce(pg_has_role(r.oid, %s, 'MEMBER'), false) "
+        "FROM team_members t LEFT JOIN pg_roles r ON r.rolname = t.role_name ORDER BY t.annotator COLLATE \"C\"",
+        (reviewer_group,),
+    ).fetchall()
+    return [TeamMember(annotator=name, role=role, reviewer=reviews) for name, role, reviews in rows]
+
+
+def member_dsn(conn: psycopg.Connection, role: str, host: str | None = None) -> str:
+    """The connection string a member uses: postgresql://ROLE@HOST:PORT/DB, with `host`
+    (the server's name as members reach it) or else the host this connection reached. A
+    unix socket folder goes in `?host=`. No password: that goes in ~/.pgpass or $PGPASSWORD."""
+    host = host or conn.info.host
+    port = conn.info.port
+    database = quote(conn.info.dbname, safe="")
+    if host.startswith("/"):
+        return f"postgresql://{role}@/{database}?host={quote(host, safe='')}&port={port}"
+    shown = f"[{host}]" if ":" in host else host
+    return f"postgresql://{role}@{shown}:{port}/{database}"
+
+
+def redacted(dsn: str) -> str:
+    """`dsn` without its password, for messages."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        parts = conninfo_to_dict(dsn)
+    except ProgrammingError:  # unparsable: say nothing of it rather than leak a secret
+        return "the given server"
+    parts.pop("password", None)
+    return for_terminal(make_conninfo(**parts))
+
