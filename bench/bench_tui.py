@@ -351,6 +351,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--keystrokes", type=int, default=1000)
     parser.add_argument("--no-terminal", action="store_true", help="skip the tmux (real terminal) runs")
+    parser.add_argument("--keys-only", action="store_true", help="only (b), the keystroke latency")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -362,6 +363,13 @@ def main() -> None:
 
     db = ensure_big_db(args.articles)
     print(f"database: {db} ({args.articles:,} articles, {db.stat().st_size / 1e9:.2f} GB)")
+    if not args.keys_only:
+        first_paint(db, terminal=not args.no_terminal)
+    keystroke_latency(db, args.keystrokes)
+
+
+def first_paint(db: Path, *, terminal: bool) -> None:
+    """Part (a): first paint headless and in tmux, and the story list's queries."""
     # Warm the OS cache the way a second start would find it (the numbers are best-of-3).
     headless_first_paint("storylist", db, runs=1)
 
@@ -380,33 +388,37 @@ def main() -> None:
     print("  story list worker queries (what a filter change costs, off the event loop):")
     for label, seconds in story_list_query_times(db).items():
         print(f"    {label:<46} {seconds * 1000:7.1f} ms")
-    if not args.no_terminal:
+    if terminal:
         from bench_app_probe import first_story_markers
 
-        terminal = terminal_first_paint(db, first_story_markers(db))
-        if terminal is None:
+        tmux = terminal_first_paint(db, first_story_markers(db))
+        if tmux is None:
             print("  real terminal                       (tmux or the annotate app missing: skipped)")
         else:
-            print(f"  tmux, empty Textual app (bare)      {terminal['empty'] * 1000:7.0f} ms")
-            print(f"  tmux, newsmark annotate             {terminal['app'] * 1000:7.0f} ms  {terminal['rss']:6.1f} MB   "
-                  f"({terminal['app'] / terminal['empty']:.2f}x bare)")
-            print(f"  tmux, g -> story list rows shown    {terminal['story_list'] * 1000:7.0f} ms")
+            print(f"  tmux, empty Textual app (bare)      {tmux['empty'] * 1000:7.0f} ms")
+            print(f"  tmux, newsmark annotate             {tmux['app'] * 1000:7.0f} ms  {tmux['rss']:6.1f} MB   "
+                  f"({tmux['app'] / tmux['empty']:.2f}x bare)")
+            print(f"  tmux, g -> story list rows shown    {tmux['story_list'] * 1000:7.0f} ms")
 
-    print(f"\n(b) keystroke-to-commit latency, {args.keystrokes:,} label changes (target p99 < 20 ms)")
+
+def keystroke_latency(db: Path, count: int) -> None:
+    """Part (b): keystroke-to-commit latency, bare sqlite3 against the store, the writer
+    thread and the app."""
+    print(f"\n(b) keystroke-to-commit latency, {count:,} label changes (target p99 < 20 ms)")
     from newsmark.schema.store import Store
 
     with Store.open(db) as store:
         article_ids = store.article_ids("story-0000003") + store.article_ids("story-0000004")
     with tempfile.TemporaryDirectory(dir=db.parent) as tmp:
-        bare = percentiles(bare_insert_latency(args.keystrokes, Path(tmp)))
+        bare = percentiles(bare_insert_latency(count, Path(tmp)))
     show_latency("bare sqlite3 INSERT+COMMIT", bare, None)
-    show_latency("Store.set_label", percentiles(store_latency(db, article_ids, args.keystrokes, ANNOTATOR + "-store")), bare)
-    samples = writer_latency(db, article_ids, args.keystrokes, ANNOTATOR + "-writer")
+    show_latency("Store.set_label", percentiles(store_latency(db, article_ids, count, ANNOTATOR + "-store")), bare)
+    samples = writer_latency(db, article_ids, count, ANNOTATOR + "-writer")
     if samples is None:
         print("  writer thread (tui/writer.py)      (not there yet: skipped)")
     else:
         show_latency("writer thread (tui/writer.py)", percentiles(samples), bare)
-    app_samples = app_latency(db, args.keystrokes)
+    app_samples = app_latency(db, count)
     if app_samples is None:
         print("  annotate app keystroke             (tui/app.py not there yet: skipped)")
     else:
