@@ -333,14 +333,87 @@ def writer_latency(db: Path, article_ids: list[str], count: int, annotator: str)
     return samples
 
 
-def app_latency(db: Path, count: int) -> dict[str, list[float]] | None:
+def app_latency(db: Path, count: int, tracer=None) -> dict[str, list[float]] | None:
     """Through the annotate app: a stance key until the writer committed it, and until the
-    pane shows it saved."""
+    pane shows it saved (timed in detail by `tracer`, a KeystrokeTracer, if given)."""
     if not app_available():
         return None
     from bench_app_probe import app_keystroke_latency
 
-    return asyncio.run(app_keystroke_latency(str(db), ANNOTATOR + "-app", count))
+    return asyncio.run(app_keystroke_latency(str(db), ANNOTATOR + "-app", count, tracer))
+
+
+# Where a keystroke's time goes, in order: the columns of the tail breakdown.
+PHASES = ("dispatch", "queue", "py", "begin", "reads", "writes", "commit", "notice")
+
+
+def keystroke_phases(record: dict, gc_pauses: list[tuple[float, float, int, str, float]]) -> dict[str, float]:
+    """Seconds of one traced keystroke in each phase:
+    dispatch: key posted -> the screen submits the request (the event loop);
+    queue: submitted -> the writer thread starts it;
+    py: Python in the store between SQL statements and before the first;
+    begin: PRAGMA busy_timeout and BEGIN IMMEDIATE (the write lock);
+    reads / writes: SELECT / INSERT, UPDATE, DELETE statements;
+    commit: COMMIT (the WAL's fsync, and a checkpoint when `checkpoint` is set);
+    notice: committed -> the loop sees the commit;
+    plus gc (collections overlapping the keystroke, any thread), and total."""
+    phases = dict.fromkeys(PHASES, 0.0)
+    phases["dispatch"] = record["submit"] - record["posted"]
+    phases["queue"] = record["pickup"] - record["submit"]
+    statements = record["statements"]
+    phases["py"] = (statements[0][0] if statements else record["committed"]) - record["pickup"]
+    for (started, sql), ended in zip(statements, [s[0] for s in statements[1:]] + [record["committed"]]):
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if verb in ("PRAGMA", "BEGIN"):
+            phases["begin"] += ended - started
+        elif verb == "SELECT":
+            phases["reads"] += ended - started
+        elif verb == "COMMIT":
+            phases["commit"] += ended - started
+        else:
+            phases["writes"] += ended - started
+    phases["notice"] = record["seen"] - record["committed"]
+    phases["gc"] = sum(max(0.0, min(end, record["seen"]) - max(start, record["posted"]))
+                       for start, end, *_ in gc_pauses)
+    phases["total"] = record["seen"] - record["posted"]
+    return phases
+
+
+def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float, int, str, float]]) -> None:
+    """Print what the slowest 1% of keystrokes waited on, against the median keystroke."""
+    rows = [(keystroke_phases(r, gc_pauses), r) for r in records]
+    rows.sort(key=lambda row: row[0]["total"])
+    tail = rows[-max(1, len(rows) // 100):]
+    checkpoints = sum(1 for _, r in rows if r["checkpoint"])
+    print(f"  tail breakdown (ms) of the slowest {len(tail)} of {len(rows)} app keystrokes; "
+          f"{checkpoints} commits ran a WAL checkpoint, {len(gc_pauses)} collections ran")
+    header = "".join(f"{name:>9}" for name in (*PHASES, "gc", "total")) + "  ckpt  gc generations (thread)"
+    print(f"    {'':<8}{header}")
+
+    def line(label: str, phases: dict[str, float], record: dict | None) -> str:
+        cells = "".join(f"{phases[name] * 1000:9.2f}" for name in (*PHASES, "gc", "total"))
+        extra = ""
+        if record is not None:
+            gens = [f"{gen}({thread})" for start, end, gen, thread, _ in gc_pauses
+                    if end > record["posted"] and start < record["seen"]]
+            extra = f"  {'yes' if record['checkpoint'] else 'no':>4}  {' '.join(gens)}"
+        return f"    {label:<8}{cells}{extra}"
+
+    median = {name: statistics.median(p[name] for p, _ in rows) for name in (*PHASES, "gc", "total")}
+    print(line("median", median, None))
+    for phases, record in tail:
+        print(line("", phases, record))
+    in_tail = [r for _, r in tail]
+    print(f"    of the tail: {sum(r['checkpoint'] for r in in_tail)} ran a checkpoint; "
+          f"{sum(1 for p, _ in tail if p['gc'] > 0.001)} overlapped a collection > 1 ms")
+    for generation in range(3):
+        pauses = [(end - start, cpu) for start, end, gen, _, cpu in gc_pauses if gen == generation]
+        if pauses:
+            print(f"    collections of generation {generation}: {len(pauses)}, wall median "
+                  f"{statistics.median(p[0] for p in pauses) * 1000:.2f} max {max(p[0] for p in pauses) * 1000:.2f} ms, "
+                  f"CPU median {statistics.median(p[1] for p in pauses) * 1000:.2f} max {max(p[1] for p in pauses) * 1000:.2f} ms")
+    cpu = [r["writer_cpu"] for r in records]
+    print(f"    writer thread CPU per keystroke: median {statistics.median(cpu) * 1000:.2f} ms, max {max(cpu) * 1000:.2f} ms")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -418,12 +491,18 @@ def keystroke_latency(db: Path, count: int) -> None:
         print("  writer thread (tui/writer.py)      (not there yet: skipped)")
     else:
         show_latency("writer thread (tui/writer.py)", percentiles(samples), bare)
-    app_samples = app_latency(db, count)
+    from bench_app_probe import KeystrokeTracer
+
+    tracer = KeystrokeTracer(str(db))
+    app_samples = app_latency(db, count, tracer)
     if app_samples is None:
         print("  annotate app keystroke             (tui/app.py not there yet: skipped)")
     else:
+        on_disk = [r["committed"] - r["posted"] for r in tracer.records]
+        show_latency("annotate app: key -> on disk", percentiles(on_disk), bare)
         for what, samples in app_samples.items():
             show_latency(f"annotate app: key -> {what}", percentiles(samples), bare)
+        show_tail_breakdown(tracer.records, tracer.gc_pauses)
 
 
 if __name__ == "__main__":
