@@ -57,6 +57,7 @@ class KeystrokeTracer:
         self.gc_pauses: list[tuple[float, float, int, str, float]] = []
         self._gc_started = (0.0, 0.0)
         self._traced: set[int] = set()
+        self.main_cpu = 0.0  # the event loop thread's CPU seconds per keystroke (rendering)
 
     def start(self) -> None:
         """Begin recording garbage collections."""
@@ -147,6 +148,7 @@ async def app_keystroke_latency(db: str, annotator: str, count: int,
         if tracer is not None:
             tracer.install(app.writer)
             tracer.start()
+        main_cpu = time.thread_time()
         for n in range(count):
             key = "a" if n % 2 == 0 else "d"
             before = app.writer.commits
@@ -168,4 +170,5 @@ async def app_keystroke_latency(db: str, annotator: str, count: int,
         await app.writer.idle()
         if tracer is not None:
             tracer.stop()
+            tracer.main_cpu = (time.thread_time() - main_cpu) / max(1, count)
     return {"committed": committed, "shown saved": shown}

@@ -379,7 +379,8 @@ def keystroke_phases(record: dict, gc_pauses: list[tuple[float, float, int, str,
     return phases
 
 
-def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float, int, str, float]]) -> None:
+def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float, int, str, float]],
+                        main_cpu: float) -> None:
     """Print what the slowest 1% of keystrokes waited on, against the median keystroke."""
     rows = [(keystroke_phases(r, gc_pauses), r) for r in records]
     rows.sort(key=lambda row: row[0]["total"])
@@ -413,7 +414,8 @@ def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float,
                   f"{statistics.median(p[0] for p in pauses) * 1000:.2f} max {max(p[0] for p in pauses) * 1000:.2f} ms, "
                   f"CPU median {statistics.median(p[1] for p in pauses) * 1000:.2f} max {max(p[1] for p in pauses) * 1000:.2f} ms")
     cpu = [r["writer_cpu"] for r in records]
-    print(f"    writer thread CPU per keystroke: median {statistics.median(cpu) * 1000:.2f} ms, max {max(cpu) * 1000:.2f} ms")
+    print(f"    writer thread CPU per keystroke: median {statistics.median(cpu) * 1000:.2f} ms, max {max(cpu) * 1000:.2f} ms; "
+          f"event loop thread CPU per keystroke (handling, rendering; bench loop included): {main_cpu * 1000:.2f} ms")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -425,6 +427,7 @@ def main() -> None:
     parser.add_argument("--keystrokes", type=int, default=1000)
     parser.add_argument("--no-terminal", action="store_true", help="skip the tmux (real terminal) runs")
     parser.add_argument("--keys-only", action="store_true", help="only (b), the keystroke latency")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval(SECONDS) first (an experiment)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -432,6 +435,8 @@ def main() -> None:
         child_main(args.child, args.db)
         return
 
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     from make_big_db import ensure_big_db
 
     db = ensure_big_db(args.articles)
@@ -502,7 +507,7 @@ def keystroke_latency(db: Path, count: int) -> None:
         show_latency("annotate app: key -> on disk", percentiles(on_disk), bare)
         for what, samples in app_samples.items():
             show_latency(f"annotate app: key -> {what}", percentiles(samples), bare)
-        show_tail_breakdown(tracer.records, tracer.gc_pauses)
+        show_tail_breakdown(tracer.records, tracer.gc_pauses, tracer.main_cpu)
 
 
 if __name__ == "__main__":
