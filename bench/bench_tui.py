@@ -1,6 +1,6 @@
 """TUI speed with a big database: first paint and keystroke-to-commit latency.
 
-Run: .venv/bin/python bench/bench_tui.py [--articles N] [--keystrokes K] [--no-terminal]
+Run: .venv/bin/python bench/bench_tui.py [--articles N] [--keystrokes K] [--no-terminal] [--keys-only]
 
 (a) First paint with N articles (default 1,000,000; built once by make_big_db.py):
     - headless: a fresh process runs the app under `App.run_test()` and reports the time
@@ -16,6 +16,11 @@ Run: .venv/bin/python bench/bench_tui.py [--articles N] [--keystrokes K] [--no-t
     run: through `Store.set_label`, through the TUI's writer thread (tui/writer.py), and
     through the app itself (a key pressed in the annotate screen until the writer has
     committed it). Target: p99 < 20 ms.
+    The app's keystrokes are timed in detail (bench_app_probe.KeystrokeTracer: timing
+    instrumentation in the bench, none in the product) and the slowest 1% printed phase by
+    phase against the median keystroke: the event loop before the request was submitted,
+    the writer's queue, each SQL statement, COMMIT, a WAL checkpoint, the loop noticing the
+    commit, and the garbage collections that overlapped it, with their CPU time.
 """
 
 from __future__ import annotations
