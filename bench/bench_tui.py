@@ -392,7 +392,7 @@ def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float,
     tail = rows[-max(1, len(rows) // 100):]
     checkpoints = sum(1 for _, r in rows if r["checkpoint"])
     print(f"  tail breakdown (ms) of the slowest {len(tail)} of {len(rows)} app keystrokes; "
-          f"{checkpoints} commits ran a WAL checkpoint, {len(gc_pauses)} collections ran")
+          f"{checkpoints} commits ran or overlapped a WAL checkpoint, {len(gc_pauses)} collections ran")
     header = "".join(f"{name:>9}" for name in (*PHASES, "gc", "total")) + "  ckpt  gc generations (thread)"
     print(f"    {'':<8}{header}")
 
@@ -410,7 +410,7 @@ def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float,
     for phases, record in tail:
         print(line("", phases, record))
     in_tail = [r for _, r in tail]
-    print(f"    of the tail: {sum(r['checkpoint'] for r in in_tail)} ran a checkpoint; "
+    print(f"    of the tail: {sum(r['checkpoint'] for r in in_tail)} ran or overlapped a checkpoint; "
           f"{sum(1 for p, _ in tail if p['gc'] > 0.001)} overlapped a collection > 1 ms")
     for generation in range(3):
         pauses = [(end - start, cpu) for start, end, gen, _, cpu in gc_pauses if gen == generation]
