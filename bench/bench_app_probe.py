@@ -4,8 +4,12 @@ does not change when the app's internals do."""
 
 from __future__ import annotations
 
+import gc
+import os
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -35,7 +39,88 @@ def app_ready(app) -> bool:
     return app.loaded.is_set()
 
 
-async def app_keystroke_latency(db: str, annotator: str, count: int) -> dict[str, list[float]]:
+class KeystrokeTracer:
+    """Timing instrumentation for the tail breakdown (bench only, nothing in the product).
+
+    Per keystroke it records, on one clock (perf_counter): when the key was posted, when
+    the screen handed the request to the writer (`submit`), when the writer thread picked
+    it up, when each SQL statement of the writer's connection started (its trace
+    callback), when the request returned (committed), whether the commit ran a WAL
+    checkpoint (the database file itself changed: in WAL mode only a checkpoint writes
+    it), the writer thread's CPU time, and every garbage collection in the process."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.records: list[dict] = []
+        self.current: dict | None = None
+        # start, end, generation, thread, its CPU seconds
+        self.gc_pauses: list[tuple[float, float, int, str, float]] = []
+        self._gc_started = (0.0, 0.0)
+        self._traced: set[int] = set()
+        self.main_cpu = 0.0  # the event loop thread's CPU seconds per keystroke (rendering)
+
+    def start(self) -> None:
+        """Begin recording garbage collections."""
+        gc.callbacks.append(self._gc)
+
+    def stop(self) -> None:
+        """Stop recording garbage collections."""
+        gc.callbacks.remove(self._gc)
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started = (time.perf_counter(), time.thread_time())
+        else:
+            started, cpu = self._gc_started
+            self.gc_pauses.append((started, time.perf_counter(), info["generation"],
+                                   threading.current_thread().name, time.thread_time() - cpu))
+
+    def begin(self) -> dict:
+        """A new keystroke record, its key posted now."""
+        self.current = {"posted": time.perf_counter(), "statements": []}
+        self.records.append(self.current)
+        return self.current
+
+    def wrap(self, request: Callable) -> Callable:
+        """The writer request `request`, timed on the writer thread."""
+        record = self.current
+
+        def traced(store):
+            if record is not None:
+                record["pickup"] = time.perf_counter()
+            if id(store.conn) not in self._traced:
+                self._traced.add(id(store.conn))
+                store.conn.set_trace_callback(self._statement)
+            before = os.stat(self.db).st_mtime_ns
+            cpu = time.thread_time()
+            try:
+                return request(store)
+            finally:
+                if record is not None:
+                    record["committed"] = time.perf_counter()
+                    record["writer_cpu"] = time.thread_time() - cpu
+                    record["checkpoint"] = os.stat(self.db).st_mtime_ns != before
+
+        return traced
+
+    def _statement(self, sql: str) -> None:
+        if self.current is not None and "pickup" in self.current and "committed" not in self.current:
+            self.current["statements"].append((time.perf_counter(), sql))
+
+    def install(self, writer) -> None:
+        """Time every request the app submits to `writer` (wraps this instance's submit)."""
+        submit = writer.submit
+
+        def traced_submit(request):
+            if self.current is not None:
+                self.current["submit"] = time.perf_counter()
+            return submit(self.wrap(request))
+
+        writer.submit = traced_submit
+
+
+async def app_keystroke_latency(db: str, annotator: str, count: int,
+                                tracer: KeystrokeTracer | None = None) -> dict[str, list[float]]:
     """Seconds from a stance key reaching the app (posted as the terminal driver posts it)
     until the writer has committed it ("committed"; the writer also reads back what the
     panes show), and until the pane no longer says "saving" ("shown saved"), `count` times.
@@ -60,18 +145,30 @@ async def app_keystroke_latency(db: str, annotator: str, count: int) -> dict[str
         await pilot.pause()
         await app.writer.idle()
         screen = app.screen
+        if tracer is not None:
+            tracer.install(app.writer)
+            tracer.start()
+        main_cpu = time.thread_time()
         for n in range(count):
             key = "a" if n % 2 == 0 else "d"
             before = app.writer.commits
-            started = time.perf_counter()
+            record = tracer.begin() if tracer is not None else None
+            started = record["posted"] if record is not None else time.perf_counter()
             app.post_message(events.Key(key, key))
             while app.writer.commits == before:
                 if time.perf_counter() - started > 30:
                     raise RuntimeError("a keystroke was never committed")
                 await asyncio.sleep(0.0001)
             committed.append(time.perf_counter() - started)
+            if record is not None:
+                record["seen"] = started + committed[-1]
             while any(getattr(pane, "pending", 0) for pane in screen.panes):
+                if time.perf_counter() - started > 30:
+                    raise RuntimeError("a pane never showed its keystroke saved")
                 await asyncio.sleep(0.0001)
             shown.append(time.perf_counter() - started)
         await app.writer.idle()
+        if tracer is not None:
+            tracer.stop()
+            tracer.main_cpu = (time.thread_time() - main_cpu) / max(1, count)
     return {"committed": committed, "shown saved": shown}

@@ -1,6 +1,6 @@
 """TUI speed with a big database: first paint and keystroke-to-commit latency.
 
-Run: .venv/bin/python bench/bench_tui.py [--articles N] [--keystrokes K] [--no-terminal]
+Run: .venv/bin/python bench/bench_tui.py [--articles N] [--keystrokes K] [--no-terminal] [--keys-only]
 
 (a) First paint with N articles (default 1,000,000; built once by make_big_db.py):
     - headless: a fresh process runs the app under `App.run_test()` and reports the time
@@ -16,6 +16,11 @@ Run: .venv/bin/python bench/bench_tui.py [--articles N] [--keystrokes K] [--no-t
     run: through `Store.set_label`, through the TUI's writer thread (tui/writer.py), and
     through the app itself (a key pressed in the annotate screen until the writer has
     committed it). Target: p99 < 20 ms.
+    The app's keystrokes are timed in detail (bench_app_probe.KeystrokeTracer: timing
+    instrumentation in the bench, none in the product) and the slowest 1% printed phase by
+    phase against the median keystroke: the event loop before the request was submitted,
+    the writer's queue, each SQL statement, COMMIT, a WAL checkpoint, the loop noticing the
+    commit, and the garbage collections that overlapped it, with their CPU time.
 """
 
 from __future__ import annotations
@@ -333,14 +338,89 @@ def writer_latency(db: Path, article_ids: list[str], count: int, annotator: str)
     return samples
 
 
-def app_latency(db: Path, count: int) -> dict[str, list[float]] | None:
+def app_latency(db: Path, count: int, tracer=None) -> dict[str, list[float]] | None:
     """Through the annotate app: a stance key until the writer committed it, and until the
-    pane shows it saved."""
+    pane shows it saved (timed in detail by `tracer`, a KeystrokeTracer, if given)."""
     if not app_available():
         return None
     from bench_app_probe import app_keystroke_latency
 
-    return asyncio.run(app_keystroke_latency(str(db), ANNOTATOR + "-app", count))
+    return asyncio.run(app_keystroke_latency(str(db), ANNOTATOR + "-app", count, tracer))
+
+
+# Where a keystroke's time goes, in order: the columns of the tail breakdown.
+PHASES = ("dispatch", "queue", "py", "begin", "reads", "writes", "commit", "notice")
+
+
+def keystroke_phases(record: dict, gc_pauses: list[tuple[float, float, int, str, float]]) -> dict[str, float]:
+    """Seconds of one traced keystroke in each phase:
+    dispatch: key posted -> the screen submits the request (the event loop);
+    queue: submitted -> the writer thread starts it;
+    py: Python in the store between SQL statements and before the first;
+    begin: PRAGMA busy_timeout and BEGIN IMMEDIATE (the write lock);
+    reads / writes: SELECT / INSERT, UPDATE, DELETE statements;
+    commit: COMMIT (the WAL's fsync, and a checkpoint when `checkpoint` is set);
+    notice: committed -> the loop sees the commit;
+    plus gc (collections overlapping the keystroke, any thread), and total."""
+    phases = dict.fromkeys(PHASES, 0.0)
+    phases["dispatch"] = record["submit"] - record["posted"]
+    phases["queue"] = record["pickup"] - record["submit"]
+    statements = record["statements"]
+    phases["py"] = (statements[0][0] if statements else record["committed"]) - record["pickup"]
+    for (started, sql), ended in zip(statements, [s[0] for s in statements[1:]] + [record["committed"]]):
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if verb in ("PRAGMA", "BEGIN"):
+            phases["begin"] += ended - started
+        elif verb == "SELECT":
+            phases["reads"] += ended - started
+        elif verb == "COMMIT":
+            phases["commit"] += ended - started
+        else:
+            phases["writes"] += ended - started
+    phases["notice"] = record["seen"] - record["committed"]
+    phases["gc"] = sum(max(0.0, min(end, record["seen"]) - max(start, record["posted"]))
+                       for start, end, *_ in gc_pauses)
+    phases["total"] = record["seen"] - record["posted"]
+    return phases
+
+
+def show_tail_breakdown(records: list[dict], gc_pauses: list[tuple[float, float, int, str, float]],
+                        main_cpu: float) -> None:
+    """Print what the slowest 1% of keystrokes waited on, against the median keystroke."""
+    rows = [(keystroke_phases(r, gc_pauses), r) for r in records]
+    rows.sort(key=lambda row: row[0]["total"])
+    tail = rows[-max(1, len(rows) // 100):]
+    checkpoints = sum(1 for _, r in rows if r["checkpoint"])
+    print(f"  tail breakdown (ms) of the slowest {len(tail)} of {len(rows)} app keystrokes; "
+          f"{checkpoints} commits ran or overlapped a WAL checkpoint, {len(gc_pauses)} collections ran")
+    header = "".join(f"{name:>9}" for name in (*PHASES, "gc", "total")) + "  ckpt  gc generations (thread)"
+    print(f"    {'':<8}{header}")
+
+    def line(label: str, phases: dict[str, float], record: dict | None) -> str:
+        cells = "".join(f"{phases[name] * 1000:9.2f}" for name in (*PHASES, "gc", "total"))
+        extra = ""
+        if record is not None:
+            gens = [f"{gen}({thread})" for start, end, gen, thread, _ in gc_pauses
+                    if end > record["posted"] and start < record["seen"]]
+            extra = f"  {'yes' if record['checkpoint'] else 'no':>4}  {' '.join(gens)}"
+        return f"    {label:<8}{cells}{extra}"
+
+    median = {name: statistics.median(p[name] for p, _ in rows) for name in (*PHASES, "gc", "total")}
+    print(line("median", median, None))
+    for phases, record in tail:
+        print(line("", phases, record))
+    in_tail = [r for _, r in tail]
+    print(f"    of the tail: {sum(r['checkpoint'] for r in in_tail)} ran or overlapped a checkpoint; "
+          f"{sum(1 for p, _ in tail if p['gc'] > 0.001)} overlapped a collection > 1 ms")
+    for generation in range(3):
+        pauses = [(end - start, cpu) for start, end, gen, _, cpu in gc_pauses if gen == generation]
+        if pauses:
+            print(f"    collections of generation {generation}: {len(pauses)}, wall median "
+                  f"{statistics.median(p[0] for p in pauses) * 1000:.2f} max {max(p[0] for p in pauses) * 1000:.2f} ms, "
+                  f"CPU median {statistics.median(p[1] for p in pauses) * 1000:.2f} max {max(p[1] for p in pauses) * 1000:.2f} ms")
+    cpu = [r["writer_cpu"] for r in records]
+    print(f"    writer thread CPU per keystroke: median {statistics.median(cpu) * 1000:.2f} ms, max {max(cpu) * 1000:.2f} ms; "
+          f"event loop thread CPU per keystroke (handling, rendering; bench loop included): {main_cpu * 1000:.2f} ms")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -351,6 +431,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--keystrokes", type=int, default=1000)
     parser.add_argument("--no-terminal", action="store_true", help="skip the tmux (real terminal) runs")
+    parser.add_argument("--keys-only", action="store_true", help="only (b), the keystroke latency")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval(SECONDS) first (an experiment)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -358,10 +440,19 @@ def main() -> None:
         child_main(args.child, args.db)
         return
 
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     from make_big_db import ensure_big_db
 
     db = ensure_big_db(args.articles)
     print(f"database: {db} ({args.articles:,} articles, {db.stat().st_size / 1e9:.2f} GB)")
+    if not args.keys_only:
+        first_paint(db, terminal=not args.no_terminal)
+    keystroke_latency(db, args.keystrokes)
+
+
+def first_paint(db: Path, *, terminal: bool) -> None:
+    """Part (a): first paint headless and in tmux, and the story list's queries."""
     # Warm the OS cache the way a second start would find it (the numbers are best-of-3).
     headless_first_paint("storylist", db, runs=1)
 
@@ -380,38 +471,48 @@ def main() -> None:
     print("  story list worker queries (what a filter change costs, off the event loop):")
     for label, seconds in story_list_query_times(db).items():
         print(f"    {label:<46} {seconds * 1000:7.1f} ms")
-    if not args.no_terminal:
+    if terminal:
         from bench_app_probe import first_story_markers
 
-        terminal = terminal_first_paint(db, first_story_markers(db))
-        if terminal is None:
+        tmux = terminal_first_paint(db, first_story_markers(db))
+        if tmux is None:
             print("  real terminal                       (tmux or the annotate app missing: skipped)")
         else:
-            print(f"  tmux, empty Textual app (bare)      {terminal['empty'] * 1000:7.0f} ms")
-            print(f"  tmux, newsmark annotate             {terminal['app'] * 1000:7.0f} ms  {terminal['rss']:6.1f} MB   "
-                  f"({terminal['app'] / terminal['empty']:.2f}x bare)")
-            print(f"  tmux, g -> story list rows shown    {terminal['story_list'] * 1000:7.0f} ms")
+            print(f"  tmux, empty Textual app (bare)      {tmux['empty'] * 1000:7.0f} ms")
+            print(f"  tmux, newsmark annotate             {tmux['app'] * 1000:7.0f} ms  {tmux['rss']:6.1f} MB   "
+                  f"({tmux['app'] / tmux['empty']:.2f}x bare)")
+            print(f"  tmux, g -> story list rows shown    {tmux['story_list'] * 1000:7.0f} ms")
 
-    print(f"\n(b) keystroke-to-commit latency, {args.keystrokes:,} label changes (target p99 < 20 ms)")
+
+def keystroke_latency(db: Path, count: int) -> None:
+    """Part (b): keystroke-to-commit latency, bare sqlite3 against the store, the writer
+    thread and the app."""
+    print(f"\n(b) keystroke-to-commit latency, {count:,} label changes (target p99 < 20 ms)")
     from newsmark.schema.store import Store
 
     with Store.open(db) as store:
         article_ids = store.article_ids("story-0000003") + store.article_ids("story-0000004")
     with tempfile.TemporaryDirectory(dir=db.parent) as tmp:
-        bare = percentiles(bare_insert_latency(args.keystrokes, Path(tmp)))
+        bare = percentiles(bare_insert_latency(count, Path(tmp)))
     show_latency("bare sqlite3 INSERT+COMMIT", bare, None)
-    show_latency("Store.set_label", percentiles(store_latency(db, article_ids, args.keystrokes, ANNOTATOR + "-store")), bare)
-    samples = writer_latency(db, article_ids, args.keystrokes, ANNOTATOR + "-writer")
+    show_latency("Store.set_label", percentiles(store_latency(db, article_ids, count, ANNOTATOR + "-store")), bare)
+    samples = writer_latency(db, article_ids, count, ANNOTATOR + "-writer")
     if samples is None:
         print("  writer thread (tui/writer.py)      (not there yet: skipped)")
     else:
         show_latency("writer thread (tui/writer.py)", percentiles(samples), bare)
-    app_samples = app_latency(db, args.keystrokes)
+    from bench_app_probe import KeystrokeTracer
+
+    tracer = KeystrokeTracer(str(db))
+    app_samples = app_latency(db, count, tracer)
     if app_samples is None:
         print("  annotate app keystroke             (tui/app.py not there yet: skipped)")
     else:
+        on_disk = [r["committed"] - r["posted"] for r in tracer.records]
+        show_latency("annotate app: key -> on disk", percentiles(on_disk), bare)
         for what, samples in app_samples.items():
             show_latency(f"annotate app: key -> {what}", percentiles(samples), bare)
+        show_tail_breakdown(tracer.records, tracer.gc_pauses, tracer.main_cpu)
 
 
 if __name__ == "__main__":

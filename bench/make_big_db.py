@@ -48,7 +48,7 @@ WORDS = (
 
 def build_id(articles: int, per_story: int) -> str:
     """What identifies a cached build: its parameters and the generator's version."""
-    return f"v1 articles={articles} per_story={per_story}"
+    return f"v3 articles={articles} per_story={per_story}"
 
 
 def db_path_for(articles: int, per_story: int = 10) -> Path:
@@ -105,7 +105,8 @@ def build(path: Path, articles: int, per_story: int) -> dict:
     tmp = path.with_name(path.name + ".building")
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         leftover.unlink(missing_ok=True)
-    Store.open(tmp).close()  # the store's own schema and default scheme
+    with Store.open(tmp) as store:  # the store's own schema and default scheme
+        story_fields = store.scheme.story_fields()
     conn = sqlite3.connect(tmp, isolation_level=None)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
@@ -121,32 +122,34 @@ def build(path: Path, articles: int, per_story: int) -> dict:
             for k in range(story_count)
         ),
     )
-    labelled: list[tuple[str, str]] = []  # (article id, annotator)
+    labelled: list[tuple[str, str, str]] = []  # (article id, its story id, annotator)
 
     def rows():
         for i, story, row in _article_rows(articles, per_story, pool):
             # bench labels every article of 1 story in 50 and the first article of 1 in 50
             # more; alice labels every article of 1 story in 7.
             if story % 50 == 0 or (story % 50 == 1 and i == story * per_story):
-                labelled.append((row[0], "bench"))
+                labelled.append((row[0], row[1], "bench"))
             if story % 7 == 0:
-                labelled.append((row[0], "alice"))
+                labelled.append((row[0], row[1], "alice"))
             yield row
 
     conn.executemany(Store.ARTICLE_INSERT, rows())
+    # Schema v3: every article is a member of the story it was imported into.
+    conn.execute("INSERT INTO story_articles (story_id, article_id) SELECT story_id, id FROM articles")
     at = "2026-11-21T00:00:00Z"
     stances = ("agree", "disagree", "discuss", "unrelated")
     conn.executemany(
-        "INSERT INTO labels (article_id, annotator, field, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO labels (article_id, story_id, annotator, field, value, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
         (
-            (aid, who, field, value, at)
-            for n, (aid, who) in enumerate(labelled)
+            (aid, story if field in story_fields else "", who, field, value, at)
+            for n, (aid, story, who) in enumerate(labelled)
             for field, value in (("stance", stances[n % 4]), ("reliability", "ABCDEF"[n % 6]), ("credibility", str(1 + n % 6)))
         ),
     )
     conn.executemany(
-        "INSERT INTO annotations (article_id, annotator, updated_at) VALUES (?, ?, ?)",
-        ((aid, who, at) for aid, who in labelled),
+        "INSERT INTO annotations (article_id, story_id, annotator, updated_at) VALUES (?, ?, ?, ?)",
+        ((aid, story, who, at) for aid, story, who in labelled),
     )
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -55,6 +55,7 @@ class NewsmarkApp(App):
         self.closing = threading.Event()
         self.reader_budget = Budget(cancelled=self.closing.is_set)
         self._stores_closed = False
+        self._heap_frozen = False  # see _freeze_heap_when_loaded
 
     def on_mount(self) -> None:
         """Start the writer, apply the user's keymap and open the annotate screen."""
@@ -64,6 +65,21 @@ class NewsmarkApp(App):
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         self.push_screen(AnnotateScreen(self.scheme, self.story_id))
+        self.run_worker(self._freeze_heap_when_loaded(), group="gc", exit_on_error=False)
+
+    async def _freeze_heap_when_loaded(self) -> None:
+        """Once the first story is shown, take every object so far (modules, Textual's
+        widgets and caches, the story) out of the garbage collector's sight. A full
+        collection walked them all, 45-90 ms with nothing to free, on whichever thread
+        allocated: a key waited, and so did the writer's commit (it needs the GIL back
+        after each statement). Those collections were the slowest 1% of keystrokes
+        (bench/bench_tui.py); after the freeze one takes well under a millisecond."""
+        await self.loaded.wait()
+        self.call_after_refresh(self._freeze_heap)  # the first paint's caches too
+
+    def _freeze_heap(self) -> None:
+        gc.freeze()
+        self._heap_frozen = True
 
     async def action_help_quit(self) -> None:
         """ctrl+c with no text selected to copy: quit, as in any terminal program (Textual
@@ -74,6 +90,11 @@ class NewsmarkApp(App):
     async def on_unmount(self) -> None:
         """Let the writer finish what is queued, then close both connections."""
         await asyncio.to_thread(self.close_stores)
+        if self._heap_frozen:
+            # The app's objects may be collected again (another app may run in this
+            # process, as under tests); at exit, the atexit freeze above still applies.
+            gc.unfreeze()
+            self._heap_frozen = False
 
     def close_stores(self) -> None:
         """Drain the writer and close the writer's and reader's connections (idempotent)."""
