@@ -36,6 +36,9 @@ def claims_text(state: ReviewState, blind: bool) -> Text:
         heading.append(for_terminal(article.title), style="italic")
     if article.published:
         heading.append(f" · {for_terminal(article.published)}", style="dim")
+    if review.other_stories:
+        heading.append("\nalso in: ", style="dim")
+        heading.append(" · ".join(for_terminal(title or story_id) for story_id, title in review.other_stories))
     heading.append("\n\n")
     shown = article.text[:MAX_CHARS]
     body = Text(shown)
