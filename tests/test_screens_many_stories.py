@@ -6,7 +6,9 @@ values of the story being read. Every test reopens the database and checks its r
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from textual.command import CommandPalette
@@ -14,10 +16,12 @@ from textual.widgets import OptionList
 
 from newsmark.schema.ingest import import_paths
 from newsmark.schema.models import Story
+from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
 from newsmark.schema.store import Store
 from newsmark.tui.review.labels_table import GOLD_ROW, LabelsTable
 from newsmark.tui.screens.annotate import AnnotateScreen
 from newsmark.tui.screens.overview import OverviewScreen
+from newsmark.tui.text import display_inline
 from tests.conftest import SEEDS
 from tests.test_review import loaded as review_loaded
 from tests.test_review import make_app as make_review_app
@@ -264,3 +268,75 @@ async def test_the_overview_shows_the_stance_given_in_the_story_being_read(two_s
         (STORY, ids, ["agree", "–", "–", "–", "–"], ["2", "–", "–", "–", "–"]),
         (OTHER, [ids[0], ids[3]], ["disagr", "–"], ["2", "–"]),
     ]
+
+
+# --- the issue's acceptance: FNC-1 headlines as stories, bodies as their articles ----------------
+
+
+class Fnc1Pair(NamedTuple):
+    """Two FNC-1 headlines sharing a body judged differently under each: the headlines'
+    bodies (the shared one first, then up to two more), the texts, the gold stances."""
+
+    first: str
+    second: str
+    bodies: dict[str, list[str]]  # headline -> body ids
+    shared: str
+    texts: dict[str, str]  # body id -> text
+    gold: dict[tuple[str, str], str]  # (headline, body id) -> stance
+
+
+def fnc1_pair(folder: Path) -> Fnc1Pair:
+    """The first such pair, headlines in sorted order (the data is fixed: so is the pair)."""
+    with (folder / "competition_test_bodies.csv").open(encoding="utf-8", newline="") as f:
+        texts = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(f)}
+    gold: dict[tuple[str, str], str] = {}
+    by_headline: dict[str, list[str]] = {}
+    with (folder / "competition_test_stances.csv").open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            gold[(row["Headline"], row["Body ID"])] = row["Stance"]
+            by_headline.setdefault(row["Headline"], []).append(row["Body ID"])
+    several = sorted(h for h in by_headline if len(set(by_headline[h])) >= 2)
+    for first in several:
+        for body in by_headline[first]:
+            others = [h for h in several if (h, body) in gold and gold[(h, body)] != gold[(first, body)]]
+            if others:
+                bodies = {h: [body] + [b for b in dict.fromkeys(by_headline[h]) if b != body][:2] for h in (first, others[0])}
+                return Fnc1Pair(first, others[0], bodies, body,
+                                {b: texts[b] for ids in bodies.values() for b in ids}, gold)
+    raise AssertionError("FNC-1 holds no body judged differently under two headlines")
+
+
+async def test_fnc1_headline_stories_with_a_body_in_two_of_them(db_path, shared_data):
+    pair = fnc1_pair(shared_data / "fnc1")
+    story_of = {pair.first: "fnc1-first", pair.second: "fnc1-second"}
+    text_of = {b: sanitize_text(text) for b, text in pair.texts.items()}
+    article_of = {b: article_id_for(text) for b, text in text_of.items()}
+    with Store.open(db_path) as store:
+        with store.transaction() as conn:
+            for headline, story_id in story_of.items():
+                store.ensure_story(conn, Story(id=story_id, title=headline, proposition=headline))
+                store.insert_articles(conn, [
+                    (article_of[b], story_id, "FNC-1", None, f"Body {b}", None, None, text_of[b],
+                     text_sha256(text_of[b]), "{}", None) for b in pair.bodies[headline]])
+    key = {"agree": "a", "disagree": "d", "discuss": "s", "unrelated": "x"}
+    shared, neighbour = article_of[pair.shared], pair.bodies[pair.first][1]
+    for annotator in ("alice", "bob"):
+        app = make_app(db_path, annotator, story_id="fnc1-first")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(app, pilot)
+            # The headline's bodies side by side, the shared one first, naming its other story.
+            assert [p.article_id for p in screen.panes] == [shared, article_of[neighbour]]
+            assert f"also in: {display_inline(pair.second)}" in bar(screen)
+            await pilot.press(key[pair.gold[(pair.first, pair.shared)]], "tab", key[pair.gold[(pair.first, neighbour)]])
+            await saved(app, pilot)
+            await pilot.press("shift+tab", "t")
+            await open_other(app, pilot, screen, "fnc1-second", shared)
+            await pilot.press(key[pair.gold[(pair.second, pair.shared)]])
+            await saved(app, pilot)
+        app.close_stores()
+    with Store.open(db_path, create=False) as store:
+        for annotator in ("alice", "bob"):
+            assert store.labels(shared, annotator, story_id="fnc1-first") == {"stance": pair.gold[(pair.first, pair.shared)]}
+            assert store.labels(shared, annotator, story_id="fnc1-second") == {"stance": pair.gold[(pair.second, pair.shared)]}
+            assert store.labels(article_of[neighbour], annotator, story_id="fnc1-first") == {
+                "stance": pair.gold[(pair.first, neighbour)]}

@@ -63,8 +63,8 @@ def load_annotation(
     if grades and source and store.scheme.field(OUTLET_FIELD) is not None:
         outlet_grades = store.outlet_grades(annotator, source, OUTLET_FIELD, exclude_article=article_id)
     return AnnotationView(
-        labels=store.labels(article_id, annotator, story_id=story_id), claims=claims, cluster_counts=counts, cluster_labels=wordings,
-        note=note, flagged=flagged, outlet_grades=outlet_grades,
+        labels=store.labels(article_id, annotator, story_id=story_id), claims=claims, cluster_counts=counts,
+        cluster_labels=wordings, note=note, flagged=flagged, outlet_grades=outlet_grades,
     )
 
 

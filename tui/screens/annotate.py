@@ -172,7 +172,8 @@ class AnnotateScreen(Screen):
         for story_id, title in pane.view.other_stories if pane is not None and pane.view is not None else []:
             entries.append((
                 f"Read this article in the story {display_inline(title) or display_inline(story_id)}",
-                f"other_story({story_id!r})", f"story {display_inline(story_id)}; key {key_display(keys['story.other'])}: the next one",
+                f"other_story({story_id!r})",
+                f"story {display_inline(story_id)}; key {key_display(keys['story.other'])}: the next one",
             ))
         return entries
 
@@ -252,7 +253,7 @@ class AnnotateScreen(Screen):
         def read(store: Store) -> tuple[StoryView, int, list]:
             story = load_story(store, story_id, step)
             ids = story.article_ids
-            first = ids.index(article_id) if article_id in ids else 0
+            first = ids.index(article_id) if article_id is not None and article_id in ids else 0
             shown = [ids[(first + k) % len(ids)] for k in range(pane_count_for(width, len(ids)))] if ids else []
             read_in = story.story.id if story.story is not None else None
             return story, first, [
