@@ -18,6 +18,7 @@ from newsmark.schema.ingest import import_paths
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
 from newsmark.schema.store import Store
+from newsmark.tui.review.article_view import claims_text
 from newsmark.tui.review.labels_table import GOLD_ROW, LabelsTable
 from newsmark.tui.screens.annotate import AnnotateScreen
 from newsmark.tui.screens.overview import OverviewScreen
@@ -209,6 +210,7 @@ async def test_review_shows_and_adjudicates_the_stance_of_the_story_being_read(t
                                  "bob": {"stance": "disagree", "reliability": "C"}}
         assert review.disagreements == ["stance", "reliability"]
         assert review.other_stories == [(OTHER, OTHER_TITLE)]
+        assert f"also in: {OTHER_SHOWN}\n" in claims_text(screen.state, False).plain
         table = screen.query_one(LabelsTable)
         assert [str(table.get_cell(name, "stance")) for name in ("ann", "bob")] == ["agree", "disagree"]
         await pilot.press("down", "enter")  # bob's stance, as gold in this story

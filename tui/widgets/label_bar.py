@@ -103,7 +103,7 @@ def render_label_bar(state: LabelBarState) -> Text:
 
 def render_other_stories(stories: tuple[tuple[str, str], ...], key: str) -> Text:
     """The "also in" line: the titles (else ids) of the article's other stories, the
-    first OTHER_STORIES_SHOWN of them, and the key that opens the next one."""
+    first OTHER_STORIES_SHOWN of them, and the key that opens the next one ("": none)."""
     line = Text("\nalso in: ", style="dim")
     names = [display_inline(title) or display_inline(story_id) for story_id, title in stories[:OTHER_STORIES_SHOWN]]
     line.append(" · ".join(names), style="bold")
