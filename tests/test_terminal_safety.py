@@ -150,8 +150,10 @@ def test_status_with_only_a_markup_name_does_not_crash(tmp_path):
     conn = sqlite3.connect(db)
     with conn:
         for name in ("[/]", "[link=http://evil]x[/link]"):
-            conn.execute("INSERT INTO annotations (article_id, annotator, updated_at) VALUES (?, ?, 'now')", (aid, name))
-            conn.execute("INSERT INTO labels VALUES (?, ?, 'stance', 'agree', 'now')", (aid, name))
+            conn.execute("INSERT INTO annotations (article_id, story_id, annotator, updated_at) VALUES (?, ?, ?, 'now')",
+                         (aid, STORY, name))
+            conn.execute("INSERT INTO labels (article_id, story_id, annotator, field, value, updated_at) "
+                         "VALUES (?, ?, ?, 'stance', 'agree', 'now')", (aid, STORY, name))
     conn.close()
     out = checked(run(db, "status"))
     assert "[/]" in out and "[link=http://evil]x[/link]" in out
