@@ -214,8 +214,11 @@ def _block_scores(query: str, keys: list[str]) -> np.ndarray:
     return scores
 
 
-def suggest_for_claim(store: Store, claim_id: str, limit: int = 5, *, per_article: int | None = 2) -> list[Suggestion]:
-    """Suggestions for a stored claim from the other articles of its article's story."""
+def suggest_for_claim(
+    store: Store, claim_id: str, limit: int = 5, *, per_article: int | None = 2, story_id: str | None = None
+) -> list[Suggestion]:
+    """Suggestions for a stored claim from the other articles of a story holding its
+    article (`story_id`; None: the story the article was first imported into)."""
     claim = store.get_claim(claim_id)
     if claim is None:
         return []
@@ -223,7 +226,7 @@ def suggest_for_claim(store: Store, claim_id: str, limit: int = 5, *, per_articl
     if article is None:
         return []
     candidates = []
-    for other_id in store.article_ids(article.story_id):
+    for other_id in store.article_ids(story_id if story_id is not None else article.story_id):
         if other_id != article.id:
             other = store.get_article(other_id)
             if other is not None:

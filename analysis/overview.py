@@ -100,14 +100,16 @@ def _name(source: str | None, title: str | None, article_id: str) -> str:
 def article_heads(store: Store, story_id: str, annotator: str | None = None, first: int = 0,
                   limit: int | None = None) -> list[ArticleHead]:
     """The story's articles in import order (from position `first`, at most `limit`), with
-    the annotator's stance and credibility (with annotator None: the gold values)."""
+    the annotator's stance and credibility as read in this story (with annotator None: the
+    gold values)."""
     return story_window(store, story_id, annotator, first, limit).articles
 
 
 def story_window(store: Store, story_id: str, annotator: str | None = None, first: int = 0,
                  limit: int | None = OVERVIEW_ARTICLES) -> StoryWindow:
-    """Articles first + 1 .. first + limit of the story (limit None: all), with labels and
-    texts: a few short reads however large the story is."""
+    """Articles first + 1 .. first + limit of the story (limit None: all), with their labels
+    as read in this story (a story-scoped field's value given here) and texts: a few short
+    reads however large the story is."""
     ids = store.article_ids(story_id)
     first = max(0, min(first, max(0, len(ids) - 1)))
     chosen = ids[first:] if limit is None else ids[first : first + limit]
@@ -117,9 +119,9 @@ def story_window(store: Store, story_id: str, annotator: str | None = None, firs
         if article is None:
             continue
         if annotator is None:
-            labels = {fld: value["value"] for fld, value in store.gold(article_id).items()}
+            labels = {fld: value["value"] for fld, value in store.gold(article_id, story_id=story_id).items()}
         else:
-            labels = store.labels(article_id, annotator)
+            labels = store.labels(article_id, annotator, story_id=story_id)
         heads.append(ArticleHead(article_id, _name(article.source, article.title, article_id),
                                  labels.get("stance"), labels.get("credibility"), first + offset + 1))
         texts.append(article.text)

@@ -101,7 +101,7 @@ def span_agreement(store: Store, story: str | None = None) -> tuple[list[str], l
     """
     scope, params = "", ()
     if story is not None:
-        scope, params = " WHERE article_id IN (SELECT id FROM articles WHERE story_id = ?)", (story,)
+        scope, params = " WHERE article_id IN (SELECT article_id FROM story_articles WHERE story_id = ?)", (story,)
     conn = store.conn
     rows = conn.execute(f'SELECT article_id, annotator, start, "end" FROM claims{scope}', params).fetchall()
     annotators = sorted({row[1] for row in rows})

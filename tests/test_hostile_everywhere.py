@@ -146,10 +146,16 @@ def test_hostile_data_from_a_teammates_database_on_every_report(value, seeded, t
         conn.execute("UPDATE articles SET source = ?, title = ?, byline = ? WHERE id = ?", (value, value, value, ids[0]))
         for who in (value, "bob"):
             for article in ids[:3]:
-                conn.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, 'stance', ?, ?)",
+                # v3 rows: stance and notes belong to the article within its story
+                story = "(SELECT story_id FROM articles WHERE id = ?1)"
+                conn.execute("INSERT OR REPLACE INTO labels (article_id, story_id, annotator, field, value, updated_at) "
+                             f"VALUES (?1, {story}, ?2, 'stance', ?3, ?4)",
                              (article, who, "agree" if who == "bob" else "discuss", now))
-                conn.execute("INSERT OR REPLACE INTO annotations VALUES (?, ?, ?, 0, ?)", (article, who, value, now))
-        conn.execute("INSERT INTO gold VALUES (?, 'stance', 'agree', ?, ?, ?)", (ids[0], value, value, now))
+                conn.execute("INSERT OR REPLACE INTO annotations (article_id, story_id, annotator, note, flagged, updated_at) "
+                             f"VALUES (?1, {story}, ?2, ?3, 0, ?4)", (article, who, value, now))
+        conn.execute("INSERT INTO gold (article_id, story_id, field, value, by, reason, at) "
+                     "VALUES (?1, (SELECT story_id FROM articles WHERE id = ?1), 'stance', 'agree', ?2, ?3, ?4)",
+                     (ids[0], value, value, now))
         conn.execute("INSERT INTO clusters VALUES ('c1', NULL, ?, ?, ?)", (value, value, now))
     db = str(seeded)
     story = sqlite3.connect(seeded).execute("SELECT id FROM stories").fetchone()[0]

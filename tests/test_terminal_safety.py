@@ -66,15 +66,22 @@ def hostile_db(path: Path) -> dict[str, list[str]]:
             [(aid, HOSTILE_STORY, f"Outlet {i} {MIX}", f"http://x/{MIX}", f"Headline {i} {MIX}", f"By {MIX}",
               text, text_sha256(text), f"file {MIX}.txt") for i, (aid, text) in enumerate(zip(hostile_ids, HOSTILE_TEXTS))],
         )
+        conn.executemany("INSERT INTO story_articles (story_id, article_id) VALUES (?, ?)",
+                         [(HOSTILE_STORY, aid) for aid in hostile_ids])
         names = [*HOSTILE_STRINGS.values(), "alice"]
         stances = ["agree", "disagree", "discuss", "unrelated"]
         for number, name in enumerate(names):
-            for aid in seed_ids[:3] + hostile_ids:
-                conn.execute("INSERT INTO annotations (article_id, annotator, note, flagged, updated_at) VALUES (?, ?, ?, 1, ?)",
-                             (aid, name, f"note {MIX}", now))
-                conn.execute("INSERT INTO labels VALUES (?, ?, 'stance', ?, ?)", (aid, name, stances[number % 4], now))
-                conn.execute("INSERT INTO labels VALUES (?, ?, 'reliability', ?, ?)", (aid, name, "ABCDEF"[number % 6], now))
-        conn.execute("INSERT INTO gold VALUES (?, 'stance', 'agree', ?, ?, ?)", (seed_ids[0], HOSTILE_STRINGS["osc-title"], f"reason {MIX}", now))
+            for story, aid in [(STORY, aid) for aid in seed_ids[:3]] + [(HOSTILE_STORY, aid) for aid in hostile_ids]:
+                conn.execute("INSERT INTO annotations (article_id, story_id, annotator, note, flagged, updated_at) "
+                             "VALUES (?, ?, ?, ?, 1, ?)", (aid, story, name, f"note {MIX}", now))
+                # stance is judged per story, reliability wherever the article appears ('')
+                conn.execute("INSERT INTO labels (article_id, story_id, annotator, field, value, updated_at) "
+                             "VALUES (?, ?, ?, 'stance', ?, ?)", (aid, story, name, stances[number % 4], now))
+                conn.execute("INSERT INTO labels (article_id, story_id, annotator, field, value, updated_at) "
+                             "VALUES (?, '', ?, 'reliability', ?, ?)", (aid, name, "ABCDEF"[number % 6], now))
+        conn.execute("INSERT INTO gold (article_id, story_id, field, value, by, reason, at) "
+                     "VALUES (?, ?, 'stance', 'agree', ?, ?, ?)",
+                     (seed_ids[0], STORY, HOSTILE_STRINGS["osc-title"], f"reason {MIX}", now))
         conn.execute("INSERT INTO clusters VALUES ('c1', ?, ?, ?, ?)", (STORY, f"wording {MIX}", HOSTILE_STRINGS["csi"], now))
     conn.close()
     return {"seed": seed_ids, "hostile": hostile_ids}
@@ -143,8 +150,10 @@ def test_status_with_only_a_markup_name_does_not_crash(tmp_path):
     conn = sqlite3.connect(db)
     with conn:
         for name in ("[/]", "[link=http://evil]x[/link]"):
-            conn.execute("INSERT INTO annotations (article_id, annotator, updated_at) VALUES (?, ?, 'now')", (aid, name))
-            conn.execute("INSERT INTO labels VALUES (?, ?, 'stance', 'agree', 'now')", (aid, name))
+            conn.execute("INSERT INTO annotations (article_id, story_id, annotator, updated_at) VALUES (?, ?, ?, 'now')",
+                         (aid, STORY, name))
+            conn.execute("INSERT INTO labels (article_id, story_id, annotator, field, value, updated_at) "
+                         "VALUES (?, ?, ?, 'stance', 'agree', 'now')", (aid, STORY, name))
     conn.close()
     out = checked(run(db, "status"))
     assert "[/]" in out and "[link=http://evil]x[/link]" in out

@@ -66,6 +66,8 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("story.next", "story(1)", "Next story", "Panes and stories", short="next story"),
     KeyAction("story.previous", "story(-1)", "Previous story", "Panes and stories"),
     KeyAction("story.list", "story_list", "Story list", "Panes and stories", short="stories"),
+    KeyAction("story.other", "other_story", "Read this pane's article in its next other story (\"also in\")",
+              "Panes and stories", yields=True),
     KeyAction("cursor.down", "cursor(1)", "Sentence cursor down", "Claims"),
     KeyAction("cursor.up", "cursor(-1)", "Sentence cursor up", "Claims"),
     KeyAction("claim.toggle", "toggle_claim", "Mark / unmark claim", "Claims", short="claim"),

@@ -32,11 +32,13 @@ class AnnotationView:
 
 @dataclass
 class ArticleView:
-    """An article with its sentence spans and the annotator's annotation of it."""
+    """An article with its sentence spans and the annotator's annotation of it, as read
+    in one story; `other_stories` are the article's other stories, (id, title), by id."""
 
     article: Article
     sentences: list[tuple[int, int]]
     annotation: AnnotationView
+    other_stories: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -48,11 +50,12 @@ class StoryView:
 
 
 def load_annotation(
-    store: Store, article_id: str, source: str | None, annotator: str, *, grades: bool = True
+    store: Store, article_id: str, source: str | None, annotator: str, story_id: str | None, *, grades: bool = True
 ) -> AnnotationView:
-    """The annotator's labels, claims (with cluster sizes), note, flag, and (with grades)
-    the earlier grades for the article's outlet."""
-    note, flagged, _ = store.annotation(article_id, annotator)
+    """The annotator's labels (as read in `story_id`: its story-scoped values there and the
+    article-scoped ones), claims (with cluster sizes), note and flag in that story, and
+    (with grades) the earlier grades for the article's outlet."""
+    note, flagged, _ = store.annotation(article_id, annotator, story_id=story_id)
     claims = store.claims(article_id, annotator)
     counts = {c.cluster: store.cluster_article_count(c.cluster) for c in claims if c.cluster}
     wordings = {cluster: store.cluster_label(cluster) or "" for cluster in counts}
@@ -60,24 +63,36 @@ def load_annotation(
     if grades and source and store.scheme.field(OUTLET_FIELD) is not None:
         outlet_grades = store.outlet_grades(annotator, source, OUTLET_FIELD, exclude_article=article_id)
     return AnnotationView(
-        labels=store.labels(article_id, annotator), claims=claims, cluster_counts=counts, cluster_labels=wordings,
-        note=note, flagged=flagged, outlet_grades=outlet_grades,
+        labels=store.labels(article_id, annotator, story_id=story_id), claims=claims, cluster_counts=counts,
+        cluster_labels=wordings, note=note, flagged=flagged, outlet_grades=outlet_grades,
     )
 
 
 def load_annotations(
-    store: Store, articles: list[tuple[str, str | None]], annotator: str, *, grades: bool = True
+    store: Store, articles: list[tuple[str, str | None]], annotator: str, story_id: str | None, *, grades: bool = True
 ) -> dict[str, AnnotationView]:
-    """load_annotation for several (article id, source) pairs."""
+    """load_annotation for several (article id, source) pairs read in one story."""
     return {
-        aid: load_annotation(store, aid, source, annotator, grades=grades) for aid, source in dict(articles).items()
+        aid: load_annotation(store, aid, source, annotator, story_id, grades=grades)
+        for aid, source in dict(articles).items()
     }
 
 
-def load_article(store: Store, article_id: str, annotator: str, *, grades: bool = True,
+def other_stories(store: Store, article_id: str, story_id: str | None) -> list[tuple[str, str]]:
+    """The stories holding the article other than `story_id`, as (id, title), by id."""
+    found = []
+    for other in store.article_stories(article_id):
+        if other != story_id:
+            story = store.get_story(other)
+            found.append((other, story.title if story is not None else ""))
+    return found
+
+
+def load_article(store: Store, article_id: str, annotator: str, story_id: str | None, *, grades: bool = True,
                  budget: Budget = UNBOUNDED) -> ArticleView | None:
-    """An article, its sentences (cached per article) and the annotator's annotation.
-    Raises `Cancelled` while splitting a long article into sentences when the budget is
+    """An article as read in `story_id` (None: its own story), its sentences (cached per
+    article), the annotator's annotation there and the article's other stories. Raises
+    `Cancelled` while splitting a long article into sentences when the budget is
     cancelled (the app is closing)."""
     article = store.get_article(article_id)
     if article is None:
@@ -85,7 +100,8 @@ def load_article(store: Store, article_id: str, annotator: str, *, grades: bool 
     return ArticleView(
         article=article,
         sentences=sentences_for(article.id, article.text, budget),
-        annotation=load_annotation(store, article.id, article.source, annotator, grades=grades),
+        annotation=load_annotation(store, article.id, article.source, annotator, story_id, grades=grades),
+        other_stories=other_stories(store, article.id, story_id),
     )
 
 

@@ -141,7 +141,9 @@ def labels(db: Path) -> dict[tuple[str, str], str]:
 def article_titles(db: Path, story: str) -> list[str]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return [r[0] for r in conn.execute("SELECT title FROM articles WHERE story_id = ? ORDER BY seq", (story,))]
+        return [r[0] for r in conn.execute(
+            "SELECT a.title FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? "
+            "ORDER BY a.seq", (story,))]
     finally:
         conn.close()
 

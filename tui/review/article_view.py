@@ -11,6 +11,7 @@ from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
 from newsmark.tui.review.labels_table import GOLD_STYLE
 from newsmark.tui.review.names import display_name
+from newsmark.tui.widgets.label_bar import render_other_stories
 
 SHARED_STYLE = "bold underline"  # a stretch marked by two or more annotators
 # Rendered text is capped so a hostile 5 MB article cannot stall the screen; claims past
@@ -36,6 +37,8 @@ def claims_text(state: ReviewState, blind: bool) -> Text:
         heading.append(for_terminal(article.title), style="italic")
     if article.published:
         heading.append(f" · {for_terminal(article.published)}", style="dim")
+    if review.other_stories:
+        heading.append_text(render_other_stories(tuple(review.other_stories), ""))
     heading.append("\n\n")
     shown = article.text[:MAX_CHARS]
     body = Text(shown)

@@ -4,6 +4,8 @@
 thread workers, so the event loop never waits on SQLite. Every call returns plain
 dataclasses the widgets render.
 
+A story's articles are reviewed as read in that story: a story-scoped field (stance) shows
+the labels and gold given in this story, an article-scoped one those given anywhere.
 A field of an article is *in disagreement* when annotators gave it two or more different
 labels ("cannot be judged" counts as a label here: adjudication is about what to record).
 An article is *adjudicated* when every field in disagreement has a gold value.
@@ -19,6 +21,7 @@ from typing import Any
 from newsmark.schema.models import Article, Claim, Story
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import ActionResult, Store, StoreError
+from newsmark.tui.pane_data import other_stories
 
 # Background colours for annotators' claims, readable under light text; cycled.
 ANNOTATOR_COLOURS = ("#1f5f99", "#8a4b08", "#2e7d32", "#7b1fa2", "#00838f", "#9e2a2b", "#6d6d00", "#4a4aa8")
@@ -58,6 +61,7 @@ class ArticleReview:
     gold: dict[str, dict[str, str]]  # field -> {value, by, reason, at}
     gold_claims: list[dict[str, Any]]
     disagreements: list[str]  # fields with two or more different labels, scheme order
+    other_stories: list[tuple[str, str]] = field(default_factory=list)  # the article's other stories: (id, title)
 
     @property
     def adjudicated(self) -> bool:
@@ -128,10 +132,12 @@ class ReviewData:
             story_count = store.story_count()
             article_ids = store.article_ids(story_id)
             index = max(0, min(index, len(article_ids) - 1))
+            # Anyone who worked on one of the story's articles, in any story: their claims and
+            # article-scoped labels hold here too.
             annotators = [row[0] for row in store.conn.execute(
-                "SELECT DISTINCT n.annotator FROM annotations n JOIN articles a ON a.id = n.article_id "
-                "WHERE a.story_id = ? ORDER BY 1", (story_id,))]
-            review = self._review(store, article_ids[index], annotators) if article_ids else None
+                "SELECT DISTINCT n.annotator FROM story_articles m JOIN annotations n ON n.article_id = m.article_id "
+                "WHERE m.story_id = ? ORDER BY 1", (story_id,))]
+            review = self._review(store, story_id, article_ids[index]) if article_ids else None
             return ReviewState(
                 story=story, story_index=story_index, story_count=story_count,
                 article_ids=article_ids, index=index, annotators=annotators, review=review,
@@ -149,12 +155,13 @@ class ReviewData:
             row = self.store.conn.execute(sql, (current,)).fetchone()
         return row[0] if row else None
 
-    def _review(self, store: Store, article_id: str, annotators: list[str]) -> ArticleReview:
+    def _review(self, store: Store, story_id: str, article_id: str) -> ArticleReview:
         article = store.get_article(article_id)
         assert article is not None
         labels: dict[str, dict[str, str]] = {}
         for name, fld, value in store.conn.execute(
-            "SELECT annotator, field, value FROM labels WHERE article_id = ? ORDER BY annotator", (article_id,)
+            "SELECT annotator, field, value FROM labels WHERE article_id = ? AND story_id IN ('', ?) "
+            "ORDER BY annotator", (article_id, story_id)
         ):
             labels.setdefault(name, {})[fld] = value
         fields = [f.name for f in store.scheme.fields_at("article")]
@@ -162,22 +169,25 @@ class ReviewData:
             name for name in fields if len({values[name] for values in labels.values() if name in values}) > 1
         ]
         return ArticleReview(
-            article=article, labels=labels, claims=store.claims(article_id), gold=store.gold(article_id),
+            article=article, labels=labels, claims=store.claims(article_id), gold=store.gold(article_id, story_id=story_id),
             gold_claims=store.gold_claims(article_id), disagreements=disagreements,
+            other_stories=other_stories(store, article_id, story_id),
         )
 
     @staticmethod
     def _progress(store: Store, story_id: str, articles: int) -> Progress:
         disagreeing: dict[str, set[str]] = {}
         for article_id, fld in store.conn.execute(
-            "SELECT l.article_id, l.field FROM labels l JOIN articles a ON a.id = l.article_id "
-            "WHERE a.story_id = ? GROUP BY l.article_id, l.field HAVING count(DISTINCT l.value) > 1",
+            "SELECT l.article_id, l.field FROM story_articles m JOIN labels l ON l.article_id = m.article_id "
+            "WHERE m.story_id = ?1 AND l.story_id IN ('', ?1) GROUP BY l.article_id, l.field "
+            "HAVING count(DISTINCT l.value) > 1",
             (story_id,),
         ):
             disagreeing.setdefault(article_id, set()).add(fld)
         gold: dict[str, set[str]] = {}
         for article_id, fld in store.conn.execute(
-            "SELECT g.article_id, g.field FROM gold g JOIN articles a ON a.id = g.article_id WHERE a.story_id = ?",
+            "SELECT g.article_id, g.field FROM story_articles m JOIN gold g ON g.article_id = m.article_id "
+            "WHERE m.story_id = ?1 AND g.story_id IN ('', ?1)",
             (story_id,),
         ):
             gold.setdefault(article_id, set()).add(fld)
@@ -187,10 +197,14 @@ class ReviewData:
 
     # --- adjudicating -----------------------------------------------------------------
 
-    def set_gold(self, article_id: str, field_name: str, value: str | None, by: str, reason: str) -> None:
-        """Record (or with None, remove) the gold value of a field; nobody's labels change."""
+    def set_gold(
+        self, story_id: str, article_id: str, field_name: str, value: str | None, by: str, reason: str
+    ) -> None:
+        """Record (or with None, remove) the gold value of a field of an article as read in
+        a story (a story-scoped field's gold holds in that story only); nobody's labels
+        change."""
         with self._lock:
-            self.store.set_gold(article_id, field_name, value, by, reason)
+            self.store.set_gold(article_id, field_name, value, by, reason, story_id=story_id)
 
     def set_gold_claim(self, claim: Claim, by: str, reason: str) -> str:
         """Accept an annotator's claim (span, claim labels and cluster) as a gold claim."""

@@ -227,18 +227,18 @@ class ReviewScreen(Screen):
         self._ask(GoldModal(title, self.scheme.field(field)), field)
 
     def _ask(self, modal: GoldModal, field: str) -> None:
-        article_id = self.state.review.article.id
+        story_id, article_id = self.state.story.id, self.state.review.article.id
 
         def decided(choice: GoldChoice | None) -> None:
             if choice is not None and choice.value is not None:
-                self._write_gold(article_id, field, choice.value, choice.reason)
+                self._write_gold(story_id, article_id, field, choice.value, choice.reason)
 
         self.app.push_screen(modal, decided)
 
     @work(thread=True, group="review-db", exit_on_error=False)
-    def _write_gold(self, article_id: str, field: str, value: str | None, reason: str) -> None:
+    def _write_gold(self, story_id: str, article_id: str, field: str, value: str | None, reason: str) -> None:
         try:
-            self.data.set_gold(article_id, field, value, self.reviewer, reason)
+            self.data.set_gold(story_id, article_id, field, value, self.reviewer, reason)
         except (StoreError, sqlite3.Error) as exc:
             self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
             return
@@ -264,7 +264,7 @@ class ReviewScreen(Screen):
             return
         field = self.query_one(LabelsTable).cursor_field()
         if field is not None and field in state.review.gold:
-            self._write_gold(state.review.article.id, field, None, "")
+            self._write_gold(state.story.id, state.review.article.id, field, None, "")
 
     @on(DataTable.RowSelected, "#claims")
     def _claim_selected(self) -> None:

@@ -169,6 +169,13 @@ class AnnotateScreen(Screen):
                 "Set " + label_description(self.napp.scheme, owners), f"label_key({key!r})",
                 f"key: {key_display(keys.get(binding_id, key))}",
             ))
+        pane = self.focused_pane
+        for story_id, title in pane.view.other_stories if pane is not None and pane.view is not None else []:
+            entries.append((
+                f"Read this article in the story {display_inline(title) or display_inline(story_id)}",
+                f"other_story({story_id!r})",
+                f"story {display_inline(story_id)}; key {key_display(keys['story.other'])}: the next one",
+            ))
         return entries
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -226,9 +233,16 @@ class AnnotateScreen(Screen):
 
     # --- loading ----------------------------------------------------------------------
 
+    @property
+    def story_id(self) -> str | None:
+        """The id of the story being read (None before one is loaded, or with none)."""
+        return self.story.story.id if self.story is not None and self.story.story is not None else None
+
     @work(exclusive=True, group="story", exit_on_error=False)
-    async def load_story(self, story_id: str | None, step: int = 0) -> None:
-        """Load a story (or the one `step` away) and fill the panes.
+    async def load_story(self, story_id: str | None, step: int = 0, article_id: str | None = None) -> None:
+        """Load a story (or the one `step` away) and fill the panes; with `article_id`
+        (an article of that story), the first pane shows it and the others the articles
+        after it.
 
         Everything is read first (one trip to the reader thread), then the panes are
         mounted with their articles in one batch, so the screen is laid out once.
@@ -237,13 +251,18 @@ class AnnotateScreen(Screen):
         width = self.app.size.width
         budget = self.napp.reader_budget
 
-        def read(store: Store) -> tuple[StoryView, list]:
+        def read(store: Store) -> tuple[StoryView, int, list]:
             story = load_story(store, story_id, step)
-            ids = story.article_ids[: pane_count_for(width, len(story.article_ids))]
-            return story, [load_article(store, article_id, annotator, grades=False, budget=budget) for article_id in ids]
+            ids = story.article_ids
+            first = ids.index(article_id) if article_id is not None and article_id in ids else 0
+            shown = [ids[(first + k) % len(ids)] for k in range(pane_count_for(width, len(ids)))] if ids else []
+            read_in = story.story.id if story.story is not None else None
+            return story, first, [
+                load_article(store, shown_id, annotator, read_in, grades=False, budget=budget) for shown_id in shown
+            ]
 
         try:
-            story, views = await self.napp.reader.run(read)
+            story, first, views = await self.napp.reader.run(read)
         except Exception as exc:  # an unreadable database: say so, keep the app usable
             self._report("Cannot read the database", exc)
             self.napp.loaded.set()
@@ -271,7 +290,7 @@ class AnnotateScreen(Screen):
                 if view is None:
                     continue
                 pane = ArticlePane(self.napp.scheme)
-                pane.article_index = index
+                pane.article_index = (first + index) % len(story.article_ids)
                 pane.blind = self.blind
                 panes.append(pane)
             if panes:
@@ -291,7 +310,7 @@ class AnnotateScreen(Screen):
         """Put a loaded article into a pane, then fetch the outlet's earlier grades."""
         assert self.story is not None
         total = len(self.story.article_ids)
-        pane.suggestion_keys = self._suggestion_keys()
+        pane.suggestion_keys, pane.other_story_key = self._pane_key_hints()
         pane.show_article(view, f"{pane.article_index % total + 1}/{total}")
         if self._search_query:
             self._apply_search(pane)
@@ -303,10 +322,12 @@ class AnnotateScreen(Screen):
         assert self.story is not None
         ids = self.story.article_ids
         article_id = ids[pane.article_index % len(ids)]
+        story_id = self.story_id
         self._cancel_suggestions(pane)  # the pane's claim is no longer on screen
         try:
             budget = self.napp.reader_budget
-            view = await self.napp.reader.run(lambda s: load_article(s, article_id, annotator, grades=False, budget=budget))
+            view = await self.napp.reader.run(
+                lambda s: load_article(s, article_id, annotator, story_id, grades=False, budget=budget))
         except Exception as exc:
             self._report("Cannot read the article", exc)
             return
@@ -387,8 +408,10 @@ class AnnotateScreen(Screen):
         # The outlet's earlier grades exclude the article itself, so they are kept.
         annotator = self.napp.annotator
         visible = self._visible_articles()
+        story_id = self.story_id
         try:
-            annotations = await self.napp.reader.run(lambda s: load_annotations(s, visible, annotator, grades=False))
+            annotations = await self.napp.reader.run(
+                lambda s: load_annotations(s, visible, annotator, story_id, grades=False))
         except Exception as exc:
             annotations = {}
             self._report("Cannot read back the annotations", exc)
@@ -403,7 +426,7 @@ class AnnotateScreen(Screen):
         if isinstance(result, ActionResult) and self._grade_book is not None:
             # An undo or redo may touch articles no pane shows: read the book again.
             shown = {article_id for article_id, _ in visible}
-            if any(article_id not in shown for article_id, _ in result.touched):
+            if any(article_id not in shown for _, article_id, _ in result.touched):
                 self.run_worker(self._load_grade_book(), group="grades", exit_on_error=False)
         if pane is not None:
             pane.mark_done(ok)
@@ -432,8 +455,23 @@ class AnnotateScreen(Screen):
 
     def action_story(self, step: int) -> None:
         """Go to the next / previous story."""
-        current = self.story.story.id if self.story and self.story.story else None
-        self.load_story(current, step)
+        self.load_story(self.story_id, step)
+
+    def action_other_story(self, story_id: str = "") -> None:
+        """Read the focused pane's article in another of its stories (`story_id`; "": the
+        next one after the story being read, in id order, round to the first): that
+        story opens with the article in the first pane."""
+        pane = self.focused_pane
+        if pane is None or pane.view is None:
+            return
+        others = [other for other, _ in pane.view.other_stories]
+        if not others:
+            self.notify("This article is in no other story.", severity="warning", markup=False)
+            return
+        if not story_id:
+            current = self.story_id or ""
+            story_id = next((other for other in others if other > current), others[0])
+        self.load_story(story_id, article_id=pane.view.article.id)
 
     def action_story_list(self) -> None:
         """Open the story list (virtual, over SQLite)."""
@@ -447,8 +485,7 @@ class AnnotateScreen(Screen):
             if story_id:
                 self.load_story(story_id)
 
-        current = self.story.story.id if self.story and self.story.story else None
-        self.app.push_screen(StoryListScreen(str(self.napp.db_path), self.napp.annotator, current), chosen)
+        self.app.push_screen(StoryListScreen(str(self.napp.db_path), self.napp.annotator, self.story_id), chosen)
 
     # --- actions: labels --------------------------------------------------------------
 
@@ -458,14 +495,14 @@ class AnnotateScreen(Screen):
         owners = self._label_owners.get(key, [])
         if pane is None or pane.view is None or not owners:
             return
-        annotator = self.napp.annotator
+        annotator, story_id = self.napp.annotator, self.story_id
         claim = pane.current_claim()
         claim_owner = next((o for o in owners if o[0] == "claim"), None)
         article_owner = next((o for o in owners if o[0] == "article"), None)
         if claim is not None and claim_owner is not None:
             _, field_name, value = claim_owner
             claim_id = claim.id
-            self.save(pane, lambda s: s.set_claim_label(claim_id, annotator, field_name, value))
+            self.save(pane, lambda s: s.set_claim_label(claim_id, annotator, field_name, value, story_id=story_id))
             return
         if article_owner is None:
             assert claim_owner is not None
@@ -476,7 +513,7 @@ class AnnotateScreen(Screen):
             return
         _, field_name, value = article_owner
         article_id = pane.view.article.id
-        self.save(pane, lambda s: s.set_label(article_id, annotator, field_name, value))
+        self.save(pane, lambda s: s.set_label(article_id, annotator, field_name, value, story_id=story_id))
 
     def action_flag(self) -> None:
         """Flag or unflag the article."""
@@ -484,8 +521,8 @@ class AnnotateScreen(Screen):
         if pane is None or pane.view is None:
             return
         article_id, flagged = pane.view.article.id, not pane.view.annotation.flagged
-        annotator = self.napp.annotator
-        self.save(pane, lambda s: s.set_flag(article_id, annotator, flagged))
+        annotator, story_id = self.napp.annotator, self.story_id
+        self.save(pane, lambda s: s.set_flag(article_id, annotator, flagged, story_id=story_id))
 
     def action_note(self) -> None:
         """Edit the note on the article."""
@@ -495,12 +532,12 @@ class AnnotateScreen(Screen):
         if pane is None or pane.view is None:
             return
         article = pane.view.article
-        annotator = self.napp.annotator
+        annotator, story_id = self.napp.annotator, self.story_id
 
         def done(note: str | None) -> None:
             if note is None:
                 return
-            self.save(pane, lambda s: s.set_note(article.id, annotator, note))
+            self.save(pane, lambda s: s.set_note(article.id, annotator, note, story_id=story_id))
 
         title = article.title or article.id
         self.app.push_screen(NoteScreen(pane.view.annotation.note or "", title), done)
@@ -579,14 +616,14 @@ class AnnotateScreen(Screen):
         pane = self.focused_pane
         if pane is None or pane.view is None:
             return
-        annotator = self.napp.annotator
+        annotator, story_id = self.napp.annotator, self.story_id
         article_id = pane.view.article.id
         text = pane.text
         if text.span is not None:
             start, end = text.span
             text.set_span(None)
             pane.add_provisional_claim(annotator, start, end)
-            self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
+            self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end, story_id=story_id))
             # The refined span is a claim but not the cursor's sentence: suggest for it.
             claim = next((c for c in pane.view.annotation.claims if (c.start, c.end) == (start, end)), None)
             if claim is not None:
@@ -602,11 +639,11 @@ class AnnotateScreen(Screen):
         if claim is not None:
             claim_id = claim.id
             pane.drop_provisional_claim(claim_id)
-            self.save(pane, lambda s: s.remove_claim(claim_id, annotator))
+            self.save(pane, lambda s: s.remove_claim(claim_id, annotator, story_id=story_id))
             return
         start, end = span
         pane.add_provisional_claim(annotator, start, end)
-        self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end))
+        self.save(pane, lambda s: s.add_claim(article_id, annotator, start, end, story_id=story_id))
         self._suggest_for_current(pane)
 
     def action_refine(self) -> None:
@@ -661,13 +698,13 @@ class AnnotateScreen(Screen):
                 severity="warning", markup=False,
             )
             return
-        annotator = self.napp.annotator
+        annotator, story_id = self.napp.annotator, self.story_id
         claim_id, other_id = claim.id, other.id
 
         def describe(result: tuple[str, Any]) -> str:
             return "Linked the two claims into one cluster."
 
-        self.save(pane, lambda s: s.link_claims(claim_id, other_id, annotator), describe)
+        self.save(pane, lambda s: s.link_claims(claim_id, other_id, annotator, story_id=story_id), describe)
 
     # --- shared passages (h) -------------------------------------------------------------
 
@@ -838,11 +875,13 @@ class AnnotateScreen(Screen):
 
     # --- claim suggestions (matching sentences of the other articles) ----------------------
 
-    def _suggestion_keys(self) -> str:
-        """The suggestions panel's key hint, as the keymap has the keys."""
+    def _pane_key_hints(self) -> tuple[str, str]:
+        """The key hints a pane shows, as the keymap has the keys: the suggestions
+        panel's, and the "also in" line's ("" when the action has no key)."""
         keys = effective_keys(self.napp.keymap_overrides, self.napp.scheme)
-        return (f"{key_display(keys['suggestion.next'])}/{key_display(keys['suggestion.previous'])} · "
-                f"{key_display(keys['suggestion.link'])} link · {key_display(keys['cluster.wording'])} wording")
+        suggestions = (f"{key_display(keys['suggestion.next'])}/{key_display(keys['suggestion.previous'])} · "
+                       f"{key_display(keys['suggestion.link'])} link · {key_display(keys['cluster.wording'])} wording")
+        return suggestions, key_display(keys["story.other"]) if keys["story.other"] else ""
 
     def _suggest_for_current(self, pane: ArticlePane) -> None:
         """Find matches for the claim under the cursor unless they are known or coming."""
@@ -968,7 +1007,7 @@ class AnnotateScreen(Screen):
         if item is None:
             self.notify("No matching sentence to link.", severity="warning", markup=False)
             return
-        annotator = self.napp.annotator
+        annotator, story_id = self.napp.annotator, self.story_id
         claim_id = claim.id
 
         def linked(result: Any) -> str:
@@ -980,7 +1019,8 @@ class AnnotateScreen(Screen):
             pane.refresh_modes()
             return f"Linked into the claim's cluster: {item.blind_name if self.blind else item.name}"
 
-        self.save(pane, lambda s: s.add_linked_claim(claim_id, item.article_id, item.start, item.end, annotator), linked)
+        self.save(pane, lambda s: s.add_linked_claim(claim_id, item.article_id, item.start, item.end, annotator, story_id=story_id),
+                  linked)
 
     def action_cluster_wording(self) -> None:
         """Edit the short canonical wording of the cluster of the claim under the cursor."""

@@ -77,6 +77,7 @@ class ArticlePane(Vertical):
         self.suggestions: SuggestionState | None = None  # matches for one claim
         self.suggestions_pending: str | None = None  # the claim whose matches are being found
         self.suggestion_keys = "J/K · L link · w wording"
+        self.other_story_key = "t"  # the key hint of the "also in" line (the screen sets the keymap's)
 
         # Parts made here, so they are reachable before and after mounting.
         self.header = PaneHeader(render_header(None, "", False), classes="pane-header")
@@ -284,6 +285,8 @@ class ArticlePane(Vertical):
             source=self.view.article.source if self.view else None,
             blind=self.blind,
             shared=self.shared_label,
+            other_stories=tuple(self.view.other_stories) if self.view else (),
+            other_story_key=self.other_story_key,
         )))
 
     def mark_saving(self) -> None:

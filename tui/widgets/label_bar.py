@@ -1,6 +1,6 @@
 """A pane's label bar: the article's labels with their grade wording, claim count, flag,
-note, and this analyst's earlier grades for the outlet; and the save indicator, which
-the pane shows on its bottom border.
+note, this analyst's earlier grades for the outlet and the article's other stories ("also
+in"); and the save indicator, which the pane shows on its bottom border.
 
 Everything is built as `rich.text.Text` from plain strings: labels, outlet names and
 claim text are never parsed as markup.
@@ -16,6 +16,9 @@ from textual.widgets import Static
 from newsmark.schema.scheme import Scheme
 from newsmark.tui.pane_data import OUTLET_FIELD, AnnotationView
 from newsmark.tui.text import display_inline
+
+# Other stories named in the "also in" line; the rest are counted.
+OTHER_STORIES_SHOWN = 3
 
 SAVE_STATES = {
     "saved": ("✓ saved", "green"),
@@ -35,6 +38,8 @@ class LabelBarState:
     source: str | None = None
     blind: bool = False
     shared: str | None = None  # "68% shared with Capital Cities" while shared passages are shown
+    other_stories: tuple[tuple[str, str], ...] = ()  # the article's other stories: (id, title)
+    other_story_key: str = ""  # the key that opens the next of them (shown as a hint)
 
 
 def render_save_state(save_state: str) -> Text:
@@ -88,10 +93,25 @@ def render_label_bar(state: LabelBarState) -> Text:
         )
         out.append_text(grades)
 
+    if state.other_stories:
+        out.append_text(render_other_stories(state.other_stories, state.other_story_key))
     if state.shared:
         out.append("\n⇄ ", style="bold yellow")
         out.append(display_inline(state.shared), style="yellow")
     return out
+
+
+def render_other_stories(stories: tuple[tuple[str, str], ...], key: str) -> Text:
+    """The "also in" line: the titles (else ids) of the article's other stories, the
+    first OTHER_STORIES_SHOWN of them, and the key that opens the next one ("": none)."""
+    line = Text("\nalso in: ", style="dim")
+    names = [display_inline(title) or display_inline(story_id) for story_id, title in stories[:OTHER_STORIES_SHOWN]]
+    line.append(" · ".join(names), style="bold")
+    if len(stories) > OTHER_STORIES_SHOWN:
+        line.append(f" and {len(stories) - OTHER_STORIES_SHOWN} more", style="dim")
+    if key:
+        line.append(f"  ({display_inline(key)}: open)", style="dim")
+    return line
 
 
 class LabelBar(Static):
