@@ -24,6 +24,7 @@ OP_WORDS: dict[str, str] = {
     "gold": "the gold {field} label",
     "gold.claim": "a gold claim",
     "gold.claim.remove": "removing a gold claim",
+    "gold.agreed": "accepting the agreed values as gold",
     "load": "loading annotations",
     "story.edit": "editing the story",
     "story.add": "adding articles to a story",

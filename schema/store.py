@@ -91,6 +91,30 @@ class Change:
     after: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class GoldEntry:
+    """A gold value to write: a field of an article as read in a story (None: the article's
+    own story; ignored for an article-scoped field); value None removes it."""
+
+    story_id: str | None
+    article_id: str
+    field: str
+    value: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GoldClaimEntry:
+    """A gold claim to write: a span of an article with its labels and cluster."""
+
+    article_id: str
+    start: int
+    end: int
+    reason: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    cluster: str | None = None
+
+
 # A (story, article, annotator) an action touched: its annotations row is stamped. A story
 # of None means the article's own story (the one it was first imported into).
 Touched = tuple[str | None, str, str]
@@ -1162,12 +1186,17 @@ class Store:
         """Adjudicate a field of an article as read in `story_id` (the article's own story
         when None; see `set_label` for scope). None removes the gold value; never touches
         anyone's own annotation."""
-        if value is not None:
-            self._check_value(field_name, value, "article")
-        key = {"article_id": article_id, "story_id": self.scope_story(field_name, story_id, article_id),
-               "field": field_name}
-        after = None if value is None else {"value": value, "by": by, "reason": sanitize_text(reason).strip(), "at": utc_now()}
-        return self._commit(by, "gold", [Change("gold", key, after)])
+        return self._commit(by, "gold", [self._gold_change(GoldEntry(story_id, article_id, field_name, value, reason), by)])
+
+    def _gold_change(self, entry: GoldEntry, by: str) -> Change:
+        """The row of a gold value (removed when its value is None), the value checked."""
+        if entry.value is not None:
+            self._check_value(entry.field, entry.value, "article")
+        key = {"article_id": entry.article_id, "story_id": self.scope_story(entry.field, entry.story_id, entry.article_id),
+               "field": entry.field}
+        after = None if entry.value is None else {
+            "value": entry.value, "by": by, "reason": sanitize_text(entry.reason).strip(), "at": utc_now()}
+        return Change("gold", key, after)
 
     # Gold claims (added for review/adjudication, issue 4).
 
@@ -1193,20 +1222,44 @@ class Store:
     ) -> tuple[str, ActionResult]:
         """Adjudicate a span of an article as a gold claim (e.g. accept one annotator's
         claim); never touches anyone's own claims. Returns the gold claim's id."""
-        exact, prefix, suffix = self._quote_span(article_id, start, end, labels)
-        gold_id = self.gold_claim_id_for(article_id, start, end)
-        after = {
-            "article_id": article_id, "start": start, "end": end, "exact": exact, "prefix": prefix,
-            "suffix": suffix, "labels": _dumps(dict(sorted((labels or {}).items()))), "cluster": cluster,
-            "by": by, "reason": sanitize_text(reason).strip(), "at": utc_now(),
-        }
-        return gold_id, self._commit(by, "gold.claim", [Change("gold_claims", {"id": gold_id}, after)])
+        change = self._gold_claim_change(GoldClaimEntry(article_id, start, end, reason, labels or {}, cluster), by)
+        return change.key["id"], self._commit(by, "gold.claim", [change])
+
+    def _gold_claim_change(self, claim: GoldClaimEntry, by: str) -> Change:
+        """The row of a gold claim, its span and labels checked."""
+        exact, prefix, suffix = self._quote_span(claim.article_id, claim.start, claim.end, claim.labels)
+        return Change("gold_claims", {"id": self.gold_claim_id_for(claim.article_id, claim.start, claim.end)}, {
+            "article_id": claim.article_id, "start": claim.start, "end": claim.end, "exact": exact, "prefix": prefix,
+            "suffix": suffix, "labels": _dumps(dict(sorted(claim.labels.items()))), "cluster": claim.cluster,
+            "by": by, "reason": sanitize_text(claim.reason).strip(), "at": utc_now(),
+        })
 
     def remove_gold_claim(self, gold_id: str, by: str) -> ActionResult:
         """Remove a gold claim."""
         if self._read_row(self.conn, "gold_claims", {"id": gold_id}) is None:
             raise StoreError(f"no gold claim {gold_id}")
         return self._commit(by, "gold.claim.remove", [Change("gold_claims", {"id": gold_id}, None)])
+
+    # Added for review's accept-agreed key (issue 12).
+
+    def add_gold(
+        self, by: str, values: Iterable[GoldEntry] = (), claims: Iterable[GoldClaimEntry] = (),
+        *, op: str = "gold.agreed",
+    ) -> ActionResult:
+        """Write several gold values and gold claims as one action, so one undo takes them all
+        back. A field or span that already has gold keeps it (read inside the transaction):
+        this adds gold, it never overwrites a reviewer's decision."""
+        with self.transaction() as conn:
+            changes: list[Change] = []
+            for entry in values:
+                change = self._gold_change(entry, by)
+                if self._read_row(conn, "gold", change.key) is None:
+                    changes.append(change)
+            for claim in claims:
+                change = self._gold_claim_change(claim, by)
+                if self._read_row(conn, "gold_claims", change.key) is None:
+                    changes.append(change)
+            return self._commit(by, op, changes, conn=conn)
 
     def _quote_span(
         self, article_id: str, start: int, end: int, labels: dict[str, str] | None

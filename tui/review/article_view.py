@@ -8,19 +8,22 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from newsmark.schema.sanitize import for_terminal
+from newsmark.tui.review.claims_table import excerpt
 from newsmark.tui.review.data import ReviewState, annotator_colour
-from newsmark.tui.review.labels_table import GOLD_STYLE
-from newsmark.tui.review.names import display_name
+from newsmark.tui.review.labels_table import FLAG, GOLD_STYLE
+from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 from newsmark.tui.widgets.label_bar import render_other_stories
 
 SHARED_STYLE = "bold underline"  # a stretch marked by two or more annotators
 # Rendered text is capped so a hostile 5 MB article cannot stall the screen; claims past
 # the cap still appear in the claims table.
 MAX_CHARS = 200_000
+MAX_NOTE_CHARS = 1_000  # a note longer than this is cut on screen (the database keeps it whole)
 
 
 def claims_text(state: ReviewState, blind: bool) -> Text:
-    """The article's heading and text with claim spans styled per annotator.
+    """The article's heading, the annotators' notes and flags in the story being read, and
+    the text with claim spans styled per annotator.
 
     A stretch marked by one annotator takes that annotator's colour; one marked by
     several takes the colour of the first of them (story order), bold and underlined;
@@ -39,11 +42,20 @@ def claims_text(state: ReviewState, blind: bool) -> Text:
         heading.append(f" · {for_terminal(article.published)}", style="dim")
     if review.other_stories:
         heading.append_text(render_other_stories(tuple(review.other_stories), ""))
-    heading.append("\n\n")
+    heading.append("\n")
+    order = {name: index for index, name in enumerate(state.annotators)}
+    for note in review.notes:
+        heading.append(f" {display_name(state.annotators, note.annotator, blind, TABLE_NAME_WIDTH)} ",
+                       style=f"on {annotator_colour(order.get(note.annotator, 0))}")
+        if note.flagged:
+            heading.append(f" {FLAG} flagged", style="bold red")
+        if note.note:
+            heading.append(": " + excerpt(note.note, MAX_NOTE_CHARS), style="italic")
+        heading.append("\n")
+    heading.append("\n")
     shown = article.text[:MAX_CHARS]
     body = Text(shown)
     length = len(shown)
-    order = {name: index for index, name in enumerate(state.annotators)}
     cuts = {0, length}
     for claim in review.claims:
         cuts.update((min(claim.start, length), min(claim.end, length)))

@@ -1,5 +1,9 @@
 """ClaimsTable: every annotator's claims and the gold claims of the article, in text order.
-Cells are Rich Text, never markup (claim text is article text, untrusted)."""
+Cells are Rich Text, never markup (claim text is article text, untrusted).
+
+The claim's text is cut to what the table's width leaves after the other columns, so the
+labels show in full; a narrow table (under NARROW columns) drops the span column, cuts
+names and shows the labels' values only."""
 
 from __future__ import annotations
 
@@ -8,15 +12,26 @@ from textual.widgets import DataTable
 
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
-from newsmark.tui.review.labels_table import GOLD_STYLE
+from newsmark.tui.review.labels_table import GOLD_STYLE, NARROW, NARROW_NAME_WIDTH
 from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 
-EXCERPT = 34  # characters of a claim's text shown in the table
+MIN_EXCERPT = 10  # the claim's text keeps at least this many characters
+CELL_PADDING = 2  # a DataTable cell's padding, both sides together
+SCROLLBAR = 2  # the table's vertical scrollbar, when its rows overflow
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str, width: int) -> str:
+    """A claim's text on one line, cut to `width` characters with "…"."""
     flat = for_terminal(" ".join(text.split()))
-    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def labels_text(labels: dict[str, str], narrow: bool) -> str:
+    """A claim's labels: "checkworthy=yes, credibility=2", or in a narrow table "yes 2"."""
+    items = sorted(labels.items())
+    if narrow:
+        return for_terminal(" ".join(value for _, value in items))
+    return for_terminal(", ".join(f"{k}={v}" for k, v in items))
 
 
 class ClaimsTable(DataTable):
@@ -25,33 +40,41 @@ class ClaimsTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
 
-    def show(self, state: ReviewState, blind: bool) -> None:
-        """Fill the table from a review state, keeping the cursor row where it was."""
+    def show(self, state: ReviewState, blind: bool, width: int = NARROW) -> None:
+        """Fill the table from a review state for a table `width` columns wide, keeping
+        the cursor row where it was."""
         keep = self.cursor_row
+        narrow = width < NARROW
         self.clear(columns=True)
-        for label in ("who", "span", "text", "labels"):
+        columns = ("who", "text", "labels") if narrow else ("who", "span", "text", "labels")
+        for label in columns:
             self.add_column(Text(label), key=label)
         review = state.review
         if review is None:
             return
+        name_width = NARROW_NAME_WIDTH if narrow else TABLE_NAME_WIDTH
         gold_spans = {(g["start"], g["end"]) for g in review.gold_claims}
         rows = []
         for claim in review.claims:
             index = state.annotators.index(claim.annotator) if claim.annotator in state.annotators else 0
-            who = Text(display_name(state.annotators, claim.annotator, blind, TABLE_NAME_WIDTH), style=f"on {annotator_colour(index)}")
+            who = Text(display_name(state.annotators, claim.annotator, blind, name_width), style=f"on {annotator_colour(index)}")
             if (claim.start, claim.end) in gold_spans:
                 who.append(" ✓", style=GOLD_STYLE)
-            rows.append(((claim.start, claim.end, 0), f"c:{claim.id}", who, claim))
+            rows.append(((claim.start, claim.end, 0), f"c:{claim.id}", who, claim.start, claim.end, claim.exact, claim.labels))
         for gold in review.gold_claims:
-            rows.append(((gold["start"], gold["end"], 1), f"g:{gold['id']}", Text("gold", style=GOLD_STYLE), gold))
+            rows.append(((gold["start"], gold["end"], 1), f"g:{gold['id']}", Text("gold", style=GOLD_STYLE),
+                         gold["start"], gold["end"], gold["exact"], gold["labels"]))
         rows.sort(key=lambda row: row[0])
-        for _, key, who, item in rows:
-            if key.startswith("c:"):
-                start, end, exact, labels = item.start, item.end, item.exact, item.labels
-            else:
-                start, end, exact, labels = item["start"], item["end"], item["exact"], item["labels"]
-            shown = for_terminal(", ".join(f"{k}={v}" for k, v in sorted(labels.items())))
-            self.add_row(who, Text(f"{start}–{end}"), Text(_excerpt(exact)), Text(shown), key=key)
+        cells = [(key, who, Text(f"{start}–{end}"), exact, Text(labels_text(labels, narrow)))
+                 for _, key, who, start, end, exact, labels in rows]
+        others = [max([len(columns[position])] + [c[i].cell_len for c in cells])
+                  for position, i in zip((0, len(columns) - 1) if narrow else (0, 1, 3), (1, 4) if narrow else (1, 2, 4))]
+        room = width - sum(others) - CELL_PADDING * len(columns) - SCROLLBAR
+        longest = max((len(c[3]) for c in cells), default=0)
+        text_width = max(MIN_EXCERPT, min(room, longest))
+        for key, who, span, exact, labels in cells:
+            shown = (who, Text(excerpt(exact, text_width)), labels) if narrow else (who, span, Text(excerpt(exact, text_width)), labels)
+            self.add_row(*shown, key=key)
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
 

@@ -8,19 +8,26 @@ A story's articles are reviewed as read in that story: a story-scoped field (sta
 the labels and gold given in this story, an article-scoped one those given anywhere.
 A field of an article is *in disagreement* when annotators gave it two or more different
 labels ("cannot be judged" counts as a label here: adjudication is about what to record).
-An article is *adjudicated* when every field in disagreement has a gold value.
+A field *needs a decision* when it has labels but no gold under the database's gold policy
+(`analysis.gold`): no reviewer's value and no value the policy gives by agreement. Review's
+progress counts the articles with a field that needs a decision.
+
+The accept-agreed keys write as gold what the policy decides by agreement (under the
+`adjudicated` policy, what `unanimous` would: the reviewer's key is the adjudication).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsmark.analysis.gold import GoldClaim, GoldUnit, GoldValue, Policy, database_policy, gold_claims, gold_units
 from newsmark.schema.models import Article, Claim, Story
 from newsmark.schema.scheme import Scheme
-from newsmark.schema.store import ActionResult, Store, StoreError
+from newsmark.schema.store import ActionResult, GoldClaimEntry, GoldEntry, Store, StoreError
 from newsmark.tui.pane_data import other_stories
 
 # Background colours for annotators' claims, readable under light text; cycled.
@@ -32,13 +39,28 @@ def annotator_colour(index: int) -> str:
     return ANNOTATOR_COLOURS[index % len(ANNOTATOR_COLOURS)]
 
 
+def accept_policy(policy: Policy) -> Policy:
+    """The policy the accept-agreed keys decide by: the database's, but `unanimous` under
+    `adjudicated` (which gives nothing by agreement: pressing the key is the reviewer's
+    decision)."""
+    return "unanimous" if policy == "adjudicated" else policy
+
+
 @dataclass
 class Progress:
-    """A story's adjudication progress."""
+    """A story's progress towards complete gold under the database's policy."""
 
     articles: int
+    labelled: int  # articles of the story with labels (or gold)
+    undecided: list[str]  # article ids with a field that needs a decision, in story order
     disagreeing: list[str]  # article ids with a disagreement, in story order
     adjudicated: set[str]  # of those, the ones whose every disagreeing field has gold
+    policy: Policy = "unanimous"
+
+    @property
+    def to_decide(self) -> int:
+        """How many labelled articles still have a field that needs a decision."""
+        return len(self.undecided)
 
     @property
     def with_disagreement(self) -> int:
@@ -49,6 +71,15 @@ class Progress:
     def done(self) -> int:
         """How many of them are adjudicated."""
         return len(self.adjudicated)
+
+
+@dataclass(frozen=True)
+class AnnotatorNote:
+    """An annotator's note and flag on an article in the story being read."""
+
+    annotator: str
+    note: str | None
+    flagged: bool
 
 
 @dataclass
@@ -62,6 +93,10 @@ class ArticleReview:
     gold_claims: list[dict[str, Any]]
     disagreements: list[str]  # fields with two or more different labels, scheme order
     other_stories: list[tuple[str, str]] = field(default_factory=list)  # the article's other stories: (id, title)
+    undecided: tuple[str, ...] = ()  # fields with labels and no gold under the database's policy
+    agreed: dict[str, GoldValue] = field(default_factory=dict)  # what accept-agreed would write, by field
+    agreed_claims: list[GoldClaim] = field(default_factory=list)  # spans accept-agreed would make gold
+    notes: list[AnnotatorNote] = field(default_factory=list)  # annotators with a note or a flag here
 
     @property
     def adjudicated(self) -> bool:
@@ -82,6 +117,16 @@ class ReviewState:
     review: ArticleReview | None
     progress: Progress
     fields: list[str] = field(default_factory=list)  # article-level fields, scheme order
+
+
+def _by_agreement(values: dict[str, GoldValue]) -> dict[str, GoldValue]:
+    """The values a policy gives by agreement, not a reviewer's."""
+    return {fld: value for fld, value in values.items() if value.source != "adjudicated"}
+
+
+def _adjudicated(values: dict[str, GoldValue]) -> dict[str, GoldValue]:
+    """The values a reviewer decided."""
+    return {fld: value for fld, value in values.items() if value.source == "adjudicated"}
 
 
 class ReviewData:
@@ -137,11 +182,22 @@ class ReviewData:
             annotators = [row[0] for row in store.conn.execute(
                 "SELECT DISTINCT n.annotator FROM story_articles m JOIN annotations n ON n.article_id = m.article_id "
                 "WHERE m.story_id = ? ORDER BY 1", (story_id,))]
-            review = self._review(store, story_id, article_ids[index]) if article_ids else None
+            policy = database_policy(store)
+            units = {unit.article_id: unit for unit in gold_units(store, policy, story_id)}
+            review = None
+            if article_ids:
+                article_id = article_ids[index]
+                unit = units.get(article_id)
+                if accept_policy(policy) != policy:
+                    unit_to_accept = next((u for u in gold_units(store, accept_policy(policy), story_id)
+                                           if u.article_id == article_id), None)
+                else:
+                    unit_to_accept = unit
+                review = self._review(store, story_id, article_id, unit, unit_to_accept, accept_policy(policy))
             return ReviewState(
                 story=story, story_index=story_index, story_count=story_count,
                 article_ids=article_ids, index=index, annotators=annotators, review=review,
-                progress=self._progress(store, story_id, len(article_ids)),
+                progress=self._progress(store, story_id, article_ids, units, policy),
                 fields=[f.name for f in store.scheme.fields_at("article")],
             )
 
@@ -155,7 +211,8 @@ class ReviewData:
             row = self.store.conn.execute(sql, (current,)).fetchone()
         return row[0] if row else None
 
-    def _review(self, store: Store, story_id: str, article_id: str) -> ArticleReview:
+    def _review(self, store: Store, story_id: str, article_id: str, unit: GoldUnit | None,
+                unit_to_accept: GoldUnit | None, policy: Policy) -> ArticleReview:
         article = store.get_article(article_id)
         assert article is not None
         labels: dict[str, dict[str, str]] = {}
@@ -172,10 +229,17 @@ class ReviewData:
             article=article, labels=labels, claims=store.claims(article_id), gold=store.gold(article_id, story_id=story_id),
             gold_claims=store.gold_claims(article_id), disagreements=disagreements,
             other_stories=other_stories(store, article_id, story_id),
+            undecided=unit.undecided if unit else (),
+            agreed=_by_agreement(unit_to_accept.values) if unit_to_accept else {},
+            agreed_claims=[c for c in gold_claims(store, article_id, policy) if c.source.source != "adjudicated"],
+            notes=[AnnotatorNote(name, note, bool(flagged)) for name, note, flagged in store.conn.execute(
+                "SELECT annotator, note, flagged FROM annotations WHERE article_id = ? AND story_id = ? "
+                "AND (flagged OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))],
         )
 
     @staticmethod
-    def _progress(store: Store, story_id: str, articles: int) -> Progress:
+    def _progress(store: Store, story_id: str, article_ids: list[str], units: dict[str, GoldUnit],
+                  policy: Policy) -> Progress:
         disagreeing: dict[str, set[str]] = {}
         for article_id, fld in store.conn.execute(
             "SELECT l.article_id, l.field FROM story_articles m JOIN labels l ON l.article_id = m.article_id "
@@ -184,16 +248,13 @@ class ReviewData:
             (story_id,),
         ):
             disagreeing.setdefault(article_id, set()).add(fld)
-        gold: dict[str, set[str]] = {}
-        for article_id, fld in store.conn.execute(
-            "SELECT g.article_id, g.field FROM story_articles m JOIN gold g ON g.article_id = m.article_id "
-            "WHERE m.story_id = ?1 AND g.story_id IN ('', ?1)",
-            (story_id,),
-        ):
-            gold.setdefault(article_id, set()).add(fld)
-        order = [aid for aid in store.article_ids(story_id) if aid in disagreeing]
-        done = {aid for aid in order if disagreeing[aid] <= gold.get(aid, set())}
-        return Progress(articles=articles, disagreeing=order, adjudicated=done)
+        adjudicated = {aid for aid, fields in disagreeing.items()
+                       if aid in units and fields <= _adjudicated(units[aid].values).keys()}
+        return Progress(
+            articles=len(article_ids), labelled=len(units),
+            undecided=[aid for aid in article_ids if aid in units and units[aid].undecided],
+            disagreeing=[aid for aid in article_ids if aid in disagreeing], adjudicated=adjudicated, policy=policy,
+        )
 
     # --- adjudicating -----------------------------------------------------------------
 
@@ -218,6 +279,33 @@ class ReviewData:
         """Remove a gold claim."""
         with self._lock:
             self.store.remove_gold_claim(gold_id, by)
+
+    def accept_agreed(self, story_id: str, article_id: str | None, by: str) -> ActionResult:
+        """Write as gold, as one action, what the policy decides by agreement for one article
+        as read in the story (every article of the story when None): values with reason
+        "agreed by N of N" (or "majority N of M"), agreed claims with their decided labels
+        and the cluster most of their markers put them in. Existing gold is kept."""
+        with self._lock:
+            store = self.store
+            policy = accept_policy(database_policy(store))
+            values = [
+                GoldEntry(unit.story_id, unit.article_id, fld, value.value, value.describe())
+                for unit in gold_units(store, policy, story_id) if article_id in (None, unit.article_id)
+                for fld, value in _by_agreement(unit.values).items()
+            ]
+            claims = []
+            for aid in [article_id] if article_id is not None else store.article_ids(story_id):
+                marked = store.claims(aid)
+                for claim in gold_claims(store, aid, policy):
+                    if claim.source.source == "adjudicated":
+                        continue
+                    clusters = Counter(c.cluster for c in marked if (c.start, c.end) == (claim.start, claim.end) and c.cluster)
+                    claims.append(GoldClaimEntry(
+                        aid, claim.start, claim.end, claim.source.describe(),
+                        {fld: value.value for fld, value in claim.labels.items()},
+                        clusters.most_common(1)[0][0] if clusters else None,
+                    ))
+            return store.add_gold(by, values, claims)
 
     def undo(self, by: str, undo: bool = True) -> ActionResult | None:
         """Undo (or redo) `by`'s latest change; raises UndoRefused rather than overwrite a

@@ -12,9 +12,11 @@ from textual.widgets import Static
 
 KEYS = [
     ("] / [", "next / previous article of the story"),
-    ("N / P", "next / previous article with a disagreement not yet adjudicated"),
+    ("N / P", "next / previous article with a field that still needs a decision"),
     ("n / p", "next / previous story"),
     ("arrows, tab", "move in a table, switch between labels and claims"),
+    ("a", "accept as gold every agreed value and claim of this article (one undo)"),
+    ("A", "the same for every article of the story"),
     ("enter (labels)", "take the value under the cursor as gold (asks for a reason)"),
     ("enter (gold row), o", "type another gold value for the field under the cursor"),
     ("enter (claims), G", "accept the claim under the cursor as a gold claim"),
@@ -40,7 +42,9 @@ class HelpModal(ModalScreen[None]):
         with Vertical(id="help-dialog"):
             yield Static(Text("Review keys", style="bold"))
             yield Static(table)
-            yield Static(Text("Gold never changes anyone's own labels or claims.", style="dim"))
+            yield Static(Text("Gold row: a reviewer's value in bold, a value agreed under the gold policy in "
+                              "italics; accepting never overwrites a reviewer's value. ⚑: flagged. Gold never "
+                              "changes anyone's own labels or claims.", style="dim"))
 
     def action_close(self) -> None:
         self.dismiss(None)

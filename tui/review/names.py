@@ -1,5 +1,5 @@
 """How annotators are named on the review screen: their names, or in blind mode
-"annotator 1", "annotator 2"... in the story's (sorted) order, so the same person keeps
+"annotator 1", "annotator 2"... ("#1", "#2" in a narrow table) in the story's (sorted) order, so the same person keeps
 the same number and colour across the story's articles."""
 
 from __future__ import annotations
@@ -19,6 +19,6 @@ def display_name(annotators: list[str], name: str, blind: bool, width: int | Non
     if not blind:
         shown = for_terminal(name)
         return shown if width is None or len(shown) <= width else shown[: width - 1] + "…"
-    if name in annotators:
-        return f"annotator {annotators.index(name) + 1}"
-    return "annotator ?"
+    number = str(annotators.index(name) + 1) if name in annotators else "?"
+    shown = f"annotator {number}"
+    return shown if width is None or len(shown) <= width else f"#{number}"

@@ -10,7 +10,8 @@ from newsmark.tui.review.data import ReviewState
 
 
 def header_text(state: ReviewState, reviewer: str, blind: bool) -> Text:
-    """Three lines: story and position; proposition; then progress. Lines are cut with
+    """Three lines: story, position and what this article still needs decided; proposition;
+    then the story's progress under the gold policy. Lines are cut with
     "…", never wrapped, so a long title cannot push the progress line off the header."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("Review ", style="bold")
@@ -18,16 +19,19 @@ def header_text(state: ReviewState, reviewer: str, blind: bool) -> Text:
     text.append(f"  (story {state.story_index + 1}/{state.story_count}", style="dim")
     count = len(state.article_ids)
     text.append(f", article {state.index + 1 if count else 0}/{count})", style="dim")
-    if state.review is not None:
-        mark = "  ✓ adjudicated" if state.review.disagreements and state.review.adjudicated else ""
-        if state.review.disagreements and not mark:
-            text.append("  disagreement: " + ", ".join(map(for_terminal, state.review.disagreements)), style="bold #ffd54f")
-        text.append(mark, style="bold #69f0ae")
+    review = state.review
+    if review is not None and review.undecided:
+        fields = [for_terminal(f) + (" ≠" if f in review.disagreements else "") for f in review.undecided]
+        text.append("  to decide: " + ", ".join(fields), style="bold #ffd54f")
+    elif review is not None and review.labels:
+        text.append("  ✓ decided", style="bold #69f0ae")
     text.append("\n")
     text.append(for_terminal(state.story.proposition) if state.story.proposition else "(no proposition)", style="italic")
     text.append("\n")
     progress = state.progress
-    text.append(f"adjudicated {progress.done} / {progress.with_disagreement} with disagreement", style="bold")
+    text.append(f"to decide {progress.to_decide} of {progress.labelled} labelled", style="bold")
+    text.append(f" ({progress.policy})")
+    text.append(f"  ·  disagreements adjudicated {progress.done}/{progress.with_disagreement}")
     text.append("  ·  reviewer ")
     text.append(for_terminal(reviewer))
     text.append("  ·  blind " + ("on" if blind else "off"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -30,14 +30,31 @@ from newsmark.tui.review.names import display_name
 from newsmark.tui.review.review_header import ReviewHeader
 
 
+ARTICLE_MIN_WIDTH = 48  # the article's column with its border, padding and scrollbar: 45 for the text
+
+
+def tables_width(screen_width: int) -> int:
+    """How wide the tables' column is on a screen this wide: half the screen, but leaving
+    the article ARTICLE_MIN_WIDTH columns (80 columns: 32 for the tables, which then cut
+    names and drop the span column), and never under 28."""
+    return max(28, min(screen_width // 2, screen_width - ARTICLE_MIN_WIDTH))
+
+
 class ReviewScreen(Screen):
     """The review and adjudication screen."""
 
+    # In the footer's order (at 80 columns the ones after "q" are cut off).
     BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("a", "accept_agreed(False)", "Accept agreed"),
+        Binding("A", "accept_agreed(True)", "Accept agreed (story)", show=False),
+        Binding("N", "undecided(1)", "Next to decide"),
+        Binding("P", "undecided(-1)", "Prev to decide", show=False),
         Binding("right_square_bracket", "article(1)", "Next article"),
-        Binding("left_square_bracket", "article(-1)", "Prev article"),
-        Binding("N", "disagreement(1)", "Next disagreement"),
-        Binding("P", "disagreement(-1)", "Prev disagreement", show=False),
+        Binding("left_square_bracket", "article(-1)", "Prev article", show=False),
+        Binding("u,ctrl+z", "undo(True)", "Undo"),
+        Binding("ctrl+y", "undo(False)", "Redo", show=False),
+        Binding("q", "app.quit", "Quit"),
         Binding("n", "story(1)", "Next story", show=False),
         Binding("p", "story(-1)", "Prev story", show=False),
         Binding("o", "other_value", "Other value"),
@@ -45,10 +62,6 @@ class ReviewScreen(Screen):
         Binding("delete,backspace", "remove_gold", "Remove gold", show=False),
         Binding("b", "toggle_blind", "Blind"),
         Binding("r", "reload", "Reload", show=False),
-        Binding("u,ctrl+z", "undo(True)", "Undo", show=False),
-        Binding("ctrl+y", "undo(False)", "Redo", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "app.quit", "Quit"),
     ]
 
     def __init__(self, data: ReviewData, reviewer: str, story_id: str | None = None, blind: bool = False) -> None:
@@ -61,6 +74,7 @@ class ReviewScreen(Screen):
         self._first_story = story_id
         self._request = 0
         self.writes = 0  # gold decisions committed (for tests)
+        self.tables_width = 0  # set from the terminal's width on the first resize
 
     def compose(self) -> ComposeResult:
         yield ReviewHeader(id="review-header")
@@ -110,13 +124,21 @@ class ReviewScreen(Screen):
         self.scheme = scheme
         self._refresh_widgets()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Share the width between the tables and the article (see `tables_width`)."""
+        width = tables_width(event.size.width)
+        if width != self.tables_width:
+            self.tables_width = width
+            self.query_one("#review-left").styles.width = width
+            self._refresh_widgets()
+
     def _refresh_widgets(self) -> None:
         state = self.state
         if state is None:
             return
         self.query_one(ReviewHeader).show(state, self.reviewer, self.blind)
-        self.query_one(LabelsTable).show(state, self.blind)
-        self.query_one(ClaimsTable).show(state, self.blind)
+        self.query_one(LabelsTable).show(state, self.blind, self.tables_width)
+        self.query_one(ClaimsTable).show(state, self.blind, self.tables_width)
         self.query_one(ArticleView).show(state, self.blind)
 
     # --- moving -----------------------------------------------------------------------
@@ -132,20 +154,18 @@ class ReviewScreen(Screen):
             return
         self.load(state.story.id, target)
 
-    def action_disagreement(self, step: int) -> None:
-        """Jump to the next (previous) article with a disagreement not yet adjudicated,
-        wrapping around the story; once all are adjudicated, to any disagreement."""
+    def action_undecided(self, step: int) -> None:
+        """Jump to the next (previous) article with a field that still needs a decision under
+        the gold policy, wrapping around the story."""
         state = self.state
         if state is None:
             return
         progress = state.progress
-        if not progress.disagreeing:
-            self.notify("no disagreements in this story")
+        if not progress.undecided:
+            self.notify(f"Every labelled article of this story is decided ({progress.policy} policy).")
             return
-        unresolved = [aid for aid in progress.disagreeing if aid not in progress.adjudicated]
-        if not unresolved:
-            self.notify(f"all {progress.with_disagreement} disagreements adjudicated")
-        positions = sorted(state.article_ids.index(aid) for aid in unresolved or progress.disagreeing)
+        position = {aid: index for index, aid in enumerate(state.article_ids)}
+        positions = sorted(position[aid] for aid in progress.undecided)
         if step > 0:
             later = [p for p in positions if p > state.index]
             target = later[0] if later else positions[0]
@@ -309,6 +329,30 @@ class ReviewScreen(Screen):
             return
         self.app.call_from_thread(self._written, "gold claim removed")
 
+    def action_accept_agreed(self, whole_story: bool) -> None:
+        """Write as gold what the policy decides by agreement, for the article (or the whole
+        story) being read, as one action; a reviewer's gold is never overwritten."""
+        state = self.state
+        if state is None or state.review is None:
+            return
+        self._accept_agreed(state.story.id, None if whole_story else state.review.article.id)
+
+    @work(thread=True, group="review-db", exit_on_error=False)
+    def _accept_agreed(self, story_id: str, article_id: str | None) -> None:
+        try:
+            result = self.data.accept_agreed(story_id, article_id, self.reviewer)
+        except (StoreError, sqlite3.Error) as exc:
+            self.app.call_from_thread(self.notify, for_terminal(exc), severity="error", markup=False)
+            return
+        where = "this article" if article_id is not None else "this story"
+        if not result.changed:
+            self.app.call_from_thread(self.notify, f"Nothing agreed is left without gold in {where}.", markup=False)
+            return
+        values = sum(event.tbl == "gold" for event in result.events)
+        claims = sum(event.tbl == "gold_claims" for event in result.events)
+        self.app.call_from_thread(self._written, f"Accepted {_count(values, 'agreed value')} and "
+                                                 f"{_count(claims, 'agreed claim')} as gold in {where} (u undoes).")
+
     def action_undo(self, undo: bool) -> None:
         """Undo (or redo) the reviewer's latest change; never a teammate's later one."""
         self._undo(undo)
@@ -325,3 +369,8 @@ class ReviewScreen(Screen):
             self.app.call_from_thread(self.notify, undo_message(None, undo), markup=False)
             return
         self.app.call_from_thread(self._written, undo_message(result, undo))
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 agreed value", "2 agreed values"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
