@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 from newsmark.analysis.gold import POLICY_SETTING
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store
 from newsmark.tui.review.article_view import claims_text
 from newsmark.tui.review.claims_table import ClaimsTable
+from newsmark.tui.cli import cli
 from newsmark.tui.review.labels_table import GOLD_ROW, LabelsTable
-from tests.test_review import build, loaded, make_app, own_rows, wait_for
+from tests.test_review import TEXTS, build, loaded, make_app, own_rows, wait_for
 
 
 def messages(app) -> list[str]:
@@ -252,3 +256,70 @@ def test_review_screen_snapshot_at_80_by_24(db_path, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+async def test_a_day_of_review_from_three_files_to_a_hugging_face_dataset(db_path, tmp_path):
+    """As a new user would: three annotators' files loaded into a new database, the story
+    finished in review with the accept-agreed key and a few adjudications, the gold
+    exported as a Hugging Face folder and read back with `datasets`."""
+    load_dataset = pytest.importorskip("datasets").load_dataset
+    pytest.importorskip("pyarrow")  # the `parquet` extra
+    ids = build(tmp_path / "work.db")
+    run = CliRunner().invoke
+    files = []
+    for name in ("ann", "bob", "cat"):
+        files.append(tmp_path / f"{name}.jsonl")
+        exported = run(cli, ["--db", str(tmp_path / "work.db"), "export", "--annotator", name, "-o", str(files[-1])])
+        assert exported.exit_code == 0, exported.output
+    assert run(cli, ["--db", str(db_path), "init"]).exit_code == 0
+    loaded_files = run(cli, ["--db", str(db_path), "load-annotations", *map(str, files)])
+    assert loaded_files.exit_code == 0, loaded_files.output
+    with Store.open(db_path, create=False) as store:
+        assert store.annotators() == ["ann", "bob", "cat"]
+    app = make_app(db_path, story_id="border")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, loaded(app, 0))
+        screen = app.screen
+        assert screen.state.progress.to_decide == 2
+        await pilot.press("A")
+        await wait_for(pilot, lambda: screen.writes == 1)
+        # What agreement left: article 0's stance, article 2's reliability, and one claim.
+        await pilot.press("down", "enter")  # bob's stance
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press(*"body says so", "enter")
+        await wait_for(pilot, lambda: screen.writes == 2)
+        claims = screen.query_one(ClaimsTable)
+        claims.focus()
+        await pilot.press("enter")  # ann's claim 0-71
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press(*"both marked it", "enter")
+        await wait_for(pilot, lambda: screen.writes == 3)
+        await pilot.press("N")
+        await wait_for(pilot, loaded(app, 2))
+        screen.query_one(LabelsTable).focus()
+        await pilot.press("up", "right", "enter")  # ann's reliability
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press(*"F is too harsh", "enter")
+        await wait_for(pilot, lambda: screen.state.progress.to_decide == 0)
+        assert "to decide 0 of 3 labelled" in lines(screen.query_one("#review-header"))[2]
+    status = run(cli, ["--db", str(db_path), "status"])
+    assert "Gold (unanimous policy): 3 of 3 labelled articles decided, 0 need a decision" in status.output
+    out = tmp_path / "ds"
+    exported = run(cli, ["--db", str(db_path), "export", "--format", "hf", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    # A cache of its own: `datasets` keys a local folder's cache by the folder's name and card,
+    # so another test's "ds" folder would be read back instead of this one.
+    gold = load_dataset(str(out), "gold", split="train", cache_dir=str(tmp_path / "hf-cache"))
+    records = {row["article"]["id"]: row for row in gold}
+    assert sorted(records) == sorted(ids)
+    for row in gold:
+        given = {fld for fld, value in row["labels"].items() if value is not None}
+        sources = {entry["field"]: (entry["by"], entry["reason"]) for entry in row["gold"]}
+        assert given and given <= sources.keys()
+    assert {fld: sources for fld, sources in
+            ((e["field"], (e["by"], e["reason"])) for e in records[ids[0]]["gold"])} == {
+        "stance": ("lead", "body says so"), "reliability": ("lead", "agreed by 3 of 3"),
+        "claims": ("lead", "both marked it")}
+    assert records[ids[1]]["labels"]["stance"] == "agree"
+    assert records[ids[2]]["labels"]["reliability"] == "B"
+    assert [claim["exact"] for claim in records[ids[0]]["claims"]] == [TEXTS[0][:71]]
