@@ -91,8 +91,12 @@ async def test_accept_agreed_for_the_story_under_majority_keeps_a_reviewers_valu
         await wait_for(pilot, loaded(app, 0))
         screen = app.screen
         assert (screen.state.progress.to_decide, screen.state.progress.policy) == (1, "majority")  # article 2: B / F
+        claims = screen.query_one(ClaimsTable)
+        assert sorted(str(claims.get_cell_at((row, 0))) for row in range(claims.row_count)) == ["ann ≈", "bob ≈", "cat"]
         await pilot.press("A")
         await wait_for(pilot, lambda: screen.state.review.gold_claims)
+        assert sorted(str(claims.get_cell_at((row, 0))) for row in range(claims.row_count)) == [
+            "ann ✓", "bob ✓", "cat", "gold"]
         assert "Accepted 2 agreed values and 1 agreed claim as gold in this story (u undoes)." in messages(app)
         assert screen.state.review.gold["stance"]["value"] == "disagree"  # the reviewer's value stays
         assert screen.state.progress.to_decide == 1

@@ -1,5 +1,7 @@
 """ClaimsTable: every annotator's claims and the gold claims of the article, in text order.
-Cells are Rich Text, never markup (claim text is article text, untrusted).
+Cells are Rich Text, never markup (claim text is article text, untrusted). A claim whose
+span has a gold claim is marked ✓; one the gold policy agrees on (what accept-agreed would
+make gold) ≈.
 
 The claim's text is cut to what the table's width leaves after the other columns, so the
 labels show in full; a narrow table (under NARROW columns) drops the span column, cuts
@@ -12,7 +14,7 @@ from textual.widgets import DataTable
 
 from newsmark.schema.sanitize import for_terminal
 from newsmark.tui.review.data import ReviewState, annotator_colour
-from newsmark.tui.review.labels_table import GOLD_STYLE, NARROW, NARROW_NAME_WIDTH
+from newsmark.tui.review.labels_table import AGREED_STYLE, GOLD_STYLE, NARROW, NARROW_NAME_WIDTH
 from newsmark.tui.review.names import TABLE_NAME_WIDTH, display_name
 
 MIN_EXCERPT = 10  # the claim's text keeps at least this many characters
@@ -54,12 +56,15 @@ class ClaimsTable(DataTable):
             return
         name_width = NARROW_NAME_WIDTH if narrow else TABLE_NAME_WIDTH
         gold_spans = {(g["start"], g["end"]) for g in review.gold_claims}
+        agreed_spans = {(c.start, c.end) for c in review.agreed_claims}
         rows = []
         for claim in review.claims:
             index = state.annotators.index(claim.annotator) if claim.annotator in state.annotators else 0
             who = Text(display_name(state.annotators, claim.annotator, blind, name_width), style=f"on {annotator_colour(index)}")
             if (claim.start, claim.end) in gold_spans:
                 who.append(" ✓", style=GOLD_STYLE)
+            elif (claim.start, claim.end) in agreed_spans:
+                who.append(" ≈", style=AGREED_STYLE)
             rows.append(((claim.start, claim.end, 0), f"c:{claim.id}", who, claim.start, claim.end, claim.exact, claim.labels))
         for gold in review.gold_claims:
             rows.append(((gold["start"], gold["end"], 1), f"g:{gold['id']}", Text("gold", style=GOLD_STYLE),

@@ -124,6 +124,11 @@ def _by_agreement(values: dict[str, GoldValue]) -> dict[str, GoldValue]:
     return {fld: value for fld, value in values.items() if value.source != "adjudicated"}
 
 
+def agreed_claims(store: Store, article_id: str, policy: Policy) -> list[GoldClaim]:
+    """The spans of an article the policy makes gold claims by agreement (not a reviewer's)."""
+    return [claim for claim in gold_claims(store, article_id, policy) if claim.source.source != "adjudicated"]
+
+
 def _adjudicated(values: dict[str, GoldValue]) -> dict[str, GoldValue]:
     """The values a reviewer decided."""
     return {fld: value for fld, value in values.items() if value.source == "adjudicated"}
@@ -231,7 +236,7 @@ class ReviewData:
             other_stories=other_stories(store, article_id, story_id),
             undecided=unit.undecided if unit else (),
             agreed=_by_agreement(unit_to_accept.values) if unit_to_accept else {},
-            agreed_claims=[c for c in gold_claims(store, article_id, policy) if c.source.source != "adjudicated"],
+            agreed_claims=agreed_claims(store, article_id, policy),
             notes=[AnnotatorNote(name, note, bool(flagged)) for name, note, flagged in store.conn.execute(
                 "SELECT annotator, note, flagged FROM annotations WHERE article_id = ? AND story_id = ? "
                 "AND (flagged OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))],
@@ -296,9 +301,7 @@ class ReviewData:
             claims = []
             for aid in [article_id] if article_id is not None else store.article_ids(story_id):
                 marked = store.claims(aid)
-                for claim in gold_claims(store, aid, policy):
-                    if claim.source.source == "adjudicated":
-                        continue
+                for claim in agreed_claims(store, aid, policy):
                     clusters = Counter(c.cluster for c in marked if (c.start, c.end) == (claim.start, claim.end) and c.cluster)
                     claims.append(GoldClaimEntry(
                         aid, claim.start, claim.end, claim.source.describe(),

@@ -19,7 +19,7 @@ KEYS = [
     ("A", "the same for every article of the story"),
     ("enter (labels)", "take the value under the cursor as gold (asks for a reason)"),
     ("enter (gold row), o", "type another gold value for the field under the cursor"),
-    ("enter (claims), G", "accept the claim under the cursor as a gold claim"),
+    ("enter (claims), G", "accept the claim under the cursor as a gold claim (✓ gold, ≈ agreed)"),
     ("delete", "remove the gold value (labels) or gold claim (claims) under the cursor"),
     ("b", "blind: hide annotator names (annotator 1, 2, ...)"),
     ("r", "reload (see teammates' latest labels on a shared database)"),
