@@ -239,7 +239,7 @@ class ReviewScreen(Screen):
             return
         field = self.query_one(LabelsTable).cursor_field()
         if field is None:
-            field = (state.review.disagreements or state.fields)[0]
+            field = (state.review.undecided or state.review.disagreements or state.fields)[0]
         self._ask_other(field)
 
     def _ask_other(self, field: str) -> None:
