@@ -70,16 +70,15 @@ class ClaimsTable(DataTable):
             rows.append(((gold["start"], gold["end"], 1), f"g:{gold['id']}", Text("gold", style=GOLD_STYLE),
                          gold["start"], gold["end"], gold["exact"], gold["labels"]))
         rows.sort(key=lambda row: row[0])
-        cells = [(key, who, Text(f"{start}–{end}"), exact, Text(labels_text(labels, narrow)))
+        # Every column but the text, by column name; the text gets the width they leave.
+        cells = [(key, exact, {"who": who, "span": Text(f"{start}–{end}"), "labels": Text(labels_text(labels, narrow))})
                  for _, key, who, start, end, exact, labels in rows]
-        others = [max([len(columns[position])] + [c[i].cell_len for c in cells])
-                  for position, i in zip((0, len(columns) - 1) if narrow else (0, 1, 3), (1, 4) if narrow else (1, 2, 4))]
+        others = [max([len(name)] + [row[name].cell_len for _, _, row in cells]) for name in columns if name != "text"]
         room = width - sum(others) - CELL_PADDING * len(columns) - SCROLLBAR
-        longest = max((len(c[3]) for c in cells), default=0)
-        text_width = max(MIN_EXCERPT, min(room, longest))
-        for key, who, span, exact, labels in cells:
-            shown = (who, Text(excerpt(exact, text_width)), labels) if narrow else (who, span, Text(excerpt(exact, text_width)), labels)
-            self.add_row(*shown, key=key)
+        text_width = max(MIN_EXCERPT, min(room, max(len(exact) for _, exact, _ in cells) if cells else 0))
+        for key, exact, row in cells:
+            row["text"] = Text(excerpt(exact, text_width))
+            self.add_row(*(row[name] for name in columns), key=key)
         if self.row_count:
             self.move_cursor(row=min(keep, self.row_count - 1))
 
