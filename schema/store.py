@@ -473,6 +473,29 @@ class Store:
         self.add_to_stories(conn, [(row[1], row[0]) for row in rows])
         return new
 
+    def regroup(self, conn: sqlite3.Connection, story_id: str, article_ids: Sequence[str],
+                from_stories: Sequence[str]) -> set[str]:
+        """Inside a transaction (an import's grouping, not an annotator's action): move
+        articles out of `from_stories` into `story_id` (their own story too, where it was one
+        of those); return the stories they left. Stories left empty are removed."""
+        left: set[str] = set()
+        wanted = set(from_stories)
+        for start in range(0, len(article_ids), 500):
+            chunk = list(article_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            left.update(row[0] for row in conn.execute(
+                f"SELECT DISTINCT story_id FROM story_articles WHERE article_id IN ({marks})", chunk)
+                if row[0] in wanted)
+        conn.executemany("DELETE FROM story_articles WHERE article_id = ? AND story_id IN (SELECT value FROM json_each(?))",
+                         [(aid, _dumps(sorted(wanted))) for aid in article_ids])
+        self.add_to_stories(conn, [(story_id, aid) for aid in article_ids])
+        conn.executemany("UPDATE articles SET story_id = ? WHERE id = ? AND story_id IN (SELECT value FROM json_each(?))",
+                         [(story_id, aid, _dumps(sorted(wanted))) for aid in article_ids])
+        for old in sorted(left):
+            conn.execute("DELETE FROM stories WHERE id = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM story_articles WHERE story_id = ?)", (old, old))
+        return left
+
     MEMBERSHIP_INSERT = "INSERT OR IGNORE INTO story_articles (story_id, article_id) VALUES (?, ?)"
 
     def add_to_stories(self, conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
