@@ -253,6 +253,25 @@ def group_texts(items: Sequence[tuple[str, str | None, str]]) -> list[list[str]]
     return [[ids[k] for k in group] for group in sorted(members.values(), key=lambda g: (-len(g), g[0]))]
 
 
+def pairwise_scores(found: Iterable[Sequence[str]], truth: Iterable[Sequence[str]]) -> tuple[float, float]:
+    """Pairwise precision and recall of a grouping `found` against a labelled partition
+    `truth` (both lists of groups of ids): of the pairs put together, the share that belong
+    together; of the pairs that belong together, the share put together (1.0 when there
+    are none). An id missing from one side is alone there."""
+    truth_group = {item: k for k, group in enumerate(truth) for item in group}
+    found_groups = [list(group) for group in found]
+    shared: Counter = Counter()
+    for k, group in enumerate(found_groups):
+        shared.update((k, truth_group[item]) for item in group if item in truth_group)
+    sizes = Counter(truth_group.values())
+
+    def pairs(counts: Iterable[int]) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    together, found_pairs, truth_pairs = pairs(shared.values()), pairs(map(len, found_groups)), pairs(sizes.values())
+    return (together / found_pairs if found_pairs else 1.0, together / truth_pairs if truth_pairs else 1.0)
+
+
 def group_articles(store: Store, article_ids: Iterable[str] | None = None, *,
                    story: str | None = None) -> list[list[str]]:
     """Group articles into stories by near-duplicate and topical similarity: the given

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from newsmark.analysis.grouping import apply_grouping, group_articles, group_texts, ungrouped_story_ids
+from newsmark.analysis.grouping import (
+    EDGE_FLOOR, apply_grouping, candidate_pairs, group_articles, group_texts, pairwise_scores, ungrouped_story_ids,
+)
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from tests.conftest import SEEDS
@@ -41,6 +43,28 @@ def test_near_duplicates_group_and_unrelated_stay_alone():
     assert ["fete"] in groups
     assert sorted(a for g in groups for a in g) == sorted(i[0] for i in items)  # each once
     assert group_texts([]) == []
+
+
+def test_candidate_pairs_rank_copies_first_and_leave_unrelated_out():
+    seeds = seed_texts()
+    texts = [(None, text) for _, text in seeds]
+    texts += [(None, seeds[0][1]), (None, make_copy(seeds[3][1], 3)[0]), (None, UNRELATED)]
+    pairs = candidate_pairs(texts)
+    assert pairs[0][:2] == (0, 5) and abs(pairs[0][2] - 1.0) < 1e-6  # the verbatim copy
+    similarity = {(i, j): value for i, j, value in pairs}
+    assert similarity[(3, 6)] > max(value for (i, j), value in similarity.items() if 3 in (i, j) and j != 6)
+    assert all(i < j and EDGE_FLOOR <= value <= 1.0 for i, j, value in pairs)
+    assert [value for _, _, value in pairs] == sorted((value for _, _, value in pairs), reverse=True)
+    assert not [pair for pair in pairs if 7 in pair[:2]]  # the village fete is like none of them
+    assert candidate_pairs(texts[:1]) == [] and candidate_pairs([]) == []
+
+
+def test_pairwise_scores_count_pairs_put_and_belonging_together():
+    # Put together: ab, ac, bc; belonging together: ab, cd. One pair in both.
+    assert pairwise_scores([["a", "b", "c"], ["d"]], [["a", "b"], ["c", "d"]]) == (1 / 3, 1 / 2)
+    assert pairwise_scores([["a"], ["b"]], [["a", "b"]]) == (1.0, 0.0)
+    # An id the truth does not know is alone there: pairing it is a false pair.
+    assert pairwise_scores([["a", "b", "x"]], [["a", "b"]]) == (1 / 3, 1.0)
 
 
 def test_apply_grouping_moves_articles_and_drops_the_emptied_story(store):
