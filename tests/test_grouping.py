@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
+from newsmark.analysis import grouping
 from newsmark.analysis.grouping import (
     EDGE_FLOOR, apply_grouping, candidate_pairs, group_articles, group_texts, pairwise_scores, ungrouped_story_ids,
 )
@@ -57,6 +58,19 @@ def test_candidate_pairs_rank_copies_first_and_leave_unrelated_out():
     assert [value for _, _, value in pairs] == sorted((value for _, _, value in pairs), reverse=True)
     assert not [pair for pair in pairs if 7 in pair[:2]]  # the village fete is like none of them
     assert candidate_pairs(texts[:1]) == [] and candidate_pairs([]) == []
+
+
+def test_a_small_pair_budget_sums_only_part_of_common_words(monkeypatch):
+    # A word held by many articles pairs each only with its heaviest holders once the
+    # budget is short: similarities then are partial sums, never above the full ones.
+    seeds = seed_texts()
+    texts = [(None, text) for _, text in seeds] + [(None, make_copy(text, 5)[0]) for _, text in seeds]
+    full = {(i, j): value for i, j, value in candidate_pairs(texts, floor=0.0)}
+    monkeypatch.setattr(grouping, "PAIR_BUDGET", 60)
+    capped = {(i, j): value for i, j, value in candidate_pairs(texts, floor=0.0)}
+    assert set(capped) < set(full)
+    assert all(value <= full[pair] + 1e-6 for pair, value in capped.items())
+    assert all((k, k + 5) in capped for k in range(5))  # each copy still meets its original
 
 
 def test_pairwise_scores_count_pairs_put_and_belonging_together():
