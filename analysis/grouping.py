@@ -33,7 +33,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from newsmark.schema.models import Story
-from newsmark.schema.store import Store, visible
+from newsmark.schema.store import CATCH_ALL_PREFIX, Store
 
 KEYWORDS = 40  # distinctive words kept per article
 TITLE_WEIGHT = 3  # a title word counts as this many more occurrences
@@ -283,26 +283,13 @@ def group_articles(store: Store, article_ids: Iterable[str] | None = None, *,
     import order; singletons included."""
     if article_ids is None:
         story_ids = [story] if story is not None else ungrouped_story_ids(store)
-        marks = ",".join("?" * len(story_ids))
-        rows = store.conn.execute(
-            f"SELECT id, title, text FROM articles WHERE story_id IN ({marks}) AND {visible()} ORDER BY seq",
-            story_ids,
-        ).fetchall() if story_ids else []
+        rows = store.article_texts(story_ids=story_ids)
     else:
-        wanted = list(dict.fromkeys(article_ids))
-        rows = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            found = {
-                row[0]: row for row in store.conn.execute(
-                    f"SELECT id, title, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
-                )
-            }
-            rows += [found[i] for i in chunk if i in found]
+        rows = store.article_texts(article_ids=list(dict.fromkeys(article_ids)))
     return group_texts(rows)
 
 
-UNGROUPED_PREFIX = "ungrouped"
+UNGROUPED_PREFIX = CATCH_ALL_PREFIX
 
 
 def ungrouped_story_ids(store: Store) -> list[str]:
@@ -316,31 +303,25 @@ def ungrouped_story_ids(store: Store) -> list[str]:
 
 
 def apply_grouping(store: Store, groups: Sequence[Sequence[str]], *, prefix: str = "group",
-                   min_size: int = 2) -> list[str]:
+                   min_size: int = 2, from_stories: Sequence[str] | None = None) -> list[str]:
     """Create one story per group of at least `min_size` articles and move its articles
-    there (UPDATE articles SET story_id), in one transaction; return the new story ids.
-    A story's id is `prefix-` plus the first 8 hex digits of its first article's id, its
-    title that article's title. Smaller groups stay where they are; a story that the
-    moves leave without articles is removed."""
+    there out of the catch-all stories they arrived in (`from_stories`, by default the
+    ungrouped ones; an article's other stories keep it), in one transaction; return the new
+    story ids. A story's id is `prefix-` plus the first 8 hex digits of its first article's
+    id, its title that article's title. Smaller groups stay where they are; a catch-all
+    story the moves leave without articles is removed."""
+    sources = list(from_stories) if from_stories is not None else ungrouped_story_ids(store)
     created: list[str] = []
     with store.transaction() as conn:
-        origins = set()
         for group in groups:
             if len(group) < min_size:
                 continue
             first = group[0]
-            row = conn.execute("SELECT title FROM articles WHERE id = ?", (first,)).fetchone()
+            found = store.article_texts(article_ids=[first])
+            title = found[0][1] if found and found[0][1] else f"Story of {len(group)} articles"
             story_id = f"{prefix}-{first[:8]}"
-            title = (row[0] if row and row[0] else f"Story of {len(group)} articles")[:200]
-            story = Story(id=story_id, title=title, proposition="", meta={"grouped": True, "size": len(group)})
+            story = Story(id=story_id, title=title[:200], proposition="", meta={"grouped": True, "size": len(group)})
             store.ensure_story(conn, story)
-            for start in range(0, len(group), 500):
-                chunk = list(group[start : start + 500])
-                origins.update(row[0] for row in conn.execute(
-                    f"SELECT DISTINCT story_id FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk))
-            conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(story_id, a) for a in group])
+            store.regroup(conn, story_id, list(group), sources)
             created.append(story_id)
-        for story_id in sorted(origins - set(created)):
-            conn.execute("DELETE FROM stories WHERE id = ? AND NOT EXISTS "
-                         "(SELECT 1 FROM articles WHERE story_id = ?)", (story_id, story_id))
     return created

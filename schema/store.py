@@ -116,6 +116,19 @@ def default_db_path() -> Path:
     return Path(os.environ.get("NEWSMARK_DB") or "newsmark.db")
 
 
+# The catch-all stories of `import --group` (ids starting with this) hold articles that
+# arrived without a story, until grouping moves them into stories of their own.
+CATCH_ALL_PREFIX = "ungrouped"
+
+
+def joins_story(story: str, article: str) -> str:
+    """The SQL condition under which the article (an SQL expression) joins the story it
+    arrives under: always, unless that is a catch-all story and the article is in a story
+    already — a text imported again into the catch-all is not to be grouped again."""
+    return (f"NOT ({story} GLOB '{CATCH_ALL_PREFIX}*' AND EXISTS "
+            f"(SELECT 1 FROM main.story_articles WHERE article_id = {article}))")
+
+
 def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
     """A claim's id: stable for the same span by the same annotator in the same article."""
     digest = hashlib.sha256(f"{article_id}\x1f{annotator}\x1f{start}\x1f{end}".encode()).hexdigest()
@@ -496,11 +509,13 @@ class Store:
                          "(SELECT 1 FROM story_articles WHERE story_id = ?)", (old, old))
         return left
 
-    MEMBERSHIP_INSERT = "INSERT OR IGNORE INTO story_articles (story_id, article_id) VALUES (?, ?)"
+    MEMBERSHIP_INSERT = ("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) SELECT ?1, ?2 "
+                         f"WHERE {joins_story('?1', '?2')}")
 
     def add_to_stories(self, conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
         """Inside a transaction: put articles into stories, (story_id, article_id) pairs; a
-        pair already there is left as it is. An article may be in any number of stories."""
+        pair already there is left as it is. An article may be in any number of stories
+        (see `joins_story` for the one exception)."""
         conn.executemany(self.MEMBERSHIP_INSERT, pairs)
 
     ARTICLE_INSERT_UTF8 = ARTICLE_INSERT.replace("?, ?, ?, ?, ?, ?, ?, ?,", "?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT),")
@@ -623,7 +638,8 @@ class Store:
         )
         new = conn.total_changes - before
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
-                     "SELECT story_id, id FROM temp.newsmark_staged_articles")
+                     "SELECT t.story_id, t.id FROM temp.newsmark_staged_articles t "
+                     f"WHERE {joins_story('t.story_id', 't.id')} ORDER BY t.rowid")
         return new
 
     def publish_staged_chunked(self, finish: Callable[[sqlite3.Connection], None]) -> int:
@@ -762,6 +778,25 @@ class Store:
             "SELECT a.id FROM story_articles m JOIN articles a ON a.id = m.article_id "
             f"WHERE m.story_id = ? AND {visible('a')} ORDER BY a.seq", (story_id,))
         return [row[0] for row in rows]
+
+    def article_texts(
+        self, *, story_ids: Sequence[str] = (), article_ids: Sequence[str] = ()
+    ) -> list[tuple[str, str | None, str]]:
+        """(id, title, text) of the articles of some stories (each article once, in import
+        order) or of the given ids (in their order; unknown ids left out)."""
+        if story_ids:
+            return self.conn.execute(
+                "SELECT a.id, a.title, a.text FROM articles a WHERE a.id IN (SELECT article_id FROM story_articles "
+                f"WHERE story_id IN (SELECT value FROM json_each(?))) AND {visible('a')} ORDER BY a.seq",
+                (_dumps(list(story_ids)),),
+            ).fetchall()
+        found: dict[str, tuple] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = list(article_ids[start:start + 500])
+            for row in self.conn.execute(
+                f"SELECT id, title, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                found[row[0]] = row
+        return [found[aid] for aid in article_ids if aid in found]
 
     def article_stories(self, article_id: str) -> list[str]:
         """The ids of every story an article is in, sorted."""
