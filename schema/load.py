@@ -36,7 +36,7 @@ import re
 import sqlite3
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -606,10 +606,6 @@ def _new_article(record: AnyRecord, origin: str) -> tuple:
             article.text, article.text_sha256, "{}", origin)
 
 
-_KEYS = "(SELECT value FROM json_each(?))"  # the values of a JSON array bound as text
-_PAIR_KEYS = "(SELECT value ->> 0, value ->> 1 FROM json_each(?))"  # of a JSON array of pairs
-
-
 class _Known:
     """What the database holds of one batch's records, read with one query per table, and
     the writes of the batch's fresh records, made with one executemany per table.
@@ -628,28 +624,28 @@ class _Known:
         self.conn = conn
         gold = [r for r in records if isinstance(r, GoldRecord)]
         notes = [r for r in records if not isinstance(r, GoldRecord)]
-        articles = orjson.dumps(sorted({r.article.id for r in records})).decode()
+        articles = _keys_json({(r.article.id,) for r in records})
         self.articles: dict[str, tuple[str, bool]] = {
             article: (digest, bool(hidden)) for article, digest, hidden in conn.execute(
-                f"SELECT a.id, a.text_sha256, EXISTS (SELECT 1 FROM main.articles m WHERE m.id = a.id AND NOT {visible('m')}) "
-                f"FROM articles a WHERE a.id IN {_KEYS}", (articles,))}
+                f"SELECT t.id, t.text_sha256, EXISTS (SELECT 1 FROM main.articles m WHERE m.id = t.id AND NOT {visible('m')}) "
+                f"FROM {_each_key('articles', ('id',))}", (articles,))}
         self.texts: dict[str, str] = {}  # of articles created by this batch
         self.stories = {row[0] for row in conn.execute(
-            f"SELECT id FROM stories WHERE id IN {_KEYS}", (orjson.dumps(sorted({r.story.id for r in records})).decode(),))}
-        pairs = orjson.dumps(sorted({(r.article.id, r.annotator) for r in notes})).decode()
+            f"SELECT t.id FROM {_each_key('stories', ('id',))}", (_keys_json({(r.story.id,) for r in records}),))}
+        pairs = _keys_json({(r.article.id, r.annotator) for r in notes})
         self.busy: set[tuple[str, str | None]] = set()  # (article, annotator) held; gold: (article, story)
         self.gold_shared: set[str] = set()  # articles with article-scoped gold or gold claims
         if notes:
             self.busy.update(conn.execute(" UNION ".join(
-                f"SELECT article_id, annotator FROM {table} WHERE (article_id, annotator) IN {_PAIR_KEYS}"
+                f"SELECT t.article_id, t.annotator FROM {_each_key(table, ('article_id', 'annotator'))}"
                 for table in ("annotations", "labels", "claims")), (pairs, pairs, pairs)))
         if gold:
-            gold_articles = orjson.dumps(sorted({r.article.id for r in gold})).decode()
+            gold_articles = _keys_json({(r.article.id,) for r in gold})
             for article, story in conn.execute(
-                    f"SELECT DISTINCT article_id, story_id FROM gold WHERE article_id IN {_KEYS}", (gold_articles,)):
+                    f"SELECT DISTINCT t.article_id, t.story_id FROM {_each_key('gold', ('article_id',))}", (gold_articles,)):
                 (self.busy.add((article, story)) if story else self.gold_shared.add(article))
             self.gold_shared.update(row[0] for row in conn.execute(
-                f"SELECT DISTINCT article_id FROM gold_claims WHERE article_id IN {_KEYS}", (gold_articles,)))
+                f"SELECT DISTINCT t.article_id FROM {_each_key('gold_claims', ('article_id',))}", (gold_articles,)))
         self.claim_ids = self._ids("claims", {c.id for r in notes for c in r.claims})
         self.gold_claim_ids = self._ids("gold_claims", {c.id for r in gold for c in r.claims})
         self.clusters: dict[str, dict[str, Any] | None] = {}
@@ -664,15 +660,15 @@ class _Known:
         if not ids:
             return set()
         return {row[0] for row in self.conn.execute(
-            f"SELECT id FROM {table} WHERE id IN {_KEYS}", (orjson.dumps(sorted(ids)).decode(),))}
+            f"SELECT t.id FROM {_each_key(table, ('id',))}", (_keys_json((i,) for i in ids),))}
 
     def _read_clusters(self, ids: set[str]) -> None:
         if not ids:
             return
         self.clusters.update(dict.fromkeys(ids))
         for cluster, story_id, label, by, at in self.conn.execute(
-                f"SELECT id, story_id, label, created_by, created_at FROM clusters WHERE id IN {_KEYS}",
-                (orjson.dumps(sorted(ids)).decode(),)):
+                f"SELECT t.id, t.story_id, t.label, t.created_by, t.created_at FROM {_each_key('clusters', ('id',))}",
+                (_keys_json((i,) for i in ids),)):
             self.clusters[cluster] = {"story_id": story_id, "label": label, "created_by": by, "created_at": at}
 
     def fresh(self, record: AnyRecord) -> bool:
@@ -935,8 +931,8 @@ class _Shadow:
         # Claims: those named by the records, and the local claims of their (article,
         # annotator) pairs (read before the pairs are marked as seeded).
         new_pairs = self._new("pairs", pairs)
-        local = {row for pair in new_pairs for row in conn.execute(
-            "SELECT id, cluster FROM main.claims WHERE article_id = ? AND annotator = ?", pair)}
+        local = set(conn.execute(f"SELECT t.id, t.cluster FROM {_each_key('main.claims', ('article_id', 'annotator'))}",
+                                 (_keys_json(new_pairs),)))
         clusters.update(cluster for _, cluster in local if cluster is not None)  # their wording is compared
         claims = self._new("claims", {(c,) for c in claims} | {(c,) for c, _ in local})
         self._copy("claims", "id", claims)
@@ -949,8 +945,8 @@ class _Shadow:
         self._copy("stories", "id", self._mark("stories", self._new("stories", {(s,) for s in stories})))
         new_gold = self._mark("gold", self._new("gold", gold))
         self._copy("gold", "article_id", new_gold)
-        local = {row for key in new_gold for row in conn.execute(
-            "SELECT id, cluster FROM main.gold_claims WHERE article_id = ?", key)}
+        local = set(conn.execute(f"SELECT t.id, t.cluster FROM {_each_key('main.gold_claims', ('article_id',))}",
+                                 (_keys_json(new_gold),)))
         clusters.update(cluster for _, cluster in local if cluster is not None)
         gold_ids = self._new("gold_claims", {(c,) for c in gold_claims} | {(c,) for c, _ in local})
         self._copy("gold_claims", "id", self._mark("gold_claims", gold_ids))
@@ -958,10 +954,14 @@ class _Shadow:
 
     def _new(self, name: str, keys: set[tuple]) -> list[tuple]:
         """The keys not seeded yet."""
-        cols = _SEEDED[name]
-        where = " AND ".join(f"{c} = ?" for c in cols.split(", "))
-        seen = f"SELECT 1 FROM temp.newsmark_seeded_{name} WHERE {where}"
-        return [key for key in sorted(keys) if self.conn.execute(seen, key).fetchone() is None]
+        if not keys:
+            return []
+        cols = _SEEDED[name].split(", ")
+        taken = " AND ".join(f"s.{c} = j.value ->> {i}" for i, c in enumerate(cols))
+        picked = ", ".join(f"j.value ->> {i}" for i in range(len(cols)))
+        return sorted(self.conn.execute(
+            f"SELECT {picked} FROM json_each(?) AS j WHERE NOT EXISTS "
+            f"(SELECT 1 FROM temp.newsmark_seeded_{name} AS s WHERE {taken})", (_keys_json(keys),)))
 
     def _mark(self, name: str, keys: list[tuple]) -> list[tuple]:
         marks = ", ".join("?" * len(_SEEDED[name].split(", ")))
@@ -973,8 +973,8 @@ class _Shadow:
         if not keys:
             return
         cols = (cols,) if isinstance(cols, str) else cols
-        where = " AND ".join(f'"{c}" = ?' for c in cols)
-        self.conn.executemany(f"INSERT OR IGNORE INTO temp.{table} SELECT * FROM main.{table} WHERE {where}", keys)
+        self.conn.execute(f"INSERT OR IGNORE INTO temp.{table} SELECT t.* FROM {_each_key(f'main.{table}', cols)}",
+                          (_keys_json(keys),))
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -1147,6 +1147,18 @@ _SEEDED: dict[str, str] = {
 }
 
 
+def _keys_json(keys: Iterable[tuple]) -> str:
+    """Keys (tuples of column values) as the JSON array `_each_key` reads."""
+    return orjson.dumps(sorted(keys)).decode()
+
+
+def _each_key(table: str, cols: Sequence[str]) -> str:
+    """A FROM clause of the rows of `table` (aliased t) whose `cols` equal one of the keys
+    bound as a `_keys_json` array: a loop over the keys, each found by the table's index."""
+    match = " AND ".join(f't."{c}" = j.value ->> {i}' for i, c in enumerate(cols))
+    return f"json_each(?) AS j CROSS JOIN {table} AS t ON {match}"
+
+
 # --- parsing and reading --------------------------------------------------------------
 
 
@@ -1248,18 +1260,22 @@ def _parse(raw: bytes) -> AnyRecord:
 
 
 def _validate(data: dict[str, Any]) -> AnyRecord:
-    """A decoded record checked by depth and by the export models."""
-    try:
-        check_depth(data)
-    except StructureError as exc:
-        raise _Reject(f"not a valid record: {exc}") from None
+    """A decoded record checked by the export models (and, when it fails them, by depth)."""
     gold = "gold" in data or ("annotator" in data and data["annotator"] is None)
     # Version 1 (one story per article) still loads; anything else is read as the current one.
     version_1 = type(data.get("schema_version")) is int and data["schema_version"] == 1
     model = (GoldRecordV1 if version_1 else GoldRecord) if gold else (AnnotationRecordV1 if version_1 else AnnotationRecord)
     try:
         record = model.model_validate(data)
-    except ValidationError as exc:
+    except (ValidationError, RecursionError) as exc:
+        # The models nest a few levels at most: only a record that fails them can be too
+        # deep (and a message quoting a deep value can recurse too far).
+        try:
+            check_depth(data)
+        except StructureError as deep:
+            raise _Reject(f"not a valid record: {deep}") from None
+        if not isinstance(exc, ValidationError):
+            raise
         kind = "gold record" if gold else "annotation record"
         problems = "; ".join(_describe(err) for err in exc.errors()[:3])
         more = len(exc.errors()) - 3
