@@ -10,8 +10,14 @@ another story is rejected: an article belongs to one story.
 
 Only regular files are read (FIFOs, devices and directories are named and skipped), `-`
 is standard input, and files are read line by line: memory holds one batch of records
-(BATCH_RECORDS, at most BATCH_BYTES of lines), never the file, and a line longer than
-MAX_RECORD_BYTES is rejected without being held whole.
+(BATCH_RECORDS, at most BATCH_BYTES of lines) and the article texts already checked (at
+most VERIFIED_CHARS), never the file, and a line longer than MAX_RECORD_BYTES is rejected
+without being held whole.
+
+A batch reads what the database holds of its records with one query per table (`_Known`).
+A record with nothing local to compare (the common case: loading into a fresh database,
+or another annotator's) is decided from the record alone and written with the batch, one
+executemany per table; any other record is applied reading the database for its rows.
 
 Conflicts are settled per (article, annotator) record, or per article for gold records:
 the newer `updated_at` wins. A record that wins replaces the local labels, claims, note
@@ -59,6 +65,7 @@ from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
 BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
+VERIFIED_CHARS = 8 * 1024 * 1024  # article text kept once checked (in characters), so that its next records skip the check
 _BOM = b"\xef\xbb\xbf"
 # One record (one line) at most: an exported article of a 100 MB text fits; a longer line
 # (a file of zeros, a binary) is rejected after reading past it in _SKIP_CHUNK pieces.
@@ -220,7 +227,9 @@ class _Loader:
         self.scheme = store.scheme
         self.story_fields = self.scheme.story_fields()
         self._shadow: _Shadow | None = None
-        self._verified: tuple[str, str, str] | None = None  # the last article checked: id, text_sha256, text
+        self._verified: dict[str, tuple[str, str]] = {}  # articles whose text was checked: text_sha256, text
+        self._verified_chars = 0
+        self._valid: set[tuple[str, str, str]] = set()  # (field, value, level) found valid in the scheme
 
     def load_whole(self, name: str, load: Callable[[], None], *, size: int, again: bool) -> None:
         """Run `load` (one file's records) all of it or nothing: applied out of the write
@@ -481,9 +490,12 @@ class _Loader:
         return story, {name: value for name, value in values.items() if name not in story}
 
     def _check(self, name: str, value: str, level: str, where: str) -> None:
+        if (name, value, level) in self._valid:
+            return
         why = self.scheme.check_value(name, value, level)  # type: ignore[arg-type]
         if why:
             raise _Reject(f"{where}: {why}")
+        self._valid.add((name, value, level))
 
     def _article_text(self, conn: sqlite3.Connection, record: AnyRecord, origin: str, *, need_text: bool,
                       known: _Known | None = None) -> str | None:
@@ -494,7 +506,7 @@ class _Loader:
         article, story = record.article, record.story
         if isinstance(article, ExportArticleV1) and article.story_id != story.id:
             raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
-        if article.text is not None and self._verified != (article.id, article.text_sha256, article.text):
+        if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
             text = article.text
             digest = text_sha256(text)
             if digest != article.text_sha256:
@@ -503,8 +515,11 @@ class _Loader:
                 raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
             if sanitize_text(text) != text:
                 raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
-            # The next records of the same article (one per annotator, in a row) skip this.
-            self._verified = (article.id, article.text_sha256, text)
+            # The next records of the same article (one per annotator or story) skip this.
+            if self._verified_chars + len(text) > VERIFIED_CHARS:
+                self._verified, self._verified_chars = {}, 0
+            self._verified[article.id] = (article.text_sha256, text)
+            self._verified_chars += len(text)
         if known is not None:
             stored, hidden = known.article(article.id)
         else:
