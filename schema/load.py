@@ -227,6 +227,7 @@ class _Loader:
         self.scheme = store.scheme
         self.story_fields = self.scheme.story_fields()
         self._shadow: _Shadow | None = None
+        self._fresh: _Known | None = None  # the batch's reads, while a fresh record of it is applied
         self._verified: dict[str, tuple[str, str]] = {}  # articles whose text was checked: text_sha256, text
         self._verified_chars = 0
         self._valid: set[tuple[str, str, str]] = set()  # (field, value, level) found valid in the scheme
@@ -305,7 +306,11 @@ class _Loader:
                     if known.fresh(record):
                         # Nothing local to compare with or replace: decided from what the
                         # batch read, written with the batch (nothing is written if rejected).
-                        outcome = (self._apply_gold if gold else self._apply_annotation)(conn, record, origin, known)
+                        self._fresh = known
+                        try:
+                            outcome = (self._apply_gold if gold else self._apply_annotation)(conn, record, origin)
+                        finally:
+                            self._fresh = None
                     else:
                         known.flush()  # the records before it, which it may read
                         outcome = self._apply_read(conn, record, origin)
@@ -336,9 +341,9 @@ class _Loader:
 
     # --- annotation records -------------------------------------------------------------
 
-    def _apply_annotation(self, conn: sqlite3.Connection, record: AnnotationRecord, origin: str,
-                          known: _Known | None = None) -> str:
-        """Apply an annotation record; with `known`, one that is fresh there (nothing local)."""
+    def _apply_annotation(self, conn: sqlite3.Connection, record: AnnotationRecord, origin: str) -> str:
+        """Apply an annotation record (a fresh one while `_fresh` is set: see _apply_batch)."""
+        known = self._fresh
         annotator = record.annotator  # checked by the one name rule (models.Name)
         for name, value in record.labels.items():
             self._check(name, value, "article", "labels")
@@ -409,8 +414,9 @@ class _Loader:
 
     # --- gold records -------------------------------------------------------------------
 
-    def _apply_gold(self, conn: sqlite3.Connection, record: GoldRecord, origin: str, known: _Known | None = None) -> str:
-        """Apply a gold record; with `known`, one that is fresh there (no local gold)."""
+    def _apply_gold(self, conn: sqlite3.Connection, record: GoldRecord, origin: str) -> str:
+        """Apply a gold record (a fresh one while `_fresh` is set: see _apply_batch)."""
+        known = self._fresh
         provenance = record.gold
         for name, value in record.labels.items():
             self._check(name, value, "article", "labels")
