@@ -10,6 +10,7 @@ WAL mode, a busy timeout, and immediate transactions that never upgrade a read l
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import random
@@ -90,6 +91,10 @@ class Change:
     key: dict[str, Any]
     after: dict[str, Any] | None
 
+
+# One loaded record's action for Store.write_loaded: its annotator, its changes each with
+# the row's current values (None: no row), and its time.
+LoadedAction = tuple[str, list[tuple["Change", dict[str, Any] | None]], str]
 
 # A (story, article, annotator) an action touched: its annotations row is stamped. A story
 # of None means the article's own story (the one it was first imported into).
@@ -1025,25 +1030,12 @@ class Store:
 
     @staticmethod
     def _write_row(conn: sqlite3.Connection, tbl: str, key: dict[str, Any], after: dict[str, Any] | None, at: str) -> None:
-        key_cols, value_cols = TABLES[tbl]
-        where = " AND ".join(f'"{col}" = ?' for col in key_cols)
+        key_cols, _ = TABLES[tbl]
         if after is None:
+            where = " AND ".join(f'"{col}" = ?' for col in key_cols)
             conn.execute(f"DELETE FROM {tbl} WHERE {where}", [key[c] for c in key_cols])
             return
-        values = {col: after.get(col) for col in value_cols}
-        if tbl in _STAMPED:
-            values["updated_at"] = at
-        if tbl == "annotations":
-            values["updated_at"] = at
-            values["flagged"] = int(bool(values["flagged"]))
-        cols = list(key_cols) + list(values)
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
-        conn.execute(
-            f"INSERT INTO {tbl} ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT ({', '.join(key_cols)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
-            [key[c] for c in key_cols] + list(values.values()),
-        )
+        conn.execute(_upsert_sql(tbl), _row_values(tbl, key, after, at))
 
     @staticmethod
     def _touch(conn: sqlite3.Connection, touched: Iterable[Touched], at: str) -> None:
@@ -1703,6 +1695,34 @@ class Store:
         name of `annotator`), stamping the annotations rows of `touch` when a row changed."""
         return self._commit(annotator, "load", changes, touch, at=at, undoable=False, conn=conn)
 
+    def write_loaded(self, conn: sqlite3.Connection, actions: Iterable[LoadedAction]) -> None:
+        """Inside `conn`'s transaction: what `commit_loaded` does for each action, for
+        records whose rows' current values the loader already knows (it read them for a
+        whole batch at once): each change comes with the row as it is (None: no row), so
+        nothing is read back, and the rows and events are written with one executemany
+        per table. A record's annotations row must be among its changes (it is what
+        commit_loaded's `touch` would stamp). No change may delete a row."""
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+        rows: dict[str, list[list[Any]]] = {}
+        events: list[tuple] = []
+        for annotator, changes, at in actions:
+            action = event_id + 1
+            for change, before in changes:
+                if change.after is None:
+                    raise ValueError("write_loaded does not delete rows")
+                after = {**before, **change.after} if before is not None else change.after
+                if before == after:
+                    continue
+                event_id += 1
+                rows.setdefault(change.tbl, []).append(_row_values(change.tbl, change.key, after, at))
+                events.append((event_id, action, at, annotator, "load", change.tbl, _dumps(change.key),
+                               None if before is None else _dumps(before), _dumps(after), 0))
+        for tbl, params in rows.items():
+            conn.executemany(_upsert_sql(tbl), params)
+        conn.executemany("INSERT INTO events (id, action, at, annotator, op, tbl, key, before, after, undoable) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+
     def begin_bulk_write(self) -> None:
         """Take the write lock (BEGIN IMMEDIATE) as a bulk writer does, waiting out other
         writers; the caller commits or rolls back (a load's last, locked try)."""
@@ -1748,6 +1768,31 @@ def _event(row: tuple) -> Event:
         before=None if row[7] is None else orjson.loads(row[7]),
         after=None if row[8] is None else orjson.loads(row[8]), undoable=bool(row[9]), undone=bool(row[10]),
     )
+
+
+@functools.cache
+def _upsert_sql(tbl: str) -> str:
+    """The statement that writes one row of `tbl` (its key columns, its value columns and
+    the stamp of stamped tables), replacing the row with that key; see `_row_values`."""
+    key_cols, value_cols = TABLES[tbl]
+    values = list(value_cols) + (["updated_at"] if tbl in _STAMPED or tbl == "annotations" else [])
+    cols = list(key_cols) + values
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
+    return (f"INSERT INTO {tbl} ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(key_cols)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"))
+
+
+def _row_values(tbl: str, key: dict[str, Any], after: dict[str, Any], at: str) -> list[Any]:
+    """The parameters of `_upsert_sql(tbl)` for a row set to `after` at `at`."""
+    key_cols, value_cols = TABLES[tbl]
+    values = [key[c] for c in key_cols] + [after.get(c) for c in value_cols]
+    if tbl == "annotations":
+        values[-1] = int(bool(values[-1]))  # flagged, the last value column
+        values.append(at)
+    elif tbl in _STAMPED:
+        values.append(at)
+    return values
 
 
 def _key_tuple(tbl: str, key: dict[str, Any]) -> tuple:
