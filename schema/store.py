@@ -131,7 +131,7 @@ def joins_story(story: str, article: str) -> str:
     arrives under: always, unless that is a catch-all story and the article is in a story
     already — a text imported again into the catch-all is not to be grouped again."""
     return (f"NOT ({story} GLOB '{CATCH_ALL_PREFIX}*' AND EXISTS "
-            f"(SELECT 1 FROM main.story_articles WHERE article_id = {article}))")
+            f"(SELECT 1 FROM story_articles WHERE article_id = {article}))")
 
 
 def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
@@ -514,7 +514,8 @@ class Store:
                          "(SELECT 1 FROM story_articles WHERE story_id = ?)", (old, old))
         return left
 
-    MEMBERSHIP_INSERT = ("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) SELECT ?1, ?2 "
+    # Unqualified names: a load's shadow tables (TEMP, same names) take these writes.
+    MEMBERSHIP_INSERT = ("INSERT OR IGNORE INTO story_articles (story_id, article_id) SELECT ?1, ?2 "
                          f"WHERE {joins_story('?1', '?2')}")
 
     def add_to_stories(self, conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
