@@ -376,7 +376,7 @@ class StoryListView(ScrollView, can_focus=True):
             except StoreError as exc:
                 message, error = for_terminal(str(exc)), True
         self.post_message(self.Written(message, error))
-        self.call_from_thread(self._after_write, keep)
+        self.app.call_from_thread(self._after_write, keep)
 
     def _after_write(self, keep: str | None) -> None:
         self._finished = None  # progress may have changed (an undo of a label, a merge)
@@ -393,7 +393,7 @@ class StoryListView(ScrollView, can_focus=True):
             if self._list_closed:
                 return
             story = self._db().get_story(story_id)
-        self.call_from_thread(then, story)
+        self.app.call_from_thread(then, story)
 
     @work(thread=True, group="story-list-pages", exit_on_error=False)
     def _load_page(self, generation: int, page: int, story_filter: StoryFilter, finished: list[str] | None,
