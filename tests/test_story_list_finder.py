@@ -190,3 +190,40 @@ async def test_help_lists_the_keys(small_db: Path) -> None:
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, KeysModal))
         assert app.result is UNSET
+
+
+@pytest.mark.slow
+async def test_new_user_finds_the_kim_jong_nam_story_in_grouped_news_articles(tmp_path: Path, shared_data) -> None:
+    """The issue's walk-through: NewsArticles.csv imported with --group, the Kim Jong-nam
+    story found by typing "Kim", opened, its proposition set from the list, then undone."""
+    from click.testing import CliRunner
+
+    from newsmark.tui.cli import cli
+
+    path = tmp_path / "news.db"
+    csv = shared_data / "news-articles" / "NewsArticles.csv"
+    result = CliRunner().invoke(cli, ["--db", str(path), "import", "--group", str(csv), "--map",
+                                      "url=article_source_link", "--map", "published=publish_date"])
+    assert result.exit_code == 0, result.stderr
+    with Store.open(path, create=False) as store:
+        kim = next(s.id for s in store.stories() if "Kim family" in s.title)
+    app = StoryListApp(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: view(app).loaded)
+        await pilot.press("slash", *"Kim")
+        await wait_for(pilot, lambda: view(app).indexing is None and view(app).loaded
+                       and view(app).story_filter.text == "Kim", timeout=60)
+        assert kim in visible_ids(app)
+        assert "Give us Kim family" in screen_text(app)
+        await pilot.press("tab")
+        while view(app).cursor_story_id != kim:
+            await pilot.press("down")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, StoryEditModal))
+        await pilot.press("tab", *"North Korea killed Kim Jong-nam", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, StoryEditModal) and view(app).loaded)
+        with Store.open(path, create=False) as store:
+            assert store.get_story(kim).proposition == "North Korea killed Kim Jong-nam"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.result is not UNSET)
+        assert app.result == kim
