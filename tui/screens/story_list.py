@@ -19,14 +19,14 @@ and curating from the list (edit a story, merge stories, undo). The keys are dat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-
-from dataclasses import replace
 
 from newsmark.schema.models import Story
 from newsmark.schema.operations import undo_message
@@ -121,7 +121,7 @@ class StoryListScreen(Screen[str | None]):
             parts.append("unfinished only")
         if view_filter.text:
             parts.append(f"matching {for_terminal(repr(view_filter.text))}")
-        if not view_filter.by_id or view_filter.descending:
+        if view_filter.sort != "id" or view_filter.descending:
             parts.append(f"by {SORT_NAMES[view_filter.sort]} {'▼' if view_filter.descending else '▲'}")
         if view is not None and view.marked:
             parts.append(f"{len(view.marked)} marked")
