@@ -1649,7 +1649,7 @@ class Store:
 
     # --- the story list's columns and sorting (the finder) ---------------------------------
     # A page's columns are one query over its stories' memberships; sorting by a column
-    # other than the id reads the columns of every story that passes the filters once.
+    # other than the id computes that column for every story that passes the filters.
 
     def _story_rows(self, stories_sql: str, params: Sequence[Any], annotator: str) -> list[StoryRow]:
         """The list's columns for the stories `stories_sql` yields (columns id, title, ord),
@@ -1692,12 +1692,26 @@ class Store:
         if among is not None:
             where += (" AND" if where else " WHERE") + " id IN (SELECT value FROM json_each(?))"
             params.append(_dumps(list(among)))
+        order = "DESC" if descending else "ASC"
         if sort == "id":
-            order = "DESC" if descending else "ASC"
             return [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id {order}", params)]
-        rows = self._story_rows(f"SELECT id, title, id AS ord FROM stories{where}", params, annotator)
-        rows.sort(key=lambda row: (STORY_SORTS[sort](row), row.id), reverse=descending)
-        return [row.id for row in rows]
+        # One subquery per story over its memberships: articles and progress read only
+        # indexes (story_articles, the articles id index holding seq, labels); outlets and
+        # dates read each article's row.
+        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
+        labelled = ("(SELECT count(*) {members} AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
+                    "AND l.story_id IN ('', s.id) AND l.annotator = ?))").format(members=members)
+        key = {
+            "articles": f"(SELECT count(*) {members})",
+            "outlets": f"(SELECT count(DISTINCT a.source) {members})",
+            "dates": f"coalesce((SELECT min(a.published) {members}), '')",
+            "progress": f"{labelled} * 1.0 / max(1, (SELECT count(*) {members}))",
+        }[sort]
+        rows = self.conn.execute(
+            f"SELECT s.id FROM stories s{where} ORDER BY {key} {order}, s.id {order}",
+            params + ([annotator] if sort == "progress" else []),  # the WHERE's parameters come first
+        )
+        return [r[0] for r in rows]
 
     # --- for load-annotations (schema/load.py) ----------------------------------------
     # What loading a teammate's file needs of the write path, and nothing else uses.
@@ -1742,20 +1756,9 @@ class StoryRow(StoryProgress):
     first_published: str | None = None
     last_published: str | None = None
 
-    @property
-    def share_labelled(self) -> float:
-        """The share of the story's articles the annotator has labelled (0 when empty)."""
-        return self.labelled / self.articles if self.articles else 0.0
 
-
-# The story list's sort columns: name -> the value of a row it sorts by ("id" by SQL).
-STORY_SORTS: dict[str, Callable[[StoryRow], Any]] = {
-    "id": lambda row: row.id,
-    "articles": lambda row: row.articles,
-    "outlets": lambda row: row.outlets,
-    "dates": lambda row: row.first_published or "",
-    "progress": lambda row: row.share_labelled,
-}
+# The story list's sort columns, in the order a key cycles through them.
+STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
 
 
 def _like_prefix(prefix: str) -> str:

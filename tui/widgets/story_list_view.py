@@ -40,7 +40,7 @@ from textual.strip import Strip
 
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.search import SearchIndex
-from newsmark.schema.store import STORY_SORTS, Store, StoreError, StoryRow
+from newsmark.schema.store import Store, StoreError, StoryRow
 
 PAGE_SIZE = 100
 MAX_PAGES = 64  # cached pages kept (LRU): 6,400 rows, a few hundred KB
