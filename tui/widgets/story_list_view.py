@@ -291,21 +291,27 @@ class StoryListView(ScrollView, can_focus=True):
                     if keep is not None:
                         found = store.story_list_index(keep, *args)
                         cursor = found if found is not None else 0
-                    page = cursor // PAGE_SIZE
-                    rows = store.story_page(page * PAGE_SIZE, PAGE_SIZE, *args)
                 else:
                     order = self._ordered_ids(store, story_filter, finished)
                     total = len(order)
                     if keep in order:
                         cursor = order.index(keep)
-                    page = cursor // PAGE_SIZE
-                    rows = store.story_rows(order[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], self.annotator)
+                page = cursor // PAGE_SIZE
+                rows = self._page_rows(store, page, story_filter, finished, order)
             except Exception as exc:  # a broken database: say so in the list, do not crash
                 self.error = f"  Cannot read stories: {for_terminal(exc)}"
                 self.post_message(self.Recounted(generation, 0, None, 0, 0, []))
                 return
         self.error = None
         self.post_message(self.Recounted(generation, total, finished, cursor, page, rows, order))
+
+    def _page_rows(self, store: Store, page: int, story_filter: StoryFilter, finished: list[str] | None,
+                   order: list[str] | None) -> list[StoryRow]:
+        """Page `page` of the list: by SQL for the plain list, else a slice of `order`."""
+        if order is not None:
+            return store.story_rows(order[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], self.annotator)
+        return store.story_page(page * PAGE_SIZE, PAGE_SIZE, self.annotator, story_filter.unfinished_only,
+                                story_filter.text, finished)
 
     def _ordered_ids(self, store: Store, story_filter: StoryFilter, finished: list[str] | None) -> list[str]:
         """The ids shown under a filter that is not the plain list: stories whose id or
@@ -402,13 +408,7 @@ class StoryListView(ScrollView, can_focus=True):
             if self._list_closed or generation != self._generation:
                 return
             try:
-                if order is not None:
-                    rows = self._db().story_rows(order[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], self.annotator)
-                else:
-                    rows = self._db().story_page(
-                        page * PAGE_SIZE, PAGE_SIZE, self.annotator, story_filter.unfinished_only,
-                        story_filter.text, finished,
-                    )
+                rows = self._page_rows(self._db(), page, story_filter, finished, order)
             except Exception as exc:
                 self.error = f"  Cannot read stories: {for_terminal(exc)}"
                 rows = []
@@ -587,7 +587,7 @@ class StoryListView(ScrollView, can_focus=True):
 
     def _columns(self, width: int) -> tuple[int, int]:
         """Widths of the id and title columns for a line width (the others are fixed)."""
-        id_w = max(8, min(16, width // 6))
+        id_w = max(8, min(26, width // 6))
         fixed = sum(w + 1 for w in _FIXED_WIDTHS.values())
         title_w = max(0, width - id_w - fixed - 4)  # 2 marker + 2 gaps
         return id_w, title_w
