@@ -1629,9 +1629,9 @@ class Store:
         unfinished_only: bool = False,
         text_filter: str = "",
         finished: Sequence[str] | None = None,
-    ) -> list[StoryProgress]:
-        """One page of the story list, in id order: each story's title, article count and
-        how many of its articles `annotator` has labelled.
+    ) -> list[StoryRow]:
+        """One page of the story list, in id order: each story's title, article count,
+        outlets, date range and how many of its articles `annotator` has labelled.
 
         Counts come from the story_articles and labels primary keys for the
         page's stories only. `unfinished_only` leaves out stories whose every article the
@@ -1640,17 +1640,9 @@ class Store:
         computed once for many pages.
         """
         where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
-        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
-        rows = self.conn.execute(
-            "SELECT s.id, s.title, "
-            f"(SELECT count(*) {members}), "
-            f"(SELECT count(*) {members} AND EXISTS "
-            "  (SELECT 1 FROM labels l WHERE l.article_id = m.article_id AND l.story_id IN ('', s.id) "
-            "   AND l.annotator = ?)) "
-            f"FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?) s ORDER BY s.id",
-            [annotator, *params, limit, offset],
-        )
-        return [StoryProgress(id=r[0], title=r[1], articles=r[2], labelled=r[3]) for r in rows]
+        return self._story_rows(
+            f"SELECT id, title, id AS ord FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?)",
+            [*params, limit, offset], annotator)
 
     def story_list_count(
         self,
@@ -1682,6 +1674,72 @@ class Store:
             f"SELECT count(*) FROM stories{where}{' AND' if where else ' WHERE'} id < ?", [*params, story_id]
         ).fetchone()[0]
 
+
+    # --- the story list's columns and sorting (the finder) ---------------------------------
+    # A page's columns are one query over its stories' memberships; sorting by a column
+    # other than the id computes that column for every story that passes the filters.
+
+    def _story_rows(self, stories_sql: str, params: Sequence[Any], annotator: str) -> list[StoryRow]:
+        """The list's columns for the stories `stories_sql` yields (columns id, title, ord),
+        in `ord` order: articles, distinct outlets, first and last published, and how many
+        articles `annotator` has labelled (a label of the story or of the article)."""
+        rows = self.conn.execute(
+            "SELECT s.id, s.title, count(a.id), count(DISTINCT a.source), min(a.published), max(a.published), "
+            "  coalesce(sum(a.id IS NOT NULL AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = a.id "
+            "    AND l.story_id IN ('', s.id) AND l.annotator = ?)), 0) "
+            f"FROM ({stories_sql}) s LEFT JOIN story_articles m ON m.story_id = s.id "
+            f"LEFT JOIN articles a ON a.id = m.article_id AND {visible('a')} "
+            "GROUP BY s.id ORDER BY min(s.ord)",
+            [annotator, *params],
+        )
+        return [StoryRow(id=r[0], title=r[1], articles=r[2], labelled=r[6], outlets=r[3],
+                         first_published=r[4], last_published=r[5]) for r in rows]
+
+    def story_rows(self, story_ids: Sequence[str], annotator: str) -> list[StoryRow]:
+        """The list's columns (see `story_page`) for these stories, in this order (unknown
+        ids are left out)."""
+        return self._story_rows(
+            "SELECT j.value AS id, t.title, j.key AS ord FROM json_each(?) j JOIN stories t ON t.id = j.value",
+            [_dumps(list(story_ids))], annotator)
+
+    def story_order(
+        self,
+        annotator: str,
+        sort: str = "id",
+        descending: bool = False,
+        unfinished_only: bool = False,
+        text_filter: str = "",
+        finished: Sequence[str] | None = None,
+        among: Iterable[str] | None = None,
+    ) -> list[str]:
+        """The ids of the stories that pass the filters (and are `among` these, if given),
+        sorted by a column of STORY_SORTS, ties by id; `descending` reverses the order."""
+        if sort not in STORY_SORTS:
+            raise StoreError(f"cannot sort stories by {sort!r}")
+        where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
+        if among is not None:
+            where += (" AND" if where else " WHERE") + " id IN (SELECT value FROM json_each(?))"
+            params.append(_dumps(list(among)))
+        order = "DESC" if descending else "ASC"
+        if sort == "id":
+            return [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id {order}", params)]
+        # One subquery per story over its memberships: articles and progress read only
+        # indexes (story_articles, the articles id index holding seq, labels); outlets and
+        # dates read each article's row.
+        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
+        labelled = ("(SELECT count(*) {members} AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
+                    "AND l.story_id IN ('', s.id) AND l.annotator = ?))").format(members=members)
+        key = {
+            "articles": f"(SELECT count(*) {members})",
+            "outlets": f"(SELECT count(DISTINCT a.source) {members})",
+            "dates": f"coalesce((SELECT min(a.published) {members}), '')",
+            "progress": f"{labelled} * 1.0 / max(1, (SELECT count(*) {members}))",
+        }[sort]
+        rows = self.conn.execute(
+            f"SELECT s.id FROM stories s{where} ORDER BY {key} {order}, s.id {order}",
+            params + ([annotator] if sort == "progress" else []),  # the WHERE's parameters come first
+        )
+        return [r[0] for r in rows]
 
     # --- for load-annotations (schema/load.py) ----------------------------------------
     # What loading a teammate's file needs of the write path, and nothing else uses.
@@ -1744,6 +1802,19 @@ class StoryProgress:
     def finished(self) -> bool:
         """Every article of the story has a label from the annotator."""
         return self.articles > 0 and self.labelled >= self.articles
+
+
+@dataclass(frozen=True)
+class StoryRow(StoryProgress):
+    """A row of the story finder: a story's progress, its outlets and date range."""
+
+    outlets: int = 0
+    first_published: str | None = None
+    last_published: str | None = None
+
+
+# The story list's sort columns, in the order a key cycles through them.
+STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
 
 
 def _like_prefix(prefix: str) -> str:
