@@ -71,7 +71,7 @@ class ArticlePane(Vertical):
         self.position = ""
         self.blind = False
         self.pending = 0
-        self.save_state = "saved"
+        self.save_state = ""  # nothing changed yet: the border says nothing about saving
         self.claim_keys = " ".join(_key_range(f.labels) for f in scheme.fields_at("claim"))
         self.shared_label: str | None = None  # "68% shared with …" while highlights are on
         self.suggestions: SuggestionState | None = None  # matches for one claim
@@ -133,7 +133,7 @@ class ArticlePane(Vertical):
         """Show a newly loaded article."""
         self.view = view
         self.position = position
-        self.save_state = "saved"
+        self.save_state = ""
         self.shared_label = None
         self.suggestions = None
         self.suggestions_pending = None
