@@ -4,9 +4,11 @@ line, one article per pane, and a border that says nothing before a change."""
 
 from __future__ import annotations
 
+from newsmark.schema.ingest import import_paths
+from newsmark.schema.models import Story
 from newsmark.tui.widgets.article_pane import ArticlePane
 from tests.test_background import notifications
-from tests.test_tui_annotate import STORY, SIZE, make_app, ready, reopen, saved, screen_text, seeded, until
+from tests.test_tui_annotate import SEEDS, STORY, SIZE, make_app, ready, reopen, saved, screen_text, seeded, until
 
 __all__ = ["seeded"]  # the fixture, imported for pytest
 
@@ -171,3 +173,22 @@ async def test_no_two_panes_show_the_same_article(seeded):
             await app.workers.wait_for_complete()
             shown = [p.article_id for p in screen.panes]
             assert len(set(shown)) == len(shown), shown
+
+
+async def test_a_story_with_fewer_articles_than_panes_leaves_a_pane_empty(db_path):
+    from newsmark.tui.widgets.article_pane import EmptyPane
+
+    with reopen(db_path) as store:
+        import_paths(store, [SEEDS])
+        store.upsert_story(Story(id="aa-single", title="Single", proposition="P"))
+        store.add_articles_to_story("aa-single", [store.article_ids(STORY)[0]], "lead")
+    app = make_app(db_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(app, pilot)
+        await until(pilot, lambda: len(screen.query(EmptyPane)) == 1)
+        assert len(screen.panes) == 1
+        assert "No other article in this story." in screen_text(app)
+        await pilot.press("right_square_bracket")  # nothing else to show: the pane keeps its article
+        await pilot.press("n")  # the five-article story: two article panes, no empty one
+        await until(pilot, lambda: screen.story_id == STORY and len(screen.panes) == 2)
+        await until(pilot, lambda: len(screen.query(EmptyPane)) == 0)

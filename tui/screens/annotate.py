@@ -56,7 +56,7 @@ from newsmark.tui.pane_data import (
     load_story,
 )
 from newsmark.tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
-from newsmark.tui.widgets.article_pane import ArticlePane
+from newsmark.tui.widgets.article_pane import ArticlePane, EmptyPane
 from newsmark.tui.widgets.article_text import ArticleText
 from newsmark.tui.widgets.suggestion_list import SuggestionItem, SuggestionState
 
@@ -80,10 +80,14 @@ SHARED_SECONDS = 10.0  # time budget for one round of shared-passage alignments
 TEXT_READ_CHUNK = 100  # article texts read in one trip to the slow reader
 
 
+def panes_for_width(width: int) -> int:
+    """How many panes fit a terminal width."""
+    return 4 if width >= FOUR_PANES_WIDTH else 3 if width >= THREE_PANES_WIDTH else 2
+
+
 def pane_count_for(width: int, articles: int) -> int:
-    """How many panes to show at a terminal width."""
-    wanted = 4 if width >= FOUR_PANES_WIDTH else 3 if width >= THREE_PANES_WIDTH else 2
-    return max(1, min(wanted, articles))
+    """How many article panes to show at a terminal width (one article per pane)."""
+    return max(1, min(panes_for_width(width), articles))
 
 
 class AnnotateCommands(Provider):
@@ -308,6 +312,7 @@ class AnnotateScreen(Screen):
             if panes:
                 await container.mount_all(panes)
                 self._panes = panes
+                await self._fill_empty_panes(width)
                 for pane, view in zip(panes, [v for v in views if v is not None]):
                     self._show(pane, view)
                 self.set_focus(panes[0].text)  # at once: keys already queued go to it
@@ -348,6 +353,15 @@ class AnnotateScreen(Screen):
         pane.blind = self.blind
         self._show(pane, view)
 
+    async def _fill_empty_panes(self, width: int) -> None:
+        """With fewer articles than the width has room for, the rest of the room is empty
+        panes that say why (never a second copy of an article)."""
+        container = self.query_one("#panes", Horizontal)
+        await container.query(EmptyPane).remove()
+        missing = panes_for_width(width) - len(self._panes) if self._panes else 0
+        if missing > 0:
+            await container.mount_all([EmptyPane() for _ in range(missing)])
+
     async def _load_grade_book(self) -> None:
         """Read this annotator's earlier grades by outlet, once, after the first paint and
         on its own connection (it walks all of the annotator's annotations)."""
@@ -367,12 +381,14 @@ class AnnotateScreen(Screen):
         wanted = pane_count_for(event.size.width, len(self.story.article_ids))
         panes = self.panes
         if wanted == len(panes) or not panes:
+            await self._fill_empty_panes(event.size.width)
             return
         container = self.query_one("#panes", Horizontal)
         if wanted < len(panes):
             self._panes = panes[:wanted]
             for pane in panes[wanted:]:
                 await pane.remove()
+            await self._fill_empty_panes(event.size.width)
             return
         used = {p.article_index for p in panes}
         new = []
@@ -384,6 +400,7 @@ class AnnotateScreen(Screen):
             new.append(pane)
         await container.mount_all(new)
         self._panes = panes + new
+        await self._fill_empty_panes(event.size.width)
         for pane in new:
             self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes", exit_on_error=False)
 
@@ -478,7 +495,8 @@ class AnnotateScreen(Screen):
         index = next((i for i in ((pane.article_index + step * k) % total for k in range(1, total))
                       if i not in shown), None)
         if index is None:
-            self.notify("The story's other articles are all in the other panes.", severity="warning", markup=False)
+            self.notify("The story's other articles are all in the other panes." if total > 1
+                        else "This story has no other article.", severity="warning", markup=False)
             return
         pane.article_index = index
         self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes", exit_on_error=False)

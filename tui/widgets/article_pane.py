@@ -60,6 +60,17 @@ class PaneHeader(Static):
     """
 
 
+class EmptyPane(Static):
+    """Room for a pane with no article to show: the story has fewer articles than panes."""
+
+    DEFAULT_CSS = """
+    EmptyPane { width: 1fr; height: 1fr; border: round $panel; color: $text-muted; content-align: center middle; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Text("No other article in this story.\n(ctrl+p: add an article to a story)", justify="center"))
+
+
 class ArticlePane(Vertical):
     """One article side by side with the others."""
 
