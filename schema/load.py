@@ -797,6 +797,10 @@ _SHADOWED: dict[str, tuple[str, ...]] = {
 FILE_ATTEMPTS = 3  # tries of a file; the last one holds the write lock throughout
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
 _CREATE_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
+_CREATE_UNIQUE = re.compile(r"^\s*CREATE\s+UNIQUE\s", re.I)
+# Shadowed tables that loading reads only by their primary key (or a prefix of it): their
+# other indexes, which would slow every row written (the bulk of a load), are not built.
+_READ_BY_KEY = {"labels", "annotations"}
 _WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
 
 
@@ -866,9 +870,11 @@ class _Shadow:
             if not found:
                 raise RuntimeError(f"cannot shadow table {table}: {ddl[table][:80]}")
             conn.execute(temp_ddl)
-        for sql, in conn.execute(
-            "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s)"
+        for table, sql in conn.execute(
+            "SELECT tbl_name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s)"
             % ",".join("?" * len(_SHADOWED)), list(_SHADOWED)).fetchall():
+            if table in _READ_BY_KEY and not _CREATE_UNIQUE.match(sql):
+                continue
             conn.execute(_CREATE_INDEX.sub(r"\g<0>temp.", sql, count=1))
         conn.execute("CREATE TEMP TABLE newsmark_load_state (tracking INTEGER NOT NULL)")
         conn.execute("INSERT INTO temp.newsmark_load_state VALUES (0)")

@@ -1759,8 +1759,9 @@ class Store:
         records whose rows' current values the loader already knows (it read them for a
         whole batch at once): each change comes with the row as it is (None: no row), so
         nothing is read back, and the rows and events are written with one executemany
-        per table. A record's annotations row must be among its changes (it is what
-        commit_loaded's `touch` would stamp). No change may delete a row."""
+        per table. Nothing is stamped besides the changes: an annotation record's own
+        annotations row (what commit_loaded's `touch` stamps) must be among them. No
+        change may delete a row."""
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
         rows: dict[str, list[list[Any]]] = {}
