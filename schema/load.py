@@ -10,8 +10,14 @@ another story is rejected: an article belongs to one story.
 
 Only regular files are read (FIFOs, devices and directories are named and skipped), `-`
 is standard input, and files are read line by line: memory holds one batch of records
-(BATCH_RECORDS, at most BATCH_BYTES of lines), never the file, and a line longer than
-MAX_RECORD_BYTES is rejected without being held whole.
+(BATCH_RECORDS, at most BATCH_BYTES of lines) and the article texts already checked (at
+most VERIFIED_CHARS), never the file, and a line longer than MAX_RECORD_BYTES is rejected
+without being held whole.
+
+A batch reads what the database holds of its records with one query per table (`_Known`).
+A record with nothing local to compare (the common case: loading into a fresh database,
+or another annotator's) is decided from the record alone and written with the batch, one
+executemany per table; any other record is applied reading the database for its rows.
 
 Conflicts are settled per (article, annotator) record, or per article for gold records:
 the newer `updated_at` wins. A record that wins replaces the local labels, claims, note
@@ -36,7 +42,7 @@ import re
 import sqlite3
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -52,11 +58,14 @@ from newsmark.schema.models import (
     Story, instant,
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
-from newsmark.schema.store import ANNOTATION_TABLES, CONTEXT_CHARS, Change, Store, claim_context, visible
+from newsmark.schema.store import (
+    ANNOTATION_TABLES, CONTEXT_CHARS, Change, LoadedAction, Store, claim_context, visible,
+)
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
 BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
+VERIFIED_CHARS = 8 * 1024 * 1024  # article text kept once checked (in characters), so that its next records skip the check
 _BOM = b"\xef\xbb\xbf"
 # One record (one line) at most: an exported article of a 100 MB text fits; a longer line
 # (a file of zeros, a binary) is rejected after reading past it in _SKIP_CHUNK pieces.
@@ -218,6 +227,10 @@ class _Loader:
         self.scheme = store.scheme
         self.story_fields = self.scheme.story_fields()
         self._shadow: _Shadow | None = None
+        self._fresh: _Known | None = None  # the batch's reads, while a fresh record of it is applied
+        self._verified: dict[str, tuple[str, str]] = {}  # articles whose text was checked: text_sha256, text
+        self._verified_chars = 0
+        self._valid: set[tuple[str, str, str]] = set()  # (field, value, level) found valid in the scheme
 
     def load_whole(self, name: str, load: Callable[[], None], *, size: int, again: bool) -> None:
         """Run `load` (one file's records) all of it or nothing: applied out of the write
@@ -286,37 +299,67 @@ class _Loader:
         else:  # into the file's shadow tables, no write lock (see _Shadow)
             batch = self._shadow.batch([record for _, record in pending])
         with batch as conn:
+            known = _Known(self, conn, [record for _, record in pending])
             for number, record in pending:
-                # A savepoint per record: a rejection half-way leaves no trace of it.
-                conn.execute("SAVEPOINT record")
+                gold = isinstance(record, GoldRecord)
                 try:
-                    if isinstance(record, GoldRecord):
-                        outcome = self._apply_gold(conn, record, origin)
+                    if known.fresh(record):
+                        # Nothing local to compare with or replace: decided from what the
+                        # batch read, written with the batch (nothing is written if rejected).
+                        self._fresh = known
+                        try:
+                            outcome = (self._apply_gold if gold else self._apply_annotation)(conn, record, origin)
+                        finally:
+                            self._fresh = None
                     else:
-                        outcome = self._apply_annotation(conn, record, origin)
+                        known.flush()  # the records before it, which it may read
+                        outcome = self._apply_read(conn, record, origin)
+                        known.refresh(record)
                 except _Reject as exc:
-                    conn.execute("ROLLBACK TO record")
-                    conn.execute("RELEASE record")
                     self.report.rejected.append(Rejection(name, number, str(exc)))
                     continue
-                conn.execute("RELEASE record")
+                finally:
+                    known.applied(record)
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+            known.flush()
+
+    def _apply_read(self, conn: sqlite3.Connection, record: AnyRecord, origin: str) -> str:
+        """Apply one record reading the database for what it holds of it, in a savepoint:
+        a rejection half-way leaves no trace of it."""
+        conn.execute("SAVEPOINT record")
+        try:
+            if isinstance(record, GoldRecord):
+                outcome = self._apply_gold(conn, record, origin)
+            else:
+                outcome = self._apply_annotation(conn, record, origin)
+        except _Reject:
+            conn.execute("ROLLBACK TO record")
+            conn.execute("RELEASE record")
+            raise
+        conn.execute("RELEASE record")
+        return outcome
 
     # --- annotation records -------------------------------------------------------------
 
     def _apply_annotation(self, conn: sqlite3.Connection, record: AnnotationRecord, origin: str) -> str:
+        """Apply an annotation record (a fresh one while `_fresh` is set: see _apply_batch)."""
+        known = self._fresh
         annotator = record.annotator  # checked by the one name rule (models.Name)
         for name, value in record.labels.items():
             self._check(name, value, "article", "labels")
-        text = self._article_text(conn, record, origin, need_text=bool(record.claims))
+        text = self._article_text(conn, record, origin, need_text=bool(record.claims), known=known)
         article_id, story_id, at = record.article.id, record.story.id, record.updated_at
         claims = self._claims(conn, text, record)
-        self._check_claim_ids(conn, "claims", claims, article_id, annotator)
+        if known is None:
+            self._check_claim_ids(conn, "claims", claims, article_id, annotator)
         story_labels, shared_labels = self._split(record.labels)
         incoming_story = _Part(story_labels, note=(sanitize_text(record.note) or None) if record.note is not None else None,
                                flagged=record.flagged)
         incoming_shared = _Part(shared_labels, claims)
-        local_story, local_shared = _read_annotation(conn, article_id, story_id, annotator)
+        if known is None:
+            local_story, local_shared = _read_annotation(conn, article_id, story_id, annotator)
+        else:
+            local_story, local_shared = _Part({}), _Part({})
         story_outcome = _outcome(incoming_story, local_story, at)
         shared_outcome = _outcome(incoming_shared, local_shared, at)
         # A record new to this story makes its annotations row (an empty one, as export
@@ -324,6 +367,8 @@ class _Loader:
         created = local_story.at is None and not (incoming_story.empty and incoming_shared.empty)
         outcome = _combined((story_outcome, shared_outcome), created=created)
         if outcome not in _APPLIED:
+            if known is not None:
+                known.add(record, origin)
             return outcome
         changes: list[Change] = []
         key = {"article_id": article_id, "story_id": story_id, "annotator": annotator}
@@ -333,8 +378,11 @@ class _Loader:
             after = {"note": incoming_story.note, "flagged": incoming_story.flagged}
         if shared_outcome in _APPLIED:
             changes += _label_changes("labels", {**key, "story_id": ""}, local_shared.labels, incoming_shared.labels)
-            changes += self._claim_changes(conn, local_shared.claims, claims, article_id, story_id, annotator, at)
+            changes += self._claim_changes(conn, local_shared.claims, claims, article_id, story_id, annotator, at, known)
         changes.append(Change("annotations", key, after))  # creates the row when it is missing
+        if known is not None:  # the row is stamped with the record's time as it is written
+            known.add(record, origin, annotator, changes, at)
+            return outcome
         self.store.commit_loaded(conn, annotator, changes, [(story_id, article_id, annotator)], at=at)
         # commit_loaded stamps updated_at only when a row changed; the record's time must
         # hold either way, so that a second export gives the same bytes.
@@ -343,7 +391,7 @@ class _Loader:
         return outcome
 
     def _claim_changes(self, conn: sqlite3.Connection, local: dict[str, _Claim], incoming: dict[str, _Claim],
-                       article_id: str, story_id: str, annotator: str, at: str) -> list[Change]:
+                       article_id: str, story_id: str, annotator: str, at: str, known: _Known | None) -> list[Change]:
         """Replace an annotator's claims of an article (and their labels) by the record's,
         creating or rewording the clusters they name."""
         changes: list[Change] = []
@@ -351,7 +399,7 @@ class _Loader:
             if claim_id not in incoming:
                 changes += [Change("claim_labels", {"claim_id": claim_id, "field": f}, None) for f in claim.labels]
                 changes.append(Change("claims", {"id": claim_id}, None))
-        changes += _cluster_changes(conn, incoming.values(), story_id, annotator, at)
+        changes += _cluster_changes(_cluster_reader(conn, known), incoming.values(), story_id, annotator, at)
         for claim_id, claim in incoming.items():
             after = {
                 "article_id": article_id, "annotator": annotator, "start": claim.start, "end": claim.end,
@@ -367,6 +415,8 @@ class _Loader:
     # --- gold records -------------------------------------------------------------------
 
     def _apply_gold(self, conn: sqlite3.Connection, record: GoldRecord, origin: str) -> str:
+        """Apply a gold record (a fresh one while `_fresh` is set: see _apply_batch)."""
+        known = self._fresh
         provenance = record.gold
         for name, value in record.labels.items():
             self._check(name, value, "article", "labels")
@@ -377,7 +427,7 @@ class _Loader:
             raise _Reject(f"\"gold\" names {', '.join(sorted(extra))} but \"labels\" has no such gold label")
         if record.claims and "claims" not in provenance:
             raise _Reject('gold claims need their provenance under "gold": {"claims": {...}}')
-        text = self._article_text(conn, record, origin, need_text=bool(record.claims))
+        text = self._article_text(conn, record, origin, need_text=bool(record.claims), known=known)
         article_id, story_id = record.article.id, record.story.id
         labels = {}
         for name, value in record.labels.items():
@@ -388,16 +438,22 @@ class _Loader:
             p = provenance["claims"]
             claims = {cid: (claim, p.by, sanitize_text(p.reason), p.at)
                       for cid, claim in self._claims(conn, text, record).items()}
-        self._check_claim_ids(conn, "gold_claims", claims, article_id, None)
+        if known is None:
+            self._check_claim_ids(conn, "gold_claims", claims, article_id, None)
         story_labels, shared_labels = self._split(labels)
         incoming_story, incoming_shared = _Part(story_labels), _Part(shared_labels, claims)
-        local_story, local_shared = _read_gold(conn, article_id, story_id)
+        if known is None:
+            local_story, local_shared = _read_gold(conn, article_id, story_id)
+        else:
+            local_story, local_shared = _Part({}), _Part({})
         # Each part is as new as its latest decision (the record's time when it has none).
         outcomes = {part: _outcome(incoming, local, _latest(incoming) or record.updated_at)
                     for part, incoming, local in (("story", incoming_story, local_story),
                                                   ("shared", incoming_shared, local_shared))}
         outcome = _combined(outcomes.values(), created=False)
         if outcome not in _APPLIED:
+            if known is not None:
+                known.add(record, origin)
             return outcome
         changes: list[Change] = []
         applied: list[tuple[str, str]] = []  # the (at, by) of every decision written
@@ -416,7 +472,7 @@ class _Loader:
                 changes.append(Change("gold_claims", {"id": claim_id}, None))
             if claims:
                 _, by, _, at = next(iter(claims.values()))
-                changes += _cluster_changes(conn, [c for c, *_ in claims.values()], story_id, by, at)
+                changes += _cluster_changes(_cluster_reader(conn, known), [c for c, *_ in claims.values()], story_id, by, at)
             for claim_id, (claim, by, reason, at) in claims.items():
                 changes.append(Change("gold_claims", {"id": claim_id}, {
                     "article_id": article_id, "start": claim.start, "end": claim.end, "exact": claim.exact,
@@ -426,6 +482,9 @@ class _Loader:
                 applied.append((at, by))
         # The event log names the person behind the latest decision written.
         who = max(applied, key=lambda d: instant(d[0]))[1] if applied else "load"
+        if known is not None:
+            known.add(record, origin, who, changes, record.updated_at)
+            return outcome
         self.store.commit_loaded(conn, who, changes, (), at=record.updated_at)
         return outcome
 
@@ -437,18 +496,23 @@ class _Loader:
         return story, {name: value for name, value in values.items() if name not in story}
 
     def _check(self, name: str, value: str, level: str, where: str) -> None:
+        if (name, value, level) in self._valid:
+            return
         why = self.scheme.check_value(name, value, level)  # type: ignore[arg-type]
         if why:
             raise _Reject(f"{where}: {why}")
+        self._valid.add((name, value, level))
 
-    def _article_text(self, conn: sqlite3.Connection, record: AnyRecord, origin: str, *, need_text: bool) -> str | None:
+    def _article_text(self, conn: sqlite3.Connection, record: AnyRecord, origin: str, *, need_text: bool,
+                      known: _Known | None = None) -> str | None:
         """Make sure the record's story and article are in the database (creating them from
         the record when missing) and the article is in the story; return the article's
-        text when claims need it."""
+        text when claims need it. With `known`, they are checked against the batch's reads
+        and written with the record (`_Known.add`)."""
         article, story = record.article, record.story
         if isinstance(article, ExportArticleV1) and article.story_id != story.id:
             raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
-        if article.text is not None:
+        if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
             text = article.text
             digest = text_sha256(text)
             if digest != article.text_sha256:
@@ -457,37 +521,46 @@ class _Loader:
                 raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
             if sanitize_text(text) != text:
                 raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
-        row = conn.execute("SELECT text_sha256 FROM articles WHERE id = ?", (article.id,)).fetchone()
-        if row is not None and conn.execute(
-                f"SELECT 1 FROM main.articles m WHERE m.id = ? AND NOT {visible('m')}", (article.id,)).fetchone():
+            # The next records of the same article (one per annotator or story) skip this.
+            if self._verified_chars + len(text) > VERIFIED_CHARS:
+                self._verified, self._verified_chars = {}, 0
+            self._verified[article.id] = (article.text_sha256, text)
+            self._verified_chars += len(text)
+        if known is not None:
+            stored, hidden = known.article(article.id)
+        else:
+            row = conn.execute("SELECT text_sha256 FROM articles WHERE id = ?", (article.id,)).fetchone()
+            stored = None if row is None else row[0]
+            hidden = row is not None and conn.execute(
+                f"SELECT 1 FROM main.articles m WHERE m.id = ? AND NOT {visible('m')}", (article.id,)).fetchone() is not None
+        if hidden:
             # Still hidden: its labels would be lost with it if that import failed.
             raise _Reject(f"article {article.id} is being imported by another process; load this again when it has finished")
-        if row is not None and row[0] != article.text_sha256:
+        if stored is not None and stored != article.text_sha256:
             raise _Reject(f"article {article.id}: text_sha256 differs from the database's article")
-        if row is None and article.text is None:
+        if stored is None and article.text is None:
             raise _Reject(f"article {article.id} is not in the database and the record has no text (exported with --no-text)")
+        if known is not None:
+            return (article.text if article.text is not None else known.text(article.id)) if need_text else None
         if conn.execute("SELECT 1 FROM stories WHERE id = ?", (story.id,)).fetchone() is None:
-            self.store.ensure_story(conn, Story.model_construct(
-                id=story.id, title=sanitize_inline(story.title) or "",
-                proposition=sanitize_inline(story.proposition) or "", meta={},
-            ))
+            self.store.ensure_story(conn, _new_story(record))
             self.report.stories_created += 1
-        if row is None:
+        if stored is None:
             # Its first story is the record's (its home story); insert_articles adds the membership.
-            self.store.insert_articles(conn, [(
-                article.id, story.id, sanitize_inline(article.source), sanitize_inline(article.url),
-                sanitize_inline(article.title), sanitize_inline(article.byline), article.published,
-                article.text, article.text_sha256, "{}", origin,
-            )])
+            self.store.insert_articles(conn, [_new_article(record, origin)])
             self.report.articles_created += 1
         else:
             self.store.add_to_stories(conn, [(story.id, article.id)])
-        if self._shadow is not None:
-            self._shadow.note_member(story.id, article.id)
+        self.note_member(story.id, article.id)
         if not need_text:
             return None
         return article.text if article.text is not None else conn.execute(
             "SELECT text FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
+
+    def note_member(self, story_id: str, article_id: str) -> None:
+        """Note for the file's shadow that a record reads `article_id` in `story_id`."""
+        if self._shadow is not None:
+            self._shadow.note_member(story_id, article_id)
 
     def _claims(self, conn: sqlite3.Connection, text: str | None, record: AnyRecord) -> dict[str, _Claim]:
         """The record's claims, re-anchored in the text. A version-1 claim carries no
@@ -538,6 +611,179 @@ class _Loader:
         return orjson.dumps(dict(sorted(labels.items()))).decode()
 
 
+def _new_story(record: AnyRecord) -> Story:
+    """The story a record creates when the database lacks it."""
+    story = record.story
+    return Story.model_construct(id=story.id, title=sanitize_inline(story.title) or "",
+                                 proposition=sanitize_inline(story.proposition) or "", meta={})
+
+
+def _new_article(record: AnyRecord, origin: str) -> tuple:
+    """The article row (Store.ARTICLE_INSERT's order) a record creates when the database
+    lacks its article; its first story (home story) is the record's."""
+    article = record.article
+    return (article.id, record.story.id, sanitize_inline(article.source), sanitize_inline(article.url),
+            sanitize_inline(article.title), sanitize_inline(article.byline), article.published,
+            article.text, article.text_sha256, "{}", origin)
+
+
+class _Known:
+    """What the database holds of one batch's records, read with one query per table, and
+    the writes of the batch's fresh records, made with one executemany per table.
+
+    A record is fresh when nothing local can be compared with it: no annotations row,
+    label or claim of its (article, annotator) (for gold: no gold of its article in its
+    story, no shared gold of the article), none of its claim ids taken, and no earlier
+    record of the batch on the same keys. A fresh record's outcome and rows follow from
+    the record alone (and the article, story and clusters read here, kept up to date by
+    the batch's own writes). Any other record is applied reading the database
+    (`_Loader._apply_read`), after the writes held so far (`flush`)."""
+
+    def __init__(self, loader: _Loader, conn: sqlite3.Connection, records: list[AnyRecord]) -> None:
+        self.loader = loader
+        self.store = loader.store
+        self.conn = conn
+        gold = [r for r in records if isinstance(r, GoldRecord)]
+        notes = [r for r in records if not isinstance(r, GoldRecord)]
+        articles = _keys_json({(r.article.id,) for r in records})
+        self.articles: dict[str, tuple[str, bool]] = {
+            article: (digest, bool(hidden)) for article, digest, hidden in conn.execute(
+                f"SELECT t.id, t.text_sha256, EXISTS (SELECT 1 FROM main.articles m WHERE m.id = t.id AND NOT {visible('m')}) "
+                f"FROM {_each_key('articles', ('id',))}", (articles,))}
+        self.texts: dict[str, str] = {}  # of articles created by this batch
+        self.stories = {row[0] for row in conn.execute(
+            f"SELECT t.id FROM {_each_key('stories', ('id',))}", (_keys_json({(r.story.id,) for r in records}),))}
+        pairs = _keys_json({(r.article.id, r.annotator) for r in notes})
+        self.busy: set[tuple[str, str | None]] = set()  # (article, annotator) held; gold: (article, story)
+        self.gold_shared: set[str] = set()  # articles with article-scoped gold or gold claims
+        if notes:
+            self.busy.update(conn.execute(" UNION ".join(
+                f"SELECT t.article_id, t.annotator FROM {_each_key(table, ('article_id', 'annotator'))}"
+                for table in ("annotations", "labels", "claims")), (pairs, pairs, pairs)))
+        if gold:
+            gold_articles = _keys_json({(r.article.id,) for r in gold})
+            for article, story in conn.execute(
+                    f"SELECT DISTINCT t.article_id, t.story_id FROM {_each_key('gold', ('article_id',))}", (gold_articles,)):
+                (self.busy.add((article, story)) if story else self.gold_shared.add(article))
+            self.gold_shared.update(row[0] for row in conn.execute(
+                f"SELECT DISTINCT t.article_id FROM {_each_key('gold_claims', ('article_id',))}", (gold_articles,)))
+        self.claim_ids = self._ids("claims", {c.id for r in notes for c in r.claims})
+        self.gold_claim_ids = self._ids("gold_claims", {c.id for r in gold for c in r.claims})
+        self.clusters: dict[str, dict[str, Any] | None] = {}
+        self._read_clusters({c.cluster for r in records for c in r.claims if c.cluster is not None})
+        # Held writes, in the order of the records.
+        self.new_stories: list[Story] = []
+        self.new_articles: list[tuple] = []
+        self.memberships: list[tuple[str, str]] = []
+        self.actions: list[LoadedAction] = []
+
+    def _ids(self, table: str, ids: set[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {row[0] for row in self.conn.execute(
+            f"SELECT t.id FROM {_each_key(table, ('id',))}", (_keys_json((i,) for i in ids),))}
+
+    def _read_clusters(self, ids: set[str]) -> None:
+        if not ids:
+            return
+        self.clusters.update(dict.fromkeys(ids))
+        for cluster, story_id, label, by, at in self.conn.execute(
+                f"SELECT t.id, t.story_id, t.label, t.created_by, t.created_at FROM {_each_key('clusters', ('id',))}",
+                (_keys_json((i,) for i in ids),)):
+            self.clusters[cluster] = {"story_id": story_id, "label": label, "created_by": by, "created_at": at}
+
+    def fresh(self, record: AnyRecord) -> bool:
+        """Whether the record is fresh (see the class)."""
+        if isinstance(record, (AnnotationRecordV1, GoldRecordV1)) and any(c.cluster for c in record.claims):
+            return False  # a version-1 claim takes its wording from the database's cluster
+        if isinstance(record, GoldRecord):
+            taken = self.gold_claim_ids
+            if (record.article.id, record.story.id) in self.busy or record.article.id in self.gold_shared:
+                return False
+        else:
+            taken = self.claim_ids
+            if (record.article.id, record.annotator) in self.busy:
+                return False
+        return not any(claim.id in taken for claim in record.claims)
+
+    def applied(self, record: AnyRecord) -> None:
+        """Note that a record of the batch was applied (or tried): the next records on its
+        keys are not fresh."""
+        ids = [claim.id for claim in record.claims]
+        if isinstance(record, GoldRecord):
+            self.busy.add((record.article.id, record.story.id))
+            if ids or any(name not in self.loader.story_fields for name in record.labels):
+                self.gold_shared.add(record.article.id)
+            self.gold_claim_ids.update(ids)
+        else:
+            self.busy.add((record.article.id, record.annotator))
+            self.claim_ids.update(ids)
+
+    def refresh(self, record: AnyRecord) -> None:
+        """After a record applied reading the database: what it wrote of the article, story
+        and clusters."""
+        self.articles[record.article.id] = (record.article.text_sha256, False)
+        self.stories.add(record.story.id)
+        self._read_clusters({c.cluster for c in record.claims if c.cluster is not None})
+
+    def article(self, article_id: str) -> tuple[str | None, bool]:
+        """The stored article's text_sha256 (None: no such article) and whether it is hidden."""
+        return self.articles.get(article_id, (None, False))
+
+    def text(self, article_id: str) -> str:
+        """The text of a stored article."""
+        if article_id in self.texts:
+            return self.texts[article_id]
+        return self.conn.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
+
+    def cluster_label(self, cluster: str) -> str | None | bool:
+        """A cluster's label (False: no such cluster); see `_cluster_changes`."""
+        row = self.clusters.get(cluster)
+        return False if row is None else row["label"]
+
+    def add(self, record: AnyRecord, origin: str, annotator: str = "", changes: list[Change] | None = None,
+            at: str = "") -> None:
+        """Hold a fresh record's writes: its story and article when missing, its membership,
+        and its changes as one action (by `annotator` at `at`)."""
+        article, story = record.article, record.story
+        report = self.loader.report
+        if story.id not in self.stories:
+            self.stories.add(story.id)
+            self.new_stories.append(_new_story(record))
+            report.stories_created += 1
+        if self.articles.get(article.id) is None:
+            self.articles[article.id] = (article.text_sha256, False)
+            self.texts[article.id] = article.text  # (a missing article comes with its text)
+            self.new_articles.append(_new_article(record, origin))  # insert_articles adds the membership
+            report.articles_created += 1
+        else:
+            self.memberships.append((story.id, article.id))
+        self.loader.note_member(story.id, article.id)
+        if not changes:
+            return
+        written = []
+        for change in changes:
+            before = None
+            if change.tbl == "clusters":  # the only rows a fresh record may find
+                before = self.clusters.get(change.key["id"])
+                self.clusters[change.key["id"]] = {**before, **change.after} if before else dict(change.after)
+            written.append((change, before))
+        self.actions.append((annotator, written, at))
+
+    def flush(self) -> None:
+        """Write the held writes."""
+        conn = self.conn
+        for story in self.new_stories:
+            self.store.ensure_story(conn, story)
+        if self.new_articles:
+            self.store.insert_articles(conn, self.new_articles)
+        if self.memberships:
+            self.store.add_to_stories(conn, self.memberships)
+        if self.actions:
+            self.store.write_loaded(conn, self.actions)
+        self.new_stories, self.new_articles, self.memberships, self.actions = [], [], [], []
+
+
 # --- applying a file: all of it or none, the write lock held only to publish it ----------------
 
 # Tables a load reads and writes, shadowed by TEMP tables of the same name while a file is
@@ -551,13 +797,18 @@ _SHADOWED: dict[str, tuple[str, ...]] = {
 FILE_ATTEMPTS = 3  # tries of a file; the last one holds the write lock throughout
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
 _CREATE_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?", re.I)
+_CREATE_UNIQUE = re.compile(r"^\s*CREATE\s+UNIQUE\s", re.I)
+# Shadowed tables that loading reads only by their primary key (or a prefix of it): their
+# other indexes, which would slow every row written (the bulk of a load), are not built.
+_READ_BY_KEY = {"labels", "annotations"}
 _WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
 
 
 def _no_main_writes(action: int, arg1: str | None, arg2: str | None, database: str | None, trigger: str | None) -> int:
     """An authorizer for applying a file into the shadow: a write to the store itself (a
     table the shadow does not cover) fails loudly instead of escaping the file's atomicity."""
-    if action in _WRITES and database == "main":
+    if action in _WRITES and database == "main" and arg1 != "sqlite_master":
+        # (sqlite_master: json_each's first use on a connection declares its table.)
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
 
@@ -619,9 +870,11 @@ class _Shadow:
             if not found:
                 raise RuntimeError(f"cannot shadow table {table}: {ddl[table][:80]}")
             conn.execute(temp_ddl)
-        for sql, in conn.execute(
-            "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s)"
+        for table, sql in conn.execute(
+            "SELECT tbl_name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s)"
             % ",".join("?" * len(_SHADOWED)), list(_SHADOWED)).fetchall():
+            if table in _READ_BY_KEY and not _CREATE_UNIQUE.match(sql):
+                continue
             conn.execute(_CREATE_INDEX.sub(r"\g<0>temp.", sql, count=1))
         conn.execute("CREATE TEMP TABLE newsmark_load_state (tracking INTEGER NOT NULL)")
         conn.execute("INSERT INTO temp.newsmark_load_state VALUES (0)")
@@ -705,8 +958,8 @@ class _Shadow:
         # Claims: those named by the records, and the local claims of their (article,
         # annotator) pairs (read before the pairs are marked as seeded).
         new_pairs = self._new("pairs", pairs)
-        local = {row for pair in new_pairs for row in conn.execute(
-            "SELECT id, cluster FROM main.claims WHERE article_id = ? AND annotator = ?", pair)}
+        local = set(conn.execute(f"SELECT t.id, t.cluster FROM {_each_key('main.claims', ('article_id', 'annotator'))}",
+                                 (_keys_json(new_pairs),)))
         clusters.update(cluster for _, cluster in local if cluster is not None)  # their wording is compared
         claims = self._new("claims", {(c,) for c in claims} | {(c,) for c, _ in local})
         self._copy("claims", "id", claims)
@@ -719,8 +972,8 @@ class _Shadow:
         self._copy("stories", "id", self._mark("stories", self._new("stories", {(s,) for s in stories})))
         new_gold = self._mark("gold", self._new("gold", gold))
         self._copy("gold", "article_id", new_gold)
-        local = {row for key in new_gold for row in conn.execute(
-            "SELECT id, cluster FROM main.gold_claims WHERE article_id = ?", key)}
+        local = set(conn.execute(f"SELECT t.id, t.cluster FROM {_each_key('main.gold_claims', ('article_id',))}",
+                                 (_keys_json(new_gold),)))
         clusters.update(cluster for _, cluster in local if cluster is not None)
         gold_ids = self._new("gold_claims", {(c,) for c in gold_claims} | {(c,) for c, _ in local})
         self._copy("gold_claims", "id", self._mark("gold_claims", gold_ids))
@@ -728,10 +981,14 @@ class _Shadow:
 
     def _new(self, name: str, keys: set[tuple]) -> list[tuple]:
         """The keys not seeded yet."""
-        cols = _SEEDED[name]
-        where = " AND ".join(f"{c} = ?" for c in cols.split(", "))
-        seen = f"SELECT 1 FROM temp.newsmark_seeded_{name} WHERE {where}"
-        return [key for key in sorted(keys) if self.conn.execute(seen, key).fetchone() is None]
+        if not keys:
+            return []
+        cols = _SEEDED[name].split(", ")
+        taken = " AND ".join(f"s.{c} = j.value ->> {i}" for i, c in enumerate(cols))
+        picked = ", ".join(f"j.value ->> {i}" for i in range(len(cols)))
+        return sorted(self.conn.execute(
+            f"SELECT {picked} FROM json_each(?) AS j WHERE NOT EXISTS "
+            f"(SELECT 1 FROM temp.newsmark_seeded_{name} AS s WHERE {taken})", (_keys_json(keys),)))
 
     def _mark(self, name: str, keys: list[tuple]) -> list[tuple]:
         marks = ", ".join("?" * len(_SEEDED[name].split(", ")))
@@ -743,8 +1000,8 @@ class _Shadow:
         if not keys:
             return
         cols = (cols,) if isinstance(cols, str) else cols
-        where = " AND ".join(f'"{c}" = ?' for c in cols)
-        self.conn.executemany(f"INSERT OR IGNORE INTO temp.{table} SELECT * FROM main.{table} WHERE {where}", keys)
+        self.conn.execute(f"INSERT OR IGNORE INTO temp.{table} SELECT t.* FROM {_each_key(f'main.{table}', cols)}",
+                          (_keys_json(keys),))
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -917,6 +1174,18 @@ _SEEDED: dict[str, str] = {
 }
 
 
+def _keys_json(keys: Iterable[tuple]) -> str:
+    """Keys (tuples of column values) as the JSON array `_each_key` reads."""
+    return orjson.dumps(sorted(keys)).decode()
+
+
+def _each_key(table: str, cols: Sequence[str]) -> str:
+    """A FROM clause of the rows of `table` (aliased t) whose `cols` equal one of the keys
+    bound as a `_keys_json` array: a loop over the keys, each found by the table's index."""
+    match = " AND ".join(f't."{c}" = j.value ->> {i}' for i, c in enumerate(cols))
+    return f"json_each(?) AS j CROSS JOIN {table} AS t ON {match}"
+
+
 # --- parsing and reading --------------------------------------------------------------
 
 
@@ -1018,18 +1287,22 @@ def _parse(raw: bytes) -> AnyRecord:
 
 
 def _validate(data: dict[str, Any]) -> AnyRecord:
-    """A decoded record checked by depth and by the export models."""
-    try:
-        check_depth(data)
-    except StructureError as exc:
-        raise _Reject(f"not a valid record: {exc}") from None
+    """A decoded record checked by the export models (and, when it fails them, by depth)."""
     gold = "gold" in data or ("annotator" in data and data["annotator"] is None)
     # Version 1 (one story per article) still loads; anything else is read as the current one.
     version_1 = type(data.get("schema_version")) is int and data["schema_version"] == 1
     model = (GoldRecordV1 if version_1 else GoldRecord) if gold else (AnnotationRecordV1 if version_1 else AnnotationRecord)
     try:
         record = model.model_validate(data)
-    except ValidationError as exc:
+    except (ValidationError, RecursionError) as exc:
+        # The models nest a few levels at most: only a record that fails them can be too
+        # deep (and a message quoting a deep value can recurse too far).
+        try:
+            check_depth(data)
+        except StructureError as deep:
+            raise _Reject(f"not a valid record: {deep}") from None
+        if not isinstance(exc, ValidationError):
+            raise
         kind = "gold record" if gold else "annotation record"
         problems = "; ".join(_describe(err) for err in exc.errors()[:3])
         more = len(exc.errors()) - 3
@@ -1110,7 +1383,20 @@ def _label_changes(table: str, key: dict[str, str], local: dict[str, str], incom
     return changes
 
 
-def _cluster_changes(conn: sqlite3.Connection, claims: Iterable[_Claim], story_id: str, by: str, at: str) -> list[Change]:
+def _cluster_reader(conn: sqlite3.Connection, known: _Known | None) -> Callable[[str], str | None | bool]:
+    """How `_cluster_changes` reads a cluster's label (False: no such cluster): from the
+    batch's reads with `known`, else from the database."""
+    if known is not None:
+        return known.cluster_label
+
+    def read(cluster: str) -> str | None | bool:
+        row = conn.execute("SELECT label FROM clusters WHERE id = ?", (cluster,)).fetchone()
+        return False if row is None else row[0]
+    return read
+
+
+def _cluster_changes(read_label: Callable[[str], str | None | bool], claims: Iterable[_Claim], story_id: str,
+                     by: str, at: str) -> list[Change]:
     """Create the clusters the claims name that the database lacks, and give each its
     claims' wording."""
     changes: list[Change] = []
@@ -1120,12 +1406,12 @@ def _cluster_changes(conn: sqlite3.Connection, claims: Iterable[_Claim], story_i
         if cluster is None or cluster in seen:
             continue
         seen.add(cluster)
-        row = conn.execute("SELECT label FROM clusters WHERE id = ?", (cluster,)).fetchone()
-        if row is None:
+        label = read_label(cluster)
+        if label is False:
             changes.append(Change("clusters", {"id": cluster}, {
                 "story_id": story_id, "label": claim.wording, "created_by": by, "created_at": at,
             }))
-        elif row[0] != claim.wording:
+        elif label != claim.wording:
             changes.append(Change("clusters", {"id": cluster}, {"label": claim.wording}))
     return changes
 

@@ -10,6 +10,7 @@ WAL mode, a busy timeout, and immediate transactions that never upgrade a read l
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import random
@@ -115,6 +116,10 @@ class GoldClaimEntry:
     cluster: str | None = None
 
 
+# One loaded record's action for Store.write_loaded: its annotator, its changes each with
+# the row's current values (None: no row), and its time.
+LoadedAction = tuple[str, list[tuple["Change", dict[str, Any] | None]], str]
+
 # A (story, article, annotator) an action touched: its annotations row is stamped. A story
 # of None means the article's own story (the one it was first imported into).
 Touched = tuple[str | None, str, str]
@@ -138,6 +143,19 @@ class ActionResult:
 def default_db_path() -> Path:
     """`$NEWSMARK_DB`, else ./newsmark.db."""
     return Path(os.environ.get("NEWSMARK_DB") or "newsmark.db")
+
+
+# The catch-all stories of `import --group` (ids starting with this) hold articles that
+# arrived without a story, until grouping moves them into stories of their own.
+CATCH_ALL_PREFIX = "ungrouped"
+
+
+def joins_story(story: str, article: str) -> str:
+    """The SQL condition under which the article (an SQL expression) joins the story it
+    arrives under: always, unless that is a catch-all story and the article is in a story
+    already — a text imported again into the catch-all is not to be grouped again."""
+    return (f"NOT ({story} GLOB '{CATCH_ALL_PREFIX}*' AND EXISTS "
+            f"(SELECT 1 FROM story_articles WHERE article_id = {article}))")
 
 
 def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
@@ -497,11 +515,37 @@ class Store:
         self.add_to_stories(conn, [(row[1], row[0]) for row in rows])
         return new
 
-    MEMBERSHIP_INSERT = "INSERT OR IGNORE INTO story_articles (story_id, article_id) VALUES (?, ?)"
+    def regroup(self, conn: sqlite3.Connection, story_id: str, article_ids: Sequence[str],
+                from_stories: Sequence[str]) -> set[str]:
+        """Inside a transaction (an import's grouping, not an annotator's action): move
+        articles out of `from_stories` into `story_id` (their own story too, where it was one
+        of those); return the stories they left. Stories left empty are removed."""
+        left: set[str] = set()
+        wanted = set(from_stories)
+        for start in range(0, len(article_ids), 500):
+            chunk = list(article_ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            left.update(row[0] for row in conn.execute(
+                f"SELECT DISTINCT story_id FROM story_articles WHERE article_id IN ({marks})", chunk)
+                if row[0] in wanted)
+        conn.executemany("DELETE FROM story_articles WHERE article_id = ? AND story_id IN (SELECT value FROM json_each(?))",
+                         [(aid, _dumps(sorted(wanted))) for aid in article_ids])
+        self.add_to_stories(conn, [(story_id, aid) for aid in article_ids])
+        conn.executemany("UPDATE articles SET story_id = ? WHERE id = ? AND story_id IN (SELECT value FROM json_each(?))",
+                         [(story_id, aid, _dumps(sorted(wanted))) for aid in article_ids])
+        for old in sorted(left):
+            conn.execute("DELETE FROM stories WHERE id = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM story_articles WHERE story_id = ?)", (old, old))
+        return left
+
+    # Unqualified names: a load's shadow tables (TEMP, same names) take these writes.
+    MEMBERSHIP_INSERT = ("INSERT OR IGNORE INTO story_articles (story_id, article_id) SELECT ?1, ?2 "
+                         f"WHERE {joins_story('?1', '?2')}")
 
     def add_to_stories(self, conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> None:
         """Inside a transaction: put articles into stories, (story_id, article_id) pairs; a
-        pair already there is left as it is. An article may be in any number of stories."""
+        pair already there is left as it is. An article may be in any number of stories
+        (see `joins_story` for the one exception)."""
         conn.executemany(self.MEMBERSHIP_INSERT, pairs)
 
     ARTICLE_INSERT_UTF8 = ARTICLE_INSERT.replace("?, ?, ?, ?, ?, ?, ?, ?,", "?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT),")
@@ -624,7 +668,8 @@ class Store:
         )
         new = conn.total_changes - before
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
-                     "SELECT story_id, id FROM temp.newsmark_staged_articles")
+                     "SELECT t.story_id, t.id FROM temp.newsmark_staged_articles t "
+                     f"WHERE {joins_story('t.story_id', 't.id')} ORDER BY t.rowid")
         return new
 
     def publish_staged_chunked(self, finish: Callable[[sqlite3.Connection], None]) -> int:
@@ -763,6 +808,25 @@ class Store:
             "SELECT a.id FROM story_articles m JOIN articles a ON a.id = m.article_id "
             f"WHERE m.story_id = ? AND {visible('a')} ORDER BY a.seq", (story_id,))
         return [row[0] for row in rows]
+
+    def article_texts(
+        self, *, story_ids: Sequence[str] = (), article_ids: Sequence[str] = ()
+    ) -> list[tuple[str, str | None, str]]:
+        """(id, title, text) of the articles of some stories (each article once, in import
+        order) or of the given ids (in their order; unknown ids left out)."""
+        if story_ids:
+            return self.conn.execute(
+                "SELECT a.id, a.title, a.text FROM articles a WHERE a.id IN (SELECT article_id FROM story_articles "
+                f"WHERE story_id IN (SELECT value FROM json_each(?))) AND {visible('a')} ORDER BY a.seq",
+                (_dumps(list(story_ids)),),
+            ).fetchall()
+        found: dict[str, tuple] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = list(article_ids[start:start + 500])
+            for row in self.conn.execute(
+                f"SELECT id, title, text FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                found[row[0]] = row
+        return [found[aid] for aid in article_ids if aid in found]
 
     def article_stories(self, article_id: str) -> list[str]:
         """The ids of every story an article is in, sorted."""
@@ -991,25 +1055,12 @@ class Store:
 
     @staticmethod
     def _write_row(conn: sqlite3.Connection, tbl: str, key: dict[str, Any], after: dict[str, Any] | None, at: str) -> None:
-        key_cols, value_cols = TABLES[tbl]
-        where = " AND ".join(f'"{col}" = ?' for col in key_cols)
+        key_cols, _ = TABLES[tbl]
         if after is None:
+            where = " AND ".join(f'"{col}" = ?' for col in key_cols)
             conn.execute(f"DELETE FROM {tbl} WHERE {where}", [key[c] for c in key_cols])
             return
-        values = {col: after.get(col) for col in value_cols}
-        if tbl in _STAMPED:
-            values["updated_at"] = at
-        if tbl == "annotations":
-            values["updated_at"] = at
-            values["flagged"] = int(bool(values["flagged"]))
-        cols = list(key_cols) + list(values)
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
-        conn.execute(
-            f"INSERT INTO {tbl} ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT ({', '.join(key_cols)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"),
-            [key[c] for c in key_cols] + list(values.values()),
-        )
+        conn.execute(_upsert_sql(tbl), _row_values(tbl, key, after, at))
 
     @staticmethod
     def _touch(conn: sqlite3.Connection, touched: Iterable[Touched], at: str) -> None:
@@ -1631,9 +1682,9 @@ class Store:
         unfinished_only: bool = False,
         text_filter: str = "",
         finished: Sequence[str] | None = None,
-    ) -> list[StoryProgress]:
-        """One page of the story list, in id order: each story's title, article count and
-        how many of its articles `annotator` has labelled.
+    ) -> list[StoryRow]:
+        """One page of the story list, in id order: each story's title, article count,
+        outlets, date range and how many of its articles `annotator` has labelled.
 
         Counts come from the story_articles and labels primary keys for the
         page's stories only. `unfinished_only` leaves out stories whose every article the
@@ -1642,17 +1693,9 @@ class Store:
         computed once for many pages.
         """
         where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
-        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
-        rows = self.conn.execute(
-            "SELECT s.id, s.title, "
-            f"(SELECT count(*) {members}), "
-            f"(SELECT count(*) {members} AND EXISTS "
-            "  (SELECT 1 FROM labels l WHERE l.article_id = m.article_id AND l.story_id IN ('', s.id) "
-            "   AND l.annotator = ?)) "
-            f"FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?) s ORDER BY s.id",
-            [annotator, *params, limit, offset],
-        )
-        return [StoryProgress(id=r[0], title=r[1], articles=r[2], labelled=r[3]) for r in rows]
+        return self._story_rows(
+            f"SELECT id, title, id AS ord FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?)",
+            [*params, limit, offset], annotator)
 
     def story_list_count(
         self,
@@ -1685,6 +1728,72 @@ class Store:
         ).fetchone()[0]
 
 
+    # --- the story list's columns and sorting (the finder) ---------------------------------
+    # A page's columns are one query over its stories' memberships; sorting by a column
+    # other than the id computes that column for every story that passes the filters.
+
+    def _story_rows(self, stories_sql: str, params: Sequence[Any], annotator: str) -> list[StoryRow]:
+        """The list's columns for the stories `stories_sql` yields (columns id, title, ord),
+        in `ord` order: articles, distinct outlets, first and last published, and how many
+        articles `annotator` has labelled (a label of the story or of the article)."""
+        rows = self.conn.execute(
+            "SELECT s.id, s.title, count(a.id), count(DISTINCT a.source), min(a.published), max(a.published), "
+            "  coalesce(sum(a.id IS NOT NULL AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = a.id "
+            "    AND l.story_id IN ('', s.id) AND l.annotator = ?)), 0) "
+            f"FROM ({stories_sql}) s LEFT JOIN story_articles m ON m.story_id = s.id "
+            f"LEFT JOIN articles a ON a.id = m.article_id AND {visible('a')} "
+            "GROUP BY s.id ORDER BY min(s.ord)",
+            [annotator, *params],
+        )
+        return [StoryRow(id=r[0], title=r[1], articles=r[2], labelled=r[6], outlets=r[3],
+                         first_published=r[4], last_published=r[5]) for r in rows]
+
+    def story_rows(self, story_ids: Sequence[str], annotator: str) -> list[StoryRow]:
+        """The list's columns (see `story_page`) for these stories, in this order (unknown
+        ids are left out)."""
+        return self._story_rows(
+            "SELECT j.value AS id, t.title, j.key AS ord FROM json_each(?) j JOIN stories t ON t.id = j.value",
+            [_dumps(list(story_ids))], annotator)
+
+    def story_order(
+        self,
+        annotator: str,
+        sort: str = "id",
+        descending: bool = False,
+        unfinished_only: bool = False,
+        text_filter: str = "",
+        finished: Sequence[str] | None = None,
+        among: Iterable[str] | None = None,
+    ) -> list[str]:
+        """The ids of the stories that pass the filters (and are `among` these, if given),
+        sorted by a column of STORY_SORTS, ties by id; `descending` reverses the order."""
+        if sort not in STORY_SORTS:
+            raise StoreError(f"cannot sort stories by {sort!r}")
+        where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
+        if among is not None:
+            where += (" AND" if where else " WHERE") + " id IN (SELECT value FROM json_each(?))"
+            params.append(_dumps(list(among)))
+        order = "DESC" if descending else "ASC"
+        if sort == "id":
+            return [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id {order}", params)]
+        # One subquery per story over its memberships: articles and progress read only
+        # indexes (story_articles, the articles id index holding seq, labels); outlets and
+        # dates read each article's row.
+        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
+        labelled = ("(SELECT count(*) {members} AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
+                    "AND l.story_id IN ('', s.id) AND l.annotator = ?))").format(members=members)
+        key = {
+            "articles": f"(SELECT count(*) {members})",
+            "outlets": f"(SELECT count(DISTINCT a.source) {members})",
+            "dates": f"coalesce((SELECT min(a.published) {members}), '')",
+            "progress": f"{labelled} * 1.0 / max(1, (SELECT count(*) {members}))",
+        }[sort]
+        rows = self.conn.execute(
+            f"SELECT s.id FROM stories s{where} ORDER BY {key} {order}, s.id {order}",
+            params + ([annotator] if sort == "progress" else []),  # the WHERE's parameters come first
+        )
+        return [r[0] for r in rows]
+
     # --- for load-annotations (schema/load.py) ----------------------------------------
     # What loading a teammate's file needs of the write path, and nothing else uses.
 
@@ -1697,6 +1806,35 @@ class Store:
         the event log (op "load", not undoable, stamped with the record's time `at`, in the
         name of `annotator`), stamping the annotations rows of `touch` when a row changed."""
         return self._commit(annotator, "load", changes, touch, at=at, undoable=False, conn=conn)
+
+    def write_loaded(self, conn: sqlite3.Connection, actions: Iterable[LoadedAction]) -> None:
+        """Inside `conn`'s transaction: what `commit_loaded` does for each action, for
+        records whose rows' current values the loader already knows (it read them for a
+        whole batch at once): each change comes with the row as it is (None: no row), so
+        nothing is read back, and the rows and events are written with one executemany
+        per table. Nothing is stamped besides the changes: an annotation record's own
+        annotations row (what commit_loaded's `touch` stamps) must be among them. No
+        change may delete a row."""
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+        rows: dict[str, list[list[Any]]] = {}
+        events: list[tuple] = []
+        for annotator, changes, at in actions:
+            action = event_id + 1
+            for change, before in changes:
+                if change.after is None:
+                    raise ValueError("write_loaded does not delete rows")
+                after = {**before, **change.after} if before is not None else change.after
+                if before == after:
+                    continue
+                event_id += 1
+                rows.setdefault(change.tbl, []).append(_row_values(change.tbl, change.key, after, at))
+                events.append((event_id, action, at, annotator, "load", change.tbl, _dumps(change.key),
+                               None if before is None else _dumps(before), _dumps(after), 0))
+        for tbl, params in rows.items():
+            conn.executemany(_upsert_sql(tbl), params)
+        conn.executemany("INSERT INTO events (id, action, at, annotator, op, tbl, key, before, after, undoable) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
 
     def begin_bulk_write(self) -> None:
         """Take the write lock (BEGIN IMMEDIATE) as a bulk writer does, waiting out other
@@ -1718,6 +1856,19 @@ class StoryProgress:
     def finished(self) -> bool:
         """Every article of the story has a label from the annotator."""
         return self.articles > 0 and self.labelled >= self.articles
+
+
+@dataclass(frozen=True)
+class StoryRow(StoryProgress):
+    """A row of the story finder: a story's progress, its outlets and date range."""
+
+    outlets: int = 0
+    first_published: str | None = None
+    last_published: str | None = None
+
+
+# The story list's sort columns, in the order a key cycles through them.
+STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
 
 
 def _like_prefix(prefix: str) -> str:
@@ -1743,6 +1894,31 @@ def _event(row: tuple) -> Event:
         before=None if row[7] is None else orjson.loads(row[7]),
         after=None if row[8] is None else orjson.loads(row[8]), undoable=bool(row[9]), undone=bool(row[10]),
     )
+
+
+@functools.cache
+def _upsert_sql(tbl: str) -> str:
+    """The statement that writes one row of `tbl` (its key columns, its value columns and
+    the stamp of stamped tables), replacing the row with that key; see `_row_values`."""
+    key_cols, value_cols = TABLES[tbl]
+    values = list(value_cols) + (["updated_at"] if tbl in _STAMPED or tbl == "annotations" else [])
+    cols = list(key_cols) + values
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
+    return (f"INSERT INTO {tbl} ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(key_cols)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING"))
+
+
+def _row_values(tbl: str, key: dict[str, Any], after: dict[str, Any], at: str) -> list[Any]:
+    """The parameters of `_upsert_sql(tbl)` for a row set to `after` at `at`."""
+    key_cols, value_cols = TABLES[tbl]
+    values = [key[c] for c in key_cols] + [after.get(c) for c in value_cols]
+    if tbl == "annotations":
+        values[-1] = int(bool(values[-1]))  # flagged, the last value column
+        values.append(at)
+    elif tbl in _STAMPED:
+        values.append(at)
+    return values
 
 
 def _key_tuple(tbl: str, key: dict[str, Any]) -> tuple:

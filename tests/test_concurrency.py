@@ -504,7 +504,8 @@ def test_an_import_killed_while_staging_leaves_nothing_and_a_rerun_completes_it(
 def test_a_load_tried_again_when_a_row_it_read_changed_meanwhile(tmp_path: Path, monkeypatch) -> None:
     """Another process changes a row the file read after the file was applied (out of the
     lock) and before it is published: the load applies the file again, so the newer local
-    change is kept (as if it had come first) and the event log holds both."""
+    change is kept (as if it had come first; newer wins per part, so the record's part the
+    database had nothing of still loads) and the event log holds both."""
     import newsmark.schema.load as load_module
     from newsmark.schema.load import load_annotations
 
@@ -527,10 +528,14 @@ def test_a_load_tried_again_when_a_row_it_read_changed_meanwhile(tmp_path: Path,
     with Store.open(db, create=False) as store:
         report = load_annotations(store, [path])
         assert tries == [False, True]
-        assert (report.read, report.loaded, report.kept_newer_local) == (300, 299, 1)
-        assert store.labels(article_id, who)["stance"] == "unrelated"
+        # Newer wins per part: the local stance (the story's part) is kept; the record's
+        # article-wide labels, of which the database had none, load.
+        assert (report.read, report.loaded, report.kept_newer_local) == (300, 300, 0)
+        assert store.labels(article_id, who) == {"stance": "unrelated", "reliability": "B", "credibility": "2"}
         ops = [row[0] for row in store.conn.execute("SELECT op FROM events WHERE annotator = ? ORDER BY id", (who,))]
-        assert ops[0] == "label" and ops.count("label") == 1 and len(ops) == 1 + 299 * 4 + 59 * 2
+        # The local label; 299 whole records of 4 rows; every fifth record's claim and its
+        # label (60, the first record's among them); the first record's two shared labels.
+        assert ops[0] == "label" and ops.count("label") == 1 and len(ops) == 1 + 299 * 4 + 60 * 2 + 2
 
 
 def test_a_write_that_would_escape_the_files_shadow_fails_and_applies_nothing(tmp_path: Path, monkeypatch) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 from collections import Counter
 
-from newsmark.analysis.grouping import apply_grouping, group_articles, group_texts, ungrouped_story_ids
+from newsmark.analysis import grouping
+from newsmark.analysis.grouping import (
+    EDGE_FLOOR, apply_grouping, candidate_pairs, group_articles, group_texts, pairwise_scores, ungrouped_story_ids,
+)
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from tests.conftest import SEEDS
@@ -33,11 +36,49 @@ def test_near_duplicates_group_and_unrelated_stay_alone():
     items += [("copy-of-000", None, make_copy(seeds[0][1])[0]), ("fete", None, UNRELATED),
               ("copy-of-003", None, make_copy(seeds[3][1], 3)[0])]
     groups = group_texts(items)
-    assert [seeds[0][0], "copy-of-000"] in groups
-    assert [seeds[3][0], "copy-of-003"] in groups
+    home = {article: k for k, group in enumerate(groups) for article in group}
+    # The seeds are five outlets on one event: a copy must be with its original, and
+    # other seeds may join them; the village fete shares nothing with any.
+    assert home[seeds[0][0]] == home["copy-of-000"]
+    assert home[seeds[3][0]] == home["copy-of-003"]
     assert ["fete"] in groups
     assert sorted(a for g in groups for a in g) == sorted(i[0] for i in items)  # each once
     assert group_texts([]) == []
+
+
+def test_candidate_pairs_rank_copies_first_and_leave_unrelated_out():
+    seeds = seed_texts()
+    texts = [(None, text) for _, text in seeds]
+    texts += [(None, seeds[0][1]), (None, make_copy(seeds[3][1], 3)[0]), (None, UNRELATED)]
+    pairs = candidate_pairs(texts)
+    assert pairs[0][:2] == (0, 5) and abs(pairs[0][2] - 1.0) < 1e-6  # the verbatim copy
+    similarity = {(i, j): value for i, j, value in pairs}
+    assert similarity[(3, 6)] > max(value for (i, j), value in similarity.items() if 3 in (i, j) and j != 6)
+    assert all(i < j and EDGE_FLOOR <= value <= 1.0 for i, j, value in pairs)
+    assert [value for _, _, value in pairs] == sorted((value for _, _, value in pairs), reverse=True)
+    assert not [pair for pair in pairs if 7 in pair[:2]]  # the village fete is like none of them
+    assert candidate_pairs(texts[:1]) == [] and candidate_pairs([]) == []
+
+
+def test_a_small_pair_budget_sums_only_part_of_common_words(monkeypatch):
+    # A word held by many articles pairs each only with its heaviest holders once the
+    # budget is short: similarities then are partial sums, never above the full ones.
+    seeds = seed_texts()
+    texts = [(None, text) for _, text in seeds] + [(None, make_copy(text, 5)[0]) for _, text in seeds]
+    full = {(i, j): value for i, j, value in candidate_pairs(texts, floor=0.0)}
+    monkeypatch.setattr(grouping, "PAIR_BUDGET", 60)
+    capped = {(i, j): value for i, j, value in candidate_pairs(texts, floor=0.0)}
+    assert set(capped) < set(full)
+    assert all(value <= full[pair] + 1e-6 for pair, value in capped.items())
+    assert all((k, k + 5) in capped for k in range(5))  # each copy still meets its original
+
+
+def test_pairwise_scores_count_pairs_put_and_belonging_together():
+    # Put together: ab, ac, bc; belonging together: ab, cd. One pair in both.
+    assert pairwise_scores([["a", "b", "c"], ["d"]], [["a", "b"], ["c", "d"]]) == (1 / 3, 1 / 2)
+    assert pairwise_scores([["a"], ["b"]], [["a", "b"]]) == (1.0, 0.0)
+    # An id the truth does not know is alone there: pairing it is a false pair.
+    assert pairwise_scores([["a", "b", "x"]], [["a", "b"]]) == (1 / 3, 1.0)
 
 
 def test_apply_grouping_moves_articles_and_drops_the_emptied_story(store):
@@ -64,9 +105,10 @@ def test_group_articles_by_ids_and_by_story(store):
     seeds = seed_texts()
     ids = add_articles(store, "flat", [(None, text) for _, text in seeds]
                        + [(None, make_copy(seeds[3][1], 3)[0]), (None, UNRELATED)])
-    pair = [ids[3], ids[5]]
-    assert pair in group_articles(store, ids)
-    assert pair in group_articles(store, story="flat")
+    for groups in (group_articles(store, ids), group_articles(store, story="flat")):
+        (home,) = [group for group in groups if ids[3] in group]
+        assert ids[5] in home and ids[6] not in home  # the copy with its report, the fete apart
+        assert sorted(a for group in groups for a in group) == sorted(ids)
     assert group_articles(store, ["0000000000000000"]) == []
 
 

@@ -268,7 +268,7 @@ async def test_the_overview_shows_the_stance_given_in_the_story_being_read(two_s
             await until(pilot, lambda: app.screen is screen)
     assert shown == [
         (STORY, ids, ["agree", "–", "–", "–", "–"], ["2", "–", "–", "–", "–"]),
-        (OTHER, [ids[0], ids[3]], ["disagr", "–"], ["2", "–"]),
+        (OTHER, [ids[0], ids[3]], ["disagree", "–"], ["2", "–"]),
     ]
 
 

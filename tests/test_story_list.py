@@ -21,7 +21,8 @@ UNSET = object()
 
 
 def make_db(path: Path, stories: int, per_story: int = 3) -> None:
-    """Stories `s000`… with `per_story` articles each; alice labels all of s001 and one
+    """Stories `s000`… with `per_story` articles each (story k: 1 + k % 3 outlets, published
+    from Feb 10+k); alice labels all of s001 and one
     article of s002; s003's title is hostile markup."""
     with Store.open(path) as store:
         with store.transaction() as conn:
@@ -31,7 +32,9 @@ def make_db(path: Path, stories: int, per_story: int = 3) -> None:
                 rows = []
                 for j in range(per_story):
                     text = f"Article {j} of story {k}."
-                    rows.append((article_id_for(text), f"s{k:03d}", "Outlet", None, f"t{j}", None, None, text,
+                    # story k has 1 + k % 3 outlets; its articles are published on Feb 10+k, 10+k+j
+                    rows.append((article_id_for(text), f"s{k:03d}", f"Outlet {j % (1 + k % 3)}", None, f"t{j}", None,
+                                 f"2017-02-{10 + k + j:02d}T08:00:00Z", text,
                                  text_sha256(text), "{}", None))
                 store.insert_articles(conn, rows)
         for article_id in store.article_ids("s001"):
@@ -61,6 +64,26 @@ def test_store_story_page_counts_progress_and_filters(small_db: Path) -> None:
         assert store.story_list_index("s005", "alice", unfinished_only=True) == 4
         assert store.story_list_index("s001", "alice", unfinished_only=True) is None
         assert store.story_list_index("s005", "alice", text_filter="harbor") == 1
+
+
+def test_store_story_columns_and_sorting(small_db: Path) -> None:
+    with Store.open(small_db) as store:
+        rows = store.story_rows(["s002", "s001", "nope"], "alice")
+        assert [(r.id, r.articles, r.outlets, r.first_published, r.last_published, r.labelled) for r in rows] == [
+            ("s002", 3, 3, "2017-02-12T08:00:00Z", "2017-02-14T08:00:00Z", 1),
+            ("s001", 3, 2, "2017-02-11T08:00:00Z", "2017-02-13T08:00:00Z", 3),
+        ]
+        assert store.story_page(0, 2, "alice")[1] == rows[1]  # a page has the same columns
+        assert store.story_order("alice", "outlets") == ["s000", "s003", "s006", "s001", "s004", "s007",
+                                                         "s002", "s005"]
+        assert store.story_order("alice", "progress", descending=True)[:2] == ["s001", "s002"]
+        assert store.story_order("alice", "dates", descending=True)[:2] == ["s007", "s006"]
+        assert store.story_order("alice", "id", descending=True, among=["s003", "s001"]) == ["s003", "s001"]
+        assert store.story_order("alice", "articles", unfinished_only=True, text_filter="harbor") == [
+            "s005", "s007"]
+        # an article moved out no longer counts in its old story
+        store.move_articles([store.article_ids("s002")[0]], "s002", "s001", "alice")
+        assert [(r.articles, r.labelled) for r in store.story_rows(["s001", "s002"], "alice")] == [(4, 4), (2, 0)]
 
 
 class StoryListApp(App[None]):
@@ -183,11 +206,11 @@ async def test_unfinished_filter_hides_finished_stories(small_db: Path) -> None:
     app = StoryListApp(small_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: view(app).loaded)
-        await pilot.press("u")
+        await pilot.press("U")
         await wait_for(pilot, lambda: view(app).loaded and view(app).total == 7)
         assert "s001" not in visible_ids(app)
         assert "unfinished only" in str(app.screen.query_one("#story-list-title").render())
-        await pilot.press("u")
+        await pilot.press("U")
         await wait_for(pilot, lambda: view(app).loaded and view(app).total == 8)
         assert "s001" in visible_ids(app)
 
@@ -199,8 +222,7 @@ async def test_text_filter_by_id_or_title_prefix(small_db: Path) -> None:
         await pilot.press("slash", *"harb")  # case-insensitive title prefix
         await wait_for(pilot, lambda: view(app).loaded and view(app).total == 3)
         assert visible_ids(app) == ["s001", "s005", "s007"]
-        # q and u typed into the filter box are text, not commands.
-        await pilot.press("enter")  # back to the list, filter kept
+        await pilot.press("tab")  # to the list, filter kept
         assert view(app).has_focus
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.result is not UNSET)
@@ -231,7 +253,7 @@ async def test_keys_typed_during_a_recount_act_on_its_result(small_db: Path) -> 
     app = StoryListApp(small_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: view(app).loaded)
-        post_keys(app, "u", "down", "enter")  # unfinished only: s000, s002, s003, ...
+        post_keys(app, "U", "down", "enter")  # unfinished only: s000, s002, s003, ...
         await wait_for(pilot, lambda: app.result is not UNSET)
         assert app.result == "s002"
 

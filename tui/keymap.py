@@ -63,6 +63,10 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("pane.previous", "focus_pane(-1)", "Previous pane", "Panes and stories"),
     KeyAction("article.previous", "article(-1)", "Previous article in this pane", "Panes and stories"),
     KeyAction("article.next", "article(1)", "Next article in this pane", "Panes and stories", short="next article"),
+    KeyAction("article.unfinished", "next_unfinished", "Next article you have not finished (in this pane)",
+              "Panes and stories", short="unfinished"),
+    KeyAction("auto_advance", "toggle_auto_advance", "Auto-advance: a finished article makes way for the next unfinished",
+              "Panes and stories"),
     KeyAction("story.next", "story(1)", "Next story", "Panes and stories", short="next story"),
     KeyAction("story.previous", "story(-1)", "Previous story", "Panes and stories"),
     KeyAction("story.list", "story_list", "Story list", "Panes and stories", short="stories"),
@@ -72,8 +76,8 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("cursor.up", "cursor(-1)", "Sentence cursor up", "Claims"),
     KeyAction("claim.toggle", "toggle_claim", "Mark / unmark claim", "Claims", short="claim"),
     KeyAction("span.refine", "refine", "Refine the span word by word", "Claims"),
-    KeyAction("span.end_right", "span_end(1)", "Span: end one word later", "Claims"),
-    KeyAction("span.end_left", "span_end(-1)", "Span: end one word earlier", "Claims"),
+    KeyAction("span.end_right", "span_end(1)", "Next sentence; refining a span: end one word later", "Claims"),
+    KeyAction("span.end_left", "span_end(-1)", "Previous sentence; refining a span: end one word earlier", "Claims"),
     KeyAction("span.start_right", "span_start(1)", "Span: start one word later", "Claims"),
     KeyAction("span.start_left", "span_start(-1)", "Span: start one word earlier", "Claims"),
     KeyAction("claim.link", "link", "Link claim to the claim in another pane", "Claims", short="link"),
@@ -95,7 +99,7 @@ ACTIONS: tuple[KeyAction, ...] = (
 )
 ACTION_IDS = frozenset(a.id for a in ACTIONS)
 # The footer's keys, most needed first (at 80 columns the last ones are cut off).
-FOOTER_ORDER = ("help", "claim.toggle", "claim.link", "note", "undo", "quit", "story.next", "story.list")
+FOOTER_ORDER = ("help", "claim.toggle", "claim.link", "note", "undo", "article.unfinished", "quit", "story.next", "story.list")
 
 # Keys the annotate screen never sees, so no label or action may use them: the app's
 # priority bindings (Textual's ctrl+q quit, ctrl+p command palette) run before any

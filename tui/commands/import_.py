@@ -21,10 +21,11 @@ import click
 
 from newsmark.schema.ingest import FIELDS, FORMATS, ImportReport, IngestError, check_story_id, import_paths
 from newsmark.schema.sanitize import for_terminal
+from newsmark.schema.store import CATCH_ALL_PREFIX
 from newsmark.tui.commands.common import echo_json, open_store
 
 PROGRESS_AFTER_S = 0.5  # show the bar only for imports that take longer than this
-UNGROUPED_STORY = "ungrouped"  # where --group puts articles that arrive without a story
+UNGROUPED_STORY = CATCH_ALL_PREFIX  # where --group puts articles that arrive without a story
 
 
 def _plural(count: int, word: str) -> str:

@@ -56,7 +56,7 @@ from newsmark.tui.pane_data import (
     load_story,
 )
 from newsmark.tui.text import display_inline, next_word_end, previous_word_end, previous_word_start, next_word_start, sentence_at
-from newsmark.tui.widgets.article_pane import ArticlePane
+from newsmark.tui.widgets.article_pane import ArticlePane, EmptyPane
 from newsmark.tui.widgets.article_text import ArticleText
 from newsmark.tui.widgets.suggestion_list import SuggestionItem, SuggestionState
 
@@ -80,10 +80,14 @@ SHARED_SECONDS = 10.0  # time budget for one round of shared-passage alignments
 TEXT_READ_CHUNK = 100  # article texts read in one trip to the slow reader
 
 
+def panes_for_width(width: int) -> int:
+    """How many panes fit a terminal width."""
+    return 4 if width >= FOUR_PANES_WIDTH else 3 if width >= THREE_PANES_WIDTH else 2
+
+
 def pane_count_for(width: int, articles: int) -> int:
-    """How many panes to show at a terminal width."""
-    wanted = 4 if width >= FOUR_PANES_WIDTH else 3 if width >= THREE_PANES_WIDTH else 2
-    return max(1, min(wanted, articles))
+    """How many article panes to show at a terminal width (one article per pane)."""
+    return max(1, min(panes_for_width(width), articles))
 
 
 class AnnotateCommands(Provider):
@@ -122,6 +126,7 @@ class AnnotateScreen(Screen):
         self._initial_story = story_id
         self.story: StoryView | None = None
         self.blind = False
+        self.auto_advance = False  # on: a pane whose article becomes finished moves to the next unfinished
         self._search_query = ""
         self._label_owners: dict[str, list[tuple[str, str, str]]] = {}
         self._grade_book: GradeBook | None = None
@@ -170,6 +175,11 @@ class AnnotateScreen(Screen):
                 f"key: {key_display(keys.get(binding_id, key))}",
             ))
         pane = self.focused_pane
+        if pane is not None and pane.view is not None:
+            entries.append(("Move this article to story…", "choose_story('move')",
+                            "pick a story: the article leaves this one (u undoes)"))
+            entries.append(("Add this article to story…", "choose_story('add')",
+                            "pick a story: the article stays in this one too (u undoes)"))
         for story_id, title in pane.view.other_stories if pane is not None and pane.view is not None else []:
             entries.append((
                 f"Read this article in the story {display_inline(title) or display_inline(story_id)}",
@@ -179,8 +189,9 @@ class AnnotateScreen(Screen):
         return entries
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Span keys only work while refining a span."""
-        if action in ("span_end", "span_start"):
+        """Span-start keys only work while refining a span (span-end keys, ←/→, move the
+        sentence cursor otherwise)."""
+        if action == "span_start":
             pane = self.focused_pane
             return pane is not None and pane.text.span is not None
         return True
@@ -224,6 +235,11 @@ class AnnotateScreen(Screen):
             story = self.story.story
             header.append(display_inline(story.title or story.id), style="bold")
             header.append(f"  [{display_inline(story.id)} · {len(self.story.article_ids)} articles]", style="dim")
+            # On a shared database the labels are filed under this name: keep it in sight.
+            header.append("  annotator: ", style="dim")
+            header.append(display_inline(self.napp.annotator), style="bold cyan")
+            if self.auto_advance:
+                header.append("  AUTO-ADVANCE", style="bold black on green")
             if self.blind:
                 header.append("  BLIND MODE", style="bold black on yellow")
             header.append("\n")
@@ -296,6 +312,7 @@ class AnnotateScreen(Screen):
             if panes:
                 await container.mount_all(panes)
                 self._panes = panes
+                await self._fill_empty_panes(width)
                 for pane, view in zip(panes, [v for v in views if v is not None]):
                     self._show(pane, view)
                 self.set_focus(panes[0].text)  # at once: keys already queued go to it
@@ -336,6 +353,15 @@ class AnnotateScreen(Screen):
         pane.blind = self.blind
         self._show(pane, view)
 
+    async def _fill_empty_panes(self, width: int) -> None:
+        """With fewer articles than the width has room for, the rest of the room is empty
+        panes that say why (never a second copy of an article)."""
+        container = self.query_one("#panes", Horizontal)
+        await container.query(EmptyPane).remove()
+        missing = panes_for_width(width) - len(self._panes) if self._panes else 0
+        if missing > 0:
+            await container.mount_all([EmptyPane() for _ in range(missing)])
+
     async def _load_grade_book(self) -> None:
         """Read this annotator's earlier grades by outlet, once, after the first paint and
         on its own connection (it walks all of the annotator's annotations)."""
@@ -355,12 +381,14 @@ class AnnotateScreen(Screen):
         wanted = pane_count_for(event.size.width, len(self.story.article_ids))
         panes = self.panes
         if wanted == len(panes) or not panes:
+            await self._fill_empty_panes(event.size.width)
             return
         container = self.query_one("#panes", Horizontal)
         if wanted < len(panes):
             self._panes = panes[:wanted]
             for pane in panes[wanted:]:
                 await pane.remove()
+            await self._fill_empty_panes(event.size.width)
             return
         used = {p.article_index for p in panes}
         new = []
@@ -372,6 +400,7 @@ class AnnotateScreen(Screen):
             new.append(pane)
         await container.mount_all(new)
         self._panes = panes + new
+        await self._fill_empty_panes(event.size.width)
         for pane in new:
             self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes", exit_on_error=False)
 
@@ -409,12 +438,19 @@ class AnnotateScreen(Screen):
         annotator = self.napp.annotator
         visible = self._visible_articles()
         story_id = self.story_id
+        stored_story = None
         try:
-            annotations = await self.napp.reader.run(
-                lambda s: load_annotations(s, visible, annotator, story_id, grades=False))
+            annotations, stored_story = await self.napp.reader.run(
+                lambda s: (load_annotations(s, visible, annotator, story_id, grades=False),
+                           s.get_story(story_id) if story_id is not None else None))
         except Exception as exc:
             annotations = {}
             self._report("Cannot read back the annotations", exc)
+        if stored_story is not None and self.story is not None and self.story_id == stored_story.id \
+                and stored_story != self.story.story:
+            self.story.story = stored_story  # an undo or an edit changed the title or proposition
+            self._render_story_header()
+        was_finished = pane is not None and pane.view is not None and self._finished(pane.view.annotation.labels)
         for other in self.panes:
             if other.view is not None and other.article_id in annotations:
                 annotation = annotations[other.article_id]
@@ -433,6 +469,9 @@ class AnnotateScreen(Screen):
         message = done(result) if ok and callable(done) else done if ok else None
         if message:
             self.notify(message, markup=False, timeout=3)
+        if (self.auto_advance and ok and pane is not None and pane.is_attached and pane.view is not None
+                and not was_finished and self._finished(pane.view.annotation.labels)):
+            await self._next_unfinished(pane)
 
     # --- actions: panes and stories ---------------------------------------------------
 
@@ -446,12 +485,80 @@ class AnnotateScreen(Screen):
         self.set_focus(panes[(index + step) % len(panes)].text)  # at once, not after queued keys
 
     def action_article(self, step: int) -> None:
-        """Show the next / previous article of the story in the focused pane."""
+        """Show the next / previous article of the story in the focused pane, skipping
+        those another pane shows (two panes never show the same article)."""
         pane = self.focused_pane
         if pane is None or self.story is None or not self.story.article_ids:
             return
-        pane.article_index = (pane.article_index + step) % len(self.story.article_ids)
+        total = len(self.story.article_ids)
+        shown = self._indexes_in_other_panes(pane)
+        index = next((i for i in ((pane.article_index + step * k) % total for k in range(1, total))
+                      if i not in shown), None)
+        if index is None:
+            self.notify("The story's other articles are all in the other panes." if total > 1
+                        else "This story has no other article.", severity="warning", markup=False)
+            return
+        pane.article_index = index
         self.run_worker(self._load_pane(pane, self.napp.annotator), group="panes", exit_on_error=False)
+
+    def _indexes_in_other_panes(self, pane: ArticlePane) -> set[int]:
+        """The story positions of the articles the other panes show."""
+        total = len(self.story.article_ids) if self.story is not None else 0
+        return {other.article_index % total for other in self.panes if other is not pane} if total else set()
+
+    def _finished(self, labels: dict[str, str]) -> bool:
+        """Every article-level field of the scheme has a value (in the story being read)."""
+        return all(fld.name in labels for fld in self.scheme.fields_at("article"))
+
+    def action_next_unfinished(self) -> None:
+        """Show, in the focused pane, the story's next article (after the pane's, round to
+        the first) whose article-level fields are not all set; one another pane shows
+        gets the focus instead. Says so when every article is finished."""
+        pane = self.focused_pane
+        if pane is None or self.story is None or not self.story.article_ids:
+            return
+        self.run_worker(self._next_unfinished(pane), group="panes", exit_on_error=False)
+
+    async def _next_unfinished(self, pane: ArticlePane) -> None:
+        assert self.story is not None
+        ids, story_id, annotator = list(self.story.article_ids), self.story_id, self.napp.annotator
+        await self.napp.writer.idle()  # labels just keyed count
+
+        def read(store: Store) -> set[int]:
+            return {i for i, aid in enumerate(ids) if not self._finished(store.labels(aid, annotator, story_id=story_id))}
+
+        try:
+            unfinished = await self.napp.reader.run(read)
+        except Exception as exc:
+            self._report("Cannot read the labels", exc)
+            return
+        if ids != (self.story.article_ids if self.story is not None else None) or not pane.is_attached:
+            return  # another story opened meanwhile
+        total, current = len(ids), pane.article_index % len(ids)
+        after = [(current + k) % total for k in range(1, total)]
+        shown = self._indexes_in_other_panes(pane)
+        target = next((i for i in after if i in unfinished and i not in shown), None)
+        if target is not None:
+            pane.article_index = target
+            await self._load_pane(pane, annotator)
+            return
+        elsewhere = next((i for i in after if i in unfinished), None)
+        if elsewhere is not None:
+            other = next(p for p in self.panes if p is not pane and p.article_index % total == elsewhere)
+            self.set_focus(other.text)
+            self.notify("The next unfinished article is in this pane.", markup=False, timeout=3)
+        elif current in unfinished:
+            self.notify("This is the story's last unfinished article.", markup=False, timeout=3)
+        else:
+            self.notify(f"All {total} articles of this story are finished.", markup=False, timeout=3)
+
+    def action_toggle_auto_advance(self) -> None:
+        """Turn auto-advance on or off: when the focused pane's article becomes finished,
+        the pane moves to the next unfinished article."""
+        self.auto_advance = not self.auto_advance
+        self._render_story_header()
+        self.notify("Auto-advance on: a finished article makes way for the next unfinished one"
+                    if self.auto_advance else "Auto-advance off", markup=False, timeout=2)
 
     def action_story(self, step: int) -> None:
         """Go to the next / previous story."""
@@ -487,6 +594,40 @@ class AnnotateScreen(Screen):
 
         self.app.push_screen(StoryListScreen(str(self.napp.db_path), self.napp.annotator, self.story_id), chosen)
 
+    def action_choose_story(self, how: str) -> None:
+        """Pick a story from the story list, then move the focused pane's article there
+        (`how` "move": it leaves the story being read) or add it ("add"); one action each."""
+        from newsmark.tui.screens.story_list import StoryListScreen
+
+        pane = self.focused_pane
+        current = self.story_id
+        if pane is None or pane.view is None or current is None:
+            return
+        article_id, annotator = pane.view.article.id, self.napp.annotator
+
+        def chosen(target: str | None) -> None:
+            if not target:
+                return
+            if target == current:
+                self.notify("That is the story being read.", severity="warning", markup=False)
+                return
+            name = display_inline(target)
+            if how == "move":
+                def moved(_: Any) -> str:
+                    self.load_story(current)  # the article left this story: fill the panes again
+                    return f"Moved the article to story {name}."
+
+                self.save(pane, lambda s: s.move_articles([article_id], current, target, annotator), moved)
+            else:
+                def added(_: Any) -> str:
+                    self.run_worker(self._load_pane(pane, annotator), group="panes", exit_on_error=False)
+                    return f"Added the article to story {name}."
+
+                self.save(pane, lambda s: s.add_articles_to_story(target, [article_id], annotator), added)
+
+        self.notify(f"Choose the story to {how} the article to (enter); esc cancels.", markup=False, timeout=4)
+        self.app.push_screen(StoryListScreen(str(self.napp.db_path), annotator, current), chosen)
+
     # --- actions: labels --------------------------------------------------------------
 
     def action_label_key(self, key: str) -> None:
@@ -513,7 +654,35 @@ class AnnotateScreen(Screen):
             return
         _, field_name, value = article_owner
         article_id = pane.view.article.id
-        self.save(pane, lambda s: s.set_label(article_id, annotator, field_name, value, story_id=story_id))
+
+        def set_label() -> None:
+            self.save(pane, lambda s: s.set_label(article_id, annotator, field_name, value, story_id=story_id))
+
+        story = self.story.story if self.story is not None else None
+        if story is not None and field_name in self.scheme.story_fields() and not story.proposition:
+            self._ask_proposition(pane, field_name, set_label)
+            return
+        set_label()
+
+    def _ask_proposition(self, pane: ArticlePane, field_name: str, then: Callable[[], None]) -> None:
+        """Ask for the story's proposition (a story-scoped label is judged toward it); once
+        given, save it (one action, undone by u) and run `then`; cancelled, nothing is set."""
+        from newsmark.tui.screens.proposition import PropositionScreen
+
+        assert self.story is not None and self.story.story is not None
+        story, annotator = self.story.story, self.napp.annotator
+
+        def done(proposition: str | None) -> None:
+            cleaned = sanitize_inline(proposition) if proposition else None
+            if not cleaned:
+                self.notify(f"No proposition given: {field_name} was not set.", severity="warning", markup=False)
+                return
+            self.story.story = story.model_copy(update={"proposition": cleaned})  # type: ignore[union-attr]
+            self._render_story_header()
+            self.save(pane, lambda s: s.edit_story(story.id, annotator, proposition=cleaned))
+            then()
+
+        self.app.push_screen(PropositionScreen(story.title or story.id, field_name), done)
 
     def action_flag(self) -> None:
         """Flag or unflag the article."""
@@ -660,9 +829,14 @@ class AnnotateScreen(Screen):
         self.refresh_bindings()
 
     def action_span_end(self, step: int) -> None:
-        """Move the end of the refined span one word later / earlier."""
+        """Move the end of the refined span one word later / earlier; with no span being
+        refined, move the sentence cursor to the next / previous sentence (so → and ←
+        walk the sentences while ↑/↓ keep scrolling the text)."""
         pane = self.focused_pane
-        if pane is None or pane.text.span is None:
+        if pane is None:
+            return
+        if pane.text.span is None:
+            self.action_cursor(step)
             return
         text, (start, end) = pane.text.text, pane.text.span
         end = next_word_end(text, end) if step > 0 else previous_word_end(text, end, start)

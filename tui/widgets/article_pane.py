@@ -60,6 +60,17 @@ class PaneHeader(Static):
     """
 
 
+class EmptyPane(Static):
+    """Room for a pane with no article to show: the story has fewer articles than panes."""
+
+    DEFAULT_CSS = """
+    EmptyPane { width: 1fr; height: 1fr; border: round $panel; color: $text-muted; content-align: center middle; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Text("No other article in this story.\n(ctrl+p: add an article to a story)", justify="center"))
+
+
 class ArticlePane(Vertical):
     """One article side by side with the others."""
 
@@ -71,7 +82,7 @@ class ArticlePane(Vertical):
         self.position = ""
         self.blind = False
         self.pending = 0
-        self.save_state = "saved"
+        self.save_state = ""  # nothing changed yet: the border says nothing about saving
         self.claim_keys = " ".join(_key_range(f.labels) for f in scheme.fields_at("claim"))
         self.shared_label: str | None = None  # "68% shared with …" while highlights are on
         self.suggestions: SuggestionState | None = None  # matches for one claim
@@ -133,7 +144,7 @@ class ArticlePane(Vertical):
         """Show a newly loaded article."""
         self.view = view
         self.position = position
-        self.save_state = "saved"
+        self.save_state = ""
         self.shared_label = None
         self.suggestions = None
         self.suggestions_pending = None

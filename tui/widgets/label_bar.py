@@ -15,10 +15,11 @@ from textual.widgets import Static
 
 from newsmark.schema.scheme import Scheme
 from newsmark.tui.pane_data import OUTLET_FIELD, AnnotationView
-from newsmark.tui.text import display_inline
+from newsmark.tui.text import clip_words, display_inline
 
 # Other stories named in the "also in" line; the rest are counted.
 OTHER_STORIES_SHOWN = 3
+NOTE_WIDTH = 60  # characters of the note's first line shown in the label bar
 
 SAVE_STATES = {
     "saved": ("✓ saved", "green"),
@@ -34,7 +35,7 @@ class LabelBarState:
 
     scheme: Scheme
     annotation: AnnotationView | None
-    save_state: str = "loading"
+    save_state: str = "loading"  # "" before anything was changed: the border says nothing
     source: str | None = None
     blind: bool = False
     shared: str | None = None  # "68% shared with Capital Cities" while shared passages are shown
@@ -43,7 +44,10 @@ class LabelBarState:
 
 
 def render_save_state(save_state: str) -> Text:
-    """The save indicator (shown on the pane's bottom border): saved only after commit."""
+    """The save indicator (shown on the pane's bottom border): saved only after commit;
+    nothing ("") until something was changed in the pane."""
+    if not save_state:
+        return Text("")
     label, style = SAVE_STATES.get(save_state, SAVE_STATES["saved"])
     return Text(label, style=style)
 
@@ -77,7 +81,9 @@ def render_label_bar(state: LabelBarState) -> Text:
     if annotation.flagged:
         parts.append(Text("⚑ flagged", style="bold magenta"))
     if annotation.note:
-        parts.append(Text("✎ note", style="cyan"))
+        # The note's first line, readable without opening the editor.
+        first_line = next((line for line in annotation.note.splitlines() if line.strip()), "")
+        parts.append(Text(f"✎ note: {clip_words(first_line, NOTE_WIDTH)}", style="cyan"))
     out.append_text(Text(" · ").join(parts))
 
     if annotation.outlet_grades and not state.blind and state.source:

@@ -7,6 +7,13 @@ are read by `Store.story_page` in thread workers (the event loop never waits on 
 and arrive as messages. The whole table is never read: opening the list costs one count
 and one page, whatever the size of the database.
 
+Sorting by a column other than the id, or searching, first reads the ids of the stories
+to show, in order (`Store.story_order`; a search asks the full-text index, which the list
+keeps catching up in a background worker while it is open), then pages through that list.
+
+Curating (edit, merge, undo) runs in a worker on the list's connection and re-reads the
+list, keeping the cursor on its story.
+
 Titles and ids are untrusted: they are drawn as `rich.text.Text` built from plain
 strings (never markup), through `for_terminal` (control and format characters written out
 visibly, e.g. `\\x1b`).
@@ -14,6 +21,7 @@ visibly, e.g. `\\x1b`).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,10 +39,24 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.store import Store, StoryProgress
+from newsmark.schema.search import SearchIndex
+from newsmark.schema.store import Store, StoreError, StoryRow
 
 PAGE_SIZE = 100
 MAX_PAGES = 64  # cached pages kept (LRU): 6,400 rows, a few hundred KB
+INDEX_CHUNK = 2000  # articles indexed per short transaction of the search index
+
+
+# The fixed columns right of the title: sort name -> header, and width.
+_HEADERS = {"articles": "articles", "outlets": "outlets", "dates": "published", "progress": "labelled"}
+_FIXED_WIDTHS = {"articles": 9, "outlets": 8, "dates": 21, "progress": 14}
+
+
+def _dates(row: StoryRow) -> str:
+    """The days a story's articles were published, `2017-02-13–2017-02-20` (one day once;
+    empty when none has a date); the dates are untrusted text, cut to the day."""
+    first, last = (_safe(value)[:10] if value else "" for value in (row.first_published, row.last_published))
+    return first if first == last else f"{first}–{last}"
 
 
 def _safe(value: str | None) -> str:
@@ -46,10 +68,18 @@ def _safe(value: str | None) -> str:
 @dataclass(frozen=True)
 class StoryFilter:
     """What the list shows: only stories not finished by the annotator, and/or stories
-    whose id or title starts with `text`."""
+    matching `text` (id or title starting with it, or articles holding its words), in the
+    order of the `sort` column of STORY_SORTS."""
 
     unfinished_only: bool = False
     text: str = ""
+    sort: str = "id"
+    descending: bool = False
+
+    @property
+    def by_id(self) -> bool:
+        """The plain list (id order, no search): paged by SQL alone, no list of ids."""
+        return not self.text and self.sort == "id" and not self.descending
 
 
 class StoryListView(ScrollView, can_focus=True):
@@ -71,6 +101,7 @@ class StoryListView(ScrollView, can_focus=True):
         "story-list--current",
         "story-list--finished",
         "story-list--pending",
+        "story-list--marked",
     }
 
     DEFAULT_CSS = """
@@ -99,6 +130,10 @@ class StoryListView(ScrollView, can_focus=True):
     StoryListView > .story-list--finished {
         color: $success;
     }
+    StoryListView > .story-list--marked {
+        color: $warning;
+        text-style: bold;
+    }
     StoryListView > .story-list--pending {
         color: $text-muted;
     }
@@ -125,9 +160,10 @@ class StoryListView(ScrollView, can_focus=True):
         """(Internal) a count and first page read by a worker."""
 
         def __init__(self, generation: int, total: int, finished: list[str] | None, cursor: int,
-                     first_page: int, rows: list[StoryProgress]) -> None:
+                     first_page: int, rows: list[StoryRow], order: list[str] | None = None) -> None:
             super().__init__()
             self.generation = generation
+            self.order = order
             self.total = total
             self.finished = finished
             self.cursor = cursor
@@ -137,11 +173,26 @@ class StoryListView(ScrollView, can_focus=True):
     class PageLoaded(Message):
         """(Internal) a page of rows read by a worker."""
 
-        def __init__(self, generation: int, page: int, rows: list[StoryProgress]) -> None:
+        def __init__(self, generation: int, page: int, rows: list[StoryRow]) -> None:
             super().__init__()
             self.generation = generation
             self.page = page
             self.rows = rows
+
+    class Indexing(Message):
+        """The search index caught up a step: `percent` done (None: done, or no index)."""
+
+        def __init__(self, percent: int | None) -> None:
+            super().__init__()
+            self.percent = percent
+
+    class Written(Message):
+        """A curating action finished: what to tell the user, and whether it failed."""
+
+        def __init__(self, message: str, error: bool = False) -> None:
+            super().__init__()
+            self.message = message
+            self.error = error
 
     def __init__(
         self,
@@ -164,7 +215,12 @@ class StoryListView(ScrollView, can_focus=True):
         self._list_closed = False
         self._generation = 0
         self._finished: list[str] | None = None
-        self._pages: OrderedDict[int, list[StoryProgress]] = OrderedDict()
+        self._pages: OrderedDict[int, list[StoryRow]] = OrderedDict()
+        self._order: list[str] | None = None  # the ids shown, when not the plain list
+        self._index: SearchIndex | None = None
+        self._index_lock = threading.Lock()  # one catch-up step or search at a time
+        self.indexing: int | None = None  # percent of the search index built, while building
+        self.marked: set[str] = set()  # stories marked (m) for a merge
         self._pending: set[int] = set()
         self._wanted: set[int] = set()
         self._choose_when_loaded = False
@@ -182,6 +238,7 @@ class StoryListView(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self._refilter(keep=self.current)
+        self._catch_up_index()
 
     def on_unmount(self) -> None:
         self._list_closed = True
@@ -191,7 +248,10 @@ class StoryListView(ScrollView, can_focus=True):
         threading.Thread(target=self._close_store, name="story-list-close", daemon=True).start()
 
     def _close_store(self) -> None:
-        with self._db_lock:
+        with self._db_lock, self._index_lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
             if self._store is not None:
                 self._store.close()
                 self._store = None
@@ -223,31 +283,132 @@ class StoryListView(ScrollView, can_focus=True):
                 finished = self._finished
                 if story_filter.unfinished_only and finished is None:
                     finished = store.finished_story_ids(self.annotator)
-                args = (self.annotator, story_filter.unfinished_only, story_filter.text, finished)
-                total = store.story_list_count(*args)
+                order = None
                 cursor = 0
-                if keep is not None:
-                    found = store.story_list_index(keep, *args)
-                    cursor = found if found is not None else 0
+                if story_filter.by_id:
+                    args = (self.annotator, story_filter.unfinished_only, story_filter.text, finished)
+                    total = store.story_list_count(*args)
+                    if keep is not None:
+                        found = store.story_list_index(keep, *args)
+                        cursor = found if found is not None else 0
+                else:
+                    order = self._ordered_ids(store, story_filter, finished)
+                    total = len(order)
+                    if keep in order:
+                        cursor = order.index(keep)
                 page = cursor // PAGE_SIZE
-                rows = store.story_page(page * PAGE_SIZE, PAGE_SIZE, *args)
+                rows = self._page_rows(store, page, story_filter, finished, order)
             except Exception as exc:  # a broken database: say so in the list, do not crash
                 self.error = f"  Cannot read stories: {for_terminal(exc)}"
                 self.post_message(self.Recounted(generation, 0, None, 0, 0, []))
                 return
         self.error = None
-        self.post_message(self.Recounted(generation, total, finished, cursor, page, rows))
+        self.post_message(self.Recounted(generation, total, finished, cursor, page, rows, order))
+
+    def _page_rows(self, store: Store, page: int, story_filter: StoryFilter, finished: list[str] | None,
+                   order: list[str] | None) -> list[StoryRow]:
+        """Page `page` of the list: by SQL for the plain list, else a slice of `order`."""
+        if order is not None:
+            return store.story_rows(order[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], self.annotator)
+        return store.story_page(page * PAGE_SIZE, PAGE_SIZE, self.annotator, story_filter.unfinished_only,
+                                story_filter.text, finished)
+
+    def _ordered_ids(self, store: Store, story_filter: StoryFilter, finished: list[str] | None) -> list[str]:
+        """The ids shown under a filter that is not the plain list: stories whose id or
+        title starts with the text or whose articles (or title) hold its words, sorted."""
+        among = None
+        if story_filter.text:
+            among = set(store.story_order(self.annotator, text_filter=story_filter.text))
+            index = self._search_index()
+            if index is not None:
+                with self._index_lock:
+                    among.update(hit.story_id for hit in index.search(story_filter.text, limit=1_000_000))
+        return store.story_order(self.annotator, story_filter.sort, story_filter.descending,
+                                 story_filter.unfinished_only, "", finished, among)
+
+    def _search_index(self) -> SearchIndex | None:
+        """The search index beside the database (opened on first use, with the list's
+        database lock held); None when it cannot be opened (searching then falls back to
+        id and title prefixes)."""
+        if self._index is None:
+            try:
+                self._index = SearchIndex(self._db())
+            except (StoreError, sqlite3.Error):
+                return None
+        return self._index
+
+    @work(thread=True, group="story-list-index", exit_on_error=False)
+    def _catch_up_index(self) -> None:
+        """Index the articles not indexed yet, a short step at a time, telling the list
+        how far it is; a search typed meanwhile is run again when it is done."""
+        with self._db_lock:
+            if self._list_closed:
+                return
+            index = self._search_index()
+        if index is None:
+            return
+        with self._index_lock:
+            total = index.pending() if not self._list_closed else 0
+        done = 0
+        while total and not self._list_closed:
+            self.post_message(self.Indexing(min(99, 100 * done // total)))
+            with self._index_lock:
+                if self._list_closed:
+                    return
+                added = index.catch_up(INDEX_CHUNK)
+            if added == 0:
+                break
+            done += added
+        self.post_message(self.Indexing(None))
+
+    def on_story_list_view_indexing(self, message: Indexing) -> None:
+        was_indexing = self.indexing is not None
+        self.indexing = message.percent
+        if was_indexing and message.percent is None and self.story_filter.text:
+            self._refilter(keep=self.cursor_story_id)
+
+    def write(self, action: Callable[[Store], str], keep: str | None) -> None:
+        """Run a curating action on the list's connection in a worker (`action` returns
+        the message to show); then read the list again, the cursor on `keep`."""
+        self._write(action, keep)
+
+    @work(thread=True, group="story-list-write", exit_on_error=False)
+    def _write(self, action: Callable[[Store], str], keep: str | None) -> None:
+        with self._db_lock:
+            if self._list_closed:
+                return
+            try:
+                message, error = action(self._db()), False
+            except StoreError as exc:
+                message, error = for_terminal(str(exc)), True
+        self.post_message(self.Written(message, error))
+        self.app.call_from_thread(self._after_write, keep)
+
+    def _after_write(self, keep: str | None) -> None:
+        self._finished = None  # progress may have changed (an undo of a label, a merge)
+        self.marked.clear()
+        self._refilter(keep=keep)
+
+    def read_story(self, story_id: str, then: Callable[[object], None]) -> None:
+        """Read a story in a worker and call `then(story)` on the event loop (None if gone)."""
+        self._read_story(story_id, then)
+
+    @work(thread=True, group="story-list-read", exit_on_error=False)
+    def _read_story(self, story_id: str, then: Callable[[object], None]) -> None:
+        with self._db_lock:
+            if self._list_closed:
+                return
+            story = self._db().get_story(story_id)
+        self.app.call_from_thread(then, story)
 
     @work(thread=True, group="story-list-pages", exit_on_error=False)
-    def _load_page(self, generation: int, page: int, story_filter: StoryFilter, finished: list[str] | None) -> None:
+    def _load_page(self, generation: int, page: int, story_filter: StoryFilter, finished: list[str] | None,
+                   order: list[str] | None) -> None:
         with self._db_lock:
             if self._list_closed or generation != self._generation:
                 return
             try:
-                rows = self._db().story_page(
-                    page * PAGE_SIZE, PAGE_SIZE, self.annotator, story_filter.unfinished_only,
-                    story_filter.text, finished,
-                )
+                rows = self._page_rows(self._db(), page, story_filter, finished, order)
             except Exception as exc:
                 self.error = f"  Cannot read stories: {for_terminal(exc)}"
                 rows = []
@@ -258,6 +419,7 @@ class StoryListView(ScrollView, can_focus=True):
         if message.generation != self._generation:
             return
         self.total = message.total
+        self._order = message.order
         if message.finished is not None:
             self._finished = message.finished
         self._pages.clear()
@@ -285,7 +447,7 @@ class StoryListView(ScrollView, can_focus=True):
         if self._choose_when_loaded and self.cursor // PAGE_SIZE == message.page:
             self.action_choose()
 
-    def _row(self, index: int) -> StoryProgress | None:
+    def _row(self, index: int) -> StoryRow | None:
         """Row `index` if its page is cached; otherwise None, and the page is asked for."""
         page = index // PAGE_SIZE
         rows = self._pages.get(page)
@@ -303,7 +465,7 @@ class StoryListView(ScrollView, can_focus=True):
         for page in sorted(self._wanted):
             if page not in self._pages and page not in self._pending:
                 self._pending.add(page)
-                self._load_page(self._generation, page, self.story_filter, self._finished)
+                self._load_page(self._generation, page, self.story_filter, self._finished, self._order)
         self._wanted.clear()
 
     @property
@@ -314,6 +476,11 @@ class StoryListView(ScrollView, can_focus=True):
         rows = self._pages.get(self.cursor // PAGE_SIZE)
         offset = self.cursor % PAGE_SIZE
         return rows[offset].id if rows is not None and offset < len(rows) else None
+
+    @property
+    def shown_total(self) -> int | None:
+        """How many rows the list shows under its current filter (None while counting)."""
+        return self.total if self._generation == self._shown_generation else None
 
     @property
     def loaded(self) -> bool:
@@ -418,12 +585,25 @@ class StoryListView(ScrollView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------------
 
-    def _columns(self, width: int) -> tuple[int, int, int, int]:
-        """Widths of the id, title, articles and progress columns for a line width."""
-        articles_w, progress_w = 9, 16
-        id_w = max(8, min(26, width // 4))
-        title_w = max(0, width - id_w - articles_w - progress_w - 6)  # 2 marker + 4 gaps
-        return id_w, title_w, articles_w, progress_w
+    def _columns(self, width: int) -> tuple[int, int]:
+        """Widths of the id and title columns for a line width (the others are fixed)."""
+        id_w = max(8, min(26, width // 6))
+        fixed = sum(w + 1 for w in _FIXED_WIDTHS.values())
+        title_w = max(0, width - id_w - fixed - 4)  # 2 marker + 2 gaps
+        return id_w, title_w
+
+    def _header(self, id_w: int, title_w: int) -> str:
+        """The header line: column names, the sorted one with ▲ (ascending) or ▼."""
+        arrow = "▼" if self.story_filter.descending else "▲"
+        sort = self.story_filter.sort
+
+        def name(column: str, label: str) -> str:
+            return f"{label}{arrow}" if column == sort else label
+
+        header = "  " + set_cell_size(name("id", "story"), id_w) + " " + set_cell_size("title", title_w) + " "
+        for column, label in _HEADERS.items():
+            header += " " + name(column, label).rjust(_FIXED_WIDTHS[column])
+        return header
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         segments = list(text.render(self.app.console))
@@ -433,12 +613,10 @@ class StoryListView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
-        id_w, title_w, articles_w, progress_w = self._columns(width)
+        id_w, title_w = self._columns(width)
         if y == 0:
             style = base + self.get_component_rich_style("story-list--header")
-            header = "  " + set_cell_size("story", id_w) + " " + set_cell_size("title", title_w) + " "
-            header += "articles".rjust(articles_w) + "  " + "labelled".rjust(progress_w)
-            return self._strip(Text(header), width, style)
+            return self._strip(Text(self._header(id_w, title_w)), width, style)
         index = int(self.scroll_y) + y - 1
         if self.total is None:
             if y == 1:
@@ -447,9 +625,8 @@ class StoryListView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if self.total == 0:
             if y == 1:
-                message = self.error or (
-                    "  No stories match." if self.story_filter != StoryFilter() else "  No stories yet."
-                )
+                filtered = self.story_filter.text or self.story_filter.unfinished_only
+                message = self.error or ("  No stories match." if filtered else "  No stories yet.")
                 return self._strip(Text(message), width, base + self.get_component_rich_style("story-list--pending"))
             return Strip.blank(width, base)
         if index >= self.total:
@@ -462,19 +639,21 @@ class StoryListView(ScrollView, can_focus=True):
             line = Text("  " + set_cell_size("…", id_w), style=self.get_component_rich_style("story-list--pending"))
             return self._strip(line, width, style)
         is_current = row.id == self.current
-        marker = "▶ " if is_current else "  "
-        line = Text(marker, style=self.get_component_rich_style("story-list--current") if is_current else "")
-        id_style = self.get_component_rich_style("story-list--current") if is_current else Style()
-        line.append(set_cell_size(_safe(row.id), id_w), style=id_style)
+        current_style = self.get_component_rich_style("story-list--current") if is_current else Style()
+        line = Text("▶" if is_current else " ", style=current_style)
+        line.append("•" if row.id in self.marked else " ", style=self.get_component_rich_style("story-list--marked"))
+        line.append(set_cell_size(_safe(row.id), id_w), style=current_style)
         line.append(" ")
         line.append(set_cell_size(_safe(row.title), title_w))
         line.append(" ")
-        line.append(f"{row.articles:,}".rjust(articles_w))
-        line.append("  ")
-        line.append_text(self._progress(row, progress_w))
+        line.append(" " + f"{row.articles:,}".rjust(_FIXED_WIDTHS["articles"]))
+        line.append(" " + f"{row.outlets:,}".rjust(_FIXED_WIDTHS["outlets"]))
+        line.append(" " + _dates(row).rjust(_FIXED_WIDTHS["dates"]))
+        line.append(" ")
+        line.append_text(self._progress(row, _FIXED_WIDTHS["progress"]))
         return self._strip(line, width, style)
 
-    def _progress(self, row: StoryProgress, width: int) -> Text:
+    def _progress(self, row: StoryRow, width: int) -> Text:
         """`labelled/articles` and a small bar, e.g. ` 3/10 ███░░░░ `, or ✓ when finished."""
         bar_w = 6
         count = f"{row.labelled}/{row.articles}"
