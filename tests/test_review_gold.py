@@ -266,8 +266,7 @@ async def test_a_day_of_review_from_three_files_to_a_hugging_face_dataset(db_pat
     """As a new user would: three annotators' files loaded into a new database, the story
     finished in review with the accept-agreed key and a few adjudications, the gold
     exported as a Hugging Face folder and read back with `datasets`."""
-    load_dataset = pytest.importorskip("datasets").load_dataset
-    pytest.importorskip("pyarrow")  # the `parquet` extra
+    from datasets import load_dataset  # a dev dependency, as pyarrow is (tests/test_parquet.py)
     ids = build(tmp_path / "work.db")
     run = CliRunner().invoke
     files = []

@@ -5,11 +5,11 @@ commit."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 from newsmark.schema.ingest import import_paths
 from newsmark.tui.writer import CHECKPOINT_COMMITS, Writer
+from tests.e2e.driving import wait_until
 
 from .conftest import SEEDS
 
@@ -41,10 +41,7 @@ def test_the_writers_commits_reach_the_database_file_while_it_runs(store, db_pat
             expected[article_id] = value
         assert store.labels(ids[0], "w")["stance"] == expected[ids[0]]
         # Every connection stays open (no checkpoint at close): the checkpointer copies them.
-        deadline = time.monotonic() + 30
-        while file_labels(db_path, "w") != expected and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert file_labels(db_path, "w") == expected
+        wait_until(lambda: file_labels(db_path, "w") == expected, "the commits in the database file", timeout=30)
         assert writer.checkpointer.checkpoints >= 1
     finally:
         writer.stop()
