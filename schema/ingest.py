@@ -125,6 +125,9 @@ HTML_EXTRA_HINT = "install the html extra: pip install 'newsmark[html]'"
 STORY_FILE = "story.toml"
 TITLE_MAX = 300  # characters kept of a title taken from the first line of a text
 BATCH_ROWS = 2000  # rows per executemany
+# ...or fewer: a batch also ends after this much of the file, so the batches in flight (and
+# the reader's memory) stay small when articles are long.
+BATCH_BYTES = 2 * 1024 * 1024
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while importing
 # Read files are stored in groups, one transaction per group (one savepoint per file),
 # committed when a group reaches any of these (small enough that the write lock is held for
@@ -1106,6 +1109,7 @@ def _read_csv(out: _Rows, source: _Source, delimiter: str, mapping: dict[str, st
     add = _RecordBuilder(out).add
     line = reader.line_num + 1
     count = 0
+    batch_end = source.consumed + BATCH_BYTES
     while True:
         try:
             row = next(reader)
@@ -1146,8 +1150,9 @@ def _read_csv(out: _Rows, source: _Source, delimiter: str, mapping: dict[str, st
             {name: clean(row[i]) for name, i in extra_cols if row[i]} if extra_cols else None,
         )
         count += 1
-        if count % BATCH_ROWS == 0:
+        if count % BATCH_ROWS == 0 or source.consumed >= batch_end:
             advance(source.fraction())
+            batch_end = source.consumed + BATCH_BYTES
     if count == 0 and not out.rejected:
         out.reject(None, "empty: no rows after the header")
 
@@ -1260,6 +1265,7 @@ def _read_jsonl(out: _Rows, source: _Source, mapping: dict[str, str],
     count = 0
     records = 0  # non-blank lines
     base = 0  # the file offset of the block's first byte
+    batch_end = source.consumed + BATCH_BYTES
     for data in _line_blocks(source):
         file_is_clean = _line_is_clean(data)
         view = memoryview(data)
@@ -1332,8 +1338,9 @@ def _read_jsonl(out: _Rows, source: _Source, mapping: dict[str, str],
             add(number, clean(text), inline(title), inline(source_name), inline(url),
                 published, inline(byline), inline(story), meta or None)
             count += 1
-            if count % BATCH_ROWS == 0:
+            if count % BATCH_ROWS == 0 or source.consumed >= batch_end:
                 advance(source.fraction())
+                batch_end = source.consumed + BATCH_BYTES
         base += size
     if records == 0:
         out.reject(None, "empty")
