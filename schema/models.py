@@ -313,7 +313,8 @@ AnyGoldRecord = GoldRecord | GoldRecordV1
 AnyRecord = AnyAnnotationRecord | AnyGoldRecord
 
 
-def utc_now() -> str:
-    """The current UTC time as the timestamp format used everywhere (millisecond precision)."""
-    now = dt.datetime.now(dt.timezone.utc)
+def utc_now(*, minus: dt.timedelta | None = None) -> str:
+    """The current UTC time (or `minus` ago) as the timestamp format used everywhere
+    (millisecond precision)."""
+    now = dt.datetime.now(dt.timezone.utc) - (minus or dt.timedelta())
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

@@ -165,6 +165,7 @@ def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
 
 
 WORDING_CHARS = 200  # the longest automatic wording of a claim cluster
+ACTIVITY_SCAN = 20_000  # newest events `active_annotators` looks at
 
 
 def default_wording(exact: str) -> str:
@@ -991,6 +992,38 @@ class Store:
             params = (annotator,)
         rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", params + (limit,))
         return [_event(row) for row in rows]
+
+    # --- watching for teammates' changes (tui/live.py) ---------------------------------
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (SQLite's
+        `PRAGMA data_version`): cheap enough to poll several times a second."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 with none)."""
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+    def events_since(self, event_id: int, *, limit: int = 10_000) -> list[Event]:
+        """The events after `event_id`, oldest first (at most `limit`)."""
+        rows = self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (event_id, limit))
+        return [_event(row) for row in rows]
+
+    def active_annotators(self, story_id: str, since: str, *, scan: int = ACTIVITY_SCAN) -> list[tuple[str, str]]:
+        """Who changed something in a story since `since` (a utc_now() timestamp), with the
+        time of their latest change, latest first: labels, notes, claims and gold of its
+        articles, and the story itself. Only the newest `scan` events are looked at, so
+        the answer stays instant on a long event log."""
+        rows = self.conn.execute(
+            """
+            SELECT e.annotator, max(e.at) AS last FROM events e
+            WHERE e.id > (SELECT coalesce(max(id), 0) FROM events) - ? AND e.at >= ? AND e.tbl != 'events'
+              AND (e.key ->> 'story_id' = ? OR (e.tbl = 'stories' AND e.key ->> 'id' = ?)
+                   OR e.key ->> 'article_id' IN (SELECT article_id FROM story_articles WHERE story_id = ?))
+            GROUP BY e.annotator ORDER BY last DESC, e.annotator
+            """,
+            (scan, since, story_id, story_id, story_id))
+        return [(annotator, last) for annotator, last in rows]
 
     # --- the write path ---------------------------------------------------------------
 

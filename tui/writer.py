@@ -124,6 +124,9 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="newsmark-writer", daemon=True)
         self.commits = 0  # requests completed, for tests and benchmarks
         self.checkpointer = Checkpointer(db_path)
+        # Called on the writer thread with each request's result, before the request
+        # counts as finished (the live watcher notes the app's own events with it).
+        self.after_commit: Callable[[Any], None] | None = None
 
     def start(self) -> Future[None]:
         """Start the thread; the future resolves once its connection is open."""
@@ -188,7 +191,10 @@ class Writer:
                     try:
                         if store is None:
                             raise RuntimeError("the database could not be opened for writing")
-                        future.set_result(request(store))
+                        result = request(store)
+                        if self.after_commit is not None:
+                            self.after_commit(result)
+                        future.set_result(result)
                     except BaseException as exc:  # the screen shows it; the thread lives on
                         future.set_exception(exc)
                     if checkpointing:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,9 @@ class ReviewData:
         self.db_path = Path(db_path)
         self._store: Store | None = None
         self._lock = threading.Lock()
+        # Called (holding the lock) with each write's result: the live watcher notes the
+        # screen's own events with it (tui/live.py).
+        self.wrote: Callable[[object], None] = lambda result: None
 
     @property
     def store(self) -> Store:
@@ -154,6 +158,10 @@ class ReviewData:
         """The database's scheme."""
         with self._lock:
             return self.store.scheme
+
+    def busy(self) -> bool:
+        """Whether a read or write is under way (see tui/live.py's Watcher)."""
+        return self._lock.locked()
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -270,20 +278,21 @@ class ReviewData:
         a story (a story-scoped field's gold holds in that story only); nobody's labels
         change."""
         with self._lock:
-            self.store.set_gold(article_id, field_name, value, by, reason, story_id=story_id)
+            self.wrote(self.store.set_gold(article_id, field_name, value, by, reason, story_id=story_id))
 
     def set_gold_claim(self, claim: Claim, by: str, reason: str) -> str:
         """Accept an annotator's claim (span, claim labels and cluster) as a gold claim."""
         with self._lock:
-            gold_id, _ = self.store.set_gold_claim(
+            gold_id, result = self.store.set_gold_claim(
                 claim.article_id, claim.start, claim.end, by, reason, labels=claim.labels, cluster=claim.cluster
             )
+            self.wrote(result)
             return gold_id
 
     def remove_gold_claim(self, gold_id: str, by: str) -> None:
         """Remove a gold claim."""
         with self._lock:
-            self.store.remove_gold_claim(gold_id, by)
+            self.wrote(self.store.remove_gold_claim(gold_id, by))
 
     def accept_agreed(self, story_id: str, article_id: str | None, by: str) -> ActionResult:
         """Write as gold, as one action, what the policy decides by agreement for one article
@@ -308,10 +317,14 @@ class ReviewData:
                         {fld: value.value for fld, value in claim.labels.items()},
                         clusters.most_common(1)[0][0] if clusters else None,
                     ))
-            return store.add_gold(by, values, claims)
+            result = store.add_gold(by, values, claims)
+            self.wrote(result)
+            return result
 
     def undo(self, by: str, undo: bool = True) -> ActionResult | None:
         """Undo (or redo) `by`'s latest change; raises UndoRefused rather than overwrite a
         later change."""
         with self._lock:
-            return self.store.undo(by) if undo else self.store.redo(by)
+            result = self.store.undo(by) if undo else self.store.redo(by)
+            self.wrote(result)
+            return result
