@@ -143,6 +143,7 @@ class AnnotateScreen(Screen):
         # (its id is its hash), so these hold for the whole session.
         self._texts: dict[str, tuple[str, str | None, str | None]] = {}  # id -> (text, source, title)
         self._prepared: dict[str, Any] = {}  # id -> analysis.align.PreparedText
+        self._indexed: dict[str, Any] = {}  # id -> analysis.clusters.ArticleTerms
         self._alignments: dict[tuple[str, str], Any] = {}  # (a, b) with a < b -> Alignment
         self.analyses = Running()  # threads aligning or searching (idle once cancelled work stopped)
         self._bindings = BindingsMap(self._build_bindings())
@@ -307,6 +308,7 @@ class AnnotateScreen(Screen):
         if len(self._texts) > TEXT_CACHE_LIMIT:  # a long session: keep memory bounded
             self._texts.clear()
             self._prepared.clear()
+            self._indexed.clear()
             self._alignments.clear()
         container = self.query_one("#panes", Horizontal)
         with self.app.batch_update():
@@ -1043,6 +1045,16 @@ class AnnotateScreen(Screen):
             found = self._prepared[article_id] = prepare(self._texts[article_id][0], budget)
         return found
 
+    def _indexed_text(self, article_id: str, text: str, budget: Budget) -> Any:
+        """(In a worker thread) an article's term sets for the suggestions' prefilter,
+        computed once."""
+        from newsmark.analysis.clusters import index_article
+
+        found = self._indexed.get(article_id)
+        if found is None:
+            found = self._indexed[article_id] = index_article(text, budget)
+        return found
+
     def _post(self, worker: Worker, callback: Callable[..., Any], *args: Any) -> None:
         """(In a worker thread) run `callback` on the event loop, unless the worker was
         cancelled (its screen may be gone, the app closing)."""
@@ -1163,7 +1175,7 @@ class AnnotateScreen(Screen):
         self._ensure_texts(others, budget)
         candidates = [(other, self._texts[other][0]) for other in others if other in self._texts]
         search = search_matches(claim_text, candidates, SUGGESTIONS, per_article=SUGGESTIONS_PER_ARTICLE,
-                                budget=budget, prepared=lambda other, _text: self._prepared_text(other, budget))
+                                budget=budget, indexed=lambda other, text: self._indexed_text(other, text, budget))
         found = search.suggestions
         annotator = self.napp.annotator
         linked: set[tuple[str, int, int]] = set()
