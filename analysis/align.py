@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -265,27 +266,30 @@ def bounded_story_matrix(
     budget: Budget = UNBOUNDED,
     progress: Callable[[PairMatrix], None] | None = None,
     progress_every: float = 0.5,
+    first: Sequence[tuple[int, int]] = (),
 ) -> PairMatrix:
-    """Align every pair of texts, row by row, until done or the budget's time is spent
-    (then the pairs not reached are None). Raises `Cancelled` when the budget is
-    cancelled. `progress`, if given, receives a snapshot every `progress_every` seconds."""
+    """Align every pair of texts until done or the budget's time is spent (then the pairs
+    not reached are None): the pairs `first` ((i, j), i < j) first, in their order, then
+    the others row by row. Raises `Cancelled` when the budget is cancelled. `progress`,
+    if given, receives a snapshot every `progress_every` seconds."""
     prepared = [_as_prepared(t, budget) for t in texts]
     n = len(prepared)
     matrix: list[list[float | None]] = [[1.0 if i == j else None for j in range(n)] for i in range(n)]
     total = n * (n - 1) // 2
     compared = 0
     reported = time.monotonic()
-    for i in range(n):
-        for j in range(i + 1, n):
-            if budget.spent:
-                return PairMatrix(matrix, compared, total)
-            result = align(prepared[i], prepared[j], budget)
-            matrix[i][j] = result.a_shared
-            matrix[j][i] = result.b_shared
-            compared += 1
-            if progress is not None and time.monotonic() - reported >= progress_every:
-                reported = time.monotonic()
-                progress(PairMatrix([row[:] for row in matrix], compared, total))
+    early = list(dict.fromkeys((i, j) for i, j in first if 0 <= i < j < n))
+    chosen = set(early)
+    for i, j in chain(early, ((i, j) for i in range(n) for j in range(i + 1, n) if (i, j) not in chosen)):
+        if budget.spent:
+            return PairMatrix(matrix, compared, total)
+        result = align(prepared[i], prepared[j], budget)
+        matrix[i][j] = result.a_shared
+        matrix[j][i] = result.b_shared
+        compared += 1
+        if progress is not None and time.monotonic() - reported >= progress_every:
+            reported = time.monotonic()
+            progress(PairMatrix([row[:] for row in matrix], compared, total))
     return PairMatrix(matrix, compared, total)
 
 

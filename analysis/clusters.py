@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -161,15 +162,13 @@ class ArticleTerms:
 def index_article(text: str, budget: Budget = UNBOUNDED) -> ArticleTerms:
     """An article's `ArticleTerms` (raises `Cancelled` between blocks of lines)."""
     found: list[frozenset[str]] = []
-    frequency: Counter[str] = Counter()
     for count, line in enumerate(text.split("\n")):
         if count % 500 == 499:
             budget.check()
         unit = terms(line)
         if len(unit) >= MIN_UNIT_TERMS:
             found.append(unit)
-            frequency.update(unit)
-    return ArticleTerms(found, dict(frequency))
+    return ArticleTerms(found, Counter(chain.from_iterable(found)))
 
 
 def _prefilter(
