@@ -70,7 +70,7 @@ capability capacity ability
 global worldwide international
 major key significant important big large huge
 help aid assist support
-seek seeking search hunt want wanted
+seek seeking sought search hunt want wanted
 arrest arrested detain detained custody
 charge charged accuse accused indict indicted
 confirm confirmed verify verified identify identified
