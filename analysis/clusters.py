@@ -91,11 +91,14 @@ def search_matches(
     per_article: int | None = None,
     budget: Budget = UNBOUNDED,
     indexed: Callable[[str, str], ArticleTerms] | None = None,
+    fuzzy_weight: float = FUZZY_WEIGHT,
 ) -> SuggestionSearch:
     """`suggest_matches` under a budget, for stories of any size: with more than
     PREFILTER_FROM candidates, only the PREFILTER_ARTICLES articles whose units carry most
     of the claim's terms are searched sentence by sentence. `indexed(article_id, text)`
-    gives an article's `ArticleTerms` (a cache; default: computed here). Raises
+    gives an article's `ArticleTerms` (a cache; default: computed here). `fuzzy_weight`
+    1.0 scores by characters alone (newsmark before issue 13, with min_score 0.55; what
+    bench/bench_paraphrase.py compares against). Raises
     `Cancelled` when the budget is cancelled; when its time is spent, returns the
     matches in the articles searched so far."""
     query = default_process(claim_text)
@@ -125,7 +128,8 @@ def search_matches(
     keys = [default_process(s[3]) for s in sentences]
     scores = _scores(query, keys, budget)
     budget.check()
-    scores = FUZZY_WEIGHT * scores + (1 - FUZZY_WEIGHT) * _meaning_scores(claim_terms, [s[3] for s in sentences])
+    if fuzzy_weight < 1:
+        scores = fuzzy_weight * scores + (1 - fuzzy_weight) * _meaning_scores(claim_terms, [s[3] for s in sentences])
     order = sorted(range(len(sentences)), key=lambda k: (-scores[k], k))
     out: list[Suggestion] = []
     taken: dict[str, int] = {}

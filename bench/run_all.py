@@ -51,6 +51,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "grouping": ("bench_grouping.py", ["--json"], ["5000", "--json"]),
     "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
     "overview": ("bench_overview.py", ["--json"], ["--articles", "1000", "--json"]),
+    "paraphrase": ("bench_paraphrase.py", ["--json"], ["--json"]),
     "fnc1": ("bench_fnc1.py", ["--json"], ["--json"]),
     "contention": ("bench_contention.py", ["--json"],
                    ["--import-mb", "20", "--records", "4000", "--baseline-seconds", "3", "--json"]),
@@ -190,9 +191,24 @@ def rows_overview(data: dict) -> list[Row]:
         Row(f"overview first result, {n}", f"{data['first_result_s'] * 1000:,.0f} ms", "", "", "< 3000 ms",
             verdict(data["first_result_s"] < 3)),
         Row(f"claim matches, first claim, {n}", f"{data['suggest_cold_s'] * 1000:,.0f} ms", "", "", "(info)", ""),
+        Row(f"suggestions on screen, first claim, {n}", f"{data['app_suggest_cold_s'] * 1000:,.0f} ms", "", "",
+            "< 3000 ms", verdict(data["app_suggest_cold_s"] < 3)),
+        Row(f"suggestions on screen, next claim, {n}", f"{data['app_suggest_warm_s'] * 1000:,.0f} ms", "", "",
+            "< 3000 ms", verdict(data["app_suggest_warm_s"] < 3)),
         Row(f"threads stopped after q, {n}", f"{data['quit_s'] * 1000:,.0f} ms", "", "", "< 1000 ms",
             verdict(data["quit_s"] < 1)),
     ]
+
+
+def rows_paraphrase(data: dict) -> list[Row]:
+    """recall@8 of the known paraphrase pairs, now against characters alone (before)."""
+    rows = []
+    for scope in ("article", "story"):
+        now, before = data[f"recall_{scope}_now"], data[f"recall_{scope}_before"]
+        rows.append(Row(f"paraphrase recall@8 in the partner's {scope} ({data['pairs']} pairs)", f"{now:.3f}",
+                        f"{before:.3f}", f"{now / before:.2f}x" if before else "", "> before",
+                        verdict(now > before)))
+    return rows
 
 
 def rows_contention(data: dict) -> list[Row]:
@@ -215,6 +231,7 @@ PARSERS = {
     "import_memory": rows_import_memory,
     "contention": rows_contention,
     "overview": rows_overview,
+    "paraphrase": rows_paraphrase,
 }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.bench_overview import story_texts
-from bench.bench_paraphrase import SUGGESTIONS, found, load, recall
+from bench.bench_paraphrase import BEFORE, SUGGESTIONS, found, load, recall
 from newsmark.analysis.budget import Budget
 from newsmark.analysis.clusters import PREFILTER_FROM, index_article, search_matches
 from newsmark.analysis.wording import names, terms
@@ -48,6 +48,8 @@ def test_recall_of_known_paraphrase_pairs_stays_above_the_floor(known, scope):
     assert len(pairs) >= 30 and {pair.story for pair in pairs} == {"seeds", "kim-jong-nam"}
     value, missed = recall(pairs, stories, scope)
     assert value >= RECALL_FLOOR, [pair.source for pair in missed]
+    before, _ = recall(pairs, stories, scope, BEFORE)  # characters alone, as before issue 13
+    assert value > before
 
 
 def test_suggestions_are_distinct_and_ranked(known):
