@@ -1737,6 +1737,32 @@ class Store:
         """Inside `conn`'s transaction: replace an article's meta."""
         conn.execute("UPDATE articles SET meta = ? WHERE id = ?", (_dumps(meta), article_id))
 
+    # --- a whole database, table by table (schema/dbcopy.py) ------------------------------
+
+    def count_rows(self, table: str) -> int:
+        """How many rows one of dbcopy.COPY_TABLES holds."""
+        return self.conn.execute(f"SELECT count(*) FROM {_copy_table(table)}").fetchone()[0]
+
+    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
+        """The rows of one of dbcopy.COPY_TABLES (these columns), in key order, in batches."""
+        cursor = self.conn.execute(
+            f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {_copy_table(table)} ORDER BY {_COPY_ORDER[table]}")
+        while rows := cursor.fetchmany(batch):
+            yield rows
+
+    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
+        """Write each (table, columns, batches of rows) in one transaction: settings replace
+        this database's, every other row is inserted (keeping its ids: SQLite moves the
+        events' AUTOINCREMENT sequence on by itself)."""
+        with self.transaction(bulk=True) as conn:
+            for table, columns, batches in tables:
+                verb = "INSERT OR REPLACE" if table == "settings" else "INSERT"
+                sql = (f"{verb} INTO {_copy_table(table)} ({', '.join(_quoted(c) for c in columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")
+                for rows in batches:
+                    conn.executemany(sql, rows)
+        self._scheme = None  # the copied settings hold the scheme
+
     # --- checkpoints (the TUI's writer runs them on a thread of their own) ----------------
 
     def defer_checkpoints(self) -> None:
@@ -1997,6 +2023,26 @@ class StoryRow(StoryProgress):
 
 # The story list's sort columns, in the order a key cycles through them.
 STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
+
+
+# The key order in which `read_rows` reads each table (the order its rows were made in).
+_COPY_ORDER = {
+    "settings": "key", "stories": "id", "articles": "seq", "story_articles": "story_id, article_id",
+    "clusters": "id", "claims": "id", "claim_labels": "claim_id, field",
+    "annotations": "article_id, story_id, annotator", "labels": "article_id, story_id, annotator, field",
+    "gold": "article_id, story_id, field", "gold_claims": "id", "events": "id",
+}
+
+
+def _copy_table(table: str) -> str:
+    """A table name for dbcopy's statements: one of its tables, never anything else."""
+    if table not in _COPY_ORDER:
+        raise ValueError(f"not a table a copy moves: {table!r}")
+    return table
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
 
 
 def _in_story(story_id: str | None) -> tuple[str, tuple]:
