@@ -187,6 +187,10 @@ class PgCopyEnd:
         import orjson
         from psycopg import sql
 
+        from newsmark.schema.dbcopy import CopyError
+
+        if stored_version(self.conn) is None:
+            raise CopyError(f"{self.conn.info.dbname} holds no newsmark database (no schema)")
         jsonb = [i for i, column in enumerate(columns) if column in _JSONB_COLUMNS.get(table, ())]
         key = self.conn.execute(
             "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, a.attnum)) "
