@@ -828,6 +828,16 @@ class Store:
                 found[row[0]] = row
         return [found[aid] for aid in article_ids if aid in found]
 
+    def member_texts(self, *, exclude: Sequence[str] = ()) -> Iterator[tuple[str, str, str | None, str]]:
+        """(story id, article id, title, text) of every membership of every story but the
+        `exclude`d ones, by story and then import order (what grouping compares new
+        articles with)."""
+        yield from self.conn.execute(
+            "SELECT m.story_id, a.id, a.title, a.text FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            f"WHERE m.story_id NOT IN (SELECT value FROM json_each(?)) AND {visible('a')} ORDER BY m.story_id, a.seq",
+            (_dumps(list(exclude)),),
+        )
+
     def article_stories(self, article_id: str) -> list[str]:
         """The ids of every story an article is in, sorted."""
         rows = self.conn.execute(
