@@ -23,7 +23,10 @@ from pathlib import Path
 
 from newsmark.schema.store import BUSY_TIMEOUT_MS, IMPORTING_KEY, Store, StoreError
 
-DATABASE_ID = "database_id"  # a random id in the database's settings, named by its index
+DATABASE_ID = "database_id"
+SEARCH_ARTICLES = 500  # best-ranked matching articles whose stories a search returns
+RANK_WINDOW = 20_000  # newest matching articles ranked (bounds a common word's cost)
+TITLE_WEIGHT = 5.0  # bm25 weight of a title word against a text word  # a random id in the database's settings, named by its index
 _WORD = re.compile(r"\w+")
 _SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search.fts USING fts5("
@@ -148,27 +151,58 @@ class SearchIndex:
             if progress is not None:
                 progress(done, total)
 
-    def search(self, text: str, limit: int = 1000) -> list[StoryHit]:
+    def search(self, text: str, limit: int = SEARCH_ARTICLES) -> list[StoryHit]:
         """Stories with articles holding every word of `text` (in title or text; each word
         also as a prefix), or whose title or proposition does: most matching articles
-        first, then by id. What is not indexed yet is not found (see `catch_up`)."""
+        first, then by id. What is not indexed yet is not found (see `catch_up`).
+
+        Only the best `limit` matching articles are read: the newest RANK_WINDOW matches
+        are ranked by bm25 (title words weigh TITLE_WEIGHT times text words) inside the
+        full-text query, and their stories are aggregated after that limit, so a word found
+        in most of a million articles costs what a rare one does. `articles` counts a
+        story's articles among those read."""
         words = query_words(text)
         if not words:
             return []
         with self._lock:
             rows = self.conn.execute(
-                "SELECT m.story_id, count(*) FROM search.fts "
-                "JOIN main.articles a ON a.seq = fts.rowid JOIN main.story_articles m ON m.article_id = a.id "
-                "WHERE fts MATCH ? GROUP BY m.story_id",
-                (fts_query(words),),
+                "WITH recent AS (SELECT rowid AS seq, bm25(fts, ?, 1.0) AS score FROM search.fts "
+                "  WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?), "
+                "best AS (SELECT seq FROM recent ORDER BY score LIMIT ?) "
+                "SELECT m.story_id, s.title, count(*) FROM best JOIN main.articles a ON a.seq = best.seq "
+                "JOIN main.story_articles m ON m.article_id = a.id JOIN main.stories s ON s.id = m.story_id "
+                "GROUP BY m.story_id",
+                (TITLE_WEIGHT, fts_query(words), RANK_WINDOW, limit),
             ).fetchall()
-            counts = dict(rows)
-            stories = self.conn.execute("SELECT id, title, proposition FROM main.stories").fetchall()
-        hits = []
-        for story_id, title, proposition in stories:
+            # Titles and propositions: a LIKE per ASCII word narrows the stories (one pass
+            # over the stories table, no articles; LIKE folds the case of ASCII letters
+            # only), the word-prefix rule decides.
+            ascii_words = [word for word in words if word.isascii()]
+            like = " AND ".join(["(title || ' ' || proposition) LIKE ? ESCAPE '\\'"] * len(ascii_words)) or "1"
+            titled = self.conn.execute(
+                f"SELECT id, title, proposition FROM main.stories WHERE {like}",
+                # A word is \w+: of LIKE's special characters it can hold only "_".
+                ["%" + word.replace("_", "\\_") + "%" for word in ascii_words],
+            ).fetchall()
+        hits = {story_id: StoryHit(story_id, title, count, False) for story_id, title, count in rows}
+        for story_id, title, proposition in titled:
             folded = query_words(f"{title} {proposition}")
-            in_title = all(any(w.startswith(word) for w in folded) for word in words)
-            if in_title or story_id in counts:
-                hits.append(StoryHit(story_id, title, counts.get(story_id, 0), in_title))
-        hits.sort(key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
-        return hits[:limit]
+            if all(any(w.startswith(word) for w in folded) for word in words):
+                found = hits.get(story_id)
+                hits[story_id] = StoryHit(story_id, title, found.articles if found else 0, True)
+        return sorted(hits.values(), key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
+
+
+
+def ordered_story_ids(store: Store, index: SearchIndex | None, annotator: str, text: str = "", sort: str = "id",
+                      descending: bool = False, unfinished_only: bool = False,
+                      finished: list[str] | None = None) -> list[str]:
+    """The ids the story list shows under a filter, in order: with `text`, the stories
+    whose id or title starts with it or that `index.search` finds (None: no index, the
+    prefixes alone); sorted by `sort` (see `Store.story_order`)."""
+    among = None
+    if text:
+        among = set(store.story_order(annotator, text_filter=text))
+        if index is not None:
+            among.update(hit.story_id for hit in index.search(text))
+    return store.story_order(annotator, sort, descending, unfinished_only, "", finished, among)
