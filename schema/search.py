@@ -151,12 +151,12 @@ class SearchIndex:
             if progress is not None:
                 progress(done, total)
 
-    def search(self, text: str, limit: int = SEARCH_ARTICLES) -> list[StoryHit]:
+    def search(self, text: str, limit: int | None = None) -> list[StoryHit]:
         """Stories with articles holding every word of `text` (in title or text; each word
         also as a prefix), or whose title or proposition does: most matching articles
         first, then by id. What is not indexed yet is not found (see `catch_up`).
 
-        Only the best `limit` matching articles are read: the newest RANK_WINDOW matches
+        Only the best `limit` (None: SEARCH_ARTICLES) matching articles are read: the newest RANK_WINDOW matches
         are ranked by bm25 (title words weigh TITLE_WEIGHT times text words) inside the
         full-text query, and their stories are aggregated after that limit, so a word found
         in most of a million articles costs what a rare one does. `articles` counts a
@@ -172,7 +172,7 @@ class SearchIndex:
                 "SELECT m.story_id, s.title, count(*) FROM best JOIN main.articles a ON a.seq = best.seq "
                 "JOIN main.story_articles m ON m.article_id = a.id JOIN main.stories s ON s.id = m.story_id "
                 "GROUP BY m.story_id",
-                (TITLE_WEIGHT, fts_query(words), RANK_WINDOW, limit),
+                (TITLE_WEIGHT, fts_query(words), RANK_WINDOW, SEARCH_ARTICLES if limit is None else limit),
             ).fetchall()
             # Titles and propositions: a LIKE per ASCII word narrows the stories (one pass
             # over the stories table, no articles; LIKE folds the case of ASCII letters

@@ -1829,8 +1829,8 @@ class Store:
         """The list's columns for the stories `stories_sql` yields (columns id, title, ord),
         in `ord` order: articles, distinct outlets, first and last published (from the
         summary table; computed from the articles for a story still marked dirty), and how
-        many articles `annotator` has labelled (a label of the story or of the article)."""
-        self.refresh_story_stats()
+        many articles `annotator` has labelled (a label of the story or of the article).
+        Nothing is refreshed here: a page costs its own stories, whatever else is dirty."""
         stats = ("LEFT JOIN story_stats t ON t.story_id = s.id LEFT JOIN story_stats_dirty d ON d.story_id = s.id"
                  if self.has_story_stats else
                  "LEFT JOIN (SELECT NULL AS articles, NULL AS outlets, NULL AS first_published, "

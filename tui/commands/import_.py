@@ -133,6 +133,9 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
             bar.stop()
         if group:
             grouping = _group_ungrouped(store)
+        # The story list's figures of the stories this import changed, computed now rather
+        # than when the list is first sorted.
+        store.refresh_story_stats()
     if as_json:
         document = report.model_dump(mode="json", by_alias=True)
         if grouping is not None:
