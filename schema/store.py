@@ -307,22 +307,27 @@ def visible(alias: str = "articles") -> str:
 STORY_STATS_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS story_stats (story_id TEXT PRIMARY KEY, articles INTEGER NOT NULL, "
     "outlets INTEGER NOT NULL, first_published TEXT, last_published TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS story_stats_articles ON story_stats (articles, story_id)",
+    "CREATE INDEX IF NOT EXISTS story_stats_outlets ON story_stats (outlets, story_id)",
+    "CREATE INDEX IF NOT EXISTS story_stats_dates ON story_stats (first_published, story_id)",
     "CREATE TABLE IF NOT EXISTS story_stats_dirty (story_id TEXT PRIMARY KEY) WITHOUT ROWID",
-    # A plain INSERT ... WHERE NOT EXISTS, not INSERT OR IGNORE: an outer statement's
-    # conflict policy would override the trigger's.
+    # INSERT OR IGNORE: an outer statement's own OR policy would replace it, and the store
+    # writes memberships with plain INSERTs, upserts and INSERT OR IGNORE only.
     "CREATE TRIGGER IF NOT EXISTS story_stats_joined AFTER INSERT ON story_articles BEGIN "
-    "INSERT INTO story_stats_dirty (story_id) SELECT NEW.story_id WHERE NOT EXISTS "
-    "(SELECT 1 FROM story_stats_dirty WHERE story_id = NEW.story_id); END",
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) VALUES (NEW.story_id); END",
     "CREATE TRIGGER IF NOT EXISTS story_stats_left AFTER DELETE ON story_articles BEGIN "
-    "INSERT INTO story_stats_dirty (story_id) SELECT OLD.story_id WHERE NOT EXISTS "
-    "(SELECT 1 FROM story_stats_dirty WHERE story_id = OLD.story_id); END",
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) VALUES (OLD.story_id); END",
     "CREATE TRIGGER IF NOT EXISTS story_stats_article AFTER UPDATE OF source, published ON articles BEGIN "
-    "INSERT INTO story_stats_dirty (story_id) SELECT m.story_id FROM story_articles m WHERE m.article_id = NEW.id "
-    "AND NOT EXISTS (SELECT 1 FROM story_stats_dirty d WHERE d.story_id = m.story_id); END",
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) SELECT story_id FROM story_articles "
+    "WHERE article_id = NEW.id; END",
+    "CREATE TRIGGER IF NOT EXISTS story_stats_new AFTER INSERT ON stories BEGIN "
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) VALUES (NEW.id); END",
     "CREATE TRIGGER IF NOT EXISTS story_stats_gone AFTER DELETE ON stories BEGIN "
     "DELETE FROM story_stats WHERE story_id = OLD.id; END",
 )
 STATS_CHUNK = 200  # dirty stories recomputed per short transaction
+_CREATED_NAME = re.compile(r"CREATE \w+ IF NOT EXISTS (\w+)")
+DERIVED_TABLES = frozenset(("story_stats", "story_stats_dirty"))  # this database's own, never shared
 
 
 def _import_lock_path(db_path: Path, batch: str) -> str:
@@ -461,10 +466,10 @@ class Store:
     def _ensure_story_stats(self) -> None:
         """Make the story summary table and its triggers if this database has none yet,
         every story marked dirty (see STORY_STATS_SCHEMA)."""
+        names = [_CREATED_NAME.match(statement).group(1) for statement in STORY_STATS_SCHEMA]
         self.has_story_stats = self.conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name IN ('story_stats', 'story_stats_dirty', "
-            "'story_stats_joined', 'story_stats_left', 'story_stats_article', 'story_stats_gone')"
-        ).fetchone()[0] == len(STORY_STATS_SCHEMA)
+            "SELECT count(*) FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))", (_dumps(names),)
+        ).fetchone()[0] == len(names)
         if self.has_story_stats:
             return
         with self.transaction() as conn:
@@ -1825,6 +1830,17 @@ class Store:
             (_dumps(list(story_ids)),),
         ).fetchall()
 
+    def _article_counts(self, story_ids: Sequence[str]) -> dict[str, int]:
+        """How many articles each of these stories has: from the summary table, or from
+        the articles for a story still marked dirty."""
+        counts: dict[str, int] = {}
+        if self.has_story_stats:
+            counts.update(self.conn.execute(
+                "SELECT story_id, articles FROM story_stats WHERE story_id IN (SELECT value FROM json_each(?)) "
+                "AND story_id NOT IN (SELECT story_id FROM story_stats_dirty)", (_dumps(list(story_ids)),)))
+        counts.update((r[0], r[1]) for r in self._live_stats([i for i in story_ids if i not in counts]))
+        return counts
+
     def _story_rows(self, stories_sql: str, params: Sequence[Any], annotator: str) -> list[StoryRow]:
         """The list's columns for the stories `stories_sql` yields (columns id, title, ord),
         in `ord` order: articles, distinct outlets, first and last published (from the
@@ -1883,34 +1899,48 @@ class Store:
         order = "DESC" if descending else "ASC"
         if sort == "id":
             return [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id {order}", params)]
+        if sort == "progress":
+            return self._progress_order(annotator, descending, where, params)
         self.refresh_story_stats()
+        column = {"articles": "articles", "outlets": "outlets", "dates": "first_published"}[sort]
+        if (self.has_story_stats and not where
+                and self.conn.execute("SELECT 1 FROM story_stats_dirty LIMIT 1").fetchone() is None):
+            # With nothing dirty every story has its row (an empty one too): the column's
+            # index gives the order without sorting.
+            rows = self.conn.execute(f"SELECT story_id FROM story_stats ORDER BY {column} {order}, story_id {order}")
+            return [r[0] for r in rows]
         if self.has_story_stats:
             stats = "story_stats"
         else:  # a read-only database made before the summary table: computed here
             stats = ("(SELECT m.story_id, count(*) AS articles, count(DISTINCT a.source) AS outlets, "
                      "min(a.published) AS first_published FROM story_articles m JOIN articles a ON a.id = m.article_id "
                      f"WHERE {visible('a')} GROUP BY m.story_id)")
-        key = {
-            "articles": "coalesce(t.articles, 0)",
-            "outlets": "coalesce(t.outlets, 0)",
-            "dates": "coalesce(t.first_published, '')",
-            "progress": "coalesce(p.labelled, 0) * 1.0 / max(1, coalesce(t.articles, 0))",
-        }[sort]
-        progress = ""
-        extra: list[Any] = []
-        if sort == "progress":
-            progress = (
-                "LEFT JOIN (SELECT m.story_id, count(DISTINCT m.article_id) AS labelled FROM labels l "
-                "JOIN story_articles m ON m.article_id = l.article_id AND l.story_id IN ('', m.story_id) "
-                f"JOIN articles a ON a.id = m.article_id WHERE l.annotator = ? AND {visible('a')} "
-                "GROUP BY m.story_id) p ON p.story_id = s.id ")
-            extra = [annotator]
+        key = "coalesce(t.first_published, '')" if sort == "dates" else f"coalesce(t.{column}, 0)"
         rows = self.conn.execute(
             f"SELECT s.id FROM (SELECT id FROM stories{where}) s LEFT JOIN {stats} t ON t.story_id = s.id "
-            f"{progress}ORDER BY {key} {order}, s.id {order}",
-            params + extra,
+            f"ORDER BY {key} {order}, s.id {order}",
+            params,
         )
         return [r[0] for r in rows]
+
+    def _progress_order(self, annotator: str, descending: bool, where: str, params: list[Any]) -> list[str]:
+        """The stories passing `where`, by the share of their articles `annotator` has
+        labelled, ties by id. Only stories holding an article the annotator labelled have a
+        share above 0: those are counted (one pass over the annotator's labels, through
+        labels_annotator), and every other story keeps its place in id order."""
+        labelled = dict(self.conn.execute(
+            "SELECT m.story_id, count(DISTINCT m.article_id) FROM labels l "
+            "JOIN story_articles m ON m.article_id = l.article_id AND l.story_id IN ('', m.story_id) "
+            f"JOIN articles a ON a.id = m.article_id WHERE l.annotator = ? AND {visible('a')} GROUP BY m.story_id",
+            (annotator,)).fetchall())
+        ids = [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id", params)]
+        touched = [story_id for story_id in ids if story_id in labelled]
+        sizes = self._article_counts(touched)
+        share = {story_id: labelled[story_id] / max(1, sizes.get(story_id, 0)) for story_id in touched}
+        done = sorted(touched, key=lambda story_id: (share[story_id], story_id))
+        untouched = [story_id for story_id in ids if story_id not in share]
+        ordered = untouched + done  # share 0 first, then rising; ties by id
+        return ordered[::-1] if descending else ordered
 
     # --- for load-annotations (schema/load.py) ----------------------------------------
     # What loading a teammate's file needs of the write path, and nothing else uses.

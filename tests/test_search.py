@@ -108,3 +108,15 @@ def test_a_common_word_returns_the_stories_of_the_best_ranked_articles_only(stor
         assert {h.story_id for h in index.search("harbor", limit=3)} == {"best", "s9"}
     finally:
         index.close()
+
+
+def test_whole_words_fill_the_limit_before_prefixes_are_read(corpus: Store):
+    index = SearchIndex(corpus)
+    try:
+        index.catch_up_all()
+        # One article has the whole word "Kim" (in two stories): with room for one
+        # article, "Kimberley" (bavaria) is not read; with room for more, it is.
+        assert [h.story_id for h in index.search("kim", limit=1)] == ["airport", "kim"]
+        assert [h.story_id for h in index.search("kim", limit=10)] == ["airport", "bavaria", "kim"]
+    finally:
+        index.close()
