@@ -26,7 +26,7 @@ from newsmark.schema.store import BUSY_TIMEOUT_MS, IMPORTING_KEY, Store, StoreEr
 
 DATABASE_ID = "database_id"  # a random id in the database's settings, named by its index
 SEARCH_ARTICLES = 500  # best-ranked matching articles whose stories a search returns
-RANK_WINDOW = 20_000  # newest matching articles ranked (bounds a common word's cost)
+RANK_WINDOW = 5_000  # newest matching articles ranked (bounds a common word's cost)
 SEARCH_STORIES = 500  # most stories a search finds by their title or proposition
 TITLE_WEIGHT = 5.0  # bm25 weight of a title word against a text word
 _WORD = re.compile(r"\w+")
