@@ -165,6 +165,7 @@ def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
 
 
 WORDING_CHARS = 200  # the longest automatic wording of a claim cluster
+ACTIVITY_SCAN = 20_000  # newest events `active_annotators` looks at
 
 
 def default_wording(exact: str) -> str:
@@ -991,16 +992,17 @@ class Store:
             "SELECT count(DISTINCT article_id) FROM claims WHERE cluster = ?", (cluster,)
         ).fetchone()[0]
 
-    def adjacent_story_id(self, story_id: str | None, step: int = 1) -> str | None:
+    def adjacent_story_id(self, story_id: str | None, step: int = 1, *, wrap: bool = True) -> str | None:
         """The story after (step > 0) or before (step < 0) story_id in id order, wrapping
-        around; with story_id None, the first (or last) story. One index probe each."""
+        around (None at either end without `wrap`); with story_id None, the first (or last)
+        story. One index probe each."""
         order, compare = ("ASC", ">") if step > 0 else ("DESC", "<")
         if story_id is not None:
             row = self.conn.execute(
                 f"SELECT id FROM stories WHERE id {compare} ? ORDER BY id {order} LIMIT 1", (story_id,)
             ).fetchone()
-            if row is not None:
-                return row[0]
+            if row is not None or not wrap:
+                return row[0] if row is not None else None
         row = self.conn.execute(f"SELECT id FROM stories ORDER BY id {order} LIMIT 1").fetchone()
         return row[0] if row else None
 
@@ -1052,6 +1054,38 @@ class Store:
             params = (annotator,)
         rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", params + (limit,))
         return [_event(row) for row in rows]
+
+    # --- watching for teammates' changes (tui/live.py) ---------------------------------
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (SQLite's
+        `PRAGMA data_version`): cheap enough to poll several times a second."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 with none)."""
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+    def events_since(self, event_id: int, *, limit: int = 10_000) -> list[Event]:
+        """The events after `event_id`, oldest first (at most `limit`)."""
+        rows = self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (event_id, limit))
+        return [_event(row) for row in rows]
+
+    def active_annotators(self, story_id: str, since: str, *, scan: int = ACTIVITY_SCAN) -> list[tuple[str, str]]:
+        """Who changed something in a story since `since` (a utc_now() timestamp), with the
+        time of their latest change, latest first: labels, notes, claims and gold of its
+        articles, and the story itself. Only the newest `scan` events are looked at, so
+        the answer stays instant on a long event log."""
+        rows = self.conn.execute(
+            """
+            SELECT e.annotator, max(e.at) AS last FROM events e
+            WHERE e.id > (SELECT coalesce(max(id), 0) FROM events) - ? AND e.at >= ? AND e.tbl != 'events'
+              AND (e.key ->> 'story_id' = ? OR (e.tbl = 'stories' AND e.key ->> 'id' = ?)
+                   OR e.key ->> 'article_id' IN (SELECT article_id FROM story_articles WHERE story_id = ?))
+            GROUP BY e.annotator ORDER BY last DESC, e.annotator
+            """,
+            (scan, since, story_id, story_id, story_id))
+        return [(annotator, last) for annotator, last in rows]
 
     # --- the write path ---------------------------------------------------------------
 
@@ -1682,6 +1716,126 @@ class Store:
         return [row[0] for row in self.conn.execute(
             "SELECT DISTINCT annotator FROM annotations WHERE article_id = ? ORDER BY 1", (article_id,))]
 
+    # --- reads for review, agreement and compare ------------------------------------------
+
+    def story_position(self, story_id: str) -> int:
+        """How many stories come before this one in id order (by the primary-key index: no
+        list of every story, there may be a million)."""
+        return self.conn.execute("SELECT count(*) FROM stories WHERE id < ?", (story_id,)).fetchone()[0]
+
+    def story_annotators(self, story_id: str) -> list[str]:
+        """Anyone who worked on one of the story's articles, in any story (their claims and
+        article-scoped labels hold here too), sorted."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT DISTINCT n.annotator FROM story_articles m JOIN annotations n ON n.article_id = m.article_id "
+            "WHERE m.story_id = ? ORDER BY 1", (story_id,))]
+
+    def unit_labels_by_annotator(self, article_id: str, story_id: str) -> dict[str, dict[str, str]]:
+        """Every annotator's labels of an article as read in a story: {annotator: {field: value}},
+        annotators sorted."""
+        labels: dict[str, dict[str, str]] = {}
+        for name, fld, value in self.conn.execute(
+                "SELECT annotator, field, value FROM labels WHERE article_id = ? AND story_id IN ('', ?) "
+                "ORDER BY annotator", (article_id, story_id)):
+            labels.setdefault(name, {})[fld] = value
+        return labels
+
+    def unit_notes(self, article_id: str, story_id: str) -> list[tuple[str, str | None, bool]]:
+        """The notes and flags annotators left on an article in a story: (annotator, note,
+        flagged) for those with either, sorted by annotator."""
+        return [(name, note, bool(flagged)) for name, note, flagged in self.conn.execute(
+            "SELECT annotator, note, flagged FROM annotations WHERE article_id = ? AND story_id = ? "
+            "AND (flagged OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))]
+
+    def story_disagreements(self, story_id: str) -> list[tuple[str, str]]:
+        """(article_id, field) of the story's articles where annotators gave a field two or
+        more different values (as read in the story)."""
+        return self.conn.execute(
+            "SELECT l.article_id, l.field FROM story_articles m JOIN labels l ON l.article_id = m.article_id "
+            "WHERE m.story_id = ?1 AND l.story_id IN ('', ?1) GROUP BY l.article_id, l.field "
+            "HAVING count(DISTINCT l.value) > 1", (story_id,)).fetchall()
+
+    def label_annotators(self) -> list[str]:
+        """Everyone with a label (with or without an annotations row), sorted."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT annotator FROM labels ORDER BY 1")]
+
+    def claim_rows(self, story_id: str | None = None) -> list[tuple[str, str, int, int]]:
+        """Every claim (of one story's articles): (article_id, annotator, start, end)."""
+        scope, params = _in_story(story_id)
+        return self.conn.execute(f'SELECT article_id, annotator, start, "end" FROM claims{scope}', params).fetchall()
+
+    def claim_article_annotators(self, story_id: str | None = None) -> list[tuple[str, str]]:
+        """(article_id, annotator) of every annotation of an article holding a claim (of one
+        story's articles)."""
+        scope, params = _in_story(story_id)
+        return self.conn.execute(
+            f"SELECT article_id, annotator FROM annotations WHERE article_id IN (SELECT article_id FROM claims{scope})",
+            params).fetchall()
+
+    def article_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Visible articles whose id starts with `prefix` (lowercase hex), in id order: a range
+        scan on the ids' unique index (prefix <= id < prefix + "g")."""
+        return [row[0] for row in self.conn.execute(
+            f"SELECT id FROM articles WHERE id >= ? AND id < ? AND {visible()} ORDER BY id LIMIT ?",
+            (prefix, prefix + "g", limit))]
+
+    # --- meta of stories and articles (dataset readers keep their own ids there) ----------
+
+    def set_story_meta(self, conn: sqlite3.Connection, story_id: str, meta: dict[str, Any]) -> None:
+        """Inside `conn`'s transaction: replace a story's meta."""
+        conn.execute("UPDATE stories SET meta = ? WHERE id = ?", (_dumps(meta), story_id))
+
+    def article_metas(self, conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The meta of those of these articles that exist, by id."""
+        metas: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(article_ids), 500):  # under SQLite's limit of parameters
+            chunk = list(article_ids[first:first + 500])
+            metas.update((article_id, orjson.loads(meta)) for article_id, meta in conn.execute(
+                f"SELECT id, meta FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        return metas
+
+    def set_article_meta(self, conn: sqlite3.Connection, article_id: str, meta: dict[str, Any]) -> None:
+        """Inside `conn`'s transaction: replace an article's meta."""
+        conn.execute("UPDATE articles SET meta = ? WHERE id = ?", (_dumps(meta), article_id))
+
+    # --- a whole database, table by table (schema/dbcopy.py) ------------------------------
+
+    def count_rows(self, table: str) -> int:
+        """How many rows one of dbcopy.COPY_TABLES holds."""
+        return self.conn.execute(f"SELECT count(*) FROM {_copy_table(table)}").fetchone()[0]
+
+    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
+        """The rows of one of dbcopy.COPY_TABLES (these columns), in key order, in batches."""
+        cursor = self.conn.execute(
+            f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {_copy_table(table)} ORDER BY {_COPY_ORDER[table]}")
+        while rows := cursor.fetchmany(batch):
+            yield rows
+
+    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
+        """Write each (table, columns, batches of rows) in one transaction: settings replace
+        this database's, every other row is inserted (keeping its ids: SQLite moves the
+        events' AUTOINCREMENT sequence on by itself)."""
+        with self.transaction(bulk=True) as conn:
+            for table, columns, batches in tables:
+                verb = "INSERT OR REPLACE" if table == "settings" else "INSERT"
+                sql = (f"{verb} INTO {_copy_table(table)} ({', '.join(_quoted(c) for c in columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")
+                for rows in batches:
+                    conn.executemany(sql, rows)
+        self._scheme = None  # the copied settings hold the scheme
+
+    # --- checkpoints (the TUI's writer runs them on a thread of their own) ----------------
+
+    def defer_checkpoints(self) -> None:
+        """Stop this connection's commits from checkpointing the write-ahead log (another
+        connection runs `checkpoint` instead)."""
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file as far as no reader needs it
+        (PASSIVE: never waits for a lock, so it never holds up a writer)."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     # --- summaries --------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
@@ -2017,6 +2171,34 @@ class StoryRow(StoryProgress):
 
 # The story list's sort columns, in the order a key cycles through them.
 STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
+
+
+# The key order in which `read_rows` reads each table (the order its rows were made in).
+_COPY_ORDER = {
+    "settings": "key", "stories": "id", "articles": "seq", "story_articles": "story_id, article_id",
+    "clusters": "id", "claims": "id", "claim_labels": "claim_id, field",
+    "annotations": "article_id, story_id, annotator", "labels": "article_id, story_id, annotator, field",
+    "gold": "article_id, story_id, field", "gold_claims": "id", "events": "id",
+}
+
+
+def _copy_table(table: str) -> str:
+    """A table name for dbcopy's statements: one of its tables, never anything else."""
+    if table not in _COPY_ORDER:
+        raise ValueError(f"not a table a copy moves: {table!r}")
+    return table
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _in_story(story_id: str | None) -> tuple[str, tuple]:
+    """A WHERE clause keeping the rows of one story's articles (none with None), and its
+    parameters."""
+    if story_id is None:
+        return "", ()
+    return " WHERE article_id IN (SELECT article_id FROM story_articles WHERE story_id = ?)", (story_id,)
 
 
 def _like_prefix(prefix: str) -> str:
