@@ -1955,7 +1955,11 @@ class Store:
         if not self.has_story_stats:
             return 0
         done = 0
+        # Derived rows: a commit need not wait for the disk (synchronous NORMAL; WAL keeps
+        # each one atomic, and one lost to a power cut leaves its stories marked dirty).
+        synchronous = self.conn.execute("PRAGMA synchronous").fetchone()[0]
         try:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
             while limit is None or done < limit:
                 if self.conn.execute("SELECT 1 FROM story_stats_dirty LIMIT 1").fetchone() is None:
                     return done
@@ -1971,6 +1975,8 @@ class Store:
                 done += len(ids)
         except sqlite3.OperationalError:
             return done  # read-only or busy: dirty stories are computed when read
+        finally:
+            self.conn.execute(f"PRAGMA synchronous = {int(synchronous)}")
         return done
 
     def _importing(self) -> bool:
