@@ -24,7 +24,7 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -87,21 +87,23 @@ def _term_counts(title: str | None, text: str) -> Counter:
     return counts
 
 
-def _keyword_vectors(texts: Sequence[tuple[str | None, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _keyword_vectors(texts: Iterable[tuple[str | None, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every article's keyword vector as three parallel arrays (article index, term id,
     weight), each article's entries together and heaviest first; weights are sublinear
-    tf times smoothed idf, the KEYWORDS heaviest kept and scaled to unit length."""
-    n = len(texts)
+    tf times smoothed idf, the KEYWORDS heaviest kept and scaled to unit length. `texts`
+    is read once, so it may be a stream of (title, text)."""
     # A term is known by the CRC-32 of its UTF-8 bytes, computed in C (map) rather than
     # through a Python vocabulary; the few 32-bit collisions cost nothing measurable.
     hashes: list[np.ndarray] = []
     frequencies: list[np.ndarray] = []
-    lengths = np.zeros(n, dtype=np.int64)
-    for index, (title, text) in enumerate(texts):
+    sizes: list[int] = []
+    for title, text in texts:
         counts = _term_counts(title, text)
-        lengths[index] = len(counts)
+        sizes.append(len(counts))
         hashes.append(np.fromiter(map(zlib.crc32, map(str.encode, counts)), np.int64, len(counts)))
         frequencies.append(np.fromiter(counts.values(), np.float64, len(counts)))
+    n = len(sizes)
+    lengths = np.asarray(sizes, dtype=np.int64)
     article = np.repeat(np.arange(n), lengths)
     _, term = np.unique(np.concatenate(hashes), return_inverse=True)
     del hashes
@@ -280,54 +282,106 @@ class Grouping:
 
 
 def group_new(items: Sequence[tuple[str, str | None, str]],
-              stories: Sequence[tuple[str, Sequence[tuple[str, str | None, str]]]] = ()) -> Grouping:
-    """Group new (id, title, text) items, letting them join existing stories, given as
-    (story id, its articles as items). One clustering of all the articles, as if grouped
+              members: Iterable[tuple[str, str, str | None, str]] = ()) -> Grouping:
+    """Group new (id, title, text) items, letting them join existing stories, whose
+    articles are given as (story id, article id, title, text) `members`, each story's
+    together (read once: a stream). One clustering of all the articles, as if grouped
     together, except that each existing story starts as one cluster and no two of them
     ever merge: a new article (or a group of them) joins the story whose articles it is
     most similar to on average, when that mean reaches JOIN_THRESHOLD, as one-step
-    grouping would have joined them. An article found among the new items is counted as
-    new, not as a member of a story."""
-    new_ids = {item[0] for item in items}
-    members: list[tuple[str, str | None, str]] = []
-    owners: list[int] = []  # index into `stories` of each member
-    for k, (_, articles) in enumerate(stories):
-        for article in articles:
-            if article[0] not in new_ids:
-                members.append(article)
-                owners.append(k)
-    everything = [*members, *items]
-    n, m = len(everything), len(members)
+    grouping would have joined them. Pairs of two members are never compared (they
+    cannot change what joins what). An article found among the new items is counted as
+    new, not as a member."""
     if not items:
         return Grouping({}, [])
+    new_ids = {item[0] for item in items}
+    ids: list[str] = []
+    owners: list[str] = []  # the story of each member
+
+    def texts() -> Iterator[tuple[str | None, str]]:
+        for story_id, article_id, title, text in members:
+            if article_id not in new_ids:
+                ids.append(article_id)
+                owners.append(story_id)
+                yield title, text
+        for _, title, text in items:
+            yield title, text
+
+    article, term, weight = _keyword_vectors(texts())
+    m = len(ids)
+    ids += [item[0] for item in items]
+    n = len(ids)
     start = np.arange(n)
     if m:
-        owner = np.asarray(owners)
-        heads = np.full(len(stories), n)
-        np.minimum.at(heads, owner, np.arange(m))
-        start[:m] = heads[owner]  # a story's cluster is named by its first member
+        heads: dict[str, int] = {}
+        start[:m] = [heads.setdefault(story_id, k) for k, story_id in enumerate(owners)]  # named by its first
+        first, second, similarity = _new_pairs(article, term, weight, n, m, EDGE_FLOOR)
+    else:
+        first, second, similarity = _similar_pairs(article, term, weight, n, EDGE_FLOOR)
     anchored = np.r_[np.ones(m, dtype=bool), np.zeros(n - m, dtype=bool)] if m else None
-    article, term, weight = _keyword_vectors([(title, text) for _, title, text in everything])
-    first, second, similarity = _similar_pairs(article, term, weight, n, EDGE_FLOOR)
     cluster = _average_linkage(n, first, second, similarity, JOIN_THRESHOLD, start, anchored)
     same = cluster[first] == cluster[second]
     centrality = (np.bincount(first[same], similarity[same], minlength=n)
                   + np.bincount(second[same], similarity[same], minlength=n))
-    story_of = {int(cluster[k]): stories[owners[k]][0] for k in range(m)}
+    story_of = {int(cluster[k]): owners[k] for k in range(m)}
     joined: dict[str, list[str]] = {}
     found: dict[int, list[int]] = {}
     for index in range(m, n):
         name = int(cluster[index])
         if name in story_of:
-            joined.setdefault(story_of[name], []).append(everything[index][0])
+            joined.setdefault(story_of[name], []).append(ids[index])
         else:
             found.setdefault(name, []).append(index)
     groups = []
     for indexes in sorted(found.values(), key=lambda g: (-len(g), g[0])):
         # The most central member; max keeps the first (earliest) of equal sums.
         central = max(indexes, key=lambda k: centrality[k])
-        groups.append(Group([everything[k][0] for k in indexes], everything[central][0]))
+        groups.append(Group([ids[k] for k in indexes], ids[central]))
     return Grouping(joined, groups)
+
+
+def _new_pairs(article: np.ndarray, term: np.ndarray, weight: np.ndarray, n: int, m: int,
+               floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As `_similar_pairs`, for articles of which the first m are members of existing
+    stories: only the pairs with a new article (index >= m) in them. A term's new holders
+    are paired with its heaviest member holders, as many as PAIR_BUDGET allows."""
+    new = article >= m
+    first, second, similarity = _similar_pairs(article[new] - m, term[new], weight[new], n - m, floor)
+    firsts, seconds, similarities = [first + m], [second + m], [similarity]
+    order = np.lexsort((-weight[~new], term[~new]))
+    held_by, held_term, held_weight = article[~new][order], term[~new][order], weight[~new][order]
+    terms, starts, sizes = np.unique(held_term, return_index=True, return_counts=True)
+    if len(terms):
+        place = np.searchsorted(terms, term[new]).clip(max=len(terms) - 1)
+        shared = terms[place] == term[new]
+        holder, place, own = article[new][shared], place[shared], weight[new][shared]
+        count = np.minimum(sizes[place], _cap(sizes[place]))
+        entry = np.repeat(np.arange(len(holder)), count)
+        offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        member = starts[place][entry] + offset
+        # scipy sums the products of one pair row by row, in C (members come first: i < j).
+        sums = csr_matrix((held_weight[member].astype(np.float64) * own[entry], (held_by[member], holder[entry])),
+                          shape=(n, n))
+        sums.sum_duplicates()
+        kept = sums.data >= floor
+        firsts.append(np.repeat(np.arange(n), np.diff(sums.indptr))[kept])
+        seconds.append(sums.indices[kept].astype(np.int64))
+        similarities.append(sums.data[kept])
+    return np.concatenate(firsts), np.concatenate(seconds), np.concatenate(similarities)
+
+
+def _cap(sizes: np.ndarray) -> int:
+    """The most member holders a new holder of a term is paired with: the largest number
+    that keeps all pairs (sizes: member holders of each new holder's term) within
+    PAIR_BUDGET."""
+    low, high = 1, max(int(sizes.max(initial=1)), 1)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if np.minimum(sizes, middle).sum() <= PAIR_BUDGET:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def group_texts(items: Sequence[tuple[str, str | None, str]]) -> list[list[str]]:
@@ -426,10 +480,6 @@ def group_into_stories(store: Store) -> tuple[Grouping, list[str]]:
     (`apply_grouping`). Returns the grouping and the ids of the stories created."""
     sources = ungrouped_story_ids(store)
     items = store.article_texts(story_ids=sources) if sources else []
-    existing: dict[str, list[tuple[str, str | None, str]]] = {}
-    if items:
-        for story_id, article_id, title, text in store.member_texts(exclude=sources):
-            existing.setdefault(story_id, []).append((article_id, title, text))
-    grouping = group_new(items, list(existing.items()))
+    grouping = group_new(items, store.member_texts(exclude=sources))
     created = apply_grouping(store, grouping.groups, from_stories=sources, joined=grouping.joined)
     return grouping, created

@@ -75,7 +75,7 @@ def two_step(items: list[tuple[str, None, str]]) -> list[list[str]]:
     alone = [group.ids[0] for group in found if len(group.ids) < 2]
     # As the import does: the first half's singletons stay ungrouped and are grouped again.
     grouping = group_new([by_id[i] for i in alone] + second,
-                         [(name, [by_id[i] for i in ids]) for name, ids in stories.items()])
+                         [(name, *by_id[i]) for name, ids in stories.items() for i in ids])
     for name, ids in grouping.joined.items():
         stories[name] = stories[name] + ids
     return list(stories.values()) + [group.ids for group in grouping.groups]
