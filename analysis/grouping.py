@@ -16,6 +16,12 @@ reaches it, so a chain of weak links cannot pull two stories together the way si
 (connected components) do. On FNC-1's bodies (two belong together when they relate to a
 common headline) this gives pairwise precision 0.975 and recall 0.879 (bench/bench_grouping.py);
 anywhere from 0.11 to 0.14 the threshold keeps precision >= 0.97 and recall >= 0.86.
+
+New articles can also join stories that exist already (`group_new`, `group_into_stories`):
+each existing story starts as one cluster of the same clustering and no two of them ever
+merge, so an article joins a story when one-step grouping would have put it there. On
+FNC-1 in two imports (every other body, then the rest) this gives precision 0.964 and
+recall 0.856. A new group is titled after its most central article (`Group.central`).
 """
 
 from __future__ import annotations
