@@ -100,7 +100,7 @@ class Checkpointer:
                     try:
                         # PASSIVE: never waits for a lock, so it never holds up the writer;
                         # what a reader still uses is copied by the next one.
-                        self._store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        self._store.checkpoint()
                         self.checkpoints += 1
                     except sqlite3.Error:
                         pass  # busy or interrupted: the next commit brings another try
@@ -179,7 +179,7 @@ class Writer:
                 pass  # then the commits checkpoint, as SQLite does by default
             else:
                 checkpointing = True
-                store.conn.execute("PRAGMA wal_autocheckpoint = 0")
+                store.defer_checkpoints()
             self._opened.set_result(None)
         try:
             while True:
