@@ -39,6 +39,8 @@ _NUMBER_WORDS = {
         "sixteen seventeen eighteen nineteen twenty".split())
 }
 # Stopwords that carry a claim's meaning: a negation, and the numbers ("one" is in STOPWORDS).
+# Contractions come apart at the apostrophe ("won't" -> "won", "t"): their first halves
+# are negations too (at the cost of the rarer "won" of winning).
 _KEPT = frozenset({"not", "no", "never", "without"} | set(_NUMBER_WORDS))
 _NEGATIONS = {"not": "not", "no": "not", "never": "not", "without": "not", "won": "not", "don": "not",
               "didn": "not", "doesn": "not", "isn": "not", "wasn": "not", "aren": "not", "weren": "not",
@@ -163,18 +165,16 @@ def overlap(claim: frozenset[str], other: Iterable[str] | frozenset[str], weight
             other_names: frozenset[str] = frozenset()) -> float:
     """How much of the claim's meaning `other` carries, 0..1: the geometric mean of the
     claim's weighted share found in `other` and `other`'s weighted share found in the
-    claim (a long sentence that says much else scores lower). `weights`: idf by term
-    (a term missing from it weighs as one never seen); `other_names`: `names(other)`."""
+    claim (a long sentence that says much else scores lower). `weights`: idf of every
+    term of both; `other_names`: `names(other)`."""
     other = other if isinstance(other, frozenset) else frozenset(other)
     if not claim or not other:
         return 0.0
-    default = max(weights.values(), default=1.0)
-    shared = sum(weights.get(t, default) for t in claim & other)
+    shared = sum(weights[t] for t in claim & other)
     if not shared:
         return 0.0
-    claim_weight = sum(weights.get(t, default) for t in claim)
+    claim_weight = sum(weights[t] for t in claim)
     # Who said it ("Selangor Police Chief Abdul Samah Mat said") differs between outlets
     # reporting one claim: names the claim lacks weigh NAME_DISCOUNT of their idf.
-    other_weight = sum(weights.get(t, default) * (NAME_DISCOUNT if t in other_names and t not in claim else 1.0)
-                       for t in other)
+    other_weight = sum(weights[t] * (NAME_DISCOUNT if t in other_names and t not in claim else 1.0) for t in other)
     return math.sqrt(shared / claim_weight * shared / other_weight)
