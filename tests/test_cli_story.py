@@ -42,6 +42,16 @@ def test_story_list_and_edit(seeded):
     assert run(db, "undo", "--annotator", "lead").output == "Nothing to undo for lead\n"
 
 
+def test_a_split_without_a_title_is_named_after_its_first_article(seeded):
+    db, ids = seeded
+    with Store.open(db) as store:
+        title = store.get_article(ids[2]).title
+    assert run(db, "story", "split", STORY, ids[2], ids[3], "--into", "aside").output == (
+        f"Split 2 articles of {STORY} into aside\n")
+    with Store.open(db) as store:
+        assert store.get_story("aside").title == title != ""
+
+
 def test_split_move_add_remove_merge_and_undo(seeded):
     db, ids = seeded
     lead = ("--annotator", "lead")

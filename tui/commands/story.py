@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from newsmark.analysis.grouping import story_title
 from newsmark.schema.ingest import IngestError, check_story_id
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import for_terminal
@@ -142,14 +143,17 @@ def merge(ctx: click.Context, target: str, sources: tuple[str, ...], annotator: 
 @click.argument("story_id", callback=_story_id)
 @_articles_argument
 @click.option("--into", "new_id", required=True, callback=_story_id, help="The new story's id.")
-@click.option("--title", default="", help="The new story's title.")
+@click.option("--title", default=None, help="The new story's title (default: its first article's).")
 @click.option("--proposition", default="", help="The new story's proposition.")
 @annotator_option
 @click.pass_context
-def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...], new_id: str, title: str,
+def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...], new_id: str, title: str | None,
           proposition: str, annotator: str | None) -> None:
     """Make a new story of some of a story's articles."""
     with open_store(ctx, create=False) as store:
+        if title is None:  # named like a grouped story, after an article of it
+            first = store.get_article(article_ids[0])
+            title = story_title(first.title, first.text) if first is not None else ""
         new_story = Story(id=new_id, title=title, proposition=proposition)
         result = store.split_story(story_id, article_ids, new_story, resolve_annotator(annotator))
     click.echo(f"Split {_plural(_moved(result, 'story_articles', removed=True), 'article')} of "
