@@ -24,10 +24,13 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from newsmark.exports.jsonl import iter_records
+from newsmark.analysis.gold import Policy
+from newsmark.exports.jsonl import gold_deciders, iter_records
 from newsmark.schema.store import Store
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+# The creator of gold the policy derived from the annotators' agreement (no one reviewed it).
+AGREEMENT_AGENT = {"type": "Software", "name": "newsmark gold policy (annotators' agreement)"}
 
 
 def article_iri(article_id: str) -> str:
@@ -42,9 +45,11 @@ def _body(purpose: str, value: str) -> dict[str, str]:
 def _creator(record: dict[str, Any]) -> dict[str, str] | list[dict[str, str]]:
     if record["annotator"] is not None:
         return {"type": "Person", "name": record["annotator"]}
-    names = sorted({p["by"] for p in record.get("gold", {}).values()})
-    people = [{"type": "Person", "name": name} for name in names]
-    return people[0] if len(people) == 1 else people
+    reviewers, derived = gold_deciders(record)
+    agents = [{"type": "Person", "name": name} for name in reviewers]
+    if derived:
+        agents.append(AGREEMENT_AGENT)
+    return agents[0] if len(agents) == 1 else agents
 
 
 def _annotation_id(*parts: str) -> str:
@@ -106,6 +111,7 @@ def write_w3c(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
 ) -> int:
     """Write one AnnotationCollection (JSON-LD) to a binary stream, streaming its items;
     return how many annotations were written. `text` is accepted for the common writer
@@ -116,7 +122,7 @@ def write_w3c(
     annotations exported twice give the same ids and different ones different ids. Keys
     of a JSON object are unordered, so the ids follow the items they are computed from.
     """
-    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False, policy=policy)
     out.write(b'{"@context":"' + CONTEXT.encode() + b'","type":"AnnotationCollection",'
               b'"label":"newsmark annotations","first":{"type":"AnnotationPage","startIndex":0,"items":[')
     digest = hashlib.sha256()

@@ -373,7 +373,7 @@ def test_load_annotations_prints_exact_counts_and_reopens(db_path, tmp_path):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "read": 2, "loaded": 0, "replaced": 0, "unchanged": 2, "kept_newer_local": 0, "rejected": [],
-        "stories_created": 0, "articles_created": 0,
+        "stories_created": 0, "articles_created": 0, "derived": 0, "derived_values": 0,
     }
 
 
@@ -699,7 +699,7 @@ def test_json_lists_rejections_as_import_does(db_path, tmp_path):
     assert result.stderr == ""
     assert json.loads(result.stdout) == {
         "read": 3, "loaded": 1, "replaced": 0, "unchanged": 0, "kept_newer_local": 0,
-        "stories_created": 1, "articles_created": 1,
+        "stories_created": 1, "articles_created": 1, "derived": 0, "derived_values": 0,
         "rejected": [
             {"file": str(path), "line": 2, "reason": f"not valid JSON: {json_error('oops')}"},
             {"file": str(path), "line": 3,
