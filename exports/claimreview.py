@@ -92,8 +92,10 @@ def reviews(store: Store, records: Iterator[dict[str, Any]], url_base: str | Non
             cluster = claim["cluster"] or f"claim-{claim['id']}"
             entry = pending.setdefault((cluster, reviewer), {
                 "label": claim.get("cluster_wording") or claim["exact"], "record": record, "articles": {},
-                "grades": [], "at": record["updated_at"], "stories": {},
+                "grades": [], "at": record["updated_at"], "stories": {}, "sources": [],
             })
+            if "gold" in claim:
+                entry["sources"].append(claim["gold"])
             entry["articles"].setdefault(record["article"]["id"], record["article"])
             entry["stories"].setdefault(record["story"]["id"], record["story"])
             entry["at"] = max(entry["at"], record["updated_at"])
@@ -115,7 +117,7 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]],
         if reviewer:
             author: Any = {"@type": "Person", "name": reviewer}
         else:
-            reviewers, derived = gold_deciders(record)
+            reviewers, derived = gold_deciders(entry["sources"])
             author = [{"@type": "Person", "name": n} for n in reviewers]
             if derived or not author:
                 author.append({"@type": "Organization", "name": AGREEMENT_AGENT["name"]})

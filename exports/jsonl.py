@@ -10,7 +10,7 @@ subqueries as JSON, so memory stays constant and there is no Python query per re
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import orjson
@@ -243,10 +243,11 @@ def _gold_records(store: Store, policy: Policy, story: str | None, text: bool) -
         }
 
 
-def gold_deciders(record: dict[str, Any]) -> tuple[list[str], bool]:
-    """Who decided a gold record's values and claims: the reviewers who adjudicated any,
-    sorted, and whether any was derived by the gold policy from the annotators' agreement."""
-    sources = [*record["gold"].values(), *(claim["gold"] for claim in record["claims"])]
+def gold_deciders(sources: Iterable[dict[str, Any]]) -> tuple[list[str], bool]:
+    """Who decided gold values, given their sources (a gold record's `gold` entries, a gold
+    claim's `gold`): the reviewers who adjudicated any, sorted, and whether any was derived
+    by the gold policy from the annotators' agreement."""
+    sources = list(sources)
     reviewers = sorted({p["by"] for p in sources if p["source"] == "adjudicated"})
     return reviewers, any(p["source"] != "adjudicated" for p in sources)
 

@@ -42,10 +42,16 @@ def _body(purpose: str, value: str) -> dict[str, str]:
     return {"type": "TextualBody", "purpose": purpose, "value": value, "format": "text/plain"}
 
 
-def _creator(record: dict[str, Any]) -> dict[str, str] | list[dict[str, str]]:
+def _creator(record: dict[str, Any], claim: dict[str, Any] | None = None) -> dict[str, str] | list[dict[str, str]]:
+    """The annotator; for gold, who decided the record's labels (or the claim): the
+    reviewers, and the gold policy for what it derived."""
     if record["annotator"] is not None:
         return {"type": "Person", "name": record["annotator"]}
-    reviewers, derived = gold_deciders(record)
+    if claim is not None:
+        sources = [claim["gold"]]
+    else:
+        sources = [p for name, p in record["gold"].items() if name in record["labels"]]
+    reviewers, derived = gold_deciders(sources)
     agents = [{"type": "Person", "name": name} for name in reviewers]
     if derived:
         agents.append(AGREEMENT_AGENT)
@@ -66,7 +72,8 @@ def annotations(record: dict[str, Any], seen_claims: set[str] | None = None) -> 
     target: dict[str, Any] = {"source": article_iri(article["id"])}
     if article.get("url"):
         target["scope"] = article["url"]
-    common = {"creator": _creator(record), "created": record["updated_at"], "modified": record["updated_at"]}
+    stamps = {"created": record["updated_at"], "modified": record["updated_at"]}
+    common = {"creator": _creator(record), **stamps}
     bodies = [_body("classifying", f"{name}={value}") for name, value in record["labels"].items()]
     if bodies or record["flagged"] or record["note"]:
         bodies.append(_body("tagging", f"story={story_id}"))
@@ -91,7 +98,9 @@ def annotations(record: dict[str, Any], seen_claims: set[str] | None = None) -> 
             claim_bodies.append(_body("tagging", f"cluster={claim['cluster']}"))
         yield {
             "@context": CONTEXT, "id": claim_annotation,
-            "type": "Annotation", "motivation": "highlighting", **common, "body": claim_bodies,
+            "type": "Annotation", "motivation": "highlighting",
+            "creator": _creator(record, claim) if "gold" in claim else common["creator"], **stamps,
+            "body": claim_bodies,
             "target": {
                 **target,
                 "selector": [
