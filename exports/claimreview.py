@@ -91,7 +91,7 @@ def reviews(store: Store, records: Iterator[dict[str, Any]], url_base: str | Non
         for claim in record["claims"]:
             cluster = claim["cluster"] or f"claim-{claim['id']}"
             entry = pending.setdefault((cluster, reviewer), {
-                "label": claim.get("cluster_wording") or claim["exact"], "record": record, "articles": {},
+                "label": claim.get("cluster_wording") or claim["exact"], "articles": {},
                 "grades": [], "at": record["updated_at"], "stories": {}, "sources": [],
             })
             if "gold" in claim:
@@ -112,7 +112,6 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]],
         rating = _rating(store, entry["grades"])
         if rating is None:
             continue
-        record = entry["record"]
         about = [{"@type": "Event", "identifier": s["id"], "name": s["title"]} for s in entry["stories"].values()]
         if reviewer:
             author: Any = {"@type": "Person", "name": reviewer}
