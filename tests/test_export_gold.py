@@ -20,7 +20,8 @@ from newsmark.exports.w3c import AGREEMENT_AGENT
 from newsmark.schema.sanitize import article_id_for
 from newsmark.schema.store import Store
 from newsmark.tui.cli import cli
-from tests.test_load import TEXT, article, claim, record, write_lines
+from tests.test_jsonschema import validator
+from tests.test_load import TEXT, claim, record, write_lines
 
 OTHER = "Rebels denied the report. The ministry stood by it. Nobody else spoke."
 AID, OID = article_id_for(TEXT), article_id_for(OTHER)
@@ -75,7 +76,11 @@ def export_gold(db_path: Path, out: Path, *options: str) -> list[dict]:
     assert result.exit_code == 0, result.output
     lines = out.read_bytes().splitlines()
     assert result.stderr == f"Exported {len(lines)} records to {out}\n"
-    return [json.loads(line) for line in lines]
+    records = [json.loads(line) for line in lines]
+    schema = validator("gold_record.schema.json")
+    for item in records:  # the published JSON Schema of gold records
+        schema.validate(item)
+    return records
 
 
 def gold_of(records: list[dict]) -> list[tuple]:
