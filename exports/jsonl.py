@@ -1,11 +1,14 @@
 """The JSONL export (schema_version 2): one record per (story, article, annotator) with an
-annotations row, or with `gold=True` one gold record per (story, article) where any gold
-applies. See README, "The export record".
+annotations row, or with `gold=True` one gold record per (story, article) with any gold
+under the gold policy (`gold_records`, which every format's --gold reads). See README,
+"The export record" and "The gold record".
 
-Records stream in a deterministic order (story id, article import order, annotator) from
-one SQL pass: only the keys (story, seq) are sorted, in a subquery; each article row is
-then found by its seq and each record's labels and claims come from correlated
-subqueries as JSON, so memory stays constant and there is no Python query per record.
+Annotation records stream in a deterministic order (story id, article import order,
+annotator) from one SQL pass: only the keys (story, seq) are sorted, in a subquery; each
+article row is then found by its seq and each record's labels and claims come from
+correlated subqueries as JSON, so memory stays constant and there is no Python query per
+record. Gold records come from analysis.gold's decisions (one small entry per labelled
+unit held), then one article query per record.
 """
 
 from __future__ import annotations
@@ -33,16 +36,6 @@ _CLAIMS_SUBQUERY = """
 _LABELS_SUBQUERY = """
     (SELECT json_group_object(l.field, l.value) FROM labels l
       WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
-"""
-# Gold claims as [id, start, end, exact, prefix, suffix, {labels}, cluster, by, reason, at, cluster wording].
-_GOLD_CLAIMS_SUBQUERY = """
-    (SELECT json_group_array(json_array(g.id, g.start, g."end", g.exact, g.prefix, g.suffix, json(g.labels),
-            g.cluster, g.by, g.reason, g.at, (SELECT k.label FROM clusters k WHERE k.id = g.cluster)))
-       FROM gold_claims g WHERE g.article_id = a.id)
-"""
-_GOLD_SUBQUERY = """
-    (SELECT json_group_array(json_array(g.field, g.value, g.by, g.reason, g.at))
-       FROM gold g WHERE g.article_id = a.id AND g.story_id IN ('', k.story_id))
 """
 
 
