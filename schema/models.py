@@ -281,6 +281,13 @@ class GoldProvenance(ExportModel):
     who gave the field a value gave it) or `majority` (`agreed` of `of`). A file written
     before sources were named has only by, reason and at: adjudicated."""
 
+    # The JSON Schema says what the validator below checks: which keys go with which source.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"source": {"enum": ["agreed", "majority"]}}, "required": ["source"]},
+        "then": {"required": ["agreed", "of"], "properties": {"by": False, "reason": False, "at": False}},
+        "else": {"required": ["by", "reason", "at"], "properties": {"agreed": False, "of": False}},
+    })
+
     source: GoldSource = "adjudicated"
     by: Name | None = None
     reason: str | None = None
@@ -295,7 +302,8 @@ class GoldProvenance(ExportModel):
                 raise ValueError("an adjudicated gold value has by, reason and at (and no agreed or of)")
         elif self.agreed is None or self.of is None or self.by is not None or self.reason is not None \
                 or self.at is not None or self.agreed > self.of:
-            raise ValueError(f"a {self.source} gold value has agreed and of (agreed <= of), and no by, reason or at")
+            raise ValueError(f"{'an' if self.source == 'agreed' else 'a'} {self.source} gold value has agreed and of "
+                             "(agreed <= of), and no by, reason or at")
         return self
 
     @property

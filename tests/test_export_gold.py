@@ -244,3 +244,13 @@ def test_export_load_export_is_byte_identical_with_policy_gold(team_db, tmp_path
         result = run("--db", str(fresh), "export", *options)
         assert result.exit_code == 0
         assert result.stdout_bytes == first[name]
+
+
+def test_a_derived_gold_entry_that_names_a_reviewer_is_rejected(db_path, tmp_path):
+    bad = {**record("alice", labels={"stance": "agree"}), "annotator": None,
+           "gold": {"stance": {"source": "agreed", "agreed": 2, "of": 2, "by": "lead"}}}
+    path = write_lines(tmp_path / "bad.jsonl", bad)
+    result = run("--db", str(db_path), "load-annotations", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (f"rejected: {path}:1: not a valid gold record: gold.stance: an agreed gold value has "
+                             "agreed and of (agreed <= of), and no by, reason or at\n")
