@@ -197,7 +197,8 @@ def test_every_format_gives_the_same_gold(team_db, tmp_path):
 
 def test_hf_folder_loads_with_every_gold_field_and_its_source(team_db, tmp_path):
     folder = _formats(team_db, tmp_path)["hf"]
-    gold = load_dataset(str(folder), "gold", split="train")
+    # A cache of its own: `datasets` keys a local folder's cache by its name and card.
+    gold = load_dataset(str(folder), "gold", split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert len(gold) == 2
     for row in gold:
         sources = {entry["field"]: entry for entry in row["gold"]}
