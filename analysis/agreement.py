@@ -211,7 +211,7 @@ def read_label_matrices(
         return {fld.name: _empty(fld) for fld in fields}
     matrices = _read_codes(store, fields, annotators, story, stories, gold)
     if matrices is None:  # labels by someone without an annotation row: number them all
-        annotators = [r[0] for r in store.conn.execute("SELECT DISTINCT annotator FROM labels ORDER BY 1")]
+        annotators = store.label_annotators()
         matrices = _read_codes(store, fields, annotators, story, stories, gold)
         assert matrices is not None
     return matrices

@@ -99,11 +99,7 @@ def span_agreement(store: Store, story: str | None = None) -> tuple[list[str], l
     "articles" of a pair counts the articles both annotated in which at least one of the
     two marked a claim: the articles that enter its F1 figures.
     """
-    scope, params = "", ()
-    if story is not None:
-        scope, params = " WHERE article_id IN (SELECT article_id FROM story_articles WHERE story_id = ?)", (story,)
-    conn = store.conn
-    rows = conn.execute(f'SELECT article_id, annotator, start, "end" FROM claims{scope}', params).fetchall()
+    rows = store.claim_rows(story)
     annotators = sorted({row[1] for row in rows})
     if len(annotators) < 2:
         return annotators, []
@@ -117,11 +113,7 @@ def span_agreement(store: Store, story: str | None = None) -> tuple[list[str], l
     # Who annotated each article that holds a claim (claims imply their own annotator's row).
     annotated = np.zeros((n_units, coders), dtype=bool)
     annotated[art, ann] = True
-    annotation_rows = conn.execute(
-        f"SELECT article_id, annotator FROM annotations WHERE article_id IN (SELECT article_id FROM claims{scope})",
-        params,
-    )
-    for article_id, name in annotation_rows:
+    for article_id, name in store.claim_article_annotators(story):
         if name in coder_of and article_id in units:
             annotated[units[article_id], coder_of[name]] = True
     has_claim = np.zeros((n_units, coders), dtype=bool)

@@ -52,6 +52,9 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
     "overview": ("bench_overview.py", ["--json"], ["--articles", "1000", "--json"]),
     "fnc1": ("bench_fnc1.py", ["--json"], ["--json"]),
+    "story_list": ("bench_story_list.py", ["--articles", "1000000", "--json"],
+                   ["--articles", "20000", "--repeat", "3", "--json"]),
+    "keystrokes": ("bench_keystrokes.py", ["--json"], ["--repeat", "1", "--json"]),
     "contention": ("bench_contention.py", ["--json"],
                    ["--import-mb", "20", "--records", "4000", "--baseline-seconds", "3", "--json"]),
 }
@@ -135,6 +138,31 @@ def rows_fnc1(data: dict) -> list[Row]:
                 verdict(data["ok"]))]
 
 
+def rows_story_list(data: dict) -> list[Row]:
+    """The story list on a big database: the slowest search and the slowest sort."""
+    target = data["target_ms"]
+    baseline = f"{data['baseline_ms']:.0f} ms"
+    return [
+        Row(f"story list search, slowest of {len(data['search_ms'])} ({data['articles']:,} articles)",
+            f"{data['worst_search_ms']:.0f} ms", baseline, f"{data['worst_search_ms'] / data['baseline_ms']:.1f}x",
+            f"< {target} ms", verdict(data["search_pass"])),
+        Row(f"story list sort, slowest of {len(data['sort_ms'])} ({data['articles']:,} articles)",
+            f"{data['worst_sort_ms']:.0f} ms", baseline, f"{data['worst_sort_ms'] / data['baseline_ms']:.1f}x",
+            f"< {target} ms", verdict(data["sort_pass"])),
+    ]
+
+
+def rows_keystrokes(data: dict) -> list[Row]:
+    """Keys and seconds to label the five seeds, after issue 13's keys against before."""
+    before, after = data["before"], data["after"]
+    return [
+        Row("keystrokes to label the 5 seeds", str(after["keystrokes"]), str(before["keystrokes"]),
+            f"{after['keystrokes'] / before['keystrokes']:.2f}", "(info)", ""),
+        Row("seconds to label the 5 seeds", seconds(after["seconds"]), seconds(before["seconds"]),
+            f"{after['seconds'] / before['seconds']:.2f}", "(info)", ""),
+    ]
+
+
 _PAINT = re.compile(r"^\s*(headless|tmux), (.+?)\s{2,}(\d+) ms(?:\s+([\d.]+) MB)?", re.M)
 _LATENCY = re.compile(r"^\s*(.+?)\s+p50\s+([\d.]+)\s+p95\s+([\d.]+)\s+p99\s+([\d.]+)", re.M)
 _DATABASE = re.compile(r"^database: .*\(([\d,]+) articles", re.M)
@@ -214,6 +242,8 @@ PARSERS = {
     "fnc1": rows_fnc1,
     "import_memory": rows_import_memory,
     "contention": rows_contention,
+    "story_list": rows_story_list,
+    "keystrokes": rows_keystrokes,
     "overview": rows_overview,
 }
 

@@ -359,7 +359,11 @@ AnyGoldRecord = GoldRecord | GoldRecordV1
 AnyRecord = AnyAnnotationRecord | AnyGoldRecord
 
 
-def utc_now() -> str:
-    """The current UTC time as the timestamp format used everywhere (millisecond precision)."""
-    now = dt.datetime.now(dt.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+def utc_stamp(instant: dt.datetime) -> str:
+    """A UTC instant in the timestamp format used everywhere (millisecond precision)."""
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def utc_now(*, minus: dt.timedelta | None = None) -> str:
+    """The current UTC time (or `minus` ago) as a timestamp (see utc_stamp)."""
+    return utc_stamp(dt.datetime.now(dt.timezone.utc) - (minus or dt.timedelta()))

@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 
 from newsmark.schema.models import utc_now
 from newsmark.schema.names import check_name
-from newsmark.schema.pg_schema import PgSchemaError, create_schema, group_roles, role_prefix
+from newsmark.schema.pg_schema import PgSchemaError, create_schema, group_roles, role_prefix, stored_version
 from newsmark.schema.sanitize import for_terminal
 
 if TYPE_CHECKING:
@@ -156,3 +157,83 @@ def redacted(dsn: str) -> str:
     parts.pop("password", None)
     return for_terminal(make_conninfo(**parts))
 
+
+
+# --- a whole database, table by table (schema/dbcopy.py) ----------------------------------
+
+_JSONB_COLUMNS = {"events": ("key", "before", "after")}
+_ID_SEQUENCES = {"articles": "seq", "events": "id"}  # identity columns a copy fills itself
+
+
+class PgCopyEnd:
+    """A PostgreSQL database as one end of `dbcopy.copy_database`, through the
+    administrator's connection (the tables' owner, whom row-level security does not bind).
+    Writing creates the schema first when the database has none."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def count_rows(self, table: str) -> int:
+        """How many rows one of dbcopy.COPY_TABLES holds (0 before the schema exists)."""
+        from psycopg import sql
+
+        if stored_version(self.conn) is None:
+            return 0
+        return self.conn.execute(sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table))).fetchone()[0]
+
+    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
+        """The rows (these columns; jsonb as compact JSON text, as SQLite keeps it) in key
+        order, in batches, through a server-side cursor."""
+        import orjson
+        from psycopg import sql
+
+        from newsmark.schema.dbcopy import CopyError
+
+        if stored_version(self.conn) is None:
+            raise CopyError(f"{self.conn.info.dbname} holds no newsmark database (no schema)")
+        jsonb = [i for i, column in enumerate(columns) if column in _JSONB_COLUMNS.get(table, ())]
+        key = self.conn.execute(
+            "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, a.attnum)) "
+            "FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = %s::regclass AND i.indisprimary", (f"public.{table}",)).fetchone()[0]
+        query = sql.SQL("SELECT {} FROM public.{} ORDER BY {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table), sql.SQL(key))
+        with self.conn.transaction(), self.conn.cursor(name=f"newsmark_copy_{table}") as cursor:
+            cursor.execute(query)
+            while rows := cursor.fetchmany(batch):
+                if jsonb:
+                    rows = [tuple(orjson.dumps(v).decode() if i in jsonb and v is not None else v
+                                  for i, v in enumerate(row)) for row in rows]
+                yield rows
+
+    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
+        """Create the schema if missing, then write every table in one transaction (COPY;
+        settings as upserts), and move the identity sequences past the ids written."""
+        from psycopg import sql
+
+        create_schema(self.conn)
+        with self.conn.transaction():
+            for table, columns, batches in tables:
+                names = sql.SQL(", ").join(map(sql.Identifier, columns))
+                if table == "settings":
+                    upsert = sql.SQL("INSERT INTO public.settings ({}) VALUES (%s, %s) "
+                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value").format(names)
+                    for rows in batches:
+                        self.conn.cursor().executemany(upsert, rows)
+                    continue
+                if table == "events":
+                    # The log keeps its ids and actions: the owner sets aside, inside this
+                    # transaction only, the trigger that makes analysts take theirs from the
+                    # sequence (schema/pg_schema.py).
+                    self.conn.execute("ALTER TABLE public.events DISABLE TRIGGER events_insert")
+                with self.conn.cursor().copy(sql.SQL("COPY public.{} ({}) FROM STDIN").format(
+                        sql.Identifier(table), names)) as copy:
+                    for rows in batches:
+                        for row in rows:
+                            copy.write_row(row)
+                if table == "events":
+                    self.conn.execute("ALTER TABLE public.events ENABLE TRIGGER events_insert")
+            for table, column in _ID_SEQUENCES.items():
+                self.conn.execute(sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence({}, {}), coalesce(max({}), 0) + 1, false) FROM public.{}").format(
+                    sql.Literal(f"public.{table}"), sql.Literal(column), sql.Identifier(column), sql.Identifier(table)))

@@ -13,6 +13,7 @@ articles in seq order and stops before the rows of an import still running (`vis
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -24,6 +25,10 @@ from pathlib import Path
 from newsmark.schema.store import BUSY_TIMEOUT_MS, IMPORTING_KEY, Store, StoreError
 
 DATABASE_ID = "database_id"  # a random id in the database's settings, named by its index
+SEARCH_ARTICLES = 500  # best-ranked matching articles whose stories a search returns
+RANK_WINDOW = 5_000  # newest matching articles ranked (bounds a common word's cost)
+SEARCH_STORIES = 500  # most stories a search finds by their title or proposition
+TITLE_WEIGHT = 5.0  # bm25 weight of a title word against a text word
 _WORD = re.compile(r"\w+")
 _SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search.fts USING fts5("
@@ -48,10 +53,12 @@ def query_words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
-def fts_query(words: list[str]) -> str:
+def fts_query(words: list[str], prefix: bool = True) -> str:
     """An FTS5 query matching texts that hold every word, each as a prefix ("kim" finds
-    "Kim's" and "Kimberley"); quoting keeps FTS5's operators out of a user's words."""
-    return " AND ".join(f'"{word}"*' for word in words)
+    "Kim's" and "Kimberley") unless `prefix` is false; quoting keeps FTS5's operators out
+    of a user's words."""
+    star = "*" if prefix else ""
+    return " AND ".join(f'"{word}"{star}' for word in words)
 
 
 class SearchIndex:
@@ -148,27 +155,72 @@ class SearchIndex:
             if progress is not None:
                 progress(done, total)
 
-    def search(self, text: str, limit: int = 1000) -> list[StoryHit]:
+    def _best_articles(self, words: list[str], limit: int) -> list[int]:
+        """The seqs of the best `limit` articles holding every word: the newest RANK_WINDOW
+        matches ranked by bm25, inside the full-text query. Whole words first (a word's own
+        posting list is read newest first, lazily); only when they give fewer than `limit`
+        articles, each word also as a prefix (which merges the lists of every word it
+        starts, the whole of them)."""
+        for prefix in (False, True):
+            seqs = [row[0] for row in self.conn.execute(
+                "SELECT seq FROM (SELECT rowid AS seq, bm25(fts, ?, 1.0) AS score FROM search.fts "
+                "WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
+                (TITLE_WEIGHT, fts_query(words, prefix=prefix), RANK_WINDOW, limit))]
+            if len(seqs) >= limit:
+                break
+        return seqs
+
+    def search(self, text: str, limit: int | None = None) -> list[StoryHit]:
         """Stories with articles holding every word of `text` (in title or text; each word
         also as a prefix), or whose title or proposition does: most matching articles
-        first, then by id. What is not indexed yet is not found (see `catch_up`)."""
+        first, then by id. What is not indexed yet is not found (see `catch_up`).
+
+        Only the best `limit` (None: SEARCH_ARTICLES) matching articles are read (see
+        `_best_articles`; title words weigh TITLE_WEIGHT times text words), and their
+        stories are aggregated after that limit, so a word found in most of a million
+        articles costs little more than a rare one; `articles` counts a story's articles
+        among those read. At most SEARCH_STORIES stories are found by their title."""
         words = query_words(text)
         if not words:
             return []
+        limit = SEARCH_ARTICLES if limit is None else limit
         with self._lock:
+            best = self._best_articles(words, limit)
             rows = self.conn.execute(
-                "SELECT m.story_id, count(*) FROM search.fts "
-                "JOIN main.articles a ON a.seq = fts.rowid JOIN main.story_articles m ON m.article_id = a.id "
-                "WHERE fts MATCH ? GROUP BY m.story_id",
-                (fts_query(words),),
+                "SELECT m.story_id, s.title, count(*) FROM json_each(?) j JOIN main.articles a ON a.seq = j.value "
+                "JOIN main.story_articles m ON m.article_id = a.id JOIN main.stories s ON s.id = m.story_id "
+                "GROUP BY m.story_id",
+                (json.dumps(best),),
             ).fetchall()
-            counts = dict(rows)
-            stories = self.conn.execute("SELECT id, title, proposition FROM main.stories").fetchall()
-        hits = []
-        for story_id, title, proposition in stories:
+            # Titles and propositions: a LIKE per ASCII word narrows the stories (one pass
+            # over the stories table, no articles, stopping after SEARCH_STORIES; LIKE folds
+            # the case of ASCII letters only), the word-prefix rule decides.
+            ascii_words = [word for word in words if word.isascii()]
+            like = " AND ".join(["(title || ' ' || proposition) LIKE ? ESCAPE '\\'"] * len(ascii_words)) or "1"
+            titled = self.conn.execute(
+                f"SELECT id, title, proposition FROM main.stories WHERE {like} LIMIT ?",
+                # A word is \w+: of LIKE's special characters it can hold only "_".
+                ["%" + word.replace("_", "\\_") + "%" for word in ascii_words] + [SEARCH_STORIES],
+            ).fetchall()
+        hits = {story_id: StoryHit(story_id, title, count, False) for story_id, title, count in rows}
+        for story_id, title, proposition in titled:
             folded = query_words(f"{title} {proposition}")
-            in_title = all(any(w.startswith(word) for w in folded) for word in words)
-            if in_title or story_id in counts:
-                hits.append(StoryHit(story_id, title, counts.get(story_id, 0), in_title))
-        hits.sort(key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
-        return hits[:limit]
+            if all(any(w.startswith(word) for w in folded) for word in words):
+                found = hits.get(story_id)
+                hits[story_id] = StoryHit(story_id, title, found.articles if found else 0, True)
+        return sorted(hits.values(), key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
+
+
+
+def ordered_story_ids(store: Store, index: SearchIndex | None, annotator: str, text: str = "", sort: str = "id",
+                      descending: bool = False, unfinished_only: bool = False,
+                      finished: list[str] | None = None) -> list[str]:
+    """The ids the story list shows under a filter, in order: with `text`, the stories
+    whose id or title starts with it or that `index.search` finds (None: no index, the
+    prefixes alone); sorted by `sort` (see `Store.story_order`)."""
+    among = None
+    if text:
+        among = set(store.story_order(annotator, text_filter=text))
+        if index is not None:
+            among.update(hit.story_id for hit in index.search(text))
+    return store.story_order(annotator, sort, descending, unfinished_only, "", finished, among)

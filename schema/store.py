@@ -165,6 +165,7 @@ def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
 
 
 WORDING_CHARS = 200  # the longest automatic wording of a claim cluster
+ACTIVITY_SCAN = 20_000  # newest events `active_annotators` looks at
 
 
 def default_wording(exact: str) -> str:
@@ -299,6 +300,37 @@ def visible(alias: str = "articles") -> str:
             f"AND {alias}.seq BETWEEN json_extract(h.value, '$[0]') AND json_extract(h.value, '$[1]'))")
 
 
+# Per-story summary figures of the story list (articles, outlets, date range), kept so that
+# sorting by them reads one small row per story instead of every article. Derived data,
+# not part of the versioned schema (made when missing, by any version that opens the
+# database): triggers mark a story dirty when its memberships (or an article's outlet or
+# date) change, and `Store.refresh_story_stats` recomputes the dirty ones.
+STORY_STATS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS story_stats (story_id TEXT PRIMARY KEY, articles INTEGER NOT NULL, "
+    "outlets INTEGER NOT NULL, first_published TEXT, last_published TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS story_stats_articles ON story_stats (articles, story_id)",
+    "CREATE INDEX IF NOT EXISTS story_stats_outlets ON story_stats (outlets, story_id)",
+    "CREATE INDEX IF NOT EXISTS story_stats_dates ON story_stats (first_published, story_id)",
+    "CREATE TABLE IF NOT EXISTS story_stats_dirty (story_id TEXT PRIMARY KEY) WITHOUT ROWID",
+    # INSERT OR IGNORE: an outer statement's own OR policy would replace it, and the store
+    # writes memberships with plain INSERTs, upserts and INSERT OR IGNORE only.
+    "CREATE TRIGGER IF NOT EXISTS story_stats_joined AFTER INSERT ON story_articles BEGIN "
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) VALUES (NEW.story_id); END",
+    "CREATE TRIGGER IF NOT EXISTS story_stats_left AFTER DELETE ON story_articles BEGIN "
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) VALUES (OLD.story_id); END",
+    "CREATE TRIGGER IF NOT EXISTS story_stats_article AFTER UPDATE OF source, published ON articles BEGIN "
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) SELECT story_id FROM story_articles "
+    "WHERE article_id = NEW.id; END",
+    "CREATE TRIGGER IF NOT EXISTS story_stats_new AFTER INSERT ON stories BEGIN "
+    "INSERT OR IGNORE INTO story_stats_dirty (story_id) VALUES (NEW.id); END",
+    "CREATE TRIGGER IF NOT EXISTS story_stats_gone AFTER DELETE ON stories BEGIN "
+    "DELETE FROM story_stats WHERE story_id = OLD.id; END",
+)
+STATS_CHUNK = 200  # dirty stories recomputed per short transaction
+_CREATED_NAME = re.compile(r"CREATE \w+ IF NOT EXISTS (\w+)")
+DERIVED_TABLES = frozenset(("story_stats", "story_stats_dirty"))  # this database's own, never shared
+
+
 def _import_lock_path(db_path: Path, batch: str) -> str:
     return f"{db_path}.importing-{batch}.lock"
 
@@ -308,6 +340,7 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection, path: Path | None, backup: Path | None) -> None:
         self.conn = conn
+        self.has_story_stats = False  # the story summary table exists (see _ensure_story_stats)
         self.path = path
         self.backup = backup  # the copy made before a migration, if one ran
         self._lock = threading.RLock()
@@ -360,6 +393,10 @@ class Store:
         store = cls(conn, db_path, backup)
         if store.get_setting("scheme") is None:
             store.set_setting("scheme", default_scheme_text())
+        try:
+            store._ensure_story_stats()
+        except sqlite3.OperationalError:
+            pass  # read-only: the story list computes its figures from the articles
         try:
             store.clear_dead_imports()
         except (sqlite3.OperationalError, OSError):
@@ -426,6 +463,21 @@ class Store:
         finally:
             if interactive:
                 self.conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+
+    def _ensure_story_stats(self) -> None:
+        """Make the story summary table and its triggers if this database has none yet,
+        every story marked dirty (see STORY_STATS_SCHEMA)."""
+        names = [_CREATED_NAME.match(statement).group(1) for statement in STORY_STATS_SCHEMA]
+        self.has_story_stats = self.conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))", (_dumps(names),)
+        ).fetchone()[0] == len(names)
+        if self.has_story_stats:
+            return
+        with self.transaction() as conn:
+            for statement in STORY_STATS_SCHEMA:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO story_stats_dirty (story_id) SELECT id FROM stories")
+        self.has_story_stats = True
 
     # --- settings and scheme ----------------------------------------------------------
 
@@ -828,6 +880,16 @@ class Store:
                 found[row[0]] = row
         return [found[aid] for aid in article_ids if aid in found]
 
+    def member_texts(self, *, exclude: Sequence[str] = ()) -> Iterator[tuple[str, str, str | None, str]]:
+        """(story id, article id, title, text) of every membership of every story but the
+        `exclude`d ones, by story and then import order (what grouping compares new
+        articles with)."""
+        yield from self.conn.execute(
+            "SELECT m.story_id, a.id, a.title, a.text FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            f"WHERE m.story_id NOT IN (SELECT value FROM json_each(?)) AND {visible('a')} ORDER BY m.story_id, a.seq",
+            (_dumps(list(exclude)),),
+        )
+
     def article_stories(self, article_id: str) -> list[str]:
         """The ids of every story an article is in, sorted."""
         rows = self.conn.execute(
@@ -930,16 +992,17 @@ class Store:
             "SELECT count(DISTINCT article_id) FROM claims WHERE cluster = ?", (cluster,)
         ).fetchone()[0]
 
-    def adjacent_story_id(self, story_id: str | None, step: int = 1) -> str | None:
+    def adjacent_story_id(self, story_id: str | None, step: int = 1, *, wrap: bool = True) -> str | None:
         """The story after (step > 0) or before (step < 0) story_id in id order, wrapping
-        around; with story_id None, the first (or last) story. One index probe each."""
+        around (None at either end without `wrap`); with story_id None, the first (or last)
+        story. One index probe each."""
         order, compare = ("ASC", ">") if step > 0 else ("DESC", "<")
         if story_id is not None:
             row = self.conn.execute(
                 f"SELECT id FROM stories WHERE id {compare} ? ORDER BY id {order} LIMIT 1", (story_id,)
             ).fetchone()
-            if row is not None:
-                return row[0]
+            if row is not None or not wrap:
+                return row[0] if row is not None else None
         row = self.conn.execute(f"SELECT id FROM stories ORDER BY id {order} LIMIT 1").fetchone()
         return row[0] if row else None
 
@@ -991,6 +1054,38 @@ class Store:
             params = (annotator,)
         rows = self.conn.execute(sql + " ORDER BY id DESC LIMIT ?", params + (limit,))
         return [_event(row) for row in rows]
+
+    # --- watching for teammates' changes (tui/live.py) ---------------------------------
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits (SQLite's
+        `PRAGMA data_version`): cheap enough to poll several times a second."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 with none)."""
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+    def events_since(self, event_id: int, *, limit: int = 10_000) -> list[Event]:
+        """The events after `event_id`, oldest first (at most `limit`)."""
+        rows = self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (event_id, limit))
+        return [_event(row) for row in rows]
+
+    def active_annotators(self, story_id: str, since: str, *, scan: int = ACTIVITY_SCAN) -> list[tuple[str, str]]:
+        """Who changed something in a story since `since` (a utc_now() timestamp), with the
+        time of their latest change, latest first: labels, notes, claims and gold of its
+        articles, and the story itself. Only the newest `scan` events are looked at, so
+        the answer stays instant on a long event log."""
+        rows = self.conn.execute(
+            """
+            SELECT e.annotator, max(e.at) AS last FROM events e
+            WHERE e.id > (SELECT coalesce(max(id), 0) FROM events) - ? AND e.at >= ? AND e.tbl != 'events'
+              AND (e.key ->> 'story_id' = ? OR (e.tbl = 'stories' AND e.key ->> 'id' = ?)
+                   OR e.key ->> 'article_id' IN (SELECT article_id FROM story_articles WHERE story_id = ?))
+            GROUP BY e.annotator ORDER BY last DESC, e.annotator
+            """,
+            (scan, since, story_id, story_id, story_id))
+        return [(annotator, last) for annotator, last in rows]
 
     # --- the write path ---------------------------------------------------------------
 
@@ -1661,6 +1756,126 @@ class Store:
         return [row[0] for row in self.conn.execute(
             "SELECT DISTINCT annotator FROM annotations WHERE article_id = ? ORDER BY 1", (article_id,))]
 
+    # --- reads for review, agreement and compare ------------------------------------------
+
+    def story_position(self, story_id: str) -> int:
+        """How many stories come before this one in id order (by the primary-key index: no
+        list of every story, there may be a million)."""
+        return self.conn.execute("SELECT count(*) FROM stories WHERE id < ?", (story_id,)).fetchone()[0]
+
+    def story_annotators(self, story_id: str) -> list[str]:
+        """Anyone who worked on one of the story's articles, in any story (their claims and
+        article-scoped labels hold here too), sorted."""
+        return [row[0] for row in self.conn.execute(
+            "SELECT DISTINCT n.annotator FROM story_articles m JOIN annotations n ON n.article_id = m.article_id "
+            "WHERE m.story_id = ? ORDER BY 1", (story_id,))]
+
+    def unit_labels_by_annotator(self, article_id: str, story_id: str) -> dict[str, dict[str, str]]:
+        """Every annotator's labels of an article as read in a story: {annotator: {field: value}},
+        annotators sorted."""
+        labels: dict[str, dict[str, str]] = {}
+        for name, fld, value in self.conn.execute(
+                "SELECT annotator, field, value FROM labels WHERE article_id = ? AND story_id IN ('', ?) "
+                "ORDER BY annotator", (article_id, story_id)):
+            labels.setdefault(name, {})[fld] = value
+        return labels
+
+    def unit_notes(self, article_id: str, story_id: str) -> list[tuple[str, str | None, bool]]:
+        """The notes and flags annotators left on an article in a story: (annotator, note,
+        flagged) for those with either, sorted by annotator."""
+        return [(name, note, bool(flagged)) for name, note, flagged in self.conn.execute(
+            "SELECT annotator, note, flagged FROM annotations WHERE article_id = ? AND story_id = ? "
+            "AND (flagged OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))]
+
+    def story_disagreements(self, story_id: str) -> list[tuple[str, str]]:
+        """(article_id, field) of the story's articles where annotators gave a field two or
+        more different values (as read in the story)."""
+        return self.conn.execute(
+            "SELECT l.article_id, l.field FROM story_articles m JOIN labels l ON l.article_id = m.article_id "
+            "WHERE m.story_id = ?1 AND l.story_id IN ('', ?1) GROUP BY l.article_id, l.field "
+            "HAVING count(DISTINCT l.value) > 1", (story_id,)).fetchall()
+
+    def label_annotators(self) -> list[str]:
+        """Everyone with a label (with or without an annotations row), sorted."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT annotator FROM labels ORDER BY 1")]
+
+    def claim_rows(self, story_id: str | None = None) -> list[tuple[str, str, int, int]]:
+        """Every claim (of one story's articles): (article_id, annotator, start, end)."""
+        scope, params = _in_story(story_id)
+        return self.conn.execute(f'SELECT article_id, annotator, start, "end" FROM claims{scope}', params).fetchall()
+
+    def claim_article_annotators(self, story_id: str | None = None) -> list[tuple[str, str]]:
+        """(article_id, annotator) of every annotation of an article holding a claim (of one
+        story's articles)."""
+        scope, params = _in_story(story_id)
+        return self.conn.execute(
+            f"SELECT article_id, annotator FROM annotations WHERE article_id IN (SELECT article_id FROM claims{scope})",
+            params).fetchall()
+
+    def article_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """Visible articles whose id starts with `prefix` (lowercase hex), in id order: a range
+        scan on the ids' unique index (prefix <= id < prefix + "g")."""
+        return [row[0] for row in self.conn.execute(
+            f"SELECT id FROM articles WHERE id >= ? AND id < ? AND {visible()} ORDER BY id LIMIT ?",
+            (prefix, prefix + "g", limit))]
+
+    # --- meta of stories and articles (dataset readers keep their own ids there) ----------
+
+    def set_story_meta(self, conn: sqlite3.Connection, story_id: str, meta: dict[str, Any]) -> None:
+        """Inside `conn`'s transaction: replace a story's meta."""
+        conn.execute("UPDATE stories SET meta = ? WHERE id = ?", (_dumps(meta), story_id))
+
+    def article_metas(self, conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The meta of those of these articles that exist, by id."""
+        metas: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(article_ids), 500):  # under SQLite's limit of parameters
+            chunk = list(article_ids[first:first + 500])
+            metas.update((article_id, orjson.loads(meta)) for article_id, meta in conn.execute(
+                f"SELECT id, meta FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+        return metas
+
+    def set_article_meta(self, conn: sqlite3.Connection, article_id: str, meta: dict[str, Any]) -> None:
+        """Inside `conn`'s transaction: replace an article's meta."""
+        conn.execute("UPDATE articles SET meta = ? WHERE id = ?", (_dumps(meta), article_id))
+
+    # --- a whole database, table by table (schema/dbcopy.py) ------------------------------
+
+    def count_rows(self, table: str) -> int:
+        """How many rows one of dbcopy.COPY_TABLES holds."""
+        return self.conn.execute(f"SELECT count(*) FROM {_copy_table(table)}").fetchone()[0]
+
+    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
+        """The rows of one of dbcopy.COPY_TABLES (these columns), in key order, in batches."""
+        cursor = self.conn.execute(
+            f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {_copy_table(table)} ORDER BY {_COPY_ORDER[table]}")
+        while rows := cursor.fetchmany(batch):
+            yield rows
+
+    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
+        """Write each (table, columns, batches of rows) in one transaction: settings replace
+        this database's, every other row is inserted (keeping its ids: SQLite moves the
+        events' AUTOINCREMENT sequence on by itself)."""
+        with self.transaction(bulk=True) as conn:
+            for table, columns, batches in tables:
+                verb = "INSERT OR REPLACE" if table == "settings" else "INSERT"
+                sql = (f"{verb} INTO {_copy_table(table)} ({', '.join(_quoted(c) for c in columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})")
+                for rows in batches:
+                    conn.executemany(sql, rows)
+        self._scheme = None  # the copied settings hold the scheme
+
+    # --- checkpoints (the TUI's writer runs them on a thread of their own) ----------------
+
+    def defer_checkpoints(self) -> None:
+        """Stop this connection's commits from checkpointing the write-ahead log (another
+        connection runs `checkpoint` instead)."""
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file as far as no reader needs it
+        (PASSIVE: never waits for a lock, so it never holds up a writer)."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     # --- summaries --------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
@@ -1772,21 +1987,89 @@ class Store:
     # A page's columns are one query over its stories' memberships; sorting by a column
     # other than the id computes that column for every story that passes the filters.
 
+    def refresh_story_stats(self, limit: int | None = None) -> int:
+        """Recompute the summary figures of stories marked dirty, STATS_CHUNK stories per
+        short transaction (at most `limit` stories; None: all); return how many. Nothing is
+        done while an import is publishing (its rows are hidden: figures computed now would
+        be wrong once it finishes), nor on a database that cannot be written."""
+        if not self.has_story_stats:
+            return 0
+        done = 0
+        # Derived rows: a commit need not wait for the disk (synchronous NORMAL; WAL keeps
+        # each one atomic, and one lost to a power cut leaves its stories marked dirty).
+        synchronous = self.conn.execute("PRAGMA synchronous").fetchone()[0]
+        try:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            while limit is None or done < limit:
+                if self.conn.execute("SELECT 1 FROM story_stats_dirty LIMIT 1").fetchone() is None:
+                    return done
+                with self.transaction() as conn:
+                    if self._importing():
+                        return done
+                    ids = [r[0] for r in conn.execute("SELECT story_id FROM story_stats_dirty LIMIT ?", (STATS_CHUNK,))]
+                    marks = _dumps(ids)
+                    conn.execute("DELETE FROM story_stats WHERE story_id IN (SELECT value FROM json_each(?))", (marks,))
+                    conn.executemany("INSERT INTO story_stats VALUES (?, ?, ?, ?, ?)", self._live_stats(ids, conn))
+                    conn.execute("DELETE FROM story_stats_dirty WHERE story_id IN (SELECT value FROM json_each(?))",
+                                 (marks,))
+                done += len(ids)
+        except sqlite3.OperationalError:
+            return done  # read-only or busy: dirty stories are computed when read
+        finally:
+            self.conn.execute(f"PRAGMA synchronous = {int(synchronous)}")
+        return done
+
+    def _importing(self) -> bool:
+        """An import is publishing (its rows are hidden from readers until it ends)."""
+        return self.conn.execute(f"SELECT 1 FROM settings h WHERE {_IMPORTING_RANGE} LIMIT 1").fetchone() is not None
+
+    def _live_stats(self, story_ids: Sequence[str], conn: sqlite3.Connection | None = None) -> list[tuple]:
+        """(story id, articles, outlets, first and last published) of these stories (those
+        that exist), computed from their articles."""
+        return (conn or self.conn).execute(
+            "SELECT s.id, count(a.id), count(DISTINCT a.source), min(a.published), max(a.published) "
+            "FROM stories s LEFT JOIN story_articles m ON m.story_id = s.id "
+            f"LEFT JOIN articles a ON a.id = m.article_id AND {visible('a')} "
+            "WHERE s.id IN (SELECT value FROM json_each(?)) GROUP BY s.id",
+            (_dumps(list(story_ids)),),
+        ).fetchall()
+
+    def _article_counts(self, story_ids: Sequence[str]) -> dict[str, int]:
+        """How many articles each of these stories has: from the summary table, or from
+        the articles for a story still marked dirty."""
+        counts: dict[str, int] = {}
+        if self.has_story_stats:
+            counts.update(self.conn.execute(
+                "SELECT story_id, articles FROM story_stats WHERE story_id IN (SELECT value FROM json_each(?)) "
+                "AND story_id NOT IN (SELECT story_id FROM story_stats_dirty)", (_dumps(list(story_ids)),)))
+        counts.update((r[0], r[1]) for r in self._live_stats([i for i in story_ids if i not in counts]))
+        return counts
+
     def _story_rows(self, stories_sql: str, params: Sequence[Any], annotator: str) -> list[StoryRow]:
         """The list's columns for the stories `stories_sql` yields (columns id, title, ord),
-        in `ord` order: articles, distinct outlets, first and last published, and how many
-        articles `annotator` has labelled (a label of the story or of the article)."""
+        in `ord` order: articles, distinct outlets, first and last published (from the
+        summary table; computed from the articles for a story still marked dirty), and how
+        many articles `annotator` has labelled (a label of the story or of the article).
+        Nothing is refreshed here: a page costs its own stories, whatever else is dirty."""
+        stats = ("LEFT JOIN story_stats t ON t.story_id = s.id LEFT JOIN story_stats_dirty d ON d.story_id = s.id"
+                 if self.has_story_stats else
+                 "LEFT JOIN (SELECT NULL AS articles, NULL AS outlets, NULL AS first_published, "
+                 "NULL AS last_published) t LEFT JOIN (SELECT 1 AS story_id) d")
         rows = self.conn.execute(
-            "SELECT s.id, s.title, count(a.id), count(DISTINCT a.source), min(a.published), max(a.published), "
-            "  coalesce(sum(a.id IS NOT NULL AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = a.id "
-            "    AND l.story_id IN ('', s.id) AND l.annotator = ?)), 0) "
-            f"FROM ({stories_sql}) s LEFT JOIN story_articles m ON m.story_id = s.id "
-            f"LEFT JOIN articles a ON a.id = m.article_id AND {visible('a')} "
-            "GROUP BY s.id ORDER BY min(s.ord)",
+            "SELECT s.id, s.title, t.articles, t.outlets, t.first_published, t.last_published, "
+            "  (SELECT count(*) FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            f"   WHERE m.story_id = s.id AND {visible('a')} AND EXISTS (SELECT 1 FROM labels l "
+            "    WHERE l.article_id = m.article_id AND l.story_id IN ('', s.id) AND l.annotator = ?)), "
+            f"  d.story_id IS NOT NULL OR t.articles IS NULL FROM ({stories_sql}) s {stats} ORDER BY s.ord",
             [annotator, *params],
-        )
-        return [StoryRow(id=r[0], title=r[1], articles=r[2], labelled=r[6], outlets=r[3],
-                         first_published=r[4], last_published=r[5]) for r in rows]
+        ).fetchall()
+        live = {r[0]: r for r in self._live_stats([r[0] for r in rows if r[7]])}
+        out = []
+        for r in rows:
+            articles, outlets, first, last = live[r[0]][1:] if r[0] in live else r[2:6]
+            out.append(StoryRow(id=r[0], title=r[1], articles=articles or 0, labelled=r[6], outlets=outlets or 0,
+                                first_published=first, last_published=last))
+        return out
 
     def story_rows(self, story_ids: Sequence[str], annotator: str) -> list[StoryRow]:
         """The list's columns (see `story_page`) for these stories, in this order (unknown
@@ -1806,7 +2089,11 @@ class Store:
         among: Iterable[str] | None = None,
     ) -> list[str]:
         """The ids of the stories that pass the filters (and are `among` these, if given),
-        sorted by a column of STORY_SORTS, ties by id; `descending` reverses the order."""
+        sorted by a column of STORY_SORTS, ties by id; `descending` reverses the order.
+
+        Articles, outlets and dates come from the summary table (see
+        `refresh_story_stats`), never from the articles; progress counts the annotator's
+        own labels, one pass over them (labels_annotator), not over every story."""
         if sort not in STORY_SORTS:
             raise StoreError(f"cannot sort stories by {sort!r}")
         where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
@@ -1816,23 +2103,52 @@ class Store:
         order = "DESC" if descending else "ASC"
         if sort == "id":
             return [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id {order}", params)]
-        # One subquery per story over its memberships: articles and progress read only
-        # indexes (story_articles, the articles id index holding seq, labels); outlets and
-        # dates read each article's row.
-        members = f"FROM story_articles m JOIN articles a ON a.id = m.article_id WHERE m.story_id = s.id AND {visible('a')}"
-        labelled = ("(SELECT count(*) {members} AND EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
-                    "AND l.story_id IN ('', s.id) AND l.annotator = ?))").format(members=members)
-        key = {
-            "articles": f"(SELECT count(*) {members})",
-            "outlets": f"(SELECT count(DISTINCT a.source) {members})",
-            "dates": f"coalesce((SELECT min(a.published) {members}), '')",
-            "progress": f"{labelled} * 1.0 / max(1, (SELECT count(*) {members}))",
-        }[sort]
+        if sort == "progress":
+            return self._progress_order(annotator, descending, where, params)
+        self.refresh_story_stats()
+        column = {"articles": "articles", "outlets": "outlets", "dates": "first_published"}[sort]
+        if (self.has_story_stats and not where
+                and self.conn.execute("SELECT 1 FROM story_stats_dirty LIMIT 1").fetchone() is None):
+            # With nothing dirty every story has its row (an empty one too): the column's
+            # index gives the order without sorting.
+            rows = self.conn.execute(f"SELECT story_id FROM story_stats ORDER BY {column} {order}, story_id {order}")
+            return [r[0] for r in rows]
+        if self.has_story_stats:
+            stats = "story_stats"
+        else:  # a read-only database made before the summary table: computed here
+            stats = ("(SELECT m.story_id, count(*) AS articles, count(DISTINCT a.source) AS outlets, "
+                     "min(a.published) AS first_published FROM story_articles m JOIN articles a ON a.id = m.article_id "
+                     f"WHERE {visible('a')} GROUP BY m.story_id)")
+        key = "coalesce(t.first_published, '')" if sort == "dates" else f"coalesce(t.{column}, 0)"
         rows = self.conn.execute(
-            f"SELECT s.id FROM stories s{where} ORDER BY {key} {order}, s.id {order}",
-            params + ([annotator] if sort == "progress" else []),  # the WHERE's parameters come first
+            f"SELECT s.id FROM (SELECT id FROM stories{where}) s LEFT JOIN {stats} t ON t.story_id = s.id "
+            f"ORDER BY {key} {order}, s.id {order}",
+            params,
         )
         return [r[0] for r in rows]
+
+    def _progress_order(self, annotator: str, descending: bool, where: str, params: list[Any]) -> list[str]:
+        """The stories passing `where`, by the share of their articles `annotator` has
+        labelled, ties by id. Only stories holding an article the annotator labelled have a
+        share above 0: those are counted (one pass over the annotator's labels, through
+        labels_annotator), and every other story keeps its place in id order."""
+        # Hidden rows exist only while an import publishes: else the check is skipped (it
+        # costs a probe of the articles per label).
+        shown = (f"JOIN articles a ON a.id = m.article_id AND {visible('a')} " if self._importing() else "")
+        labelled = dict(self.conn.execute(
+            "SELECT m.story_id, count(DISTINCT m.article_id) FROM "
+            "(SELECT DISTINCT article_id, story_id FROM labels WHERE annotator = ?) l "
+            f"JOIN story_articles m ON m.article_id = l.article_id AND l.story_id IN ('', m.story_id) {shown}"
+            "GROUP BY m.story_id",
+            (annotator,)).fetchall())
+        ids = [r[0] for r in self.conn.execute(f"SELECT id FROM stories{where} ORDER BY id", params)]
+        touched = [story_id for story_id in ids if story_id in labelled]
+        sizes = self._article_counts(touched)
+        share = {story_id: labelled[story_id] / max(1, sizes.get(story_id, 0)) for story_id in touched}
+        done = sorted(touched, key=lambda story_id: (share[story_id], story_id))
+        untouched = [story_id for story_id in ids if story_id not in share]
+        ordered = untouched + done  # share 0 first, then rising; ties by id
+        return ordered[::-1] if descending else ordered
 
     # --- for load-annotations (schema/load.py) ----------------------------------------
     # What loading a teammate's file needs of the write path, and nothing else uses.
@@ -1909,6 +2225,34 @@ class StoryRow(StoryProgress):
 
 # The story list's sort columns, in the order a key cycles through them.
 STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
+
+
+# The key order in which `read_rows` reads each table (the order its rows were made in).
+_COPY_ORDER = {
+    "settings": "key", "stories": "id", "articles": "seq", "story_articles": "story_id, article_id",
+    "clusters": "id", "claims": "id", "claim_labels": "claim_id, field",
+    "annotations": "article_id, story_id, annotator", "labels": "article_id, story_id, annotator, field",
+    "gold": "article_id, story_id, field", "gold_claims": "id", "events": "id",
+}
+
+
+def _copy_table(table: str) -> str:
+    """A table name for dbcopy's statements: one of its tables, never anything else."""
+    if table not in _COPY_ORDER:
+        raise ValueError(f"not a table a copy moves: {table!r}")
+    return table
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _in_story(story_id: str | None) -> tuple[str, tuple]:
+    """A WHERE clause keeping the rows of one story's articles (none with None), and its
+    parameters."""
+    if story_id is None:
+        return "", ()
+    return " WHERE article_id IN (SELECT article_id FROM story_articles WHERE story_id = ?)", (story_id,)
 
 
 def _like_prefix(prefix: str) -> str:

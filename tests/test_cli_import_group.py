@@ -55,7 +55,7 @@ def test_group_json_and_a_second_run(db_path, tmp_path):
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["imported"] == 0 and document["duplicates"] == 3
-    assert document["grouping"] == {"stories": [], "grouped": 0, "ungrouped": 1}
+    assert document["grouping"] == {"stories": [], "grouped": 0, "ungrouped": 1, "joined": 0, "joined_stories": []}
     with Store.open(db_path, create=False) as store:
         assert store.story_count() == 2
 
@@ -79,3 +79,36 @@ def test_group_and_story_exclude_each_other(db_path, tmp_path):
     if db_path.exists():
         with Store.open(db_path) as store:
             assert store.story_count() == 0
+
+
+def test_a_second_import_joins_the_stories_its_articles_belong_to(db_path, tmp_path):
+    # First import: a report, a copy of it, a village fete (alone). Second import: another
+    # copy of the report, which joins the report's story, and a copy of the fete, which
+    # groups with the fete left in `ungrouped` into a new story.
+    first = flat_folder(tmp_path)
+    assert run(db_path, "--group", str(first)).exit_code == 0
+    with Store.open(db_path, create=False) as store:
+        (story_id,) = [s.id for s in store.stories() if s.id.startswith("group-")]
+        before = store.article_ids(story_id)
+        (fete,) = store.article_ids("ungrouped")
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "copy2.txt").write_text(make_copy(read_seed("003"), 11)[0], encoding="utf-8")
+    (second / "fete2.txt").write_text("A village fete\n\n" + make_copy(UNRELATED, 5)[0], encoding="utf-8")
+    result = run(db_path, "--group", str(second))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "Imported 2 articles (0 duplicates, 0 rejected) into 1 story\n"
+        "Grouped 2 articles into 1 story, 1 article joined existing stories (0 left in story ungrouped)\n"
+    )
+    with Store.open(db_path, create=False) as store:
+        after = store.article_ids(story_id)
+        assert after[:2] == before and len(after) == 3
+        assert store.get_article(after[2]).text == make_copy(read_seed("003"), 11)[0]
+        assert store.get_story("ungrouped") is None  # emptied, so removed
+        (new_id,) = [s.id for s in store.stories() if s.id.startswith("group-") and s.id != story_id]
+        assert store.article_ids(new_id)[0] == fete and len(store.article_ids(new_id)) == 2
+        assert store.get_story(new_id).title == "A village fete"
+    again = run(db_path, "--group", "--json", str(second))
+    assert json.loads(again.stdout)["grouping"] == {
+        "stories": [], "grouped": 0, "ungrouped": 0, "joined": 0, "joined_stories": []}

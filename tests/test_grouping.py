@@ -139,3 +139,33 @@ def test_real_corpus_outlets_reporting_one_event_land_together(shared_data):
     # Paris Orly airport shooting (Mar 2017).
     orly = [a for a in title if "orly" in title[a].lower()]
     check(orly, 0.8, ("orly", "paris", "airport"), 4)
+
+
+def test_a_grouped_story_is_titled_after_its_most_central_article(store):
+    # Two halves of a report and the whole: the whole shares words with each half, the
+    # halves fewer with each other, so the whole (imported second) is the centre.
+    report = seed_texts()[3][1]
+    paragraphs = [p for p in report.split("\n") if p.strip()]
+    head, tail = "\n".join(paragraphs[: len(paragraphs) // 2]), "\n".join(paragraphs[len(paragraphs) // 2:])
+    texts = [("First half", head), ("The whole report", report), ("Second half", tail), ("A fete", UNRELATED)]
+    ids = add_articles(store, "ungrouped", texts)
+    sums = Counter()
+    for i, j, value in candidate_pairs(texts[:3]):
+        sums[i] += value
+        sums[j] += value
+    assert sums.most_common(1)[0][0] == 1  # the rule, by the pairs' own similarities
+    found, created = grouping.group_into_stories(store)
+    assert [(g.ids, g.central) for g in found.groups] == [(ids[:3], ids[1]), ([ids[3]], ids[3])]
+    assert [store.get_story(s).title for s in created] == ["The whole report"]
+
+
+def test_ties_go_to_the_earliest_and_untitled_articles_lend_their_text(store):
+    report = seed_texts()[3][1]
+    ids = add_articles(store, "ungrouped", [(None, report), (None, make_copy(report)[0])])
+    (group,) = grouping.group_new(store.article_texts(article_ids=ids)).groups
+    assert group.central == ids[0]  # two articles: equal sums
+    (created,) = apply_grouping(store, [group])
+    title = store.get_story(created).title
+    first_line = " ".join(report.split())
+    assert title.endswith("…") and first_line.startswith(title[:-1]) and len(title) <= 200
+    assert "\n" not in title

@@ -4,7 +4,7 @@ bench/bench_grouping.py for the truth and the figures)."""
 
 from __future__ import annotations
 
-from bench.bench_grouping import fnc1_bodies_and_stories
+from bench.bench_grouping import fnc1_bodies_and_stories, two_step
 from newsmark.analysis.grouping import candidate_pairs, group_texts, pairwise_scores
 
 
@@ -27,3 +27,12 @@ def test_fnc1_candidate_pairs_hold_most_pairs_that_belong_together(shared_data):
     # Far fewer pairs than all 408,156, yet most of those that belong together.
     assert len(pairs) < 0.05 * len(bodies) * (len(bodies) - 1) // 2
     assert found >= 0.8 * together, (found, together)
+
+
+def test_fnc1_in_two_imports_the_second_half_joins_the_first_halfs_stories(shared_data):
+    bodies, stories = fnc1_bodies_and_stories(shared_data / "fnc1")
+    found = two_step(bodies)
+    assert sorted(b for group in found for b in group) == sorted(b for b, _, _ in bodies)
+    precision, recall = pairwise_scores(found, stories)
+    assert precision >= 0.95, precision
+    assert recall >= 0.80, recall

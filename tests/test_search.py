@@ -80,3 +80,43 @@ def test_a_stale_or_missing_index_file_is_rebuilt(corpus: Store, tmp_path):
     other.close()
     side.unlink()
     assert found(corpus, "malaysia") == [("airport", 1), ("kim", 1)]
+
+
+def test_a_title_in_another_script_matches_whatever_its_case(corpus: Store):
+    corpus.edit_story("bavaria", "lead", title="МОСКВА И МЮНХЕН")
+    index = SearchIndex(corpus)
+    try:
+        assert [(h.story_id, h.in_title) for h in index.search("мюнхен")] == [("bavaria", True)]
+    finally:
+        index.close()
+
+
+def test_a_common_word_returns_the_stories_of_the_best_ranked_articles_only(store: Store, monkeypatch):
+    from newsmark.schema import search
+
+    # Ten stories share a word; a story whose articles repeat it outranks them, and with room for 2 articles only its story comes back.
+    for k in range(10):
+        add_article(store, f"A harbor report number {k} about tides and boats.", story=f"s{k}")
+    add_article(store, "Harbor harbor harbor: the harbor board met about the harbor.", story="best")
+    add_article(store, "The harbor board's harbor plan: harbor fees rise.", story="best")
+    index = SearchIndex(store)
+    try:
+        index.catch_up_all()
+        assert len(index.search("harbor")) == 11
+        assert [(h.story_id, h.articles) for h in index.search("harbor", limit=2)] == [("best", 2)]
+        monkeypatch.setattr(search, "RANK_WINDOW", 3)  # ranks only the 3 newest matches
+        assert {h.story_id for h in index.search("harbor", limit=3)} == {"best", "s9"}
+    finally:
+        index.close()
+
+
+def test_whole_words_fill_the_limit_before_prefixes_are_read(corpus: Store):
+    index = SearchIndex(corpus)
+    try:
+        index.catch_up_all()
+        # One article has the whole word "Kim" (in two stories): with room for one
+        # article, "Kimberley" (bavaria) is not read; with room for more, it is.
+        assert [h.story_id for h in index.search("kim", limit=1)] == ["airport", "kim"]
+        assert [h.story_id for h in index.search("kim", limit=10)] == ["airport", "bavaria", "kim"]
+    finally:
+        index.close()

@@ -318,3 +318,41 @@ def test_snapshot_story_list(snap_compare, small_db: Path) -> None:
 
     app = StoryListApp(small_db, current="s002")
     assert snap_compare(app, terminal_size=(100, 30), run_before=loaded)
+
+
+def figures_from_articles(store: Store, story_id: str) -> tuple[int, int, str | None]:
+    """A story's articles, outlets and first date, read article by article."""
+    articles = [store.get_article(aid) for aid in store.article_ids(story_id)]
+    dates = [a.published for a in articles if a.published]
+    return len(articles), len({a.source for a in articles}), min(dates) if dates else None
+
+
+def test_sorting_reads_a_summary_that_curating_and_undo_keep_up(small_db: Path) -> None:
+    with Store.open(small_db) as store:
+        assert store.story_order("alice", "articles")[0] == "s000"  # all 3: ties by id
+        store.move_articles(store.article_ids("s003")[:2], "s003", "s005", "alice")
+        store.merge_stories("s006", ["s007"], "alice")
+        assert store.story_order("alice", "articles", descending=True)[:2] == ["s006", "s005"]
+        assert store.story_order("alice", "articles")[0] == "s003"
+        rows = store.story_rows([s.id for s in store.stories()], "alice")
+        assert [(r.articles, r.outlets, r.first_published) for r in rows] == [
+            figures_from_articles(store, r.id) for r in rows]
+        assert store.conn.execute("SELECT count(*) FROM story_stats_dirty").fetchone()[0] == 0
+        store.undo("alice")  # the merge
+        store.undo("alice")  # the move
+        assert store.story_order("alice", "articles") == [f"s{k:03d}" for k in range(8)]
+        assert [(r.id, r.articles) for r in store.story_rows(["s003", "s005", "s007"], "alice")] == [
+            ("s003", 3), ("s005", 3), ("s007", 3)]
+
+
+def test_a_story_changed_while_its_summary_is_stale_shows_its_live_figures(small_db: Path) -> None:
+    # A second connection changes a story: the first one's page reads it from its articles
+    # (it is marked dirty) until a sort or an import refreshes the summary.
+    with Store.open(small_db) as store, Store.open(small_db) as other:
+        store.story_order("alice", "articles")
+        other.remove_articles_from_story("s004", store.article_ids("s004")[:1], "bob")
+        assert [r.articles for r in store.story_rows(["s004"], "alice")] == [2]
+        assert store.conn.execute("SELECT story_id FROM story_stats WHERE articles = 3 AND story_id = 's004'"
+                                  ).fetchone() == ("s004",)  # still stale, not read
+        assert store.refresh_story_stats() == 1
+        assert store.story_order("alice", "articles")[0] == "s004"

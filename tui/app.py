@@ -13,6 +13,8 @@ from textual.app import App
 from newsmark.analysis.budget import Budget
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store
+from newsmark.schema.models import Event
+from newsmark.tui.live import Watcher, post_to_screens
 from newsmark.tui.writer import Reader, Writer
 
 # At exit, the interpreter's last garbage collections walk every object left (a large
@@ -49,6 +51,9 @@ class NewsmarkApp(App):
         self.writer = Writer(self.db_path)
         self.reader = Reader(self.db_path)
         self.slow_reader = Reader(self.db_path)  # reads that may take long (outlet grades)
+        # Teammates' changes, reported to the screen (see tui/live.py).
+        self.watcher = Watcher(self.db_path, self._teammates_changed, busy=lambda: self.writer.pending > 0)
+        self.writer.after_commit = self.watcher.ignore
         self.loaded = asyncio.Event()  # set when the first story's panes are filled
         # Set when the app closes: long work on the reader threads (splitting a 1 MB
         # article into sentences) stops then instead of holding up the exit.
@@ -62,6 +67,10 @@ class NewsmarkApp(App):
         from newsmark.tui.screens.annotate import AnnotateScreen
 
         self.writer.start()
+        try:
+            self.watcher.start()
+        except Exception:  # noqa: BLE001 - the screens work without live updates
+            pass
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         self.push_screen(AnnotateScreen(self.scheme, self.story_id))
@@ -80,6 +89,10 @@ class NewsmarkApp(App):
     def _freeze_heap(self) -> None:
         gc.freeze()
         self._heap_frozen = True
+
+    def _teammates_changed(self, events: list[Event]) -> None:
+        """(On the watcher's thread) hand a teammate's events to the open screens."""
+        post_to_screens(self, events)
 
     async def action_help_quit(self) -> None:
         """ctrl+c with no text selected to copy: quit, as in any terminal program (Textual
@@ -111,6 +124,7 @@ class NewsmarkApp(App):
                     store.conn.interrupt()
                 except Exception:  # already closed
                     pass
+        self.watcher.stop()
         self.writer.stop()
         self.reader.stop()
         self.slow_reader.stop()

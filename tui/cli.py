@@ -29,6 +29,7 @@ COMMANDS = {
     "undo": ("history:undo", "Undo your latest action (label, claim, story change)."),
     "redo": ("history:redo", "Redo the action you undid last."),
     "team": ("team", "The analysts of a PostgreSQL database and their rights."),
+    "db": ("db", "Copy a whole database between SQLite and PostgreSQL."),
 }
 DEFAULT_COMMAND = "annotate"
 

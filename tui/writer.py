@@ -100,7 +100,7 @@ class Checkpointer:
                     try:
                         # PASSIVE: never waits for a lock, so it never holds up the writer;
                         # what a reader still uses is copied by the next one.
-                        self._store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        self._store.checkpoint()
                         self.checkpoints += 1
                     except sqlite3.Error:
                         pass  # busy or interrupted: the next commit brings another try
@@ -124,6 +124,9 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="newsmark-writer", daemon=True)
         self.commits = 0  # requests completed, for tests and benchmarks
         self.checkpointer = Checkpointer(db_path)
+        # Called on the writer thread with each request's result, before the request
+        # counts as finished (the live watcher notes the app's own events with it).
+        self.after_commit: Callable[[Any], None] | None = None
 
     def start(self) -> Future[None]:
         """Start the thread; the future resolves once its connection is open."""
@@ -176,7 +179,7 @@ class Writer:
                 pass  # then the commits checkpoint, as SQLite does by default
             else:
                 checkpointing = True
-                store.conn.execute("PRAGMA wal_autocheckpoint = 0")
+                store.defer_checkpoints()
             self._opened.set_result(None)
         try:
             while True:
@@ -188,7 +191,10 @@ class Writer:
                     try:
                         if store is None:
                             raise RuntimeError("the database could not be opened for writing")
-                        future.set_result(request(store))
+                        result = request(store)
+                        if self.after_commit is not None:
+                            self.after_commit(result)
+                        future.set_result(result)
                     except BaseException as exc:  # the screen shows it; the thread lives on
                         future.set_exception(exc)
                     if checkpointing:

@@ -11,7 +11,6 @@ like a teammate's file: validated once, every change an event, each file all or 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from newsmark.schema.ingest import slugify
 from newsmark.schema.load import (
     STDIN, STDIN_NAME, LoadReport, RejectedInput, Rejection, load_converted, open_input, read_lines,
 )
+from newsmark.schema.models import utc_now
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import Store
 
@@ -63,8 +63,7 @@ def load_foreign(
     reported as rejections of that label (the rest of the item still loads)."""
     read = reader_for(fmt)
     report = LoadReport()
-    started = dt.datetime.now(dt.UTC)
-    now = started.strftime("%Y-%m-%dT%H:%M:%S.") + f"{started.microsecond // 1000:03d}Z"
+    now = utc_now()
     for path in paths:
         name = STDIN_NAME if str(path) == STDIN else str(path)
         story_id = story or slugify(Path(name).stem if name != STDIN_NAME else fmt)

@@ -35,7 +35,7 @@ from newsmark.schema.ingest import CSV_FIELD_MAX
 from newsmark.schema.load import (
     STDIN, STDIN_NAME, LoadReport, RejectedInput, Rejection, load_converted, open_input, read_lines,
 )
-from newsmark.schema.models import SCHEMA_VERSION, Story
+from newsmark.schema.models import SCHEMA_VERSION, Story, utc_stamp
 from newsmark.schema.sanitize import article_id_for, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import Store
 
@@ -281,8 +281,7 @@ def file_time(path: str) -> str:
         seconds = now
     if not _EARLIEST <= seconds <= now:
         seconds = now
-    instant = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    return utc_stamp(dt.datetime.fromtimestamp(seconds, dt.UTC))
 
 
 def write_stories_and_articles(store: Store, data: Fnc1Data, report: LoadReport) -> dict[str, dict[str, str]]:
@@ -298,25 +297,22 @@ def write_stories_and_articles(store: Store, data: Fnc1Data, report: LoadReport)
     stories: dict[str, dict[str, str]] = {}
     with store.transaction(bulk=True) as conn:
         for story_id, headline in data.headlines.items():
-            row = conn.execute("SELECT title, proposition, meta FROM stories WHERE id = ?", (story_id,)).fetchone()
-            if row is None:
+            story = store.get_story(story_id)
+            if story is None:
                 store.ensure_story(conn, Story.model_construct(
                     id=story_id, title=headline, proposition=headline, meta={META_ROWS: rows_by_story[story_id]}))
                 report.stories_created += 1
                 stories[story_id] = {"id": story_id, "title": headline, "proposition": headline}
                 continue
-            meta = orjson.loads(row[2])
+            meta = dict(story.meta)
             meta[META_ROWS] = {**meta.get(META_ROWS, {}), **rows_by_story[story_id]}
-            conn.execute("UPDATE stories SET meta = ? WHERE id = ?", (orjson.dumps(meta).decode(), story_id))
-            stories[story_id] = {"id": story_id, "title": row[0], "proposition": row[1]}
-        existing = dict(conn.execute(
-            f"SELECT id, meta FROM articles WHERE id IN ({', '.join('?' * len(data.articles))})",
-            list(data.articles)).fetchall()) if data.articles else {}
-        for article_id, meta_json in existing.items():
-            meta = orjson.loads(meta_json)
+            store.set_story_meta(conn, story_id, meta)
+            stories[story_id] = {"id": story_id, "title": story.title, "proposition": story.proposition}
+        existing = store.article_metas(conn, list(data.articles))
+        for article_id, meta in existing.items():
             known = meta.get(META_BODY_IDS, [])
             meta[META_BODY_IDS] = known + [b for b in data.articles[article_id].body_ids if b not in known]
-            conn.execute("UPDATE articles SET meta = ? WHERE id = ?", (orjson.dumps(meta).decode(), article_id))
+            store.set_article_meta(conn, article_id, meta)
         report.articles_created += store.insert_articles(conn, [
             (article_id, home[article_id], None, None, None, None, None, body.text, body.sha256,
              orjson.dumps({META_BODY_IDS: body.body_ids}).decode(), body.origin)

@@ -15,7 +15,7 @@ from typing import Any
 
 from newsmark.schema.importing.base import ForeignError, ForeignItem
 from newsmark.schema.importing.mapping import LabelMap
-from newsmark.schema.models import SCHEMA_VERSION
+from newsmark.schema.models import SCHEMA_VERSION, utc_stamp
 from newsmark.schema.names import InvalidName, check_name
 from newsmark.schema.sanitize import (
     article_id_for,
@@ -141,7 +141,7 @@ def _timestamp(value: str | None) -> str | None:
         return None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    return utc_stamp(instant.astimezone(dt.UTC))
 
 
 def merged(converted: Iterable[Converted]) -> Iterator[Converted]:

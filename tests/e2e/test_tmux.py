@@ -258,3 +258,31 @@ def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, te
     assert "stance disagree" in screen
     quit_app(terminal)
     assert len(labels(app_db)) == 5
+
+
+def test_three_terminals_see_each_others_work_live(tmp_path: Path, app_db: Path, terminals: list[Terminal]) -> None:
+    """alice and bob annotate the seed story in two terminals and the lead reviews it in a
+    third: what alice keys appears in the lead's review without a key pressed there, and
+    bob's header names alice as working on the story."""
+
+    def start(name: str, *command: str) -> Terminal:
+        workdir = tmp_path / name
+        workdir.mkdir()
+        terminal = Terminal(workdir, [str(NEWSMARK), "--db", str(app_db), *command])
+        terminals.append(terminal)
+        terminal.start()
+        return terminal
+
+    bob = start("bob", "annotate", "--annotator", "bob", "--story", "us-taliban-isisk")
+    lead = start("lead", "review", "--annotator", "lead", "--story", "us-taliban-isisk")
+    alice = start("alice", "annotate", "--annotator", "alice", "--story", "us-taliban-isisk")
+    bob.wait_for("stance –")
+    lead.wait_for("annotator")
+    assert "alice" not in lead.screen()
+    alice.wait_for("stance –")
+    alice.show("a", "stance agree")  # alice's first pane: the story's first article, as in review
+    review = lead.wait_for("alice")
+    assert "agree" in review
+    bob.wait_for("also here: alice")
+    for terminal in (alice, bob, lead):
+        quit_app(terminal)

@@ -7,7 +7,7 @@ import click
 
 from newsmark.schema.models import Article
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.store import Store, visible
+from newsmark.schema.store import Store
 from newsmark.tui.commands.common import echo_json, fail, open_store
 
 SHOWN_CHARS = 600  # a passage longer than this is shortened in the terminal view
@@ -21,12 +21,7 @@ def resolve_article(store: Store, given: str) -> Article:
     prefix = given.lower()
     matches: list[str] = []
     if prefix and all(c in "0123456789abcdef" for c in prefix):
-        # A range scan on the unique index of ids: prefix <= id < prefix + "g".
-        rows = store.conn.execute(
-            f"SELECT id FROM articles WHERE id >= ? AND id < ? AND {visible()} ORDER BY id LIMIT 6",
-            (prefix, prefix + "g"),
-        )
-        matches = [row[0] for row in rows]
+        matches = store.article_ids_with_prefix(prefix, 6)
     if not matches:
         fail(f"no article {given}")
     if len(matches) > 1:

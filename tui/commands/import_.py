@@ -6,8 +6,9 @@ its first line is a header naming a text column, plain text otherwise).
 
 With --group, articles that arrive without a story (no story.toml, no `story` field) go
 to the story `ungrouped` first; then every article of `ungrouped` (this import's and any
-left there by earlier ones) is grouped into stories by near-duplicate and topical
-similarity (analysis.grouping). Groups of one stay in `ungrouped`.
+left there by earlier ones) joins the existing story it belongs to, or is grouped with the
+others into new stories, by near-duplicate and topical similarity (analysis.grouping).
+Groups of one stay in `ungrouped`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
             bar.stop()
         if group:
             grouping = _group_ungrouped(store)
+        # The story list's figures of the stories this import changed, computed now rather
+        # than when the list is first sorted.
+        store.refresh_story_stats()
     if as_json:
         document = report.model_dump(mode="json", by_alias=True)
         if grouping is not None:
@@ -156,20 +160,25 @@ def command(ctx: click.Context, paths: tuple[str, ...], story: str | None, sourc
 
 
 def _group_ungrouped(store) -> dict:
-    """Group the articles of the `ungrouped` story into new stories; what was done."""
-    from newsmark.analysis.grouping import apply_grouping, group_articles
+    """Group the articles of the `ungrouped` story: into the existing stories they belong
+    to, else into new stories; what was done."""
+    from newsmark.analysis.grouping import group_into_stories
 
-    groups = group_articles(store, story=UNGROUPED_STORY)
-    created = apply_grouping(store, groups)
-    grouped = sum(len(g) for g in groups if len(g) >= 2)
-    left = sum(len(g) for g in groups if len(g) < 2)
-    return {"stories": created, "grouped": grouped, "ungrouped": left}
+    grouping, created = group_into_stories(store)
+    grouped = sum(len(g.ids) for g in grouping.groups if len(g.ids) >= 2)
+    left = sum(len(g.ids) for g in grouping.groups if len(g.ids) < 2)
+    joined = sum(map(len, grouping.joined.values()))
+    return {"stories": created, "grouped": grouped, "ungrouped": left, "joined": joined,
+            "joined_stories": sorted(grouping.joined)}
 
 
 def grouping_line(grouping: dict) -> str:
-    """`Grouped N articles into S stories (U left in story ungrouped)`."""
+    """`Grouped N articles into S stories, J joined existing stories (U left in story
+    ungrouped)`; the middle part only when an article joined an existing story."""
     stories = len(grouping["stories"])
+    joined = grouping.get("joined", 0)
+    into = f", {_plural(joined, 'article')} joined existing stories" if joined else ""
     return (
         f"Grouped {_plural(grouping['grouped'], 'article')} into {stories} "
-        f"{'story' if stories == 1 else 'stories'} ({grouping['ungrouped']} left in story {UNGROUPED_STORY})"
+        f"{'story' if stories == 1 else 'stories'}{into} ({grouping['ungrouped']} left in story {UNGROUPED_STORY})"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.app import App
 
+from newsmark.tui.live import Watcher, post_to_screens
 from newsmark.tui.review.data import ReviewData
 from newsmark.tui.review.screen import ReviewScreen
 
@@ -24,9 +25,17 @@ class ReviewApp(App):
         self.story_id = story_id
         self.blind = blind
         self.cursor_blink = True  # tests turn it off, with animations
+        # Teammates' labels, claims and gold, reported to the screen (see tui/live.py).
+        self.watcher = Watcher(db_path, lambda events: post_to_screens(self, events), busy=self.data.busy)
+        self.data.wrote = self.watcher.ignore
 
     def on_mount(self) -> None:
+        try:
+            self.watcher.start()
+        except Exception:  # noqa: BLE001 - review works without live updates
+            pass
         self.push_screen(ReviewScreen(self.data, self.reviewer, self.story_id, self.blind))
 
     async def on_unmount(self) -> None:
+        await asyncio.to_thread(self.watcher.stop)
         await asyncio.to_thread(self.data.close)

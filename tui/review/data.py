@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,9 @@ class ReviewData:
         self.db_path = Path(db_path)
         self._store: Store | None = None
         self._lock = threading.Lock()
+        # Called (holding the lock) with each write's result: the live watcher notes the
+        # screen's own events with it (tui/live.py).
+        self.wrote: Callable[[object], None] = lambda result: None
 
     @property
     def store(self) -> Store:
@@ -155,6 +159,10 @@ class ReviewData:
         with self._lock:
             return self.store.scheme
 
+    def busy(self) -> bool:
+        """Whether a read or write is under way (see tui/live.py's Watcher)."""
+        return self._lock.locked()
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
         with self._lock:
@@ -168,25 +176,18 @@ class ReviewData:
         """The story (the first one when None) with its index-th article loaded."""
         with self._lock:
             store = self.store
-            conn = store.conn
             if story_id is None:
-                row = conn.execute("SELECT min(id) FROM stories").fetchone()
-                story_id = row[0]
+                story_id = store.adjacent_story_id(None)
                 if story_id is None:
                     raise StoreError("the database holds no stories yet (import some with `newsmark import`)")
             story = store.get_story(story_id)
             if story is None:
                 raise StoreError(f"no story {story_id!r}")
-            # Position by the primary-key index: no list of every story (there may be a million).
-            story_index = conn.execute("SELECT count(*) FROM stories WHERE id < ?", (story_id,)).fetchone()[0]
+            story_index = store.story_position(story_id)
             story_count = store.story_count()
             article_ids = store.article_ids(story_id)
             index = max(0, min(index, len(article_ids) - 1))
-            # Anyone who worked on one of the story's articles, in any story: their claims and
-            # article-scoped labels hold here too.
-            annotators = [row[0] for row in store.conn.execute(
-                "SELECT DISTINCT n.annotator FROM story_articles m JOIN annotations n ON n.article_id = m.article_id "
-                "WHERE m.story_id = ? ORDER BY 1", (story_id,))]
+            annotators = store.story_annotators(story_id)
             policy = database_policy(store)
             units = {unit.article_id: unit for unit in gold_units(store, policy, story_id)}
             review = None
@@ -208,24 +209,14 @@ class ReviewData:
 
     def story_id_at(self, current: str, step: int) -> str | None:
         """The next (step > 0) or previous story after `current` in id order, or None."""
-        sql = (
-            "SELECT id FROM stories WHERE id > ? ORDER BY id LIMIT 1" if step > 0
-            else "SELECT id FROM stories WHERE id < ? ORDER BY id DESC LIMIT 1"
-        )
         with self._lock:
-            row = self.store.conn.execute(sql, (current,)).fetchone()
-        return row[0] if row else None
+            return self.store.adjacent_story_id(current, step, wrap=False)
 
     def _review(self, store: Store, story_id: str, article_id: str, unit: GoldUnit | None,
                 unit_to_accept: GoldUnit | None, policy: Policy) -> ArticleReview:
         article = store.get_article(article_id)
         assert article is not None
-        labels: dict[str, dict[str, str]] = {}
-        for name, fld, value in store.conn.execute(
-            "SELECT annotator, field, value FROM labels WHERE article_id = ? AND story_id IN ('', ?) "
-            "ORDER BY annotator", (article_id, story_id)
-        ):
-            labels.setdefault(name, {})[fld] = value
+        labels = store.unit_labels_by_annotator(article_id, story_id)
         fields = [f.name for f in store.scheme.fields_at("article")]
         disagreements = [
             name for name in fields if len({values[name] for values in labels.values() if name in values}) > 1
@@ -237,21 +228,14 @@ class ReviewData:
             undecided=unit.undecided if unit else (),
             agreed=_by_agreement(unit_to_accept.values) if unit_to_accept else {},
             agreed_claims=agreed_claims(store, article_id, policy),
-            notes=[AnnotatorNote(name, note, bool(flagged)) for name, note, flagged in store.conn.execute(
-                "SELECT annotator, note, flagged FROM annotations WHERE article_id = ? AND story_id = ? "
-                "AND (flagged OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))],
+            notes=[AnnotatorNote(name, note, flagged) for name, note, flagged in store.unit_notes(article_id, story_id)],
         )
 
     @staticmethod
     def _progress(store: Store, story_id: str, article_ids: list[str], units: dict[str, GoldUnit],
                   policy: Policy) -> Progress:
         disagreeing: dict[str, set[str]] = {}
-        for article_id, fld in store.conn.execute(
-            "SELECT l.article_id, l.field FROM story_articles m JOIN labels l ON l.article_id = m.article_id "
-            "WHERE m.story_id = ?1 AND l.story_id IN ('', ?1) GROUP BY l.article_id, l.field "
-            "HAVING count(DISTINCT l.value) > 1",
-            (story_id,),
-        ):
+        for article_id, fld in store.story_disagreements(story_id):
             disagreeing.setdefault(article_id, set()).add(fld)
         adjudicated = {aid for aid, fields in disagreeing.items()
                        if aid in units and fields <= _adjudicated(units[aid].values).keys()}
@@ -270,20 +254,21 @@ class ReviewData:
         a story (a story-scoped field's gold holds in that story only); nobody's labels
         change."""
         with self._lock:
-            self.store.set_gold(article_id, field_name, value, by, reason, story_id=story_id)
+            self.wrote(self.store.set_gold(article_id, field_name, value, by, reason, story_id=story_id))
 
     def set_gold_claim(self, claim: Claim, by: str, reason: str) -> str:
         """Accept an annotator's claim (span, claim labels and cluster) as a gold claim."""
         with self._lock:
-            gold_id, _ = self.store.set_gold_claim(
+            gold_id, result = self.store.set_gold_claim(
                 claim.article_id, claim.start, claim.end, by, reason, labels=claim.labels, cluster=claim.cluster
             )
+            self.wrote(result)
             return gold_id
 
     def remove_gold_claim(self, gold_id: str, by: str) -> None:
         """Remove a gold claim."""
         with self._lock:
-            self.store.remove_gold_claim(gold_id, by)
+            self.wrote(self.store.remove_gold_claim(gold_id, by))
 
     def accept_agreed(self, story_id: str, article_id: str | None, by: str) -> ActionResult:
         """Write as gold, as one action, what the policy decides by agreement for one article
@@ -308,10 +293,14 @@ class ReviewData:
                         {fld: value.value for fld, value in claim.labels.items()},
                         clusters.most_common(1)[0][0] if clusters else None,
                     ))
-            return store.add_gold(by, values, claims)
+            result = store.add_gold(by, values, claims)
+            self.wrote(result)
+            return result
 
     def undo(self, by: str, undo: bool = True) -> ActionResult | None:
         """Undo (or redo) `by`'s latest change; raises UndoRefused rather than overwrite a
         later change."""
         with self._lock:
-            return self.store.undo(by) if undo else self.store.redo(by)
+            result = self.store.undo(by) if undo else self.store.redo(by)
+            self.wrote(result)
+            return result

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from newsmark.schema.operations import undo_message
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import StoreError
+from newsmark.tui.live import TeammatesChanged, touches
 from newsmark.tui.review.article_view import ArticleView
 from newsmark.tui.review.claims_table import ClaimsTable
 from newsmark.tui.review.data import ReviewData, ReviewState
@@ -74,6 +75,7 @@ class ReviewScreen(Screen):
         self._first_story = story_id
         self._request = 0
         self.writes = 0  # gold decisions committed (for tests)
+        self.live_reloads = 0  # teammates' changes that made the screen read again (for tests)
         self.tables_width = 0  # set from the terminal's width on the first resize
 
     def compose(self) -> ComposeResult:
@@ -190,6 +192,15 @@ class ReviewScreen(Screen):
             self.app.call_from_thread(self.notify, "no more stories that way")
             return
         self.app.call_from_thread(self.load, target, 0)
+
+    @on(TeammatesChanged)
+    def _teammates_changed(self, message: TeammatesChanged) -> None:
+        """A teammate's labels, claims or gold: read the article again when they concern the
+        story (its progress counts every article)."""
+        state = self.state
+        if state is not None and touches(message.events, state.story.id, state.article_ids):
+            self.live_reloads += 1
+            self.reload()
 
     def action_reload(self) -> None:
         """Read the current article again (teammates may be annotating the same database)."""

@@ -44,6 +44,7 @@ from newsmark.schema.operations import undo_message
 from newsmark.schema.sanitize import for_terminal, sanitize_inline
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import ActionResult, Store, StoreError
+from newsmark.tui.live import TeammatesChanged, active_since, touches
 from newsmark.tui.keymap import ACTIONS, FOOTER_ORDER, effective_keys, key_display, label_description, label_keys
 from newsmark.tui.pane_data import (
     OUTLET_FIELD,
@@ -78,6 +79,7 @@ SUGGESTIONS_PER_ARTICLE = 2
 SUGGESTION_SECONDS = 10.0  # time budget for finding one claim's matches
 SHARED_SECONDS = 10.0  # time budget for one round of shared-passage alignments
 TEXT_READ_CHUNK = 100  # article texts read in one trip to the slow reader
+TEAMMATES_SECONDS = 60  # how often "also here" is read again when nothing changed
 
 
 def panes_for_width(width: int) -> int:
@@ -128,6 +130,9 @@ class AnnotateScreen(Screen):
         self.blind = False
         self.auto_advance = False  # on: a pane whose article becomes finished moves to the next unfinished
         self._search_query = ""
+        self.teammates: list[str] = []  # others with a change in the story lately, latest first
+        self.live_refreshes = 0  # teammates' changes that concerned the screen (for tests)
+        self.live_refreshed = 0  # ...and the reads they led to, finished
         self._label_owners: dict[str, list[tuple[str, str, str]]] = {}
         self._grade_book: GradeBook | None = None
         self._panes: list[ArticlePane] = []
@@ -208,6 +213,7 @@ class AnnotateScreen(Screen):
         """Load the first story (off the event loop)."""
         self.query_one("#search", Input).display = False
         self.load_story(self._initial_story)
+        self.set_interval(TEAMMATES_SECONDS, self._refresh_teammates)
 
     @property
     def panes(self) -> list[ArticlePane]:
@@ -242,6 +248,9 @@ class AnnotateScreen(Screen):
                 header.append("  AUTO-ADVANCE", style="bold black on green")
             if self.blind:
                 header.append("  BLIND MODE", style="bold black on yellow")
+            if self.teammates:
+                header.append("  also here: ", style="dim")
+                header.append(", ".join(display_inline(name) for name in self.teammates), style="bold magenta")
             header.append("\n")
             header.append("Proposition: ", style="dim")
             header.append(display_inline(story.proposition) or "(none)", style="italic")
@@ -267,7 +276,9 @@ class AnnotateScreen(Screen):
         width = self.app.size.width
         budget = self.napp.reader_budget
 
-        def read(store: Store) -> tuple[StoryView, int, list]:
+        since = active_since()
+
+        def read(store: Store) -> tuple[StoryView, int, list, list[tuple[str, str]]]:
             story = load_story(store, story_id, step)
             ids = story.article_ids
             first = ids.index(article_id) if article_id is not None and article_id in ids else 0
@@ -275,10 +286,10 @@ class AnnotateScreen(Screen):
             read_in = story.story.id if story.story is not None else None
             return story, first, [
                 load_article(store, shown_id, annotator, read_in, grades=False, budget=budget) for shown_id in shown
-            ]
+            ], store.active_annotators(read_in, since) if read_in is not None else []
 
         try:
-            story, first, views = await self.napp.reader.run(read)
+            story, first, views, active = await self.napp.reader.run(read)
         except Exception as exc:  # an unreadable database: say so, keep the app usable
             self._report("Cannot read the database", exc)
             self.napp.loaded.set()
@@ -292,6 +303,7 @@ class AnnotateScreen(Screen):
         for pane in self.panes:
             self._cancel_suggestions(pane)
         self.story = story
+        self.teammates = [name for name, _ in active if name != annotator]
         if len(self._texts) > TEXT_CACHE_LIMIT:  # a long session: keep memory bounded
             self._texts.clear()
             self._prepared.clear()
@@ -434,31 +446,9 @@ class AnnotateScreen(Screen):
             ok = False
             self.notify(for_terminal(f"{type(exc).__name__}: {exc}"), title="Not saved", severity="error", markup=False)
         # Read back what is stored (also after a failure, to drop optimistic claims).
-        # The outlet's earlier grades exclude the article itself, so they are kept.
-        annotator = self.napp.annotator
-        visible = self._visible_articles()
-        story_id = self.story_id
-        stored_story = None
-        try:
-            annotations, stored_story = await self.napp.reader.run(
-                lambda s: (load_annotations(s, visible, annotator, story_id, grades=False),
-                           s.get_story(story_id) if story_id is not None else None))
-        except Exception as exc:
-            annotations = {}
-            self._report("Cannot read back the annotations", exc)
-        if stored_story is not None and self.story is not None and self.story_id == stored_story.id \
-                and stored_story != self.story.story:
-            self.story.story = stored_story  # an undo or an edit changed the title or proposition
-            self._render_story_header()
         was_finished = pane is not None and pane.view is not None and self._finished(pane.view.annotation.labels)
-        for other in self.panes:
-            if other.view is not None and other.article_id in annotations:
-                annotation = annotations[other.article_id]
-                if self._grade_book is not None:
-                    self._grade_book.record(other.view.article.source, other.view.article.id, annotation.labels.get(OUTLET_FIELD))
-                other.set_annotation(annotation)
-        for other in self.panes:
-            other.set_outlet_grades(self._grade_book)
+        visible = self._visible_articles()
+        await self._read_back(visible)
         if isinstance(result, ActionResult) and self._grade_book is not None:
             # An undo or redo may touch articles no pane shows: read the book again.
             shown = {article_id for article_id, _ in visible}
@@ -472,6 +462,62 @@ class AnnotateScreen(Screen):
         if (self.auto_advance and ok and pane is not None and pane.is_attached and pane.view is not None
                 and not was_finished and self._finished(pane.view.annotation.labels)):
             await self._next_unfinished(pane)
+
+    async def _read_back(self, visible: list[tuple[str, str | None]]) -> None:
+        """Show what the database holds of the visible articles' annotations and of the
+        story (its title and proposition), and who else is working on it. The outlet's
+        earlier grades exclude the article itself, so they are kept."""
+        annotator = self.napp.annotator
+        story_id = self.story_id
+        since = active_since()
+        stored_story = None
+        try:
+            annotations, stored_story, active = await self.napp.reader.run(
+                lambda s: (load_annotations(s, visible, annotator, story_id, grades=False),
+                           s.get_story(story_id) if story_id is not None else None,
+                           s.active_annotators(story_id, since) if story_id is not None else []))
+        except Exception as exc:
+            annotations, active = {}, []
+            self._report("Cannot read back the annotations", exc)
+        if self.story is not None and self.story_id == story_id:
+            teammates = [name for name, _ in active if name != annotator]
+            story_changed = stored_story is not None and stored_story != self.story.story
+            if story_changed:
+                self.story.story = stored_story  # an undo or an edit changed the title or proposition
+            if story_changed or teammates != self.teammates:
+                self.teammates = teammates
+                self._render_story_header()
+        for other in self.panes:
+            if other.view is not None and other.article_id in annotations:
+                annotation = annotations[other.article_id]
+                if self._grade_book is not None:
+                    self._grade_book.record(other.view.article.source, other.view.article.id, annotation.labels.get(OUTLET_FIELD))
+                other.set_annotation(annotation)
+        for other in self.panes:
+            other.set_outlet_grades(self._grade_book)
+
+    # --- teammates' changes, live (tui/live.py) ---------------------------------------
+
+    @on(TeammatesChanged)
+    def _teammates_changed(self, message: TeammatesChanged) -> None:
+        """A teammate changed something: when it concerns this story or a visible article,
+        show the database's state (the panes keep their cursor and mode)."""
+        if self.story is None or not touches(message.events, self.story_id, (aid for aid, _ in self._visible_articles())):
+            return
+        self.live_refreshes += 1
+        self.run_worker(self._live_refresh(), group="live", exclusive=True, exit_on_error=False)
+
+    async def _live_refresh(self) -> None:
+        # After the app's own saves under way: each reads back when it has committed, and a
+        # read now would drop their provisional claims.
+        await self.napp.writer.idle()
+        await self._read_back(self._visible_articles())
+        self.live_refreshed += 1
+
+    def _refresh_teammates(self) -> None:
+        """Every so often: who is working on the story changes with time alone."""
+        if self.story is not None and self.napp.writer.pending == 0:
+            self.run_worker(self._read_back(self._visible_articles()), group="live", exclusive=True, exit_on_error=False)
 
     # --- actions: panes and stories ---------------------------------------------------
 

@@ -8,8 +8,9 @@ and arrive as messages. The whole table is never read: opening the list costs on
 and one page, whatever the size of the database.
 
 Sorting by a column other than the id, or searching, first reads the ids of the stories
-to show, in order (`Store.story_order`; a search asks the full-text index, which the list
-keeps catching up in a background worker while it is open), then pages through that list.
+to show, in order (`ordered_story_ids`: the sort reads the store's per-story summary, a
+search asks the full-text index for its best-ranked articles only; the list keeps the
+index caught up in a background worker while it is open), then pages through that list.
 
 Curating (edit, merge, undo) runs in a worker on the list's connection and re-reads the
 list, keeping the cursor on its story.
@@ -39,7 +40,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.search import SearchIndex
+from newsmark.schema.search import SearchIndex, ordered_story_ids
 from newsmark.schema.store import Store, StoreError, StoryRow
 
 PAGE_SIZE = 100
@@ -314,17 +315,11 @@ class StoryListView(ScrollView, can_focus=True):
                                 story_filter.text, finished)
 
     def _ordered_ids(self, store: Store, story_filter: StoryFilter, finished: list[str] | None) -> list[str]:
-        """The ids shown under a filter that is not the plain list: stories whose id or
-        title starts with the text or whose articles (or title) hold its words, sorted."""
-        among = None
-        if story_filter.text:
-            among = set(store.story_order(self.annotator, text_filter=story_filter.text))
-            index = self._search_index()
-            if index is not None:
-                with self._index_lock:
-                    among.update(hit.story_id for hit in index.search(story_filter.text, limit=1_000_000))
-        return store.story_order(self.annotator, story_filter.sort, story_filter.descending,
-                                 story_filter.unfinished_only, "", finished, among)
+        """The ids shown under a filter that is not the plain list (`ordered_story_ids`)."""
+        index = self._search_index() if story_filter.text else None
+        with self._index_lock:
+            return ordered_story_ids(store, index, self.annotator, story_filter.text, story_filter.sort,
+                                     story_filter.descending, story_filter.unfinished_only, finished)
 
     def _search_index(self) -> SearchIndex | None:
         """The search index beside the database (opened on first use, with the list's
