@@ -26,12 +26,13 @@ pyarrow is an optional extra: `pip install 'newsmark[parquet]'`.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from newsmark.analysis.gold import Policy, database_policy
-from newsmark.exports.jsonl import iter_records
+from newsmark.exports.jsonl import gold_records, iter_records
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store, visible
 
@@ -271,9 +272,22 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
               "(with one entry per claim label): `source` is `adjudicated` (with `by`, `reason` and "
               "`at`), `agreed` (all `of` annotators who gave the field a value gave this one) or "
               "`majority` (`agreed` of `of`).", "",
+              *_gold_sources(store, policy, story), "",
               "## Where the articles come from", ""]
     lines += [f"- {_md(source)}: {n}" for source, n in outlets] or ["- none"]
     return "\n".join(lines) + "\n"
+
+
+def _gold_sources(store: Store, policy: Policy, story: str | None) -> list[str]:
+    """How many gold values and claims came from each source, as card lines."""
+    values: Counter[str] = Counter()
+    claims: Counter[str] = Counter()
+    for record in gold_records(store, policy=policy, story=story, text=False):
+        values.update(p["source"] for name, p in record["gold"].items() if name in record["labels"])
+        claims.update(claim["gold"]["source"] for claim in record["claims"])
+    return [f"- {what} by source: " + (", ".join(f"{counts[source]} {source}" for source in
+                                                  ("adjudicated", "agreed", "majority") if counts[source]) or "none")
+            for what, counts in (("Gold values", values), ("Gold claims", claims))]
 
 
 POLICY_WORDING = {

@@ -217,6 +217,10 @@ def test_hf_folder_loads_with_every_gold_field_and_its_source(team_db, tmp_path)
                 name for name, value in item["labels"].items() if value is not None}
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "Gold policy: **majority**" in card
+    # Of the values: the other article's reliability (lead); reliability C, stance disagree
+    # (agreed); stance agree (majority). Of the claims: SHARE agreed, CRITICS majority.
+    assert "- Gold values by source: 1 adjudicated, 2 agreed, 1 majority\n" in card
+    assert "- Gold claims by source: 1 agreed, 1 majority\n" in card
     assert "| stance |" in card and "95% interval" in card
 
 
