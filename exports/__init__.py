@@ -2,7 +2,7 @@
 takes it) to its writer.
 
 Every writer has the signature of `exports.jsonl.write_jsonl`:
-`writer(store, out: BinaryIO, *, annotators=None, story=None, gold=False, text=True) -> int`
+`writer(store, out: BinaryIO, *, annotators=None, story=None, gold=False, text=True, policy=None) -> int`
 (the number of records written). To add a format, write `exports/<name>.py` with such a
 function (reusing `exports.jsonl.iter_records` for the records) and add one line below.
 """

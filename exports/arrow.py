@@ -12,8 +12,13 @@ schema follows the export record (README, "The export record"):
     list<struct<id, start int64, end int64, exact, prefix, suffix, labels struct<one
     string per claim-level field>, cluster, cluster_wording>>, note string,
     flagged bool, updated_at timestamp[ms, UTC],
-    gold list<struct<field, by, reason, at timestamp[ms, UTC]>> (the key "claims" of the
-    JSONL record's gold map is the entry whose field is "claims")
+    gold list<struct<field, source, by, reason, at timestamp[ms, UTC], agreed int32, of
+    int32>> (the JSONL record's gold map as a list; the key "claims" is the entry whose
+    field is "claims"; by, reason and at are null for derived values, agreed and of for
+    adjudicated ones)
+
+and in gold records each claim's `gold`: struct<source, by, reason, at, agreed, of,
+labels list<struct<field, source, by, reason, at, agreed, of>>> (null in annotation records).
 
 pyarrow is an optional extra: `pip install 'newsmark[parquet]'`.
 """
@@ -21,11 +26,13 @@ pyarrow is an optional extra: `pip install 'newsmark[parquet]'`.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from newsmark.exports.jsonl import iter_records
+from newsmark.analysis.gold import Policy, database_policy
+from newsmark.exports.jsonl import gold_records, iter_records
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store, visible
 
@@ -52,6 +59,8 @@ def record_schema(scheme: Scheme) -> pa.Schema:
     article_labels = pa.struct([(f.name, text) for f in scheme.fields_at("article")] or [("_none", text)])
     claim_labels = pa.struct([(f.name, text) for f in scheme.fields_at("claim")] or [("_none", text)])
     stamp = pa.timestamp("ms", tz="UTC")
+    # A gold value's source (analysis.gold.GoldValue.provenance), one shape everywhere.
+    source = [("source", text), ("by", text), ("reason", text), ("at", stamp), ("agreed", pa.int32()), ("of", pa.int32())]
     return pa.schema([
         ("schema_version", pa.int32()),
         ("article", pa.struct([
@@ -64,11 +73,12 @@ def record_schema(scheme: Scheme) -> pa.Schema:
         ("claims", pa.list_(pa.struct([
             ("id", text), ("start", pa.int64()), ("end", pa.int64()), ("exact", text), ("prefix", text),
             ("suffix", text), ("labels", claim_labels), ("cluster", text), ("cluster_wording", text),
+            ("gold", pa.struct([*source, ("labels", pa.list_(pa.struct([("field", text), *source])))])),
         ]))),
         ("note", text),
         ("flagged", pa.bool_()),
         ("updated_at", stamp),
-        ("gold", pa.list_(pa.struct([("field", text), ("by", text), ("reason", text), ("at", stamp)]))),
+        ("gold", pa.list_(pa.struct([("field", text), *source]))),
     ])
 
 
@@ -82,14 +92,24 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
     if article.get("published"):
         article["published"] = dt.date.fromisoformat(article["published"])
     gold = record.get("gold")
+    claims = record["claims"]
+    if gold is not None:
+        claims = [{**claim, "gold": {**_source(claim["gold"]), "labels": [
+            {"field": name, **_source(p)} for name, p in claim["gold"]["labels"].items()]}} for claim in claims]
     return {
         **record,
         "article": article,
+        "claims": claims,
         "updated_at": _instant(record["updated_at"]),
-        "gold": None if gold is None else [
-            {"field": name, "by": p["by"], "reason": p["reason"], "at": _instant(p["at"])} for name, p in gold.items()
-        ],
+        "gold": None if gold is None else [{"field": name, **_source(p)} for name, p in gold.items()],
     }
+
+
+def _source(provenance: dict[str, Any]) -> dict[str, Any]:
+    """A gold entry's source in the Arrow shape: every key, null where it does not apply."""
+    return {"source": provenance["source"], "by": provenance.get("by"), "reason": provenance.get("reason"),
+            "at": _instant(provenance["at"]) if provenance.get("at") else None,
+            "agreed": provenance.get("agreed"), "of": provenance.get("of")}
 
 
 def record_batches(store: Store, schema: pa.Schema, **filters: Any) -> Iterator[pa.RecordBatch]:
@@ -113,13 +133,15 @@ def write_parquet(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
 ) -> int:
     """Write the records as one Parquet file to a binary stream; return how many."""
     pq = _pyarrow().parquet
     schema = record_schema(store.scheme).with_metadata(_hf_metadata(store.scheme))
     count = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in record_batches(store, schema, annotators=annotators, story=story, gold=gold, text=text):
+        for batch in record_batches(store, schema, annotators=annotators, story=story, gold=gold, text=text,
+                                    policy=policy):
             writer.write_batch(batch)
             count += batch.num_rows
     return count
@@ -160,11 +182,14 @@ def write_hf(
     story: str | None = None,
     text: bool = True,
     agreement: dict[str, Any] | None = None,
+    policy: Policy | None = None,
 ) -> dict[str, int]:
     """Write a Hugging Face dataset folder: `data/annotations.parquet`, `data/gold.parquet`
-    (when anything was adjudicated) and a dataset card `README.md` whose YAML names the two
-    configs (`annotations`, the default, and `gold`). `agreement` is the `agreement --json`
-    document to print in the card (computed by the caller). Returns rows per config."""
+    (when there is any gold under the gold `policy`, the database's when None) and a
+    dataset card `README.md` whose YAML names the two configs (`annotations`, the default,
+    and `gold`). `agreement` is the `agreement --json` document to print in the card
+    (computed by the caller). Returns rows per config."""
+    policy = policy or database_policy(store)
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
@@ -173,16 +198,17 @@ def write_hf(
         if gold and annotators:
             continue
         with target.open("wb") as out:
-            counts[config] = write_parquet(store, out, annotators=annotators, story=story, gold=gold, text=text)
+            counts[config] = write_parquet(store, out, annotators=annotators, story=story, gold=gold, text=text,
+                                           policy=policy)
         if counts[config] == 0 and gold:
             target.unlink()
             del counts[config]
-    (folder / "README.md").write_text(dataset_card(store, counts, story=story, agreement=agreement), encoding="utf-8")
+    (folder / "README.md").write_text(dataset_card(store, counts, story=story, agreement=agreement, policy=policy), encoding="utf-8")
     return counts
 
 
 def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
-                 agreement: dict[str, Any] | None) -> str:
+                 agreement: dict[str, Any] | None, policy: Policy) -> str:
     """The dataset card: YAML configs, then the fields and what their labels mean (the
     scheme's wording, Admiralty grades included), who annotated, how far they agreed,
     how gold was decided, and where the articles came from."""
@@ -225,19 +251,52 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
     lines += [f"- {_md(name)}: {n} articles" for name, n in people] or ["- none"]
     lines += ["", "## Agreement", ""]
     if agreement:
-        lines += ["| field | Krippendorff's α | level | units | annotators |", "|---|---|---|---|---|"]
+        bootstrap = agreement.get("bootstrap") or {}
+        lines += [f"Krippendorff's α per field with its bootstrap 95% confidence interval (Hayes & "
+                  f"Krippendorff 2007; {bootstrap.get('resamples', '?')} resamples, seed {bootstrap.get('seed', '?')}), "
+                  "as `newsmark agreement --json` gives them.", "",
+                  "| field | Krippendorff's α | 95% interval | level | units | annotators |",
+                  "|---|---|---|---|---|---|"]
         for name, figures in agreement.get("fields", {}).items():
             alpha = "undefined" if figures["alpha"] is None else f"{figures['alpha']:.3f}"
-            lines.append(f"| {name} | {alpha} | {figures['level']} | {figures['units']} | {len(figures['annotators'])} |")
+            interval = figures.get("alpha_ci")
+            ci = "undefined" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+            lines.append(f"| {name} | {alpha} | {ci} | {figures['level']} | {figures['units']} "
+                         f"| {len(figures['annotators'])} |")
     else:
         lines.append("Not computed for this export.")
-    lines += ["", "## Gold", "",
-              "Gold values were adjudicated by a reviewer in `newsmark review`; each carries who "
-              "decided, when and why (`gold` column). Fields on which annotators agreed but that no "
-              "reviewer adjudicated are not in the gold config.", "",
+    lines += ["", "## Gold", "", f"Gold policy: **{policy}** ({POLICY_WORDING[policy]}).", "",
+              "A reviewer's adjudication in `newsmark review` always decides. Every gold value says "
+              "where it came from in the `gold` column (one entry per field; the entry `claims` is "
+              "the latest adjudication of the gold claims) and every gold claim in its own `gold` "
+              "(with one entry per claim label): `source` is `adjudicated` (with `by`, `reason` and "
+              "`at`), `agreed` (all `of` annotators who gave the field a value gave this one) or "
+              "`majority` (`agreed` of `of`).", "",
+              *_gold_sources(store, policy, story), "",
               "## Where the articles come from", ""]
     lines += [f"- {_md(source)}: {n}" for source, n in outlets] or ["- none"]
     return "\n".join(lines) + "\n"
+
+
+def _gold_sources(store: Store, policy: Policy, story: str | None) -> list[str]:
+    """How many gold values and claims came from each source, as card lines."""
+    values: Counter[str] = Counter()
+    claims: Counter[str] = Counter()
+    for record in gold_records(store, policy=policy, story=story, text=False):
+        values.update(p["source"] for name, p in record["gold"].items() if name in record["labels"])
+        claims.update(claim["gold"]["source"] for claim in record["claims"])
+    return [f"- {what} by source: " + (", ".join(f"{counts[source]} {source}" for source in
+                                                  ("adjudicated", "agreed", "majority") if counts[source]) or "none")
+            for what, counts in (("Gold values", values), ("Gold claims", claims))]
+
+
+POLICY_WORDING = {
+    "adjudicated": "only values a reviewer adjudicated are gold",
+    "unanimous": "a value is gold when a reviewer adjudicated it, or when every annotator who gave "
+                 "the field a value gave it, at least two of them",
+    "majority": "a value is gold when a reviewer adjudicated it, or when more than half of the "
+                "annotators who gave the field a value, at least two of them, gave it",
+}
 
 
 def _md(value: str) -> str:

@@ -29,8 +29,9 @@ from urllib.parse import quote
 
 import orjson
 
-from newsmark.exports.jsonl import iter_records
-from newsmark.exports.w3c import article_iri
+from newsmark.analysis.gold import Policy
+from newsmark.exports.jsonl import gold_deciders, iter_records
+from newsmark.exports.w3c import AGREEMENT_AGENT, article_iri
 from newsmark.schema.store import Store
 
 CREDIBILITY_FIELD = "credibility"
@@ -90,9 +91,11 @@ def reviews(store: Store, records: Iterator[dict[str, Any]], url_base: str | Non
         for claim in record["claims"]:
             cluster = claim["cluster"] or f"claim-{claim['id']}"
             entry = pending.setdefault((cluster, reviewer), {
-                "label": claim.get("cluster_wording") or claim["exact"], "record": record, "articles": {},
-                "grades": [], "at": record["updated_at"], "stories": {},
+                "label": claim.get("cluster_wording") or claim["exact"], "articles": {},
+                "grades": [], "at": record["updated_at"], "stories": {}, "sources": [],
             })
+            if "gold" in claim:
+                entry["sources"].append(claim["gold"])
             entry["articles"].setdefault(record["article"]["id"], record["article"])
             entry["stories"].setdefault(record["story"]["id"], record["story"])
             entry["at"] = max(entry["at"], record["updated_at"])
@@ -109,13 +112,14 @@ def _flush(store: Store, pending: dict[tuple[str, str], dict[str, Any]],
         rating = _rating(store, entry["grades"])
         if rating is None:
             continue
-        record = entry["record"]
         about = [{"@type": "Event", "identifier": s["id"], "name": s["title"]} for s in entry["stories"].values()]
         if reviewer:
             author: Any = {"@type": "Person", "name": reviewer}
         else:
-            names = sorted({p["by"] for p in record.get("gold", {}).values()}) or ["gold"]
-            author = [{"@type": "Person", "name": n} for n in names]
+            reviewers, derived = gold_deciders(entry["sources"])
+            author = [{"@type": "Person", "name": n} for n in reviewers]
+            if derived or not author:
+                author.append({"@type": "Organization", "name": AGREEMENT_AGENT["name"]})
             author = author[0] if len(author) == 1 else author
         review: dict[str, Any] = {
             "@type": "ClaimReview",
@@ -144,11 +148,12 @@ def write_claimreview(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
     url_base: str | None = None,
 ) -> int:
     """Write one JSON-LD document (`@graph` of ClaimReviews); return how many reviews.
     With `url_base` every review gets a `url` under it."""
-    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False, policy=policy)
     out.write(b'{"@context":"https://schema.org","@graph":[')
     count = 0
     for review in reviews(store, records, url_base):

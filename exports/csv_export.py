@@ -18,6 +18,7 @@ import io
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from newsmark.analysis.gold import Policy
 from newsmark.exports.jsonl import iter_records
 from newsmark.schema.store import Store
 
@@ -36,12 +37,13 @@ def write_csv(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
     spreadsheet: bool = False,
 ) -> int:
     """Write the CSV (UTF-8, `\\r\\n` rows as RFC 4180 says) and return how many data rows;
     `spreadsheet` adds the BOM and escapes formula cells (see the module docstring)."""
     fields = [f.name for f in store.scheme.fields_at("article")]
-    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False, policy=policy)
     stream = io.TextIOWrapper(out, encoding="utf-8-sig" if spreadsheet else "utf-8", newline="", write_through=True)
     try:
         writer = csv.writer(stream)

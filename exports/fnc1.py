@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from newsmark.analysis.gold import Policy
+from newsmark.exports.jsonl import gold_records
 from newsmark.schema.importing.fnc1 import BODIES_HEADER, META_BODY_IDS, META_ROWS, STANCE_FIELD, STANCES_HEADER
 from newsmark.schema.store import Store, visible
 
@@ -29,14 +31,31 @@ BODIES_FILE = "bodies.csv"
 _CHUNK = 500  # article ids per query when reading the bodies' texts
 
 
-def stance_rows(store: Store, *, annotator: str | None = None, story: str | None = None) -> Iterator[tuple[str, str, str, str]]:
+def stance_rows(store: Store, *, annotator: str | None = None, story: str | None = None,
+                policy: Policy | None = None) -> Iterator[tuple[str, str, str, str]]:
     """(headline, Body ID, stance, article id) for each FNC-1 stance row: `annotator`'s
-    stances, or the gold ones when `annotator` is None (see the module docstring)."""
+    stances, or when `annotator` is None the gold ones under the gold policy (the
+    database's when None), as every --gold export has them (see the module docstring)."""
+    if annotator is None:
+        rows = _gold_stances(store, story, policy)
+    else:
+        rows = _annotator_stances(store, annotator, story)
+    current, story_rows = None, {}
+    for story_id, headline, story_meta, article_id, article_meta, stance in rows:
+        if story_id != current:
+            current, story_rows = story_id, story_meta().get(META_ROWS, {})
+        body_ids = story_rows.get(article_id)
+        if not body_ids:
+            body_ids = article_meta.get(META_BODY_IDS, [article_id])[:1]
+        for body_id in body_ids:
+            yield headline, body_id, stance, article_id
+
+
+def _annotator_stances(store: Store, annotator: str, story: str | None) -> Iterator[tuple]:
+    """(story id, headline, story meta reader, article id, article meta, stance) of an annotator."""
     # A scheme may make stance article-scoped: then one value, under story '', in every story.
     scope = "m.story_id" if STANCE_FIELD in store.scheme.story_fields() else "''"
-    table, params = ("labels", [STANCE_FIELD, annotator]) if annotator is not None else ("gold", [STANCE_FIELD])
-    source = (f"{table} l ON l.article_id = m.article_id AND l.story_id = {scope} AND l.field = ?"
-              + (" AND l.annotator = ?" if annotator is not None else ""))
+    params = [STANCE_FIELD, annotator]
     where = ""
     if story is not None:
         where = "AND m.story_id = ?"
@@ -46,18 +65,24 @@ def stance_rows(store: Store, *, annotator: str | None = None, story: str | None
           FROM story_articles m
           JOIN stories s ON s.id = m.story_id
           JOIN articles a ON a.id = m.article_id
-          JOIN {source}
+          JOIN labels l ON l.article_id = m.article_id AND l.story_id = {scope} AND l.field = ? AND l.annotator = ?
          WHERE {visible('a')} {where}
          ORDER BY m.story_id, a.seq""", params)
-    current, story_rows = None, {}
     for story_id, headline, story_meta, article_id, article_meta, stance in rows:
-        if story_id != current:
-            current, story_rows = story_id, orjson.loads(story_meta).get(META_ROWS, {})
-        body_ids = story_rows.get(article_id)
-        if not body_ids:
-            body_ids = orjson.loads(article_meta).get(META_BODY_IDS, [article_id])[:1]
-        for body_id in body_ids:
-            yield headline, body_id, stance, article_id
+        yield story_id, headline, (lambda text=story_meta: orjson.loads(text)), article_id, orjson.loads(article_meta), stance
+
+
+def _gold_stances(store: Store, story: str | None, policy: Policy | None) -> Iterator[tuple]:
+    """The same for the gold stances, taken from the gold records (one source of gold)."""
+    for record in gold_records(store, policy=policy, story=story, text=False):
+        stance = record["labels"].get(STANCE_FIELD)
+        article_meta = store.visible_article_meta(record["article"]["id"]) if stance is not None else None
+        if article_meta is None:
+            continue
+        story_id = record["story"]["id"]
+        headline = record["story"]["proposition"] or record["story"]["title"]
+        yield story_id, headline, (lambda sid=story_id: store.get_story(sid).meta), record["article"]["id"], \
+            article_meta, stance
 
 
 def _writer(out: BinaryIO) -> tuple[io.TextIOWrapper, Any]:
@@ -65,8 +90,8 @@ def _writer(out: BinaryIO) -> tuple[io.TextIOWrapper, Any]:
     return stream, csv.writer(stream, lineterminator="\n")
 
 
-def write_stances(store: Store, out: BinaryIO, *, annotator: str | None = None,
-                  story: str | None = None) -> tuple[int, dict[str, list[str]]]:
+def write_stances(store: Store, out: BinaryIO, *, annotator: str | None = None, story: str | None = None,
+                  policy: Policy | None = None) -> tuple[int, dict[str, list[str]]]:
     """Write `stances.csv` to a binary stream; return how many rows, and the Body IDs
     written for each article (for `write_bodies`)."""
     stream, writer = _writer(out)
@@ -74,7 +99,7 @@ def write_stances(store: Store, out: BinaryIO, *, annotator: str | None = None,
     count = 0
     try:
         writer.writerow(STANCES_HEADER)
-        for headline, body_id, stance, article_id in stance_rows(store, annotator=annotator, story=story):
+        for headline, body_id, stance, article_id in stance_rows(store, annotator=annotator, story=story, policy=policy):
             writer.writerow((headline, body_id, stance))
             count += 1
             ids = written.setdefault(article_id, [])
@@ -111,11 +136,12 @@ def write_bodies(store: Store, out: BinaryIO, written: dict[str, list[str]]) -> 
     return count
 
 
-def write_fnc1(store: Store, folder: Path, *, annotator: str | None = None, story: str | None = None) -> dict[str, int]:
+def write_fnc1(store: Store, folder: Path, *, annotator: str | None = None, story: str | None = None,
+               policy: Policy | None = None) -> dict[str, int]:
     """Write `stances.csv` and `bodies.csv` into `folder` (which exists): `annotator`'s
-    stances, or the gold when None. Returns the rows written, {"stances": N, "bodies": N}."""
+    stances, or the gold (under `policy`) when None. Returns the rows written, {"stances": N, "bodies": N}."""
     with (folder / STANCES_FILE).open("wb") as out:
-        stances, written = write_stances(store, out, annotator=annotator, story=story)
+        stances, written = write_stances(store, out, annotator=annotator, story=story, policy=policy)
     with (folder / BODIES_FILE).open("wb") as out:
         bodies = write_bodies(store, out, written)
     return {"stances": stances, "bodies": bodies}

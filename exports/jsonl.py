@@ -1,20 +1,24 @@
 """The JSONL export (schema_version 2): one record per (story, article, annotator) with an
-annotations row, or with `gold=True` one gold record per (story, article) where any gold
-applies. See README, "The export record".
+annotations row, or with `gold=True` one gold record per (story, article) with any gold
+under the gold policy (`gold_records`, which every format's --gold reads). See README,
+"The export record" and "The gold record".
 
-Records stream in a deterministic order (story id, article import order, annotator) from
-one SQL pass: only the keys (story, seq) are sorted, in a subquery; each article row is
-then found by its seq and each record's labels and claims come from correlated
-subqueries as JSON, so memory stays constant and there is no Python query per record.
+Annotation records stream in a deterministic order (story id, article import order,
+annotator) from one SQL pass: only the keys (story, seq) are sorted, in a subquery; each
+article row is then found by its seq and each record's labels and claims come from
+correlated subqueries as JSON, so memory stays constant and there is no Python query per
+record. Gold records come from analysis.gold's decisions (one small entry per labelled
+unit held), then one article query per record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import orjson
 
+from newsmark.analysis.gold import POLICIES, GoldValue, Policy, database_policy, gold_claims, gold_units
 from newsmark.schema.models import SCHEMA_VERSION
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store, StoreError
@@ -32,16 +36,6 @@ _CLAIMS_SUBQUERY = """
 _LABELS_SUBQUERY = """
     (SELECT json_group_object(l.field, l.value) FROM labels l
       WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
-"""
-# Gold claims as [id, start, end, exact, prefix, suffix, {labels}, cluster, by, reason, at, cluster wording].
-_GOLD_CLAIMS_SUBQUERY = """
-    (SELECT json_group_array(json_array(g.id, g.start, g."end", g.exact, g.prefix, g.suffix, json(g.labels),
-            g.cluster, g.by, g.reason, g.at, (SELECT k.label FROM clusters k WHERE k.id = g.cluster)))
-       FROM gold_claims g WHERE g.article_id = a.id)
-"""
-_GOLD_SUBQUERY = """
-    (SELECT json_group_array(json_array(g.field, g.value, g.by, g.reason, g.at))
-       FROM gold g WHERE g.article_id = a.id AND g.story_id IN ('', k.story_id))
 """
 
 
@@ -62,6 +56,7 @@ def iter_records(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The export records (schema_version 2), as dicts in the documented key order,
     streamed in (story id, article import order, annotator) order. Filters are checked at once (StoreError on an unknown
@@ -71,7 +66,7 @@ def iter_records(
         raise ValueError("gold records have no annotator: do not pass annotators with gold=True")
     check_filters(store, annotators=annotators, story=story)
     if gold:
-        return _gold_records(store, story=story, text=text)
+        return gold_records(store, policy=policy, story=story, text=text)
     return _annotation_records(store, annotators=list(annotators or ()), story=story, text=text)
 
 
@@ -83,10 +78,11 @@ def write_jsonl(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
 ) -> int:
     """Write the records to a binary stream, one orjson line each with `\\n` endings;
     return how many were written."""
-    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=text)
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=text, policy=policy)
     dumps = orjson.dumps
     option = orjson.OPT_APPEND_NEWLINE
     write = out.write
@@ -185,61 +181,107 @@ def _claims(rows: list[list[Any]], order: dict[str, int]) -> list[dict[str, Any]
 # --- gold records ---------------------------------------------------------------------
 
 
-def gold_query(*, story: str | None = None, text: bool = True) -> tuple[str, list[Any]]:
-    """The one SQL statement (and its parameters) behind the gold records: a (story,
-    article) has one when the story holds a story-scoped gold value of the article, or
-    the article has an article-scoped gold value or a gold claim (then in each of its
-    stories)."""
-    where, params = ("WHERE u.story_id = ?", [story]) if story is not None else ("", [])
-    sql = f"""
-        SELECT k.story_id, {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
-               {_GOLD_SUBQUERY}, {_GOLD_CLAIMS_SUBQUERY}
-          FROM (SELECT u.story_id, b.seq FROM (
-                    SELECT story_id, article_id FROM gold WHERE story_id != ''
-                    UNION
-                    SELECT m.story_id, m.article_id FROM story_articles m
-                     WHERE m.article_id IN (SELECT article_id FROM gold WHERE story_id = ''
-                                            UNION SELECT article_id FROM gold_claims)) u
-                  JOIN articles b ON b.id = u.article_id
-                 {where}
-                 ORDER BY u.story_id, b.seq LIMIT -1) k
-          CROSS JOIN articles a ON a.seq = k.seq
-          LEFT JOIN stories s ON s.id = k.story_id
-    """
-    return sql, params
+def gold_records(store: Store, *, policy: Policy | None = None, story: str | None = None,
+                 text: bool = True) -> Iterator[dict[str, Any]]:
+    """The gold records (schema_version 2) under a gold policy (the database's when None;
+    ValueError at once for an unknown one): one per (story, article) that has any gold
+    value or gold claim, in (story id, article import order) order. The values and claims
+    are what analysis.gold decides; each carries its source (README, "The gold record").
+    Every format's --gold comes from here."""
+    policy = policy or database_policy(store)
+    if policy not in POLICIES:
+        raise ValueError(f"unknown gold policy {policy!r} (known: {', '.join(POLICIES)})")
+    return _gold_records(store, policy, story, text)
 
 
-def _gold_records(store: Store, *, story: str | None, text: bool) -> Iterator[dict[str, Any]]:
-    sql, params = gold_query(story=story, text=text)
+def _gold_records(store: Store, policy: Policy, story: str | None, text: bool) -> Iterator[dict[str, Any]]:
     order = _field_order(store.scheme)
-    loads = orjson.loads
-    for row in store.conn.execute(sql, params):
-        story_id, (s_title, s_prop, gold_json, claims_json) = row[0], row[9:]
-        gold_rows = sorted(loads(gold_json), key=lambda r: _rank(r[0], order))
-        claim_rows = loads(claims_json)
-        labels = {r[0]: r[1] for r in gold_rows}
-        provenance = {r[0]: {"by": r[2], "reason": r[3], "at": r[4]} for r in gold_rows}
-        stamps = [r[4] for r in gold_rows]
-        claims = []
-        if claim_rows:
-            claim_rows.sort(key=lambda r: (r[1], r[2], r[0]))
-            claims = [_claim(*r[:8], r[11], order) for r in claim_rows]
-            # One provenance for all gold claims: that of the latest decision about them.
-            latest = max(claim_rows, key=lambda r: (r[10], r[8], r[9]))
-            provenance["claims"] = {"by": latest[8], "reason": latest[9], "at": latest[10]}
-            stamps.append(latest[10])
+    # Units are keyed, not streamed: gold_units yields them by article id, the export goes
+    # by import order. A unit is a few short strings, so memory stays small.
+    units = {(unit.story_id, unit.article_id): unit.values for unit in gold_units(store, policy, story)}
+    with_claims = store.articles_with_claims()
+    claims_of: dict[str, tuple[list[dict[str, Any]], GoldValue | None]] = {}  # the last article's, reused
+    for story_id, article_id in store.story_article_keys(story):
+        values = units.get((story_id, article_id), {})
+        if article_id in with_claims:
+            if article_id not in claims_of:
+                claims_of = {article_id: _gold_claim_entries(store, article_id, policy, order)}
+            claims, latest = claims_of[article_id]
+        else:
+            claims, latest = [], None
+        if not values and not claims:
+            continue
+        row = store.export_article_row(story_id, article_id, text)
+        names = sorted(values, key=lambda name: _rank(name, order))
+        provenance = {name: values[name].provenance() for name in names}
+        stamps = [values[name].at for name in names if values[name].source == "adjudicated"]
+        if latest is not None:
+            provenance["claims"] = latest.provenance()
+            stamps.append(latest.at)
+        if any(p["source"] != "adjudicated" for p in provenance.values()) or any(
+                c["gold"]["source"] != "adjudicated" for c in claims):
+            # Derived gold is as new as the annotations it was derived from.
+            stamps.append(store.annotations_updated(article_id))
         yield {
             "schema_version": SCHEMA_VERSION,
-            "article": _article(row[1:9], text),
-            "story": {"id": story_id, "title": s_title or "", "proposition": s_prop or ""},
+            "article": _article(row[:8], text),
+            "story": {"id": story_id, "title": row[8] or "", "proposition": row[9] or ""},
             "annotator": None,
-            "labels": labels,
+            "labels": {name: values[name].value for name in names},
             "claims": claims,
             "note": None,
             "flagged": False,
-            "updated_at": max(stamps, key=_timestamp_key),
+            "updated_at": max((stamp for stamp in stamps if stamp), key=_timestamp_key),
             "gold": provenance,
         }
+
+
+def gold_deciders(sources: Iterable[dict[str, Any]]) -> tuple[list[str], bool]:
+    """Who decided gold values, given their sources (a gold record's `gold` entries, a gold
+    claim's `gold`): the reviewers who adjudicated any, sorted, and whether any was derived
+    by the gold policy from the annotators' agreement."""
+    sources = list(sources)
+    reviewers = sorted({p["by"] for p in sources if p["source"] == "adjudicated"})
+    return reviewers, any(p["source"] != "adjudicated" for p in sources)
+
+
+def _gold_claim_entries(store: Store, article_id: str, policy: Policy,
+                        order: dict[str, int]) -> tuple[list[dict[str, Any]], GoldValue | None]:
+    """An article's gold claims as export claims, each with its source and its labels'
+    sources under "gold"; and the source of the latest adjudicated one (None if none)."""
+    decided = gold_claims(store, article_id, policy)
+    if not decided:
+        return [], None
+    adjudicated = {(row["start"], row["end"]): row for row in store.gold_claims(article_id)}
+    marks: dict[tuple[int, int], list[Any]] = {}
+    if any(claim.source.source != "adjudicated" for claim in decided):
+        for mark in store.claims(article_id):
+            marks.setdefault((mark.start, mark.end), []).append(mark)
+    entries = []
+    for claim in decided:
+        span = (claim.start, claim.end)
+        if span in adjudicated:
+            row = adjudicated[span]
+            claim_id, prefix, suffix, cluster = row["id"], row["prefix"], row["suffix"], row["cluster"]
+        else:
+            # A claim by agreement: the id an adjudication of the span would get, and the
+            # cluster its markers share (none when they linked it differently).
+            first = marks[span][0]
+            clusters = {mark.cluster for mark in marks[span]}
+            claim_id, prefix, suffix = store.gold_claim_id_for(article_id, *span), first.prefix, first.suffix
+            cluster = first.cluster if len(clusters) == 1 else None
+        names = sorted(claim.labels, key=lambda name: _rank(name, order))
+        entries.append({
+            **_claim(claim_id, claim.start, claim.end, claim.exact, prefix, suffix,
+                     {name: claim.labels[name].value for name in names}, cluster,
+                     store.cluster_wording(cluster) if cluster else None, order),
+            "gold": {**claim.source.provenance(), "labels": {name: claim.labels[name].provenance() for name in names}},
+        })
+    entries.sort(key=lambda entry: (entry["start"], entry["end"], entry["id"]))
+    # The record's "claims" entry: the latest adjudication of its claims.
+    latest = max((claim.source for claim in decided if claim.source.source == "adjudicated"),
+                 key=lambda source: (_timestamp_key(source.at), source.by, source.reason), default=None)
+    return entries, latest
 
 
 # --- ordering helpers -----------------------------------------------------------------

@@ -24,10 +24,13 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from newsmark.exports.jsonl import iter_records
+from newsmark.analysis.gold import Policy
+from newsmark.exports.jsonl import gold_deciders, iter_records
 from newsmark.schema.store import Store
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+# The creator of gold the policy derived from the annotators' agreement (no one reviewed it).
+AGREEMENT_AGENT = {"type": "Software", "name": "newsmark gold policy (annotators' agreement)"}
 
 
 def article_iri(article_id: str) -> str:
@@ -39,12 +42,20 @@ def _body(purpose: str, value: str) -> dict[str, str]:
     return {"type": "TextualBody", "purpose": purpose, "value": value, "format": "text/plain"}
 
 
-def _creator(record: dict[str, Any]) -> dict[str, str] | list[dict[str, str]]:
+def _creator(record: dict[str, Any], claim: dict[str, Any] | None = None) -> dict[str, str] | list[dict[str, str]]:
+    """The annotator; for gold, who decided the record's labels (or the claim): the
+    reviewers, and the gold policy for what it derived."""
     if record["annotator"] is not None:
         return {"type": "Person", "name": record["annotator"]}
-    names = sorted({p["by"] for p in record.get("gold", {}).values()})
-    people = [{"type": "Person", "name": name} for name in names]
-    return people[0] if len(people) == 1 else people
+    if claim is not None:
+        sources = [claim["gold"]]
+    else:
+        sources = [p for name, p in record["gold"].items() if name in record["labels"]]
+    reviewers, derived = gold_deciders(sources)
+    agents = [{"type": "Person", "name": name} for name in reviewers]
+    if derived:
+        agents.append(AGREEMENT_AGENT)
+    return agents[0] if len(agents) == 1 else agents
 
 
 def _annotation_id(*parts: str) -> str:
@@ -61,7 +72,8 @@ def annotations(record: dict[str, Any], seen_claims: set[str] | None = None) -> 
     target: dict[str, Any] = {"source": article_iri(article["id"])}
     if article.get("url"):
         target["scope"] = article["url"]
-    common = {"creator": _creator(record), "created": record["updated_at"], "modified": record["updated_at"]}
+    stamps = {"created": record["updated_at"], "modified": record["updated_at"]}
+    common = {"creator": _creator(record), **stamps}
     bodies = [_body("classifying", f"{name}={value}") for name, value in record["labels"].items()]
     if bodies or record["flagged"] or record["note"]:
         bodies.append(_body("tagging", f"story={story_id}"))
@@ -86,7 +98,9 @@ def annotations(record: dict[str, Any], seen_claims: set[str] | None = None) -> 
             claim_bodies.append(_body("tagging", f"cluster={claim['cluster']}"))
         yield {
             "@context": CONTEXT, "id": claim_annotation,
-            "type": "Annotation", "motivation": "highlighting", **common, "body": claim_bodies,
+            "type": "Annotation", "motivation": "highlighting",
+            "creator": _creator(record, claim) if "gold" in claim else common["creator"], **stamps,
+            "body": claim_bodies,
             "target": {
                 **target,
                 "selector": [
@@ -106,6 +120,7 @@ def write_w3c(
     story: str | None = None,
     gold: bool = False,
     text: bool = True,
+    policy: Policy | None = None,
 ) -> int:
     """Write one AnnotationCollection (JSON-LD) to a binary stream, streaming its items;
     return how many annotations were written. `text` is accepted for the common writer
@@ -116,7 +131,7 @@ def write_w3c(
     annotations exported twice give the same ids and different ones different ids. Keys
     of a JSON object are unordered, so the ids follow the items they are computed from.
     """
-    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False)
+    records = iter_records(store, annotators=annotators, story=story, gold=gold, text=False, policy=policy)
     out.write(b'{"@context":"' + CONTEXT.encode() + b'","type":"AnnotationCollection",'
               b'"label":"newsmark annotations","first":{"type":"AnnotationPage","startIndex":0,"items":[')
     digest = hashlib.sha256()

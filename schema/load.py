@@ -26,6 +26,11 @@ undoable, stamped with the record's `updated_at`), so the replaced values stay i
 events table and export -> load into an empty database -> export gives the same bytes.
 Loading the same file twice changes nothing the second time.
 
+A gold record's values and claims that the gold policy derived from the annotators
+(source `agreed` or `majority`) are not loaded: the annotations they came from are, and
+export derives them again. They are counted (`derived_values`), and a gold record that
+holds nothing else is skipped (`derived`).
+
 Each file is loaded all or nothing, and without keeping other writers (an analyst's
 keystrokes) waiting: it is applied, reads and re-anchoring included, into TEMP tables of
 this connection that shadow the store's (no write lock, invisible to anyone else, gone if
@@ -54,8 +59,8 @@ from pydantic import ValidationError
 
 from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.models import (
-    AnnotationRecord, AnnotationRecordV1, AnyRecord, ExportArticleV1, ExportClaim, GoldRecord, GoldRecordV1,
-    Story, instant,
+    AnnotationRecord, AnnotationRecordV1, AnyRecord, ExportArticleV1, ExportClaim, GoldExportClaim, GoldRecord,
+    GoldRecordV1, Story, instant,
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import (
@@ -101,7 +106,9 @@ class Rejection:
 class LoadReport:
     """What a load did. Every record read is counted once: loaded (new here), replaced
     (a local one, older, was replaced), unchanged (already as the record says),
-    kept_newer_local (the local one is newer, or as new, and differs), or rejected."""
+    kept_newer_local (the local one is newer, or as new, and differs), rejected, or derived
+    (a gold record whose every value the gold policy derived: skipped). derived_values
+    counts the derived gold values and claims left out of gold records."""
 
     read: int = 0
     loaded: int = 0
@@ -111,6 +118,8 @@ class LoadReport:
     stories_created: int = 0
     articles_created: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    derived: int = 0  # gold records holding only derived gold: skipped
+    derived_values: int = 0  # derived gold values and claims left out (of any record)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict with stable keys; `rejected` lists the rejections
@@ -124,6 +133,8 @@ class LoadReport:
             "rejected": [{"file": r.file, "line": r.line, "reason": r.reason} for r in self.rejected],
             "stories_created": self.stories_created,
             "articles_created": self.articles_created,
+            "derived": self.derived,
+            "derived_values": self.derived_values,
         }
 
 
@@ -277,7 +288,11 @@ class _Loader:
             for number, parse, size in entries:
                 self.report.read += 1
                 try:
-                    pending.append((number, parse()))
+                    parsed = self._without_derived(parse())
+                    if parsed is None:
+                        self.report.derived += 1
+                        continue
+                    pending.append((number, parsed))
                     pending_bytes += size
                 except _Reject as exc:
                     self.report.rejected.append(Rejection(name, number, str(exc)))
@@ -291,6 +306,22 @@ class _Loader:
             self._apply_batch(name, pending)
         # Parse errors are found before the batch they sit in is applied: list by line.
         self.report.rejected[first_rejection:] = sorted(self.report.rejected[first_rejection:], key=lambda r: r.line or 0)
+
+    def _without_derived(self, record: AnyRecord) -> AnyRecord | None:
+        """A gold record without the values and claims the gold policy derived (counted in
+        the report); None when nothing adjudicated is left. Other records as they are."""
+        if not isinstance(record, GoldRecord):
+            return record
+        derived = {name for name, p in record.gold.items() if p.derived}
+        claims = [c for c in record.claims if not (isinstance(c, GoldExportClaim) and c.gold and c.gold.derived)]
+        if not derived and len(claims) == len(record.claims):
+            return record
+        self.report.derived_values += len(derived - {"claims"}) + len(record.claims) - len(claims)
+        labels = {name: value for name, value in record.labels.items() if name not in derived}
+        if not labels and not claims:
+            return None
+        gold = {name: p for name, p in record.gold.items() if name not in derived}
+        return record.model_copy(update={"labels": labels, "claims": claims, "gold": gold})
 
     def _apply_batch(self, name: str, pending: list[tuple[int, AnyRecord]]) -> None:
         origin = name
@@ -425,7 +456,7 @@ class _Loader:
         extra = provenance.keys() - record.labels.keys() - {"claims"}
         if extra:
             raise _Reject(f"\"gold\" names {', '.join(sorted(extra))} but \"labels\" has no such gold label")
-        if record.claims and "claims" not in provenance:
+        if any(_claim_gold(claim) is None for claim in record.claims) and "claims" not in provenance:
             raise _Reject('gold claims need their provenance under "gold": {"claims": {...}}')
         text = self._article_text(conn, record, origin, need_text=bool(record.claims), known=known)
         article_id, story_id = record.article.id, record.story.id
@@ -435,8 +466,10 @@ class _Loader:
             labels[name] = (value, p.by, sanitize_text(p.reason), p.at)
         claims = {}
         if record.claims:
-            p = provenance["claims"]
-            claims = {cid: (claim, p.by, sanitize_text(p.reason), p.at)
+            # A claim's own source when it has one (exports since sources were named), else
+            # the record's "claims" entry, as files written before that have it.
+            sources = {claim.id: _claim_gold(claim) or provenance["claims"] for claim in record.claims}
+            claims = {cid: (claim, sources[cid].by, sanitize_text(sources[cid].reason), sources[cid].at)
                       for cid, claim in self._claims(conn, text, record).items()}
         if known is None:
             self._check_claim_ids(conn, "gold_claims", claims, article_id, None)
@@ -609,6 +642,11 @@ class _Loader:
     def _labels_json(labels: dict[str, str]) -> str:
         # Sorted by field name, as Store.set_gold_claim stores them (export reorders).
         return orjson.dumps(dict(sorted(labels.items()))).decode()
+
+
+def _claim_gold(claim: Any) -> Any:
+    """A gold record's claim's own source (a ClaimProvenance), or None if it has none."""
+    return claim.gold if isinstance(claim, GoldExportClaim) else None
 
 
 def _new_story(record: AnyRecord) -> Story:

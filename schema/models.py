@@ -272,20 +272,66 @@ class AnnotationRecordV1(AnnotationRecord):
     claims: list[ExportClaimV1]  # type: ignore[assignment]
 
 
-class GoldProvenance(ExportModel):
-    """Who set a gold value, when, and why."""
+GoldSource = Literal["adjudicated", "agreed", "majority"]
 
-    by: Name
-    reason: str
-    at: Timestamp
+
+class GoldProvenance(ExportModel):
+    """Where a gold value came from: `adjudicated` by a reviewer (`by`, `reason`, `at`), or
+    derived by the gold policy from the annotators' values: `agreed` (all `of` annotators
+    who gave the field a value gave it) or `majority` (`agreed` of `of`). A file written
+    before sources were named has only by, reason and at: adjudicated."""
+
+    # The JSON Schema says what the validator below checks: which keys go with which source.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"source": {"enum": ["agreed", "majority"]}}, "required": ["source"]},
+        "then": {"required": ["agreed", "of"], "properties": {"by": False, "reason": False, "at": False}},
+        "else": {"required": ["by", "reason", "at"], "properties": {"agreed": False, "of": False}},
+    })
+
+    source: GoldSource = "adjudicated"
+    by: Name | None = None
+    reason: str | None = None
+    at: Timestamp | None = None
+    agreed: int | None = Field(default=None, ge=1)
+    of: int | None = Field(default=None, ge=2)
+
+    @model_validator(mode="after")
+    def _fits_source(self) -> GoldProvenance:
+        if self.source == "adjudicated":
+            if self.by is None or self.reason is None or self.at is None or self.agreed is not None or self.of is not None:
+                raise ValueError("an adjudicated gold value has by, reason and at (and no agreed or of)")
+        elif self.agreed is None or self.of is None or self.by is not None or self.reason is not None \
+                or self.at is not None or self.agreed > self.of:
+            raise ValueError(f"{'an' if self.source == 'agreed' else 'a'} {self.source} gold value has agreed and of "
+                             "(agreed <= of), and no by, reason or at")
+        return self
+
+    @property
+    def derived(self) -> bool:
+        """Whether the gold policy derived it from the annotators' values (not a reviewer)."""
+        return self.source != "adjudicated"
+
+
+class ClaimProvenance(GoldProvenance):
+    """Where a gold claim came from (as GoldProvenance), and each of its gold labels."""
+
+    labels: dict[str, GoldProvenance] = {}
+
+
+class GoldExportClaim(ExportClaim):
+    """A gold claim as carried by a gold record: the claim, and its source (`gold`; absent in
+    files written before sources were named, whose claims are all adjudicated)."""
+
+    gold: ClaimProvenance | None = None
 
 
 class GoldRecord(ExportModel):
-    """The adjudicated labels and claims of one article as read in one story: a line of
-    `export --gold`.
+    """The gold labels and claims of one article as read in one story: a line of
+    `export --gold`, under the gold policy.
 
-    `gold` maps each gold field to its provenance; the key "claims" holds the provenance
-    of the gold claims when there are any.
+    `gold` maps each gold field to its source (GoldProvenance); the key "claims" holds the
+    provenance of the latest adjudicated gold claim when there is one. Each gold claim
+    carries its own source and its labels' sources.
     """
 
     schema_version: Annotated[Literal[2], _exactly(int)]
@@ -293,7 +339,7 @@ class GoldRecord(ExportModel):
     story: ExportStory
     annotator: None
     labels: dict[str, str]
-    claims: list[ExportClaim]
+    claims: list[GoldExportClaim]
     note: None
     flagged: Annotated[Literal[False], _exactly(bool)]
     updated_at: Timestamp

@@ -1711,6 +1711,46 @@ class Store:
         in text order."""
         return [(c.annotator, c.start, c.end, c.exact, c.labels) for c in self.claims(article_id)]
 
+    def story_article_keys(self, story_id: str | None = None) -> Iterator[tuple[str, str]]:
+        """(story_id, article_id) of every article of every story (one story's with
+        `story_id`), in story id and article import order: the export's order."""
+        where = "WHERE m.story_id = ?" if story_id is not None else ""
+        yield from self.conn.execute(
+            f"SELECT m.story_id, m.article_id FROM story_articles m JOIN articles a ON a.id = m.article_id {where} "
+            "ORDER BY m.story_id, a.seq",
+            () if story_id is None else (story_id,),
+        )
+
+    def articles_with_claims(self) -> set[str]:
+        """Ids of the articles with anyone's claims or gold claims."""
+        return {row[0] for row in self.conn.execute(
+            "SELECT article_id FROM claims UNION SELECT article_id FROM gold_claims")}
+
+    def export_article_row(self, story_id: str, article_id: str, text: bool = True) -> tuple | None:
+        """An article as an export record carries it, read in a story: (id, source, url,
+        title, byline, published, text_sha256, text or None, story title, story proposition)."""
+        return self.conn.execute(
+            "SELECT a.id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256, "
+            f"{'a.text' if text else 'NULL'}, s.title, s.proposition "
+            "FROM articles a LEFT JOIN stories s ON s.id = ? WHERE a.id = ?",
+            (story_id, article_id),
+        ).fetchone()
+
+    def visible_article_meta(self, article_id: str) -> dict[str, Any] | None:
+        """An article's meta, or None when there is no such visible article."""
+        row = self.conn.execute(f"SELECT meta FROM articles WHERE id = ? AND {visible()}", (article_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def annotations_updated(self, article_id: str) -> str | None:
+        """When anyone last changed their annotation of an article (in any story), or None."""
+        return self.conn.execute(
+            "SELECT max(updated_at) FROM annotations WHERE article_id = ?", (article_id,)).fetchone()[0]
+
+    def cluster_wording(self, cluster_id: str) -> str | None:
+        """A cluster's wording as export records carry it: its label, None when it has none."""
+        row = self.conn.execute("SELECT label FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
+        return row[0] if row else None
+
     def article_annotators(self, article_id: str) -> list[str]:
         """Who has worked on an article (in any of its stories), sorted."""
         return [row[0] for row in self.conn.execute(

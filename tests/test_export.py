@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsmark.exports import FORMATS
-from newsmark.exports.jsonl import annotation_query, gold_query, iter_records, write_jsonl
+from newsmark.exports.jsonl import annotation_query, iter_records, write_jsonl
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, StoreError
@@ -175,7 +175,7 @@ def test_gold_records_carry_provenance_and_gold_claims(store: Store):
     assert list(record["gold"]) == ["stance", "reliability", "claims"]
     assert record["gold"]["stance"]["by"] == "lead" and record["gold"]["stance"]["reason"] == "two of three"
     (gold_claim,) = store.gold_claims(ids["alpha"])
-    assert record["gold"]["claims"] == {"by": "lead", "reason": "clear", "at": gold_claim["at"]}
+    assert record["gold"]["claims"] == {"source": "adjudicated", "by": "lead", "reason": "clear", "at": gold_claim["at"]}
     (claim,) = record["claims"]
     assert (claim["start"], claim["end"], claim["labels"]) == (25, 61, {"credibility": "2", "checkworthy": "yes"})
     stamps = [p["at"] for p in record["gold"].values()]
@@ -186,8 +186,7 @@ def test_the_query_streams_without_sorting_the_whole_result(store: Store):
     # Only the (story, seq) keys are sorted, inside the subquery k; a sort after it
     # ("TEMP B-TREE FOR ORDER BY" of the outer query) would gather every record, texts
     # included, before the first one is written.
-    for sql, params in (annotation_query(), annotation_query(story="s1"), annotation_query(annotators=["a", "b"]),
-                        gold_query(), gold_query(story="s1")):
+    for sql, params in (annotation_query(), annotation_query(story="s1"), annotation_query(annotators=["a", "b"])):
         plan = [row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
         outer = plan[plan.index("SCAN k"):]
         assert not any("TEMP B-TREE" in step for step in outer), plan
@@ -300,7 +299,7 @@ def test_export_usage_errors_exit_2(rich_db):
     result = run("--db", str(db_path), "export", "--gold", "--annotator", "bob")
     assert result.exit_code == 2
     assert result.stderr.endswith(
-        "Error: --gold exports the adjudicated labels; it cannot be combined with --annotator\n"
+        "Error: --gold exports the gold labels; it cannot be combined with --annotator\n"
     )
     result = run("--db", str(db_path), "export", "--format", "xml")
     assert result.exit_code == 2 and "Invalid value for '--format': 'xml'" in result.stderr

@@ -61,7 +61,7 @@ def test_a_second_annotator_and_articles_not_from_fnc1(tmp_path, db_path):
 
 @pytest.mark.parametrize(("options", "message"), [
     ([], "give --annotator NAME or --gold"),
-    (["--gold", "--annotator", "bob"], "--gold exports the adjudicated labels"),
+    (["--gold", "--annotator", "bob"], "--gold exports the gold labels"),
     (["--annotator", "a", "--annotator", "b"], "give --annotator NAME or --gold"),
     (["--gold", "--no-text"], "--format fnc1 writes the bodies' text; leave out --no-text"),
 ])

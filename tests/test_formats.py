@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from newsmark.exports import FORMATS, writer_for
 from newsmark.exports.claimreview import write_claimreview
 from newsmark.exports.csv_export import columns, write_csv
-from newsmark.exports.w3c import write_w3c
+from newsmark.exports.w3c import AGREEMENT_AGENT, write_w3c
 from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_clusters import claim_span
 from tests.test_grouping import add_articles
@@ -101,8 +101,15 @@ def test_w3c_filters_and_gold(annotated):
     document = json.loads(export(store, write_w3c, annotators=["bob"])[0])
     assert {a["creator"]["name"] for a in document["first"]["items"]} == {"bob"}
     gold = json.loads(export(store, write_w3c, gold=True)[0])["first"]["items"]
-    assert len(gold) == 1 and gold[0]["creator"] == {"type": "Person", "name": "carol"}
+    # carol's stance of the original; the claim both annotators marked in the original and
+    # in the copy, gold by their agreement (unanimous, the default policy).
+    assert [(a["motivation"], a["creator"]) for a in gold] == [
+        ("classifying", {"type": "Person", "name": "carol"}),
+        ("highlighting", AGREEMENT_AGENT), ("highlighting", AGREEMENT_AGENT)]
     assert gold[0]["body"][0]["value"] == "stance=agree"
+    only_adjudicated = json.loads(export(store, write_w3c, gold=True, policy="adjudicated")[0])["first"]["items"]
+    assert [(a["id"], a["creator"], a["body"]) for a in only_adjudicated] == [
+        (gold[0]["id"], gold[0]["creator"], gold[0]["body"])]
 
 
 def test_claimreview_per_cluster_with_admiralty_rating(annotated):

@@ -248,12 +248,13 @@ def test_a_local_edit_after_a_load_wins_over_the_loaded_file(store: Store, tmp_p
 def test_gold_records_newer_wins_too(store: Store, tmp_path):
     first = gold_record(labels={"stance": "agree"},
                         gold={"stance": {"by": "lead", "reason": "majority", "at": "2026-11-21T12:00:00Z"}})
+    chief = {"source": "adjudicated", "by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"}
+    key_claim = {**chief, "reason": "the key claim"}
     second = gold_record(
         labels={"stance": "disagree", "reliability": "A"},
-        claims=[claim(25, 61, cid="g1", labels={"checkworthy": "yes"})],
-        gold={"stance": {"by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"},
-              "reliability": {"by": "chief", "reason": "", "at": "2026-11-22T08:00:00Z"},
-              "claims": {"by": "chief", "reason": "the key claim", "at": "2026-11-22T08:00:00Z"}},
+        claims=[{**claim(25, 61, cid="g1", labels={"checkworthy": "yes"}),
+                 "gold": {**key_claim, "labels": {"checkworthy": key_claim}}}],
+        gold={"stance": chief, "reliability": chief, "claims": key_claim},
         updated_at="2026-11-22T08:00:00Z",
     )
     assert load_annotations(store, [write_lines(tmp_path / "g1.jsonl", first)]).loaded == 1
@@ -373,7 +374,7 @@ def test_load_annotations_prints_exact_counts_and_reopens(db_path, tmp_path):
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "read": 2, "loaded": 0, "replaced": 0, "unchanged": 2, "kept_newer_local": 0, "rejected": [],
-        "stories_created": 0, "articles_created": 0,
+        "stories_created": 0, "articles_created": 0, "derived": 0, "derived_values": 0,
     }
 
 
@@ -699,7 +700,7 @@ def test_json_lists_rejections_as_import_does(db_path, tmp_path):
     assert result.stderr == ""
     assert json.loads(result.stdout) == {
         "read": 3, "loaded": 1, "replaced": 0, "unchanged": 0, "kept_newer_local": 0,
-        "stories_created": 1, "articles_created": 1,
+        "stories_created": 1, "articles_created": 1, "derived": 0, "derived_values": 0,
         "rejected": [
             {"file": str(path), "line": 2, "reason": f"not valid JSON: {json_error('oops')}"},
             {"file": str(path), "line": 3,

@@ -66,7 +66,8 @@ def _without_story(key: str) -> str:
 
 def as_version_1(line: bytes) -> bytes:
     """An export line of the current record in the version-1 shape (the article names its
-    story, claims carry no wording), to compare with what the earlier code exported."""
+    story, claims carry no wording, gold names no source), to compare with what the earlier
+    code exported."""
     record = orjson.loads(line)
     article = record["article"]
     record["schema_version"] = 1
@@ -74,6 +75,9 @@ def as_version_1(line: bytes) -> bytes:
                          **{k: v for k, v in article.items() if k != "id"}}
     for claim in record["claims"]:
         del claim["cluster_wording"]
+        claim.pop("gold", None)  # a gold claim's own source: named since
+    for entry in record.get("gold", {}).values():
+        assert entry.pop("source") == "adjudicated"  # the earlier code's gold was all adjudicated
     return orjson.dumps(record)
 
 
@@ -89,7 +93,7 @@ def test_every_earlier_version_upgrades_with_a_backup_and_loses_nothing(tmp_path
         assert "events_action" in indexes
         exported, gold = io.BytesIO(), io.BytesIO()
         write_jsonl(store, exported)
-        write_jsonl(store, gold, gold=True)
+        write_jsonl(store, gold, gold=True, policy="adjudicated")  # what the earlier code called gold
     # Every row is kept; each gained the story the model gives it.
     assert upgraded(db) == before
     after = rows(db)
@@ -110,7 +114,7 @@ def test_every_earlier_version_upgrades_with_a_backup_and_loses_nothing(tmp_path
     with Store.open(tmp_path / "fresh.db") as fresh:
         report = load_annotations(fresh, [FIXTURES / f"v{old}.export.jsonl", FIXTURES / f"v{old}.gold.jsonl"])
         assert report.rejected == []
-        for options, new in (({}, exported), ({"gold": True}, gold)):
+        for options, new in (({}, exported), ({"gold": True, "policy": "adjudicated"}, gold)):
             assert sorted(map(as_version_1, export_lines(fresh, **options))) \
                 == sorted(map(as_version_1, new.getvalue().splitlines()))
     if old == 2:

@@ -71,33 +71,45 @@ def test_mixed_files_read_together_everywhere(annotated, tmp_path):
     assert len(pl.concat([pl.read_parquet(annotations), pl.read_parquet(gold)])) == frame.height
     assert len(pl.read_parquet(gold).to_pandas()) == n_gold
     rows = duckdb.sql(f"SELECT labels.stance, len(gold) FROM read_parquet({both!r}) WHERE annotator IS NULL").fetchall()
-    assert rows == [("agree", 1)]
+    # The original's adjudicated stance; the copy's gold is its claim, agreed by both.
+    assert rows == [("agree", 1), (None, 0)]
 
 
 def test_hf_folder_loads_with_its_card(annotated, tmp_path):
     store = annotated[0]
-    agreement = {"fields": {"stance": {"alpha": 0.5, "level": "nominal", "units": 1, "annotators": ["alice", "bob"]}}}
+    agreement = {"fields": {"stance": {"alpha": 0.5, "alpha_ci": [-0.25, 1.0], "level": "nominal", "units": 1,
+                                       "annotators": ["alice", "bob"]}},
+                 "bootstrap": {"resamples": 1000, "seed": 0, "confidence": 0.95}}
     counts = write_hf(store, tmp_path / "ds", agreement=agreement)
-    assert counts == {"annotations": 5, "gold": 1}
+    # The original's (carol's stance, the claim both marked) and the copy's (that claim).
+    assert counts == {"annotations": 5, "gold": 2}
     train = load_dataset(str(tmp_path / "ds"), split="train")
     assert len(train) == 5 and set(train["annotator"]) == {"alice", "bob"}
     gold = load_dataset(str(tmp_path / "ds"), "gold", split="train")
     assert gold[0]["annotator"] is None and gold[0]["gold"][0]["by"] == "carol"
+    assert gold[0]["gold"][0]["source"] == "adjudicated" and gold[0]["gold"][0]["agreed"] is None
+    assert [(c["gold"]["source"], c["gold"]["agreed"], c["gold"]["of"], c["gold"]["by"])
+            for row in gold for c in row["claims"]] == [("agreed", 2, 2, None)] * 2
     card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
     assert "`B` usually reliable" in card and "`6` truth cannot be judged (counted as missing)" in card
-    assert "| stance | 0.500 | nominal | 1 | 2 |" in card
+    assert "| stance | 0.500 | [-0.250, 1.000] | nominal | 1 | 2 |" in card
+    assert "1000 resamples, seed 0" in card
+    assert "Gold policy: **unanimous**" in card and "are not in the gold config" not in card
     assert "- alice: 3 articles" in card and "- bob: 2 articles" in card
 
 
 def test_an_article_in_two_stories_is_counted_once_in_the_card(two_stories, tmp_path):
     store, original = two_stories
     counts = write_hf(store, tmp_path / "ds")
-    assert counts == {"annotations": 6, "gold": 1}  # alice's record of the original in story t too
+    # alice's record of the original in story t too; gold: the original's in both stories
+    # (carol's stance in s; the claim both marked, an article's claims show in each story)
+    # and the copy's (that claim)
+    assert counts == {"annotations": 6, "gold": 3}
     rows = pq.read_table(tmp_path / "ds" / "data" / "annotations.parquet").to_pylist()
     assert [(r["story"]["id"], r["labels"]["stance"]) for r in rows
             if r["article"]["id"] == original and r["annotator"] == "alice"] == [("s", "agree"), ("t", "disagree")]
     card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
-    assert "6 annotation records and 1 gold records over 3 articles in 2 stories" in card
+    assert "6 annotation records and 3 gold records over 3 articles in 2 stories" in card
     assert "- alice: 3 articles" in card
 
 
@@ -114,8 +126,8 @@ def test_export_command_writes_parquet_and_an_hf_folder(annotated, db_path, tmp_
     assert pq.read_table(tmp_path / "a.parquet").num_rows == 5
     result = run("--format", "hf", "-o", str(tmp_path / "ds"))
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"Exported 5 annotations, 1 gold records to {tmp_path / 'ds'}\n"
-    assert len(load_dataset(str(tmp_path / "ds"), "gold", split="train")) == 1
+    assert result.stderr == f"Exported 5 annotations, 2 gold records to {tmp_path / 'ds'}\n"
+    assert len(load_dataset(str(tmp_path / "ds"), "gold", split="train")) == 2
     assert "| stance |" in (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
     again = run("--format", "hf", "-o", str(tmp_path / "ds"))
     assert again.exit_code == 1

@@ -319,6 +319,8 @@ async def test_a_day_of_review_from_three_files_to_a_hugging_face_dataset(db_pat
         given = {fld for fld, value in row["labels"].items() if value is not None}
         sources = {entry["field"]: (entry["by"], entry["reason"]) for entry in row["gold"]}
         assert given and given <= sources.keys()
+        # The story was finished in review: every value was accepted or decided by the lead.
+        assert {entry["source"] for entry in row["gold"]} == {"adjudicated"}
     assert {fld: sources for fld, sources in
             ((e["field"], (e["by"], e["reason"])) for e in records[ids[0]]["gold"])} == {
         "stance": ("lead", "body says so"), "reliability": ("lead", "agreed by 3 of 3"),

@@ -1,5 +1,5 @@
-"""`newsmark export`: write the annotations (or with --gold the adjudicated labels) as a
-dataset, JSONL by default, to stdout or to a file."""
+"""`newsmark export`: write the annotations (or with --gold the gold labels and claims under
+the gold policy) as a dataset, JSONL by default, to stdout or to a file."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from newsmark.analysis.gold import POLICIES
 from newsmark.exports import FORMATS
 from newsmark.exports.jsonl import check_filters
 from newsmark.schema.sanitize import for_terminal
@@ -32,7 +33,11 @@ DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 @click.option("--annotator", "annotators", multiple=True, metavar="NAME", callback=check_annotator_option,
               help="Only this annotator's records (repeat for several).")
 @click.option("--story", default=None, metavar="ID", help="Only this story's articles.")
-@click.option("--gold", is_flag=True, help="The adjudicated (gold) labels and claims, one record per article.")
+@click.option("--gold", is_flag=True,
+              help="The gold labels and claims, one record per article, each value with its source "
+                   "(adjudicated, agreed or majority) under the gold policy.")
+@click.option("--gold-policy", "gold_policy", type=click.Choice(POLICIES), default=None,
+              help="The gold policy of this export (default: the database's, set by init --gold-policy).")
 @click.option("--no-text", "no_text", is_flag=True, help="Leave out the article text (keep its SHA-256).")
 @click.option("--url-base", default=None, metavar="URL",
               help="claimreview: every review gets a url under URL (fact-check markup requires one).")
@@ -41,11 +46,13 @@ DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 @click.pass_context
 def command(
     ctx: click.Context, output: str, fmt: str, annotators: tuple[str, ...], story: str | None,
-    gold: bool, no_text: bool, url_base: str | None, spreadsheet: bool,
+    gold: bool, gold_policy: str | None, no_text: bool, url_base: str | None, spreadsheet: bool,
 ) -> None:
     """Export annotation records in a deterministic order (story, article, annotator)."""
     if gold and annotators:
-        raise click.UsageError("--gold exports the adjudicated labels; it cannot be combined with --annotator")
+        raise click.UsageError("--gold exports the gold labels; it cannot be combined with --annotator")
+    if gold_policy is not None and not gold and fmt != "hf":
+        raise click.UsageError("--gold-policy applies to --gold (and to --format hf)")
     if output == "":
         raise click.UsageError("-o needs a file name (or - for stdout)")
     if url_base is not None and fmt != "claimreview":
@@ -60,17 +67,19 @@ def command(
         if fmt == "hf":
             if gold:
                 raise click.UsageError("--format hf writes the annotations and the gold together; leave out --gold")
-            _export_hf(ctx, output, annotators=list(annotators), story=story, text=not no_text)
+            _export_hf(ctx, output, annotators=list(annotators), story=story, text=not no_text, policy=gold_policy)
         else:
             if no_text:
                 raise click.UsageError("--format fnc1 writes the bodies' text; leave out --no-text")
             if gold == bool(annotators) or len(annotators) > 1:
                 raise click.UsageError("--format fnc1 writes one annotator's stances or the gold: "
                                        "give --annotator NAME or --gold")
-            _export_fnc1(ctx, output, annotator=annotators[0] if annotators else None, story=story)
+            _export_fnc1(ctx, output, annotator=annotators[0] if annotators else None, story=story,
+                         policy=gold_policy)
         return
     writer = FORMATS[fmt]
-    options = {"annotators": list(annotators), "story": story, "gold": gold, "text": not no_text}
+    options = {"annotators": list(annotators), "story": story, "gold": gold, "text": not no_text,
+               "policy": gold_policy}
     if url_base is not None:
         options["url_base"] = url_base
     if spreadsheet:
@@ -134,7 +143,8 @@ def _write_folder(folder: str, fmt: str, write: Callable[[Path], dict[str, int]]
     return counts
 
 
-def _export_hf(ctx: click.Context, folder: str, *, annotators: list[str], story: str | None, text: bool) -> None:
+def _export_hf(ctx: click.Context, folder: str, *, annotators: list[str], story: str | None, text: bool,
+               policy: str | None) -> None:
     """Write a Hugging Face dataset folder (see `_write_folder`)."""
     from newsmark.analysis.agreement import agreement
     from newsmark.exports.arrow import write_hf
@@ -143,17 +153,18 @@ def _export_hf(ctx: click.Context, folder: str, *, annotators: list[str], story:
         check_filters(store, annotators=annotators, story=story)
         figures = agreement(store, story=story).to_json()
         counts = _write_folder(folder, "hf", lambda staging: write_hf(
-            store, staging, annotators=annotators, story=story, text=text, agreement=figures))
+            store, staging, annotators=annotators, story=story, text=text, agreement=figures, policy=policy))
     shown = ", ".join(f"{n} {config}" for config, n in counts.items())
     click.echo(f"Exported {shown} records to {for_terminal(folder)}", err=True)
 
 
-def _export_fnc1(ctx: click.Context, folder: str, *, annotator: str | None, story: str | None) -> None:
+def _export_fnc1(ctx: click.Context, folder: str, *, annotator: str | None, story: str | None,
+                 policy: str | None) -> None:
     """Write FNC-1's stances.csv and bodies.csv into a folder (see `_write_folder`)."""
     from newsmark.exports.fnc1 import write_fnc1
 
     with open_store(ctx, create=False) as store:
         check_filters(store, annotators=[annotator] if annotator else None, story=story)
         counts = _write_folder(folder, "fnc1", lambda staging: write_fnc1(
-            store, staging, annotator=annotator, story=story))
+            store, staging, annotator=annotator, story=story, policy=policy))
     click.echo(f"Exported {counts['stances']} stances and {counts['bodies']} bodies to {for_terminal(folder)}", err=True)
