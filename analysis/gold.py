@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Literal
 
@@ -104,6 +104,7 @@ class GoldUnit:
     article_id: str
     values: dict[str, GoldValue]
     undecided: tuple[str, ...]
+    given: dict[str, int] = field(default_factory=dict)  # annotators who gave each labelled field a value
 
 
 def gold_units(store: Store, policy: Policy, story_id: str | None = None) -> Iterator[GoldUnit]:
@@ -134,7 +135,8 @@ def _unit(unit: tuple[str, str], by_field: dict[str, dict[str, str]], gold_rows:
             undecided.append(fld)
         else:
             values[fld] = decided
-    return GoldUnit(unit[0], unit[1], dict(sorted(values.items())), tuple(undecided))
+    return GoldUnit(unit[0], unit[1], dict(sorted(values.items())), tuple(undecided),
+                    {fld: len(given) for fld, given in by_field.items()})
 
 
 def gold_claims(store: Store, article_id: str, policy: Policy) -> list[GoldClaim]:

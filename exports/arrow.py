@@ -282,12 +282,15 @@ def _gold_sources(store: Store, policy: Policy, story: str | None) -> list[str]:
     """How many gold values and claims came from each source, as card lines."""
     values: Counter[str] = Counter()
     claims: Counter[str] = Counter()
+    undecided = 0
     for record in gold_records(store, policy=policy, story=story, text=False):
         values.update(p["source"] for name, p in record["gold"].items() if name in record["labels"])
         claims.update(claim["gold"]["source"] for claim in record["claims"])
+        undecided += sum(p["source"] == "undecided" for p in record["gold"].values())
     return [f"- {what} by source: " + (", ".join(f"{counts[source]} {source}" for source in
                                                   ("adjudicated", "agreed", "majority") if counts[source]) or "none")
-            for what, counts in (("Gold values", values), ("Gold claims", claims))]
+            for what, counts in (("Gold values", values), ("Gold claims", claims))] + [
+        f"- Fields labelled but not decided yet (`\"source\": \"undecided\"`, no value): {undecided}"]
 
 
 POLICY_WORDING = {

@@ -184,8 +184,9 @@ def _claims(rows: list[list[Any]], order: dict[str, int]) -> list[dict[str, Any]
 def gold_records(store: Store, *, policy: Policy | None = None, story: str | None = None,
                  text: bool = True) -> Iterator[dict[str, Any]]:
     """The gold records (schema_version 2) under a gold policy (the database's when None;
-    ValueError at once for an unknown one): one per (story, article) that has any gold
-    value or gold claim, in (story id, article import order) order. The values and claims
+    ValueError at once for an unknown one): one per (story, article) with any label, gold
+    value or gold claim, in (story id, article import order) order; a field annotators
+    labelled that nothing decided is in `gold` as undecided, with no value in `labels`. The values and claims
     are what analysis.gold decides; each carries its source (README, "The gold record").
     Every format's --gold comes from here."""
     policy = policy or database_policy(store)
@@ -198,29 +199,34 @@ def _gold_records(store: Store, policy: Policy, story: str | None, text: bool) -
     order = _field_order(store.scheme)
     # Units are keyed, not streamed: gold_units yields them by article id, the export goes
     # by import order. A unit is a few short strings, so memory stays small.
-    units = {(unit.story_id, unit.article_id): unit.values for unit in gold_units(store, policy, story)}
+    units = {(unit.story_id, unit.article_id): unit for unit in gold_units(store, policy, story)}
     with_claims = store.articles_with_claims()
     claims_of: dict[str, tuple[list[dict[str, Any]], GoldValue | None]] = {}  # the last article's, reused
     for story_id, article_id in store.story_article_keys(story):
-        values = units.get((story_id, article_id), {})
+        unit = units.get((story_id, article_id))
+        values = unit.values if unit is not None else {}
+        # Fields annotators labelled that nothing decided: named, with how many gave a value.
+        undecided = {name: unit.given[name] for name in unit.undecided} if unit is not None else {}
         if article_id in with_claims:
             if article_id not in claims_of:
                 claims_of = {article_id: _gold_claim_entries(store, article_id, policy, order)}
             claims, latest = claims_of[article_id]
         else:
             claims, latest = [], None
-        if not values and not claims:
+        if not values and not claims and not undecided:
             continue
         row = store.export_article_row(story_id, article_id, text)
         names = sorted(values, key=lambda name: _rank(name, order))
-        provenance = {name: values[name].provenance() for name in names}
+        provenance = {name: values[name].provenance() if name in values else {"source": "undecided", "of": undecided[name]}
+                      for name in sorted([*values, *undecided], key=lambda name: _rank(name, order))}
         stamps = [values[name].at for name in names if values[name].source == "adjudicated"]
         if latest is not None:
             provenance["claims"] = latest.provenance()
             stamps.append(latest.at)
-        if any(p["source"] != "adjudicated" for p in provenance.values()) or any(
+        if not stamps or any(p["source"] in ("agreed", "majority") for p in provenance.values()) or any(
                 c["gold"]["source"] != "adjudicated" for c in claims):
-            # Derived gold is as new as the annotations it was derived from.
+            # Derived gold is as new as the annotations it was derived from (and a record of
+            # undecided fields alone, as its annotations).
             stamps.append(store.annotations_updated(article_id))
         yield {
             "schema_version": SCHEMA_VERSION,
@@ -239,10 +245,10 @@ def _gold_records(store: Store, policy: Policy, story: str | None, text: bool) -
 def gold_deciders(sources: Iterable[dict[str, Any]]) -> tuple[list[str], bool]:
     """Who decided gold values, given their sources (a gold record's `gold` entries, a gold
     claim's `gold`): the reviewers who adjudicated any, sorted, and whether any was derived
-    by the gold policy from the annotators' agreement."""
+    by the gold policy from the annotators' agreement (undecided fields decide nothing)."""
     sources = list(sources)
     reviewers = sorted({p["by"] for p in sources if p["source"] == "adjudicated"})
-    return reviewers, any(p["source"] != "adjudicated" for p in sources)
+    return reviewers, any(p["source"] in ("agreed", "majority") for p in sources)
 
 
 def _gold_claim_entries(store: Store, article_id: str, policy: Policy,

@@ -238,6 +238,9 @@ class _Loader:
         self.scheme = store.scheme
         self.story_fields = self.scheme.story_fields()
         self._shadow: _Shadow | None = None
+        # Gold records of derived and undecided gold alone, applied only for the story and
+        # article they name (ids of the emptied records; see _load).
+        self._placing_only: set[int] = set()
         self._fresh: _Known | None = None  # the batch's reads, while a fresh record of it is applied
         self._verified: dict[str, tuple[str, str]] = {}  # articles whose text was checked: text_sha256, text
         self._verified_chars = 0
@@ -288,10 +291,14 @@ class _Loader:
             for number, parse, size in entries:
                 self.report.read += 1
                 try:
-                    parsed = self._without_derived(parse())
+                    record = parse()
+                    parsed = self._without_derived(record)
                     if parsed is None:
+                        # Nothing to load but where it is: its story, its article and the
+                        # article's membership of the story, as any record brings them.
                         self.report.derived += 1
-                        continue
+                        parsed = record.model_copy(update={"labels": {}, "claims": [], "gold": {}})
+                        self._placing_only.add(id(parsed))
                     pending.append((number, parsed))
                     pending_bytes += size
                 except _Reject as exc:
@@ -316,7 +323,8 @@ class _Loader:
         claims = [c for c in record.claims if not (isinstance(c, GoldExportClaim) and c.gold and c.gold.derived)]
         if not derived and len(claims) == len(record.claims):
             return record
-        self.report.derived_values += len(derived - {"claims"}) + len(record.claims) - len(claims)
+        # (An undecided field has no value to count: only its entry in `gold` goes.)
+        self.report.derived_values += len(derived & record.labels.keys()) + len(record.claims) - len(claims)
         labels = {name: value for name, value in record.labels.items() if name not in derived}
         if not labels and not claims:
             return None
@@ -333,6 +341,8 @@ class _Loader:
             known = _Known(self, conn, [record for _, record in pending])
             for number, record in pending:
                 gold = isinstance(record, GoldRecord)
+                placing_only = id(record) in self._placing_only
+                self._placing_only.discard(id(record))
                 try:
                     if known.fresh(record):
                         # Nothing local to compare with or replace: decided from what the
@@ -351,6 +361,8 @@ class _Loader:
                     continue
                 finally:
                     known.applied(record)
+                if placing_only:
+                    continue  # counted as derived
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
             known.flush()
 

@@ -272,43 +272,54 @@ class AnnotationRecordV1(AnnotationRecord):
     claims: list[ExportClaimV1]  # type: ignore[assignment]
 
 
-GoldSource = Literal["adjudicated", "agreed", "majority"]
+GoldSource = Literal["adjudicated", "agreed", "majority", "undecided"]
 
 
 class GoldProvenance(ExportModel):
     """Where a gold value came from: `adjudicated` by a reviewer (`by`, `reason`, `at`), or
     derived by the gold policy from the annotators' values: `agreed` (all `of` annotators
-    who gave the field a value gave it) or `majority` (`agreed` of `of`). A file written
-    before sources were named has only by, reason and at: adjudicated."""
+    who gave the field a value gave it) or `majority` (`agreed` of `of`). `undecided`: `of`
+    annotators gave the field a value and neither a reviewer nor the policy decided it (the
+    record's labels have no value for it). A file written before sources were named has
+    only by, reason and at: adjudicated."""
 
     # The JSON Schema says what the validator below checks: which keys go with which source.
-    model_config = ConfigDict(json_schema_extra={
-        "if": {"properties": {"source": {"enum": ["agreed", "majority"]}}, "required": ["source"]},
-        "then": {"required": ["agreed", "of"], "properties": {"by": False, "reason": False, "at": False}},
-        "else": {"required": ["by", "reason", "at"], "properties": {"agreed": False, "of": False}},
-    })
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"source": {"enum": ["agreed", "majority"]}}, "required": ["source"]},
+         "then": {"required": ["agreed", "of"],
+                  "properties": {"of": {"minimum": 2}, "by": False, "reason": False, "at": False}}},
+        {"if": {"properties": {"source": {"const": "undecided"}}, "required": ["source"]},
+         "then": {"required": ["of"], "properties": {"agreed": False, "by": False, "reason": False, "at": False}}},
+        {"if": {"properties": {"source": {"const": "adjudicated"}}},
+         "then": {"required": ["by", "reason", "at"], "properties": {"agreed": False, "of": False}}},
+    ]})
 
     source: GoldSource = "adjudicated"
     by: Name | None = None
     reason: str | None = None
     at: Timestamp | None = None
     agreed: int | None = Field(default=None, ge=1)
-    of: int | None = Field(default=None, ge=2)
+    of: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _fits_source(self) -> GoldProvenance:
         if self.source == "adjudicated":
             if self.by is None or self.reason is None or self.at is None or self.agreed is not None or self.of is not None:
                 raise ValueError("an adjudicated gold value has by, reason and at (and no agreed or of)")
-        elif self.agreed is None or self.of is None or self.by is not None or self.reason is not None \
+        elif self.source == "undecided":
+            if self.of is None or self.agreed is not None or self.by is not None or self.reason is not None \
+                    or self.at is not None:
+                raise ValueError("an undecided gold field has of, and no agreed, by, reason or at")
+        elif self.agreed is None or self.of is None or self.of < 2 or self.by is not None or self.reason is not None \
                 or self.at is not None or self.agreed > self.of:
             raise ValueError(f"{'an' if self.source == 'agreed' else 'a'} {self.source} gold value has agreed and of "
-                             "(agreed <= of), and no by, reason or at")
+                             "(agreed <= of, of >= 2), and no by, reason or at")
         return self
 
     @property
     def derived(self) -> bool:
-        """Whether the gold policy derived it from the annotators' values (not a reviewer)."""
+        """Whether the gold policy derived it from the annotators' values, or left it
+        undecided (not a reviewer's)."""
         return self.source != "adjudicated"
 
 
@@ -329,7 +340,8 @@ class GoldRecord(ExportModel):
     """The gold labels and claims of one article as read in one story: a line of
     `export --gold`, under the gold policy.
 
-    `gold` maps each gold field to its source (GoldProvenance); the key "claims" holds the
+    `gold` maps each gold field to its source (GoldProvenance), and each field annotators
+    labelled that nothing decided to `undecided`; the key "claims" holds the
     provenance of the latest adjudicated gold claim when there is one. Each gold claim
     carries its own source and its labels' sources.
     """

@@ -172,13 +172,16 @@ def test_gold_records_carry_provenance_and_gold_claims(store: Store):
     assert record["article"]["id"] == ids["alpha"]
     assert record["annotator"] is None and record["note"] is None and record["flagged"] is False
     assert list(record["labels"].items()) == [("stance", "agree"), ("reliability", "B")]
-    assert list(record["gold"]) == ["stance", "reliability", "claims"]
+    # credibility: labelled, not adjudicated, no agreement (bob alone): undecided, no value.
+    assert list(record["gold"]) == ["stance", "reliability", "credibility", "claims"]
+    assert record["gold"]["credibility"] == {"source": "undecided", "of": 1}
     assert record["gold"]["stance"]["by"] == "lead" and record["gold"]["stance"]["reason"] == "two of three"
     (gold_claim,) = store.gold_claims(ids["alpha"])
     assert record["gold"]["claims"] == {"source": "adjudicated", "by": "lead", "reason": "clear", "at": gold_claim["at"]}
     (claim,) = record["claims"]
     assert (claim["start"], claim["end"], claim["labels"]) == (25, 61, {"credibility": "2", "checkworthy": "yes"})
-    stamps = [p["at"] for p in record["gold"].values()]
+    # The latest adjudication (an undecided field does not date the record).
+    stamps = [p["at"] for p in record["gold"].values() if p["source"] == "adjudicated"]
     assert record["updated_at"] == max(stamps)
 
 

@@ -97,10 +97,15 @@ def majority(n: int, of: int) -> dict:
     return {"source": "majority", "agreed": n, "of": of}
 
 
+def undecided(of: int) -> dict:
+    return {"source": "undecided", "of": of}
+
+
 def test_unanimous_the_default_gold_holds_what_everyone_agreed_on(team_db, tmp_path):
     records = export_gold(team_db, tmp_path / "gold.jsonl")
     assert gold_of(records) == [
-        (AID, {"reliability": "C"}, {"reliability": agreed(3, 3)},
+        # Stance: 2 of 3 agree, not all: undecided, named with no value.
+        (AID, {"reliability": "C"}, {"stance": undecided(3), "reliability": agreed(3, 3)},
          [(SHARE, {"credibility": "2"}, {**agreed(3, 3), "labels": {"credibility": agreed(3, 3)}})]),
         (OID, {"stance": "disagree", "reliability": "B"}, {"stance": agreed(2, 2), "reliability": LEAD}, []),
     ]
@@ -125,8 +130,12 @@ def test_majority_and_adjudicated_policies_and_the_per_export_override(team_db, 
         (OID, {"stance": "disagree", "reliability": "B"}, {"stance": agreed(2, 2), "reliability": LEAD}, []),
     ]
     only_adjudicated = export_gold(team_db, tmp_path / "adjudicated.jsonl", "--gold-policy", "adjudicated")
-    assert gold_of(only_adjudicated) == [(OID, {"reliability": "B"}, {"reliability": LEAD}, [])]
-    assert only_adjudicated[0]["updated_at"] == ADJUDICATED_AT
+    # Every labelled article has a record: what no reviewer decided is undecided.
+    assert gold_of(only_adjudicated) == [
+        (AID, {}, {"stance": undecided(3), "reliability": undecided(3)}, []),
+        (OID, {"reliability": "B"}, {"stance": undecided(2), "reliability": LEAD}, []),
+    ]
+    assert only_adjudicated[0]["updated_at"] == STAMPS["carol"]
     unanimous = export_gold(team_db, tmp_path / "unanimous.jsonl", "--gold-policy", "unanimous")
     assert [r["labels"] for r in unanimous] == [{"reliability": "C"}, {"stance": "disagree", "reliability": "B"}]
     with Store.open(team_db) as store:
@@ -221,6 +230,7 @@ def test_hf_folder_loads_with_every_gold_field_and_its_source(team_db, tmp_path)
     # (agreed); stance agree (majority). Of the claims: SHARE agreed, CRITICS majority.
     assert "- Gold values by source: 1 adjudicated, 2 agreed, 1 majority\n" in card
     assert "- Gold claims by source: 1 agreed, 1 majority\n" in card
+    assert '- Fields labelled but not decided yet (`"source": "undecided"`, no value): 0\n' in card
     assert "| stance |" in card and "95% interval" in card
 
 
@@ -241,7 +251,7 @@ def test_export_load_export_is_byte_identical_with_policy_gold(team_db, tmp_path
     assert result.stdout == (
         "Read 7 records: 6 loaded, 0 replaced, 0 unchanged, 0 kept (local newer), 0 rejected; "
         "created 1 story, 2 articles; skipped 5 derived gold values (agreed or majority; export derives "
-        "them again) and 1 gold record holding only those\n")
+        "them again) and 1 gold record with nothing adjudicated\n")
     with Store.open(fresh) as store:
         assert store.gold(AID) == {} and store.gold_claims(AID) == []
         assert list(store.gold(OID)) == ["reliability"]
@@ -258,4 +268,4 @@ def test_a_derived_gold_entry_that_names_a_reviewer_is_rejected(db_path, tmp_pat
     result = run("--db", str(db_path), "load-annotations", str(path))
     assert result.exit_code == 1
     assert result.stderr == (f"rejected: {path}:1: not a valid gold record: gold.stance: an agreed gold value has "
-                             "agreed and of (agreed <= of), and no by, reason or at\n")
+                             "agreed and of (agreed <= of, of >= 2), and no by, reason or at\n")

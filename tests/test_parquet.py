@@ -64,15 +64,16 @@ def test_mixed_files_read_together_everywhere(annotated, tmp_path):
     n_annotations = parquet_file(store, annotations)
     n_gold = parquet_file(store, gold, gold=True)
     both = [str(annotations), str(gold)]
-    assert len(load_dataset("parquet", data_files=both, split="train")) == n_annotations + n_gold
+    assert len(load_dataset("parquet", data_files=both, split="train", cache_dir=str(tmp_path / "hf-cache"))) == n_annotations + n_gold
     frame = pl.read_parquet(both)
     assert frame.height == n_annotations + n_gold
     assert frame.filter(pl.col("annotator").is_null()).height == n_gold
     assert len(pl.concat([pl.read_parquet(annotations), pl.read_parquet(gold)])) == frame.height
     assert len(pl.read_parquet(gold).to_pandas()) == n_gold
     rows = duckdb.sql(f"SELECT labels.stance, len(gold) FROM read_parquet({both!r}) WHERE annotator IS NULL").fetchall()
-    # The original's adjudicated stance; the copy's gold is its claim, agreed by both.
-    assert rows == [("agree", 1), (None, 0)]
+    # The original's adjudicated stance (its credibility undecided, 2 vs 3); the copy's gold
+    # is its claim, agreed by both; the fete's stance, alice's alone, is undecided.
+    assert rows == [("agree", 2), (None, 0), (None, 1)]
 
 
 def test_hf_folder_loads_with_its_card(annotated, tmp_path):
@@ -81,11 +82,12 @@ def test_hf_folder_loads_with_its_card(annotated, tmp_path):
                                        "annotators": ["alice", "bob"]}},
                  "bootstrap": {"resamples": 1000, "seed": 0, "confidence": 0.95}}
     counts = write_hf(store, tmp_path / "ds", agreement=agreement)
-    # The original's (carol's stance, the claim both marked) and the copy's (that claim).
-    assert counts == {"annotations": 5, "gold": 2}
-    train = load_dataset(str(tmp_path / "ds"), split="train")
+    # The original's (carol's stance, the claim both marked), the copy's (that claim) and the
+    # fete's (alice's stance alone: undecided).
+    assert counts == {"annotations": 5, "gold": 3}
+    train = load_dataset(str(tmp_path / "ds"), split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert len(train) == 5 and set(train["annotator"]) == {"alice", "bob"}
-    gold = load_dataset(str(tmp_path / "ds"), "gold", split="train")
+    gold = load_dataset(str(tmp_path / "ds"), "gold", split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert gold[0]["annotator"] is None and gold[0]["gold"][0]["by"] == "carol"
     assert gold[0]["gold"][0]["source"] == "adjudicated" and gold[0]["gold"][0]["agreed"] is None
     assert [(c["gold"]["source"], c["gold"]["agreed"], c["gold"]["of"], c["gold"]["by"])
@@ -95,6 +97,8 @@ def test_hf_folder_loads_with_its_card(annotated, tmp_path):
     assert "| stance | 0.500 | [-0.250, 1.000] | nominal | 1 | 2 |" in card
     assert "1000 resamples, seed 0" in card
     assert "Gold policy: **unanimous**" in card and "are not in the gold config" not in card
+    # The original's credibility (2 against 3) and the fete's stance (alice's alone).
+    assert '- Fields labelled but not decided yet (`"source": "undecided"`, no value): 2\n' in card
     assert "- alice: 3 articles" in card and "- bob: 2 articles" in card
 
 
@@ -103,13 +107,13 @@ def test_an_article_in_two_stories_is_counted_once_in_the_card(two_stories, tmp_
     counts = write_hf(store, tmp_path / "ds")
     # alice's record of the original in story t too; gold: the original's in both stories
     # (carol's stance in s; the claim both marked, an article's claims show in each story)
-    # and the copy's (that claim)
-    assert counts == {"annotations": 6, "gold": 3}
+    # the copy's (that claim) and the fete's (undecided)
+    assert counts == {"annotations": 6, "gold": 4}
     rows = pq.read_table(tmp_path / "ds" / "data" / "annotations.parquet").to_pylist()
     assert [(r["story"]["id"], r["labels"]["stance"]) for r in rows
             if r["article"]["id"] == original and r["annotator"] == "alice"] == [("s", "agree"), ("t", "disagree")]
     card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
-    assert "6 annotation records and 3 gold records over 3 articles in 2 stories" in card
+    assert "6 annotation records and 4 gold records over 3 articles in 2 stories" in card
     assert "- alice: 3 articles" in card
 
 
@@ -126,8 +130,8 @@ def test_export_command_writes_parquet_and_an_hf_folder(annotated, db_path, tmp_
     assert pq.read_table(tmp_path / "a.parquet").num_rows == 5
     result = run("--format", "hf", "-o", str(tmp_path / "ds"))
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"Exported 5 annotations, 2 gold records to {tmp_path / 'ds'}\n"
-    assert len(load_dataset(str(tmp_path / "ds"), "gold", split="train")) == 2
+    assert result.stderr == f"Exported 5 annotations, 3 gold records to {tmp_path / 'ds'}\n"
+    assert len(load_dataset(str(tmp_path / "ds"), "gold", split="train", cache_dir=str(tmp_path / "hf-cache"))) == 3
     assert "| stance |" in (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
     again = run("--format", "hf", "-o", str(tmp_path / "ds"))
     assert again.exit_code == 1

@@ -23,6 +23,7 @@ from newsmark.schema.load import load_annotations
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import Store
+from tests.gold_records import without_undecided
 
 # Characters that break naive code: combining marks, emoji (astral, with skin tones and
 # ZWJ), Hebrew and Arabic (RTL), bidi controls, CJK, a non-BMP letter, odd spaces.
@@ -206,7 +207,7 @@ def test_export_load_export_is_byte_identical(tmp_path_factory, plan, gold_first
     (folder / "gold.jsonl").write_bytes(gold)
     files = [folder / "annotations.jsonl", folder / "gold.jsonl"]
     for file, exported, options in ((files[0], annotations, {}),
-                                    (files[1], adjudicated, {"gold": True, "policy": "adjudicated"})):
+                                    (files[1], without_undecided(adjudicated), {"gold": True, "policy": "adjudicated"})):
         with Store.open(":memory:") as theirs:
             report = load_annotations(theirs, [file])
             assert report.rejected == [], report.rejected

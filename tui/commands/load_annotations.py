@@ -25,15 +25,15 @@ def summary_line(report: LoadReport) -> str:
     """`Read N records: L loaded, R replaced, U unchanged, K kept (local newer), X rejected;
     created S stories, A articles`, then, when a gold file held derived gold, `; skipped V
     derived gold values (agreed or majority; export derives them again) and D gold records
-    holding only those`."""
+    with nothing adjudicated`."""
     return (
         f"Read {_plural(report.read, 'record')}: {report.loaded} loaded, {report.replaced} replaced, "
         f"{report.unchanged} unchanged, {report.kept_newer_local} kept (local newer), "
         f"{len(report.rejected)} rejected; created {_plural(report.stories_created, 'story', 'stories')}, "
         f"{_plural(report.articles_created, 'article')}"
         + (f"; skipped {_plural(report.derived_values, 'derived gold value')} (agreed or majority; "
-           f"export derives them again) and {_plural(report.derived, 'gold record')} holding only those"
-           if report.derived_values else "")
+           f"export derives them again) and {_plural(report.derived, 'gold record')} with nothing adjudicated"
+           if report.derived_values or report.derived else "")
     )
 
 
