@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import orjson
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -435,11 +434,8 @@ UNGROUPED_PREFIX = CATCH_ALL_PREFIX
 def ungrouped_story_ids(store: Store) -> list[str]:
     """Stories holding articles that arrived without one: ids starting with "ungrouped"
     (the importer's catch-all) or marked `meta.ungrouped = true`."""
-    rows = store.conn.execute("SELECT id, meta FROM stories ORDER BY id").fetchall()
-    return [
-        story_id for story_id, meta in rows
-        if story_id.startswith(UNGROUPED_PREFIX) or orjson.loads(meta or "{}").get("ungrouped") is True
-    ]
+    return [story.id for story in store.stories()
+            if story.id.startswith(UNGROUPED_PREFIX) or story.meta.get("ungrouped") is True]
 
 
 def story_title(title: str | None, text: str) -> str:

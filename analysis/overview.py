@@ -186,7 +186,7 @@ def claim_matrix(store: Store, story_id: str, annotator: str | None = None,
     if heads is None:
         heads = article_heads(store, story_id, annotator)
     order = {head.id: k for k, head in enumerate(heads)}
-    labels = dict(store.conn.execute("SELECT id, coalesce(label, '') FROM clusters").fetchall())
+    labels = store.cluster_labels()
     rows: dict[str, ClusterRow] = {}
     for head in heads:
         for claim in store.claims(head.id, annotator):

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from newsmark.analysis.gold import Policy, database_policy
 from newsmark.exports.jsonl import gold_records, iter_records
 from newsmark.schema.scheme import Scheme
-from newsmark.schema.store import Store, visible
+from newsmark.schema.store import Store
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -212,20 +212,8 @@ def dataset_card(store: Store, counts: dict[str, int], *, story: str | None,
     """The dataset card: YAML configs, then the fields and what their labels mean (the
     scheme's wording, Admiralty grades included), who annotated, how far they agreed,
     how gold was decided, and where the articles came from."""
-    conn = store.conn
     # The articles of the export's stories, each once (an article may be in several).
-    members = "SELECT article_id FROM story_articles" + (" WHERE story_id = ?" if story else "")
-    where, params = f"WHERE id IN ({members}) AND {visible()}", [story] if story else []
-    articles = conn.execute(f"SELECT count(*) FROM articles {where}", params).fetchone()[0]
-    stories = conn.execute(
-        f"SELECT count(DISTINCT m.story_id) FROM story_articles m JOIN articles a ON a.id = m.article_id "
-        f"WHERE {visible('a')}" + (" AND m.story_id = ?" if story else ""), params).fetchone()[0]
-    outlets = conn.execute(
-        f"SELECT coalesce(source, '(unknown)'), count(*) FROM articles {where} GROUP BY 1 ORDER BY 2 DESC, 1", params
-    ).fetchall()
-    people = conn.execute(
-        "SELECT annotator, count(DISTINCT article_id) FROM annotations GROUP BY annotator ORDER BY annotator"
-    ).fetchall()
+    articles, stories, outlets, people = store.export_summary(story)
     lines = ["---", "configs:"]
     for config in counts:
         default = "\n  default: true" if config == "annotations" else ""

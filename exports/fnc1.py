@@ -24,11 +24,10 @@ import orjson
 from newsmark.analysis.gold import Policy
 from newsmark.exports.jsonl import gold_records
 from newsmark.schema.importing.fnc1 import BODIES_HEADER, META_BODY_IDS, META_ROWS, STANCE_FIELD, STANCES_HEADER
-from newsmark.schema.store import Store, visible
+from newsmark.schema.store import Store
 
 STANCES_FILE = "stances.csv"
 BODIES_FILE = "bodies.csv"
-_CHUNK = 500  # article ids per query when reading the bodies' texts
 
 
 def stance_rows(store: Store, *, annotator: str | None = None, story: str | None = None,
@@ -53,21 +52,7 @@ def stance_rows(store: Store, *, annotator: str | None = None, story: str | None
 
 def _annotator_stances(store: Store, annotator: str, story: str | None) -> Iterator[tuple]:
     """(story id, headline, story meta reader, article id, article meta, stance) of an annotator."""
-    # A scheme may make stance article-scoped: then one value, under story '', in every story.
-    scope = "m.story_id" if STANCE_FIELD in store.scheme.story_fields() else "''"
-    params = [STANCE_FIELD, annotator]
-    where = ""
-    if story is not None:
-        where = "AND m.story_id = ?"
-        params.append(story)
-    rows = store.conn.execute(f"""
-        SELECT m.story_id, coalesce(nullif(s.proposition, ''), s.title), s.meta, a.id, a.meta, l.value
-          FROM story_articles m
-          JOIN stories s ON s.id = m.story_id
-          JOIN articles a ON a.id = m.article_id
-          JOIN labels l ON l.article_id = m.article_id AND l.story_id = {scope} AND l.field = ? AND l.annotator = ?
-         WHERE {visible('a')} {where}
-         ORDER BY m.story_id, a.seq""", params)
+    rows = store.annotator_stance_rows(STANCE_FIELD, annotator, story)
     for story_id, headline, story_meta, article_id, article_meta, stance in rows:
         yield story_id, headline, (lambda text=story_meta: orjson.loads(text)), article_id, orjson.loads(article_meta), stance
 
@@ -120,13 +105,8 @@ def write_bodies(store: Store, out: BinaryIO, written: dict[str, list[str]]) -> 
     ids = list(written)
     try:
         writer.writerow(BODIES_HEADER)
-        articles = []
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            articles += store.conn.execute(
-                f"SELECT seq, id, meta, text FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
-        for _, article_id, meta, text in sorted(articles):
-            body_ids = orjson.loads(meta).get(META_BODY_IDS, [])
+        for article_id, meta, text in store.article_bodies(ids):
+            body_ids = meta.get(META_BODY_IDS, [])
             for body_id in body_ids + [b for b in written[article_id] if b not in body_ids]:
                 writer.writerow((body_id, text))
                 count += 1

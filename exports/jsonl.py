@@ -23,29 +23,12 @@ from newsmark.schema.models import SCHEMA_VERSION
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store, StoreError
 
-_ARTICLE_COLUMNS = "a.id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256"
-
-# Claims as [id, start, end, exact, prefix, suffix, cluster, {field: value}, cluster wording] arrays.
-_CLAIMS_SUBQUERY = """
-    (SELECT json_group_array(json_array(c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster,
-            json((SELECT json_group_object(cl.field, cl.value) FROM claim_labels cl WHERE cl.claim_id = c.id)),
-            (SELECT k.label FROM clusters k WHERE k.id = c.cluster)))
-       FROM claims c WHERE c.article_id = an.article_id AND c.annotator = an.annotator)
-"""
-# The story's story-scoped labels and the article-scoped ones (story_id '').
-_LABELS_SUBQUERY = """
-    (SELECT json_group_object(l.field, l.value) FROM labels l
-      WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
-"""
-
-
 def check_filters(store: Store, *, annotators: Sequence[str] | None = None, story: str | None = None) -> None:
     """Raise StoreError naming an unknown story or an annotator with no annotations."""
     if story is not None and store.get_story(story) is None:
         raise StoreError(f"no story {story!r}")
     for name in annotators or ():
-        found = store.conn.execute("SELECT 1 FROM annotations WHERE annotator = ? LIMIT 1", (name,)).fetchone()
-        if found is None:
+        if not store.has_annotations(name):
             raise StoreError(f"no annotations by {name!r}")
 
 
@@ -96,46 +79,12 @@ def write_jsonl(
 # --- annotation records ---------------------------------------------------------------
 
 
-def annotation_query(
-    *, annotators: Sequence[str] = (), story: str | None = None, text: bool = True
-) -> tuple[str, list[Any]]:
-    """The one SQL statement (and its parameters) behind the annotation records."""
-    where: list[str] = []
-    params: list[Any] = []
-    if story is not None:
-        where.append("n.story_id = ?")
-        params.append(story)
-    if annotators:
-        where.append(f"n.annotator IN ({', '.join('?' * len(annotators))})")
-        params.extend(annotators)
-    params += params  # the filters apply to the keys and to the rows they lead to
-    # Only the (story, seq) keys of annotated articles are sorted (a few bytes each, never
-    # the texts); CROSS JOIN keeps them the outer loop, in that order, each article found
-    # by its seq (the rowid) and its annotators by the annotations primary key, whose
-    # (article_id, story_id, annotator) order gives annotator order. The LIMIT keeps
-    # SQLite (3.41+) from dropping the subquery's ORDER BY, as the outer query has none.
-    sql = f"""
-        SELECT k.story_id, {_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
-               an.annotator, an.note, an.flagged, an.updated_at, {_LABELS_SUBQUERY}, {_CLAIMS_SUBQUERY}
-          FROM (SELECT DISTINCT n.story_id, b.seq FROM annotations n
-                  JOIN articles b ON b.id = n.article_id
-                 {"WHERE " + " AND ".join(where) if where else ""}
-                 ORDER BY n.story_id, b.seq LIMIT -1) k
-          CROSS JOIN articles a ON a.seq = k.seq
-          CROSS JOIN annotations an ON an.article_id = a.id AND an.story_id = k.story_id
-          LEFT JOIN stories s ON s.id = k.story_id
-         {"WHERE " + " AND ".join(w.replace("n.", "an.") for w in where) if where else ""}
-    """
-    return sql, params
-
-
 def _annotation_records(
     store: Store, *, annotators: list[str], story: str | None, text: bool
 ) -> Iterator[dict[str, Any]]:
-    sql, params = annotation_query(annotators=annotators, story=story, text=text)
     order = _field_order(store.scheme)
     loads = orjson.loads
-    for row in store.conn.execute(sql, params):
+    for row in store.annotation_export_rows(annotators=annotators, story=story, text=text):
         story_id, (s_title, s_prop, annotator, note, flagged, updated_at, labels_json, claims_json) = row[0], row[9:]
         labels = _in_scheme_order(loads(labels_json), order) if labels_json != "{}" else {}
         claims = _claims(loads(claims_json), order) if claims_json != "[]" else []

@@ -1819,6 +1819,69 @@ class Store:
             f"SELECT id FROM articles WHERE id >= ? AND id < ? AND {visible()} ORDER BY id LIMIT ?",
             (prefix, prefix + "g", limit))]
 
+    # --- reads for exports ---------------------------------------------------------------
+
+    def has_annotations(self, annotator: str) -> bool:
+        """Whether the annotator has any annotations row."""
+        return self.conn.execute("SELECT 1 FROM annotations WHERE annotator = ? LIMIT 1", (annotator,)).fetchone() is not None
+
+    def annotation_export_rows(self, *, annotators: Sequence[str] = (), story: str | None = None,
+                               text: bool = True) -> Iterator[tuple]:
+        """The rows behind the annotation records (see `annotation_query`), streamed."""
+        sql, params = annotation_query(annotators=annotators, story=story, text=text)
+        yield from self.conn.execute(sql, params)
+
+    def cluster_labels(self) -> dict[str, str]:
+        """Every cluster's wording ('' for none), by id."""
+        return dict(self.conn.execute("SELECT id, coalesce(label, '') FROM clusters").fetchall())
+
+    def export_summary(self, story_id: str | None = None) -> tuple[int, int, list[tuple[str, int]], list[tuple[str, int]]]:
+        """What a dataset card says of the export's articles (one story's, or all): how many
+        articles (each once) and stories, articles by outlet (most first), and each
+        annotator's article count."""
+        members = "SELECT article_id FROM story_articles" + (" WHERE story_id = ?" if story_id else "")
+        where, params = f"WHERE id IN ({members}) AND {visible()}", [story_id] if story_id else []
+        articles = self.conn.execute(f"SELECT count(*) FROM articles {where}", params).fetchone()[0]
+        stories = self.conn.execute(
+            f"SELECT count(DISTINCT m.story_id) FROM story_articles m JOIN articles a ON a.id = m.article_id "
+            f"WHERE {visible('a')}" + (" AND m.story_id = ?" if story_id else ""), params).fetchone()[0]
+        outlets = self.conn.execute(
+            f"SELECT coalesce(source, '(unknown)'), count(*) FROM articles {where} GROUP BY 1 ORDER BY 2 DESC, 1", params
+        ).fetchall()
+        people = self.conn.execute(
+            "SELECT annotator, count(DISTINCT article_id) FROM annotations GROUP BY annotator ORDER BY annotator"
+        ).fetchall()
+        return articles, stories, outlets, people
+
+    def annotator_stance_rows(self, field_name: str, annotator: str, story_id: str | None = None) -> Iterator[tuple]:
+        """(story id, headline, story meta JSON, article id, article meta JSON, value) of one
+        annotator's values of a field in every (story, article), by story and import order;
+        the headline is the story's proposition, else its title."""
+        # A scheme may make the field article-scoped: then one value, under story '', in every story.
+        scope = "m.story_id" if field_name in self.scheme.story_fields() else "''"
+        params: list[Any] = [field_name, annotator]
+        where = ""
+        if story_id is not None:
+            where = "AND m.story_id = ?"
+            params.append(story_id)
+        yield from self.conn.execute(f"""
+            SELECT m.story_id, coalesce(nullif(s.proposition, ''), s.title), s.meta, a.id, a.meta, l.value
+              FROM story_articles m
+              JOIN stories s ON s.id = m.story_id
+              JOIN articles a ON a.id = m.article_id
+              JOIN labels l ON l.article_id = m.article_id AND l.story_id = {scope} AND l.field = ? AND l.annotator = ?
+             WHERE {visible('a')} {where}
+             ORDER BY m.story_id, a.seq""", params)
+
+    def article_bodies(self, article_ids: Sequence[str]) -> list[tuple[str, dict[str, Any], str]]:
+        """(id, meta, text) of these articles, in import order."""
+        rows = []
+        for first in range(0, len(article_ids), 500):  # under SQLite's limit of parameters
+            chunk = list(article_ids[first:first + 500])
+            rows += self.conn.execute(
+                f"SELECT seq, id, meta, text FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        return [(article_id, orjson.loads(meta), text) for _, article_id, meta, text in sorted(rows)]
+
     # --- meta of stories and articles (dataset readers keep their own ids there) ----------
 
     def set_story_meta(self, conn: sqlite3.Connection, story_id: str, meta: dict[str, Any]) -> None:
@@ -2245,6 +2308,57 @@ def _copy_table(table: str) -> str:
 
 def _quoted(column: str) -> str:
     return f'"{column}"'
+
+
+# --- the annotation export's query (exports/jsonl.py reads its rows) ---------------------
+
+_EXPORT_ARTICLE_COLUMNS = "a.id, a.source, a.url, a.title, a.byline, a.published, a.text_sha256"
+
+# Claims as [id, start, end, exact, prefix, suffix, cluster, {field: value}, cluster wording] arrays.
+_EXPORT_CLAIMS = """
+    (SELECT json_group_array(json_array(c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster,
+            json((SELECT json_group_object(cl.field, cl.value) FROM claim_labels cl WHERE cl.claim_id = c.id)),
+            (SELECT k.label FROM clusters k WHERE k.id = c.cluster)))
+       FROM claims c WHERE c.article_id = an.article_id AND c.annotator = an.annotator)
+"""
+# The story's story-scoped labels and the article-scoped ones (story_id '').
+_EXPORT_LABELS = """
+    (SELECT json_group_object(l.field, l.value) FROM labels l
+      WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
+"""
+
+
+def annotation_query(
+    *, annotators: Sequence[str] = (), story: str | None = None, text: bool = True
+) -> tuple[str, list[Any]]:
+    """The one SQL statement (and its parameters) behind the annotation records."""
+    where: list[str] = []
+    params: list[Any] = []
+    if story is not None:
+        where.append("n.story_id = ?")
+        params.append(story)
+    if annotators:
+        where.append(f"n.annotator IN ({', '.join('?' * len(annotators))})")
+        params.extend(annotators)
+    params += params  # the filters apply to the keys and to the rows they lead to
+    # Only the (story, seq) keys of annotated articles are sorted (a few bytes each, never
+    # the texts); CROSS JOIN keeps them the outer loop, in that order, each article found
+    # by its seq (the rowid) and its annotators by the annotations primary key, whose
+    # (article_id, story_id, annotator) order gives annotator order. The LIMIT keeps
+    # SQLite (3.41+) from dropping the subquery's ORDER BY, as the outer query has none.
+    sql = f"""
+        SELECT k.story_id, {_EXPORT_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
+               an.annotator, an.note, an.flagged, an.updated_at, {_EXPORT_LABELS}, {_EXPORT_CLAIMS}
+          FROM (SELECT DISTINCT n.story_id, b.seq FROM annotations n
+                  JOIN articles b ON b.id = n.article_id
+                 {"WHERE " + " AND ".join(where) if where else ""}
+                 ORDER BY n.story_id, b.seq LIMIT -1) k
+          CROSS JOIN articles a ON a.seq = k.seq
+          CROSS JOIN annotations an ON an.article_id = a.id AND an.story_id = k.story_id
+          LEFT JOIN stories s ON s.id = k.story_id
+         {"WHERE " + " AND ".join(w.replace("n.", "an.") for w in where) if where else ""}
+    """
+    return sql, params
 
 
 def _in_story(story_id: str | None) -> tuple[str, tuple]:

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from newsmark.exports import FORMATS
-from newsmark.exports.jsonl import annotation_query, iter_records, write_jsonl
+from newsmark.exports.jsonl import iter_records, write_jsonl
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
-from newsmark.schema.store import Store, StoreError
+from newsmark.schema.store import Store, StoreError, annotation_query
 from newsmark.tui.cli import cli
 
 # Unicode that must survive a round trip untouched: an emoji outside the BMP, a combining
