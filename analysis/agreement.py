@@ -224,7 +224,7 @@ _GOLD_CODER = "\x00gold"
 def _read_codes(
     store: Store, fields: list[SchemeField], annotators: list[str], story: str | None, stories: bool, gold: bool
 ) -> dict[str, LabelMatrix] | None:
-    """The one place where units are read: the SQL that turns label rows into codes."""
+    """The one place where units are read: the label rows as codes (`Store.label_codes`), decoded."""
     coders = annotators + [_GOLD_CODER] if gold else annotators
     pairs = [(fld.name, value) for fld in fields for value in fld.values]
     offsets, position = {}, 0
@@ -233,46 +233,11 @@ def _read_codes(
         position += len(fld.values)
     base = max(len(pairs), 1)
     unknown = len(coders)  # the code of an annotator missing from the list
-    case_annotator = "CASE l.annotator " + "WHEN ? THEN ? " * len(coders) + f"ELSE {unknown} END"
-    params: list[Any] = []
-    for index, name in enumerate(coders):
-        params += [name, index]
-    case_label = "CASE l.field "
-    for fld in fields:
-        case_label += "WHEN ? THEN CASE l.value " + "WHEN ? THEN ? " * len(fld.values) + "ELSE NULL END "
-        params.append(fld.name)
-        for index, value in enumerate(fld.values):
-            params += [value, offsets[fld.name] + index]
-    case_label += "ELSE NULL END"
-    source = "labels"
-    if gold:
-        source = ("(SELECT article_id, story_id, annotator, field, value FROM labels "
-                  "UNION ALL SELECT article_id, story_id, ?, field, value FROM gold)")
-        params.append(_GOLD_CODER)
-    names = [fld.name for fld in fields]
-    # Units follow the field's scope: a story-scoped label (story_id set) is a unit of its
-    # (story, article), named `story/article`, and counts while the article is in that story;
-    # an article-scoped one (story_id '') is a unit of the article.
-    where = (f"WHERE l.field IN ({','.join('?' * len(names))}) AND (l.story_id = '' OR EXISTS "
-             "(SELECT 1 FROM story_articles m WHERE m.story_id = l.story_id AND m.article_id = l.article_id))")
-    params += names
-    if story is not None:
-        where += (" AND (l.story_id = ? OR (l.story_id = '' AND l.article_id IN "
-                  "(SELECT article_id FROM story_articles WHERE story_id = ?)))")
-        params += [story, story]
-    # Each unit's story for the per-story rows: its own, or for an article-scoped unit the
-    # story asked for, else the story the article was first imported into.
-    home = "'" + story.replace("'", "''") + "'" if story is not None else "a.story_id"
-    story_column = f"CASE WHEN l.story_id != '' THEN l.story_id ELSE {home} END" if stories else "NULL"
-    join = "JOIN articles AS a ON a.id = l.article_id " if stories and story is None else ""
-    unit = "CASE WHEN l.story_id = '' THEN l.article_id ELSE l.story_id || '/' || l.article_id END"
-    sql = (
-        "SELECT group_concat(codes, ',-1,'), group_concat(unit, ','), group_concat(story_id, ',') FROM ("
-        f"SELECT {unit} AS unit, {story_column} AS story_id, "
-        f"group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
-        f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id)"
-    )
-    joined, article_list, story_list = store.conn.execute(sql, params).fetchone()
+    # A label's code: its coder's index times `base`, plus its value's offset among all fields' values.
+    joined, article_list, story_list = store.label_codes(
+        {fld.name: {value: offsets[fld.name] + index for index, value in enumerate(fld.values)} for fld in fields},
+        {name: index for index, name in enumerate(coders)}, unknown, base,
+        story=story, stories=stories, gold_coder=_GOLD_CODER if gold else None)
     if not joined:
         return {fld.name: _empty(fld) for fld in fields}
     flat = np.fromstring(joined, dtype=np.int64, sep=",")

@@ -1795,6 +1795,53 @@ class Store:
             "WHERE m.story_id = ?1 AND l.story_id IN ('', ?1) GROUP BY l.article_id, l.field "
             "HAVING count(DISTINCT l.value) > 1", (story_id,)).fetchall()
 
+    def label_codes(self, value_codes: dict[str, dict[str, int]], coder_codes: dict[str, int], unknown: int,
+                    base: int, *, story: str | None = None, stories: bool = False,
+                    gold_coder: str | None = None) -> tuple[str | None, str | None, str | None]:
+        """Every agreement unit's labels as integer codes, in one query (analysis/agreement.py
+        decodes them): a label's code is coder_codes[annotator] (`unknown` for anyone else)
+        times `base` plus value_codes[field][value]. Returns three comma-joined strings: the
+        units' codes (units apart by ",-1,"), the units' names (`story/article` for a
+        story-scoped label, counted while the article is in that story; the article for an
+        article-scoped one) and, with `stories`, each unit's story (its own, else `story`,
+        else the article's first story). With `gold_coder`, gold values are labels of that
+        coder. Only one story's units with `story`."""
+        params: list[Any] = []
+        case_annotator = "CASE l.annotator " + "WHEN ? THEN ? " * len(coder_codes) + f"ELSE {unknown} END"
+        for name, code in coder_codes.items():
+            params += [name, code]
+        case_label = "CASE l.field "
+        for name, values in value_codes.items():
+            case_label += "WHEN ? THEN CASE l.value " + "WHEN ? THEN ? " * len(values) + "ELSE NULL END "
+            params.append(name)
+            for value, code in values.items():
+                params += [value, code]
+        case_label += "ELSE NULL END"
+        source = "labels"
+        if gold_coder is not None:
+            source = ("(SELECT article_id, story_id, annotator, field, value FROM labels "
+                      "UNION ALL SELECT article_id, story_id, ?, field, value FROM gold)")
+            params.append(gold_coder)
+        names = list(value_codes)
+        where = (f"WHERE l.field IN ({','.join('?' * len(names))}) AND (l.story_id = '' OR EXISTS "
+                 "(SELECT 1 FROM story_articles m WHERE m.story_id = l.story_id AND m.article_id = l.article_id))")
+        params += names
+        if story is not None:
+            where += (" AND (l.story_id = ? OR (l.story_id = '' AND l.article_id IN "
+                      "(SELECT article_id FROM story_articles WHERE story_id = ?)))")
+            params += [story, story]
+        home = "'" + story.replace("'", "''") + "'" if story is not None else "a.story_id"
+        story_column = f"CASE WHEN l.story_id != '' THEN l.story_id ELSE {home} END" if stories else "NULL"
+        join = "JOIN articles AS a ON a.id = l.article_id " if stories and story is None else ""
+        unit = "CASE WHEN l.story_id = '' THEN l.article_id ELSE l.story_id || '/' || l.article_id END"
+        sql = (
+            "SELECT group_concat(codes, ',-1,'), group_concat(unit, ','), group_concat(story_id, ',') FROM ("
+            f"SELECT {unit} AS unit, {story_column} AS story_id, "
+            f"group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
+            f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id)"
+        )
+        return self.conn.execute(sql, params).fetchone()
+
     def label_annotators(self) -> list[str]:
         """Everyone with a label (with or without an annotations row), sorted."""
         return [row[0] for row in self.conn.execute("SELECT DISTINCT annotator FROM labels ORDER BY 1")]
