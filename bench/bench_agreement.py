@@ -71,14 +71,16 @@ def build(db: Path, articles: int, annotators: int, seed: int = 7) -> None:
                             value = rng.choice(values)
                         else:
                             continue  # not labelled
-                        label_rows.append((article_id, name, fld, value, at))
+                        # Story-scoped fields in the article's story, the others article-wide ('').
+                        scope = f"bench{i % STORIES}" if fld in store.scheme.story_fields() else ""
+                        label_rows.append((article_id, scope, name, fld, value, at))
             conn.executemany(
-                "INSERT INTO labels (article_id, annotator, field, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO labels (article_id, story_id, annotator, field, value, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 label_rows,
             )
             conn.executemany(
-                "INSERT INTO annotations (article_id, annotator, updated_at) VALUES (?, ?, ?)",
-                ((f"{i:016x}", name, at) for i in range(articles) for name in names),
+                "INSERT INTO annotations (article_id, story_id, annotator, updated_at) VALUES (?, ?, ?, ?)",
+                ((f"{i:016x}", f"bench{i % STORIES}", name, at) for i in range(articles) for name in names),
             )
             claim_rows = []
             for i in range(0, articles, 5):
