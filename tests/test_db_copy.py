@@ -109,6 +109,7 @@ def test_sqlite_to_postgresql_and_back_keeps_every_row_and_both_exports(worked, 
     with pg_database.server.database() as empty:
         refused = run("db", "copy", empty.url(), str(tmp_path / "never.db"))
         assert refused.output == f"Error: {empty.name} holds no newsmark database (no schema)\n"
+        assert not (tmp_path / "never.db").exists()  # the file it had begun is gone
     # A second copy into the same server database is refused: it is not empty any more.
     again = run("db", "copy", str(worked), url)
     assert again.exit_code == 1 and "already holds data" in again.output

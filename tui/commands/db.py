@@ -7,6 +7,7 @@ import importlib.util
 import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -76,13 +77,21 @@ def copy(source: str, destination: str, as_json: bool) -> None:
     postgresql:// URL (on PostgreSQL, the administrator's: the tables' owner)."""
     if source == destination:
         fail("the source and the destination are the same database")
-    with ExitStack() as stack:
-        source_end = stack.enter_context(_end(source, create=False))
-        destination_end = stack.enter_context(_end(destination, create=True))
-        try:
-            report = copy_database(source_end, destination_end)
-        except CopyError as exc:
-            fail(str(exc))
+    # An SQLite file this command creates is removed again if the copy fails.
+    new_file = None if is_postgres_url(destination) or Path(destination).exists() else Path(destination)
+    try:
+        with ExitStack() as stack:
+            source_end = stack.enter_context(_end(source, create=False))
+            destination_end = stack.enter_context(_end(destination, create=True))
+            try:
+                report = copy_database(source_end, destination_end)
+            except CopyError as exc:
+                fail(str(exc))
+    except SystemExit:
+        if new_file is not None:
+            for path in (new_file, Path(f"{new_file}-wal"), Path(f"{new_file}-shm")):
+                path.unlink(missing_ok=True)
+        raise
     counts = report.as_dict()
     if as_json:
         echo_json({"source": _shown(source), "destination": _shown(destination), "rows": counts})
