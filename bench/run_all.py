@@ -52,6 +52,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "import_memory": ("bench_import_memory.py", ["--json"], ["--size-mb", "64", "--field-mb", "20", "--json"]),
     "overview": ("bench_overview.py", ["--json"], ["--articles", "1000", "--json"]),
     "paraphrase": ("bench_paraphrase.py", ["--json"], ["--json"]),
+    "live": ("bench_live.py", ["--json"], ["--changes", "20", "--articles", "2000", "--json"]),
     "fnc1": ("bench_fnc1.py", ["--json"], ["--json"]),
     "story_list": ("bench_story_list.py", ["--articles", "1000000", "--json"],
                    ["--articles", "20000", "--repeat", "3", "--json"]),
@@ -239,6 +240,14 @@ def rows_paraphrase(data: dict) -> list[Row]:
     return rows
 
 
+def rows_live(data: dict) -> list[Row]:
+    """A teammate's commit reaching an open app, against bare data_version polling."""
+    return [Row(f"teammate's change reported to the app, {data['changes']} commits (p99; polling every {data['poll_seconds']} s)",
+                f"{data['watcher_p99_s'] * 1000:,.0f} ms", f"{data['bare_p99_s'] * 1000:,.0f} ms",
+                f"{data['watcher_p99_s'] / data['bare_p99_s']:.2f}x" if data["bare_p99_s"] else "",
+                f"< {data['target_seconds'] * 1000:,.0f} ms", verdict(data["watcher_max_s"] < data["target_seconds"]))]
+
+
 def rows_contention(data: dict) -> list[Row]:
     """Keystroke -> committed p99 during each bulk job, against the keystrokes alone."""
     results = {r["scenario"]: r for r in data["results"]}
@@ -262,6 +271,7 @@ PARSERS = {
     "keystrokes": rows_keystrokes,
     "overview": rows_overview,
     "paraphrase": rows_paraphrase,
+    "live": rows_live,
 }
 
 
