@@ -63,7 +63,6 @@ async def test_a_teammates_label_appears_on_the_review_screen_within_a_second(db
         await asyncio.to_thread(app.data.set_gold, "border", ids[1], "stance", "agree", "lead", "all agree")
         with Store.open(db_path) as teammate:  # ...while an unrelated story's change is passed over
             await asyncio.to_thread(teammate.set_label, "f" * 16, "dan", "stance", "agree", story_id="elsewhere")
-        await asyncio.sleep(0)
         await until(pilot, lambda: app.watcher._last_id >= teammate_last_event(db_path))
         await pilot.pause()
         assert screen.live_reloads == reloads
