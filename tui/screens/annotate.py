@@ -277,9 +277,7 @@ class AnnotateScreen(Screen):
         width = self.app.size.width
         budget = self.napp.reader_budget
 
-        since = active_since()
-
-        def read(store: Store) -> tuple[StoryView, int, list, list[tuple[str, str]]]:
+        def read(store: Store) -> tuple[StoryView, int, list]:
             story = load_story(store, story_id, step)
             ids = story.article_ids
             first = ids.index(article_id) if article_id is not None and article_id in ids else 0
@@ -287,10 +285,10 @@ class AnnotateScreen(Screen):
             read_in = story.story.id if story.story is not None else None
             return story, first, [
                 load_article(store, shown_id, annotator, read_in, grades=False, budget=budget) for shown_id in shown
-            ], store.active_annotators(read_in, since) if read_in is not None else []
+            ]
 
         try:
-            story, first, views, active = await self.napp.reader.run(read)
+            story, first, views = await self.napp.reader.run(read)
         except Exception as exc:  # an unreadable database: say so, keep the app usable
             self._report("Cannot read the database", exc)
             self.napp.loaded.set()
@@ -304,7 +302,7 @@ class AnnotateScreen(Screen):
         for pane in self.panes:
             self._cancel_suggestions(pane)
         self.story = story
-        self.teammates = [name for name, _ in active if name != annotator]
+        self.teammates = []  # read after the panes are shown (see _read_teammates)
         if len(self._texts) > TEXT_CACHE_LIMIT:  # a long session: keep memory bounded
             self._texts.clear()
             self._prepared.clear()
@@ -331,6 +329,7 @@ class AnnotateScreen(Screen):
                     self._show(pane, view)
                 self.set_focus(panes[0].text)  # at once: keys already queued go to it
         self.napp.loaded.set()
+        self._refresh_teammates()
         if self._grade_book is None and not self._grade_book_requested:
             self._grade_book_requested = True
             # Soon after the first paint, not during it.
@@ -467,28 +466,22 @@ class AnnotateScreen(Screen):
 
     async def _read_back(self, visible: list[tuple[str, str | None]]) -> None:
         """Show what the database holds of the visible articles' annotations and of the
-        story (its title and proposition), and who else is working on it. The outlet's
-        earlier grades exclude the article itself, so they are kept."""
+        story (its title and proposition). The outlet's earlier grades exclude the article
+        itself, so they are kept."""
         annotator = self.napp.annotator
         story_id = self.story_id
-        since = active_since()
         stored_story = None
         try:
-            annotations, stored_story, active = await self.napp.reader.run(
+            annotations, stored_story = await self.napp.reader.run(
                 lambda s: (load_annotations(s, visible, annotator, story_id, grades=False),
-                           s.get_story(story_id) if story_id is not None else None,
-                           s.active_annotators(story_id, since) if story_id is not None else []))
+                           s.get_story(story_id) if story_id is not None else None))
         except Exception as exc:
-            annotations, active = {}, []
+            annotations = {}
             self._report("Cannot read back the annotations", exc)
-        if self.story is not None and self.story_id == story_id:
-            teammates = [name for name, _ in active if name != annotator]
-            story_changed = stored_story is not None and stored_story != self.story.story
-            if story_changed:
-                self.story.story = stored_story  # an undo or an edit changed the title or proposition
-            if story_changed or teammates != self.teammates:
-                self.teammates = teammates
-                self._render_story_header()
+        if stored_story is not None and self.story is not None and self.story_id == stored_story.id \
+                and stored_story != self.story.story:
+            self.story.story = stored_story  # an undo or an edit changed the title or proposition
+            self._render_story_header()
         for other in self.panes:
             if other.view is not None and other.article_id in annotations:
                 annotation = annotations[other.article_id]
@@ -514,12 +507,30 @@ class AnnotateScreen(Screen):
         # read now would drop their provisional claims.
         await self.napp.writer.idle()
         await self._read_back(self._visible_articles())
+        await self._read_teammates()
         self.live_refreshed += 1
+
+    async def _read_teammates(self) -> None:
+        """Name who else changed something in the story lately (not on a keystroke's path:
+        on a story's load, a teammate's change, and every TEAMMATES_SECONDS)."""
+        story_id = self.story_id
+        if story_id is None:
+            return
+        since = active_since()
+        try:
+            active = await self.napp.reader.run(lambda s: s.active_annotators(story_id, since))
+        except Exception as exc:
+            self._report("Cannot read who else is working", exc)
+            return
+        teammates = [name for name, _ in active if name != self.napp.annotator]
+        if self.story_id == story_id and teammates != self.teammates:
+            self.teammates = teammates
+            self._render_story_header()
 
     def _refresh_teammates(self) -> None:
         """Every so often: who is working on the story changes with time alone."""
-        if self.story is not None and self.napp.writer.pending == 0:
-            self.run_worker(self._read_back(self._visible_articles()), group="live", exclusive=True, exit_on_error=False)
+        if self.story is not None:
+            self.run_worker(self._read_teammates(), group="teammates", exclusive=True, exit_on_error=False)
 
     # --- actions: panes and stories ---------------------------------------------------
 
