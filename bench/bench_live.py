@@ -46,6 +46,22 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def time_commits(commit, arrived: threading.Event, noticed_at: list[float], changes: int,
+                 rng: random.Random) -> list[float]:
+    """Seconds from each of `changes` commits (made at a random phase against the polling)
+    to the moment the watching side noted it (`noticed_at`, signalled by `arrived`)."""
+    latencies = []
+    for n in range(changes):
+        time.sleep(rng.uniform(0, POLL_SECONDS))  # a random phase, not a wait for a state
+        arrived.clear()
+        commit(n)
+        committed = time.perf_counter()
+        if not arrived.wait(10):
+            raise RuntimeError("the change was never noticed")
+        latencies.append(noticed_at[-1] - committed)
+    return latencies
+
+
 def measure_watcher(db: Path, ids: list[str], changes: int, rng: random.Random) -> list[float]:
     """Seconds from each teammate commit to the watcher's report of it."""
     arrived = threading.Event()
@@ -57,23 +73,17 @@ def measure_watcher(db: Path, ids: list[str], changes: int, rng: random.Random) 
 
     watcher = Watcher(db, on_events)
     watcher.start()
-    latencies = []
     try:
         with Store.open(db) as teammate:
-            for n in range(changes):
-                time.sleep(rng.uniform(0, POLL_SECONDS))  # a random phase against the polling
-                arrived.clear()
-                teammate.set_label(ids[n % len(ids)], "teammate", "stance", ("agree", "disagree")[n % 2], story_id="live")
-                committed = time.perf_counter()
-                if not arrived.wait(10):
-                    raise RuntimeError("the watcher never reported a change")
-                latencies.append(reported_at[-1] - committed)
+            return time_commits(
+                lambda n: teammate.set_label(ids[n % len(ids)], "teammate", "stance", ("agree", "disagree")[n % 2],
+                                             story_id="live"),
+                arrived, reported_at, changes, rng)
     finally:
         watcher.stop()
-    return latencies
 
 
-def measure_bare(db: Path, ids: list[str], changes: int, rng: random.Random) -> list[float]:
+def measure_bare(db: Path, changes: int, rng: random.Random) -> list[float]:
     """The same with a bare loop polling PRAGMA data_version (no events read, no filtering)."""
     arrived = threading.Event()
     stop = threading.Event()
@@ -92,23 +102,16 @@ def measure_bare(db: Path, ids: list[str], changes: int, rng: random.Random) -> 
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
-    latencies = []
     conn = sqlite3.connect(db, isolation_level=None)
     try:
-        for n in range(changes):
-            time.sleep(rng.uniform(0, POLL_SECONDS))
-            arrived.clear()
-            conn.execute("INSERT INTO settings (key, value) VALUES ('bench_live', ?) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(n),))
-            committed = time.perf_counter()
-            if not arrived.wait(10):
-                raise RuntimeError("the bare poller never saw a change")
-            latencies.append(seen_at[-1] - committed)
+        return time_commits(
+            lambda n: conn.execute("INSERT INTO settings (key, value) VALUES ('bench_live', ?) "
+                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(n),)),
+            arrived, seen_at, changes, rng)
     finally:
         stop.set()
         thread.join()
         conn.close()
-    return latencies
 
 
 def main() -> None:
@@ -122,7 +125,7 @@ def main() -> None:
         db = Path(folder) / "live.db"
         ids = build(db, args.articles)
         ours = measure_watcher(db, ids, args.changes, rng)
-        bare = measure_bare(db, ids, args.changes, rng)
+        bare = measure_bare(db, args.changes, rng)
     figures = {
         "changes": args.changes, "poll_seconds": POLL_SECONDS, "target_seconds": TARGET_SECONDS,
         "watcher_p50_s": statistics.median(ours), "watcher_p99_s": percentile(ours, 0.99), "watcher_max_s": max(ours),

@@ -1922,12 +1922,9 @@ class Store:
 
     def article_bodies(self, article_ids: Sequence[str]) -> list[tuple[str, dict[str, Any], str]]:
         """(id, meta, text) of these articles, in import order."""
-        rows = []
-        for first in range(0, len(article_ids), 500):  # under SQLite's limit of parameters
-            chunk = list(article_ids[first:first + 500])
-            rows += self.conn.execute(
-                f"SELECT seq, id, meta, text FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
-        return [(article_id, orjson.loads(meta), text) for _, article_id, meta, text in sorted(rows)]
+        rows = self.conn.execute("SELECT id, meta, text FROM articles WHERE id IN (SELECT value FROM json_each(?)) "
+                                 "ORDER BY seq", (_dumps(list(article_ids)),))
+        return [(article_id, orjson.loads(meta), text) for article_id, meta, text in rows]
 
     # --- meta of stories and articles (dataset readers keep their own ids there) ----------
 
@@ -1937,12 +1934,8 @@ class Store:
 
     def article_metas(self, conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The meta of those of these articles that exist, by id."""
-        metas: dict[str, dict[str, Any]] = {}
-        for first in range(0, len(article_ids), 500):  # under SQLite's limit of parameters
-            chunk = list(article_ids[first:first + 500])
-            metas.update((article_id, orjson.loads(meta)) for article_id, meta in conn.execute(
-                f"SELECT id, meta FROM articles WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
-        return metas
+        return {article_id: orjson.loads(meta) for article_id, meta in conn.execute(
+            "SELECT id, meta FROM articles WHERE id IN (SELECT value FROM json_each(?))", (_dumps(list(article_ids)),))}
 
     def set_article_meta(self, conn: sqlite3.Connection, article_id: str, meta: dict[str, Any]) -> None:
         """Inside `conn`'s transaction: replace an article's meta."""

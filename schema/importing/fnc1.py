@@ -195,64 +195,70 @@ def _why(exc: ValueError) -> str:
     return first_error(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
+def _valid_rows(path: str, name: str, kind: str, header: tuple[str, ...], model: type[Any],
+                rejected: list[Rejection]) -> Iterator[tuple[int, Any]]:
+    """(line, the row as `model`) for every row of a file; None for a row that is not one,
+    listed in `rejected` with its reason."""
+    with _open(path) as stream:
+        for line, values in _rows(stream, name, kind, header):
+            try:
+                row = model.model_validate(_checked(values))
+            except ValueError as exc:
+                rejected.append(Rejection(name, line, _why(exc)))
+                row = None
+            yield line, row
+
+
 def read(bodies_path: str, stances_path: str) -> Fnc1Data:
     """Read both files (Fnc1Error when either cannot be taken as a whole). A row that
     cannot be taken is listed in `rejected` with its file and line; the rest are read."""
     data = Fnc1Data(str(bodies_path), str(stances_path))
     by_body_id: dict[str, str] = {}
     story_of: dict[str, str] = {}  # headline as given -> story id
-    with _open(bodies_path) as stream:
-        for line, values in _rows(stream, data.bodies_name, "bodies", BODIES_HEADER):
-            data.body_rows += 1
-            try:
-                row = BodyRow.model_validate(_checked(values))
-            except ValueError as exc:
-                data.rejected.append(Rejection(data.bodies_name, line, _why(exc)))
+    for line, row in _valid_rows(bodies_path, data.bodies_name, "bodies", BODIES_HEADER, BodyRow, data.rejected):
+        data.body_rows += 1
+        if row is None:
+            continue
+        text = sanitize_text(row.article_body).strip()  # as `import` takes a text
+        if not text:
+            data.rejected.append(Rejection(data.bodies_name, line, "empty text"))
+            continue
+        article_id = article_id_for(text)
+        known = by_body_id.get(row.body_id)
+        if known is not None:
+            if known != article_id:
+                data.rejected.append(Rejection(data.bodies_name, line, (
+                    f"Body ID {row.body_id} is given again with another text; the first is kept")))
+            continue
+        by_body_id[row.body_id] = article_id
+        body = data.articles.get(article_id)
+        if body is None:
+            data.articles[article_id] = Body(text, text_sha256(text), [row.body_id], f"{data.bodies_name}:{line}")
+        else:
+            body.body_ids.append(row.body_id)
+    for line, row in _valid_rows(stances_path, data.stances_name, "stances", STANCES_HEADER, StanceRow, data.rejected):
+        data.stance_rows += 1
+        if row is None:
+            continue
+        story_id = story_of.get(row.headline)
+        if story_id is None:  # a headline's first row (each has some thirty)
+            headline = sanitize_inline(row.headline)
+            if headline is None:
+                data.rejected.append(Rejection(data.stances_name, line, "empty headline"))
                 continue
-            text = sanitize_text(row.article_body).strip()  # as `import` takes a text
-            if not text:
-                data.rejected.append(Rejection(data.bodies_name, line, "empty text"))
-                continue
-            article_id = article_id_for(text)
-            known = by_body_id.get(row.body_id)
-            if known is not None:
-                if known != article_id:
-                    data.rejected.append(Rejection(data.bodies_name, line, (
-                        f"Body ID {row.body_id} is given again with another text; the first is kept")))
-                continue
-            by_body_id[row.body_id] = article_id
-            body = data.articles.get(article_id)
-            if body is None:
-                data.articles[article_id] = Body(text, text_sha256(text), [row.body_id], f"{data.bodies_name}:{line}")
-            else:
-                body.body_ids.append(row.body_id)
-    with _open(stances_path) as stream:
-        for line, values in _rows(stream, data.stances_name, "stances", STANCES_HEADER):
-            data.stance_rows += 1
-            try:
-                row = StanceRow.model_validate(_checked(values))
-            except ValueError as exc:
-                data.rejected.append(Rejection(data.stances_name, line, _why(exc)))
-                continue
-            story_id = story_of.get(row.headline)
-            if story_id is None:  # a headline's first row (each has some thirty)
-                headline = sanitize_inline(row.headline)
-                if headline is None:
-                    data.rejected.append(Rejection(data.stances_name, line, "empty headline"))
-                    continue
-                story_id = story_of[row.headline] = story_id_for(headline)
-                data.headlines.setdefault(story_id, headline)
-            article_id = by_body_id.get(row.body_id)
-            if article_id is None:
-                data.rejected.append(Rejection(data.stances_name, line, f"Body ID {row.body_id} is not in {data.bodies_name}"))
-                continue
-            pair = data.pairs.setdefault((story_id, article_id), Pair(line, row.stance))
-            if pair.stance != row.stance:
-                data.rejected.append(Rejection(data.stances_name, line, (
-                    f"gives stance {row.stance!r} where line {pair.line} gave {pair.stance!r} for the same "
-                    "headline and body text; the first is kept")))
-                continue
-            pair.body_ids.append(row.body_id)
+            story_id = story_of[row.headline] = story_id_for(headline)
+            data.headlines.setdefault(story_id, headline)
+        article_id = by_body_id.get(row.body_id)
+        if article_id is None:
+            data.rejected.append(Rejection(data.stances_name, line, f"Body ID {row.body_id} is not in {data.bodies_name}"))
+            continue
+        pair = data.pairs.setdefault((story_id, article_id), Pair(line, row.stance))
+        if pair.stance != row.stance:
+            data.rejected.append(Rejection(data.stances_name, line, (
+                f"gives stance {row.stance!r} where line {pair.line} gave {pair.stance!r} for the same "
+                "headline and body text; the first is kept")))
+            continue
+        pair.body_ids.append(row.body_id)
     paired = {article_id for _, article_id in data.pairs}
     data.unpaired_bodies = sum(len(body.body_ids) for aid, body in data.articles.items() if aid not in paired)
     data.articles = {aid: body for aid, body in data.articles.items() if aid in paired}
