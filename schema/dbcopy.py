@@ -16,24 +16,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+class CopyTable(NamedTuple):
+    """A table a copy moves: the columns it copies, and the key it reads them in order of
+    (the order the rows were made in)."""
+
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+
 
 # Parents before children, so a destination that checks references could take them.
-COPY_TABLES: dict[str, tuple[str, ...]] = {
-    "settings": ("key", "value"),
-    "stories": ("id", "title", "proposition", "meta"),
-    "articles": ("seq", "id", "story_id", "source", "url", "title", "byline", "published", "text", "text_sha256",
-                 "meta", "origin"),
-    "story_articles": ("story_id", "article_id"),
-    "clusters": ("id", "story_id", "label", "created_by", "created_at"),
-    "claims": ("id", "article_id", "annotator", "start", "end", "exact", "prefix", "suffix", "cluster", "created_at"),
-    "claim_labels": ("claim_id", "field", "value"),
-    "annotations": ("article_id", "story_id", "annotator", "note", "flagged", "updated_at"),
-    "labels": ("article_id", "story_id", "annotator", "field", "value", "updated_at"),
-    "gold": ("article_id", "story_id", "field", "value", "by", "reason", "at"),
-    "gold_claims": ("id", "article_id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster", "by",
-                    "reason", "at"),
-    "events": ("id", "action", "at", "annotator", "op", "tbl", "key", "before", "after", "undoable", "undone"),
+COPY_TABLES: dict[str, CopyTable] = {
+    "settings": CopyTable(("key", "value"), ("key",)),
+    "stories": CopyTable(("id", "title", "proposition", "meta"), ("id",)),
+    "articles": CopyTable(("seq", "id", "story_id", "source", "url", "title", "byline", "published", "text",
+                           "text_sha256", "meta", "origin"), ("seq",)),
+    "story_articles": CopyTable(("story_id", "article_id"), ("story_id", "article_id")),
+    "clusters": CopyTable(("id", "story_id", "label", "created_by", "created_at"), ("id",)),
+    "claims": CopyTable(("id", "article_id", "annotator", "start", "end", "exact", "prefix", "suffix", "cluster",
+                         "created_at"), ("id",)),
+    "claim_labels": CopyTable(("claim_id", "field", "value"), ("claim_id", "field")),
+    "annotations": CopyTable(("article_id", "story_id", "annotator", "note", "flagged", "updated_at"),
+                             ("article_id", "story_id", "annotator")),
+    "labels": CopyTable(("article_id", "story_id", "annotator", "field", "value", "updated_at"),
+                        ("article_id", "story_id", "annotator", "field")),
+    "gold": CopyTable(("article_id", "story_id", "field", "value", "by", "reason", "at"),
+                      ("article_id", "story_id", "field")),
+    "gold_claims": CopyTable(("id", "article_id", "start", "end", "exact", "prefix", "suffix", "labels", "cluster",
+                              "by", "reason", "at"), ("id",)),
+    "events": CopyTable(("id", "action", "at", "annotator", "op", "tbl", "key", "before", "after", "undoable",
+                         "undone"), ("id",)),
 }
 # Tables whose rows make a database non-empty (settings alone do not: a new one has some).
 CONTENT_TABLES = ("stories", "articles", "labels", "annotations", "claims", "gold", "gold_claims", "events")
@@ -53,13 +66,14 @@ class CopyEnd(Protocol):
         """How many rows the table holds."""
         ...
 
-    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
-        """The table's rows (these columns, JSON columns as JSON text), in key order, in batches."""
+    def read_rows(self, table: str, batch: int) -> Iterator[list[tuple]]:
+        """The table's rows (COPY_TABLES' columns, JSON columns as JSON text), in its key
+        order, in batches."""
         ...
 
-    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
-        """Write each (table, columns, batches of rows) in one transaction, then bring the
-        row-id sequences up to the largest ids written."""
+    def write_tables(self, tables: Iterable[tuple[str, Iterator[list[tuple]]]]) -> None:
+        """Write each (table, batches of rows in COPY_TABLES' columns) in one transaction,
+        then bring the row-id sequences up to the largest ids written."""
         ...
 
 
@@ -83,13 +97,13 @@ def copy_database(source: CopyEnd, destination: CopyEnd, *, batch: int = BATCH_R
         raise CopyError(f"the destination already holds data ({what}); copy into an empty database")
     report = CopyReport()
 
-    def batches(table: str, columns: tuple[str, ...]) -> Iterator[list[tuple]]:
+    def batches(table: str) -> Iterator[list[tuple]]:
         report.rows[table] = 0
-        for rows in source.read_rows(table, columns, batch):
+        for rows in source.read_rows(table, batch):
             if table == "settings":
                 rows = [row for row in rows if row[0] not in OWN_SETTINGS]
             report.rows[table] += len(rows)
             yield rows
 
-    destination.write_tables((table, columns, batches(table, columns)) for table, columns in COPY_TABLES.items())
+    destination.write_tables((table, batches(table)) for table in COPY_TABLES)
     return report

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from newsmark.schema.dbcopy import COPY_TABLES, CopyError
 from newsmark.schema.models import utc_now
 from newsmark.schema.names import check_name
 from newsmark.schema.pg_schema import PgSchemaError, create_schema, group_roles, role_prefix, stored_version
@@ -181,23 +182,19 @@ class PgCopyEnd:
             return 0
         return self.conn.execute(sql.SQL("SELECT count(*) FROM public.{}").format(sql.Identifier(table))).fetchone()[0]
 
-    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
-        """The rows (these columns; jsonb as compact JSON text, as SQLite keeps it) in key
-        order, in batches, through a server-side cursor."""
+    def read_rows(self, table: str, batch: int) -> Iterator[list[tuple]]:
+        """The rows (COPY_TABLES' columns; jsonb as compact JSON text, as SQLite keeps it) in
+        the table's key order, in batches, through a server-side cursor."""
         import orjson
         from psycopg import sql
 
-        from newsmark.schema.dbcopy import CopyError
-
         if stored_version(self.conn) is None:
             raise CopyError(f"{self.conn.info.dbname} holds no newsmark database (no schema)")
+        columns, key = COPY_TABLES[table]
         jsonb = [i for i, column in enumerate(columns) if column in _JSONB_COLUMNS.get(table, ())]
-        key = self.conn.execute(
-            "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, a.attnum)) "
-            "FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            "WHERE i.indrelid = %s::regclass AND i.indisprimary", (f"public.{table}",)).fetchone()[0]
         query = sql.SQL("SELECT {} FROM public.{} ORDER BY {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table), sql.SQL(key))
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, key)))
         with self.conn.transaction(), self.conn.cursor(name=f"newsmark_copy_{table}") as cursor:
             cursor.execute(query)
             while rows := cursor.fetchmany(batch):
@@ -206,15 +203,15 @@ class PgCopyEnd:
                                   for i, v in enumerate(row)) for row in rows]
                 yield rows
 
-    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
+    def write_tables(self, tables: Iterable[tuple[str, Iterator[list[tuple]]]]) -> None:
         """Create the schema if missing, then write every table in one transaction (COPY;
         settings as upserts), and move the identity sequences past the ids written."""
         from psycopg import sql
 
         create_schema(self.conn)
         with self.conn.transaction():
-            for table, columns, batches in tables:
-                names = sql.SQL(", ").join(map(sql.Identifier, columns))
+            for table, batches in tables:
+                names = sql.SQL(", ").join(map(sql.Identifier, COPY_TABLES[table].columns))
                 if table == "settings":
                     upsert = sql.SQL("INSERT INTO public.settings ({}) VALUES (%s, %s) "
                                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value").format(names)

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from newsmark.schema.dbcopy import COPY_TABLES, CopyTable
 from newsmark.schema.migrations import APPLICATION_ID, REQUIRED_TABLES, MigrationError, check_version, migrate
 from newsmark.schema.models import Article, Claim, Event, Story, utc_now
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text
@@ -1945,23 +1946,26 @@ class Store:
 
     def count_rows(self, table: str) -> int:
         """How many rows one of dbcopy.COPY_TABLES holds."""
-        return self.conn.execute(f"SELECT count(*) FROM {_copy_table(table)}").fetchone()[0]
+        _copy_spec(table)
+        return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
-    def read_rows(self, table: str, columns: tuple[str, ...], batch: int) -> Iterator[list[tuple]]:
-        """The rows of one of dbcopy.COPY_TABLES (these columns), in key order, in batches."""
-        cursor = self.conn.execute(
-            f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {_copy_table(table)} ORDER BY {_COPY_ORDER[table]}")
+    def read_rows(self, table: str, batch: int) -> Iterator[list[tuple]]:
+        """The rows of one of dbcopy.COPY_TABLES (its columns), in its key order, in batches."""
+        spec = _copy_spec(table)
+        cursor = self.conn.execute(f"SELECT {', '.join(map(_quoted, spec.columns))} FROM {table} "
+                                   f"ORDER BY {', '.join(map(_quoted, spec.key))}")
         while rows := cursor.fetchmany(batch):
             yield rows
 
-    def write_tables(self, tables: Iterable[tuple[str, tuple[str, ...], Iterator[list[tuple]]]]) -> None:
-        """Write each (table, columns, batches of rows) in one transaction: settings replace
-        this database's, every other row is inserted (keeping its ids: SQLite moves the
-        events' AUTOINCREMENT sequence on by itself)."""
+    def write_tables(self, tables: Iterable[tuple[str, Iterator[list[tuple]]]]) -> None:
+        """Write each (table, batches of rows in COPY_TABLES' columns) in one transaction:
+        settings replace this database's, every other row is inserted (keeping its ids:
+        SQLite moves the events' AUTOINCREMENT sequence on by itself)."""
         with self.transaction(bulk=True) as conn:
-            for table, columns, batches in tables:
+            for table, batches in tables:
+                columns = _copy_spec(table).columns
                 verb = "INSERT OR REPLACE" if table == "settings" else "INSERT"
-                sql = (f"{verb} INTO {_copy_table(table)} ({', '.join(_quoted(c) for c in columns)}) "
+                sql = (f"{verb} INTO {table} ({', '.join(map(_quoted, columns))}) "
                        f"VALUES ({', '.join('?' * len(columns))})")
                 for rows in batches:
                     conn.executemany(sql, rows)
@@ -2330,20 +2334,11 @@ class StoryRow(StoryProgress):
 STORY_SORTS = ("id", "articles", "outlets", "dates", "progress")
 
 
-# The key order in which `read_rows` reads each table (the order its rows were made in).
-_COPY_ORDER = {
-    "settings": "key", "stories": "id", "articles": "seq", "story_articles": "story_id, article_id",
-    "clusters": "id", "claims": "id", "claim_labels": "claim_id, field",
-    "annotations": "article_id, story_id, annotator", "labels": "article_id, story_id, annotator, field",
-    "gold": "article_id, story_id, field", "gold_claims": "id", "events": "id",
-}
-
-
-def _copy_table(table: str) -> str:
-    """A table name for dbcopy's statements: one of its tables, never anything else."""
-    if table not in _COPY_ORDER:
+def _copy_spec(table: str) -> CopyTable:
+    """COPY_TABLES' entry for a table; ValueError for any other name (it goes into SQL)."""
+    if table not in COPY_TABLES:
         raise ValueError(f"not a table a copy moves: {table!r}")
-    return table
+    return COPY_TABLES[table]
 
 
 def _quoted(column: str) -> str:
