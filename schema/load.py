@@ -238,9 +238,6 @@ class _Loader:
         self.scheme = store.scheme
         self.story_fields = self.scheme.story_fields()
         self._shadow: _Shadow | None = None
-        # Gold records of derived and undecided gold alone, applied only for the story and
-        # article they name (ids of the emptied records; see _load).
-        self._placing_only: set[int] = set()
         self._fresh: _Known | None = None  # the batch's reads, while a fresh record of it is applied
         self._verified: dict[str, tuple[str, str]] = {}  # articles whose text was checked: text_sha256, text
         self._verified_chars = 0
@@ -284,7 +281,9 @@ class _Loader:
 
     def _load(self, name: str, entries: Iterator[tuple[int, Callable[[], AnyRecord], int]]) -> None:
         """Validate and apply one source's entries (line, parse, size) in batches."""
-        pending: list[tuple[int, AnyRecord]] = []
+        # (line, record, whether its outcome is counted: not for a gold record of derived and
+        # undecided gold alone, applied only for the story and article it names)
+        pending: list[tuple[int, AnyRecord, bool]] = []
         pending_bytes = 0
         first_rejection = len(self.report.rejected)
         try:
@@ -293,13 +292,13 @@ class _Loader:
                 try:
                     record = parse()
                     parsed = self._without_derived(record)
+                    counted = parsed is not None
                     if parsed is None:
                         # Nothing to load but where it is: its story, its article and the
                         # article's membership of the story, as any record brings them.
                         self.report.derived += 1
                         parsed = record.model_copy(update={"labels": {}, "claims": [], "gold": {}})
-                        self._placing_only.add(id(parsed))
-                    pending.append((number, parsed))
+                    pending.append((number, parsed, counted))
                     pending_bytes += size
                 except _Reject as exc:
                     self.report.rejected.append(Rejection(name, number, str(exc)))
@@ -331,18 +330,16 @@ class _Loader:
         gold = {name: p for name, p in record.gold.items() if name not in derived}
         return record.model_copy(update={"labels": labels, "claims": claims, "gold": gold})
 
-    def _apply_batch(self, name: str, pending: list[tuple[int, AnyRecord]]) -> None:
+    def _apply_batch(self, name: str, pending: list[tuple[int, AnyRecord, bool]]) -> None:
         origin = name
         if self._shadow is None:  # outside load_whole: straight into the store
             batch = self.store.transaction(bulk=True)
         else:  # into the file's shadow tables, no write lock (see _Shadow)
-            batch = self._shadow.batch([record for _, record in pending])
+            batch = self._shadow.batch([record for _, record, _ in pending])
         with batch as conn:
-            known = _Known(self, conn, [record for _, record in pending])
-            for number, record in pending:
+            known = _Known(self, conn, [record for _, record, _ in pending])
+            for number, record, counted in pending:
                 gold = isinstance(record, GoldRecord)
-                placing_only = id(record) in self._placing_only
-                self._placing_only.discard(id(record))
                 try:
                     if known.fresh(record):
                         # Nothing local to compare with or replace: decided from what the
@@ -361,7 +358,7 @@ class _Loader:
                     continue
                 finally:
                     known.applied(record)
-                if placing_only:
+                if not counted:
                     continue  # counted as derived
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
             known.flush()
