@@ -1743,9 +1743,15 @@ class Store:
         return orjson.loads(row[0]) if row else None
 
     def annotations_updated(self, article_id: str) -> str | None:
-        """When anyone last changed their annotation of an article (in any story), or None."""
+        """When anyone last changed their annotation of an article (in any story), or None:
+        of the annotations the annotation export writes (a row left with nothing in it is
+        not exported, so a gold record dated by it would not come back from the files)."""
         return self.conn.execute(
-            "SELECT max(updated_at) FROM annotations WHERE article_id = ?", (article_id,)).fetchone()[0]
+            "SELECT max(n.updated_at) FROM annotations n WHERE n.article_id = ? AND (n.note IS NOT NULL OR n.flagged "
+            "OR EXISTS (SELECT 1 FROM labels l WHERE l.article_id = n.article_id AND l.story_id IN ('', n.story_id) "
+            "AND l.annotator = n.annotator) "
+            "OR EXISTS (SELECT 1 FROM claims c WHERE c.article_id = n.article_id AND c.annotator = n.annotator))",
+            (article_id,)).fetchone()[0]
 
     def cluster_wording(self, cluster_id: str) -> str | None:
         """A cluster's wording as export records carry it: its label, None when it has none."""
