@@ -1528,15 +1528,8 @@ def _import_plan(store: Store, plan: _Plan, report: ImportReport, story: str | N
     report.skipped.extend(plan.skipped)
     touched: dict[str, None] = {}
     meter = _Progress(progress, plan.tasks)
-    # A bigger page cache while importing: the random article ids land all over the id
-    # index, which soon outgrows SQLite's default 2 MB cache.
-    cache_size = store.conn.execute("PRAGMA cache_size").fetchone()[0]
-    if -IMPORT_CACHE_KIB < cache_size < 0:
-        store.conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-    try:
+    with store.import_cache(IMPORT_CACHE_KIB):
         _import_tasks(store, plan, report, touched, meter, story, source, mapping)
-    finally:
-        store.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
     ordered = [rejection for _, rejection in sorted(plan.rejected, key=lambda keyed: keyed[0])]
     report.rejected = [r for r in ordered if r.reason != EMPTY_TEXT or r.line is None]
     report.empty = [r for r in ordered if r.reason == EMPTY_TEXT and r.line is not None]
@@ -1843,7 +1836,7 @@ def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
     # wait for one chunk at most.
     store.stage_open(task.size)
     try:
-        utf8 = store.conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+        utf8 = store.utf8_text
         try:
             while True:
                 file_stories += stories

@@ -248,6 +248,12 @@ class _Loader:
         lock into shadow tables, then published in one short transaction (see _Shadow);
         tried again if someone changed a row it read meanwhile, the last time with the lock
         held. What can be read only once (stdin, converted items) gets that last try alone."""
+        if self.store.postgres:
+            # One transaction: PostgreSQL's snapshots keep it from readers until it commits,
+            # and its row locks keep writers of other rows going meanwhile.
+            with self.store.transaction(bulk=True):
+                load()
+            return
         before = copy.deepcopy(self.report)
         attempts = range(FILE_ATTEMPTS) if again else range(FILE_ATTEMPTS - 1, FILE_ATTEMPTS)
         for attempt in attempts:
@@ -332,7 +338,9 @@ class _Loader:
 
     def _apply_batch(self, name: str, pending: list[tuple[int, AnyRecord, bool]]) -> None:
         origin = name
-        if self._shadow is None:  # outside load_whole: straight into the store
+        if self._shadow is None and self.store.conn.in_transaction:  # inside load_whole on PostgreSQL
+            batch = contextlib.nullcontext(self.store.conn)
+        elif self._shadow is None:  # outside load_whole: straight into the store
             batch = self.store.transaction(bulk=True)
         else:  # into the file's shadow tables, no write lock (see _Shadow)
             batch = self._shadow.batch([record for _, record, _ in pending])
@@ -1388,7 +1396,7 @@ def _read_annotation(conn: sqlite3.Connection, article_id: str, story_id: str, a
     for cid, start, end, exact, prefix, suffix, cluster, wording, labels in conn.execute(
         'SELECT c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster, '
         "(SELECT k.label FROM clusters k WHERE k.id = c.cluster), "
-        "(SELECT json_group_object(l.field, l.value) FROM claim_labels l WHERE l.claim_id = c.id) "
+        "(SELECT coalesce(json_group_object(l.field, l.value), '{}') FROM claim_labels l WHERE l.claim_id = c.id) "
         "FROM claims c WHERE c.article_id = ? AND c.annotator = ?",
         (article_id, annotator),
     ):

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from newsmark.schema.dbcopy import COPY_TABLES, CopyError
+from newsmark.schema.engines import is_postgres_url  # noqa: F401  (the team commands ask it here)
 from newsmark.schema.models import utc_now
 from newsmark.schema.names import check_name
 from newsmark.schema.pg_schema import PgSchemaError, create_schema, group_roles, role_prefix, stored_version
@@ -51,11 +52,6 @@ class NewMember(BaseModel):
 
 class TeamError(RuntimeError):
     """A team change the database or the rules refuse; the message says why."""
-
-
-def is_postgres_url(database: str) -> bool:
-    """True when `--db` names a PostgreSQL server rather than an SQLite file."""
-    return database.startswith(("postgresql://", "postgres://"))
 
 
 def connect(dsn: str) -> psycopg.Connection:

@@ -2,8 +2,10 @@
 group roles, and the rights the database itself enforces.
 
 The tables, columns and keys are SQLite's, in PostgreSQL types: text stays text (times are
-the same ISO strings, JSON columns the same bytes) except the event log's `key`, `before`
-and `after`, which are jsonb (queried by field); 0/1 flags stay integers. Two additions:
+the same ISO strings, JSON columns the same bytes; the event log's `key`, `before` and
+`after` are `json`, which keeps the very bytes written and is queried by field), compared
+byte by byte (COLLATE "C", SQLite's order, whatever the server's locale); 0/1 flags stay
+integers. Two additions:
 
 - `team_members` maps each login role to its exact annotator name (names may hold spaces
   and run to 64 characters; role names are derived from them, see pg_admin.role_name_for).
@@ -53,7 +55,7 @@ ROLE_PREFIX_RULE = re.compile(r"[a-z][a-z0-9_]{0,15}")
 VERSION_KEY = "schema_version"
 PREFIX_KEY = "pg_role_prefix"
 
-TABLES = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -168,9 +170,9 @@ CREATE TABLE IF NOT EXISTS events (
     annotator TEXT NOT NULL,
     op TEXT NOT NULL,
     tbl TEXT NOT NULL,
-    key JSONB NOT NULL,
-    before JSONB,
-    after JSONB,
+    key JSON NOT NULL,
+    before JSON,
+    after JSON,
     undoable INTEGER NOT NULL DEFAULT 1,
     undone INTEGER NOT NULL DEFAULT 0
 );
@@ -182,6 +184,9 @@ CREATE TABLE IF NOT EXISTS team_members (
     added_at TEXT NOT NULL
 )
 """
+
+# Text sorts as SQLite sorts it (by bytes), whatever locale the database was created in.
+TABLES = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', _TABLES)
 
 # The annotator name of the connected role (NULL for a role not on the team, which then
 # writes nothing). Every name is schema-qualified and the search path fixed, so a temporary

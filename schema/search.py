@@ -116,8 +116,8 @@ class SearchIndex:
                 # The first seq of an import still publishing, above which nothing is indexed
                 # yet (its rows are hidden; indexing past them would skip them for good).
                 stop = self.conn.execute(
-                    "SELECT min(json_extract(value, '$[0]')) FROM main.settings "
-                    "WHERE key >= ? AND key < ? AND json_extract(value, '$[1]') > ?",
+                    "SELECT min(CAST(json_extract(value, '$[0]') AS INTEGER)) FROM main.settings "
+                    "WHERE key >= ? AND key < ? AND CAST(json_extract(value, '$[1]') AS INTEGER) > ?",
                     (IMPORTING_KEY, IMPORTING_KEY[:-1] + ";", through),
                 ).fetchone()[0]
                 bound = "AND seq < ?" if stop is not None else ""

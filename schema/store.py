@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from newsmark.schema.dbcopy import COPY_TABLES, CopyTable
+from newsmark.schema.engines import is_postgres_url
 from newsmark.schema.migrations import APPLICATION_ID, REQUIRED_TABLES, MigrationError, check_version, migrate
 from newsmark.schema.models import Article, Claim, Event, Story, utc_now
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text
@@ -155,7 +156,7 @@ def joins_story(story: str, article: str) -> str:
     """The SQL condition under which the article (an SQL expression) joins the story it
     arrives under: always, unless that is a catch-all story and the article is in a story
     already — a text imported again into the catch-all is not to be grouped again."""
-    return (f"NOT ({story} GLOB '{CATCH_ALL_PREFIX}*' AND EXISTS "
+    return (f"NOT (substr(CAST({story} AS TEXT), 1, {len(CATCH_ALL_PREFIX)}) = '{CATCH_ALL_PREFIX}' AND EXISTS "
             f"(SELECT 1 FROM story_articles WHERE article_id = {article}))")
 
 
@@ -298,7 +299,7 @@ def visible(alias: str = "articles") -> str:
     file an import is still publishing. Every read of articles not scoped to an article
     the reader already holds goes through it."""
     return (f"NOT EXISTS (SELECT 1 FROM main.settings h WHERE {_IMPORTING_RANGE} "
-            f"AND {alias}.seq BETWEEN json_extract(h.value, '$[0]') AND json_extract(h.value, '$[1]'))")
+            f"AND {alias}.seq BETWEEN CAST(json_extract(h.value, '$[0]') AS INTEGER) AND CAST(json_extract(h.value, '$[1]') AS INTEGER))")
 
 
 # Per-story summary figures of the story list (articles, outlets, date range), kept so that
@@ -339,8 +340,11 @@ def _import_lock_path(db_path: Path, batch: str) -> str:
 class Store:
     """A newsmark database. Open with `Store.open(path)`; usable from any thread."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None, backup: Path | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, backup: Path | None, *, url: str | None = None) -> None:
         self.conn = conn
+        # The engine: SQLite (a file, `path`) or PostgreSQL (a server, `url`); see schema/engines.
+        self.url = url
+        self.postgres = url is not None
         self.has_story_stats = False  # the story summary table exists (see _ensure_story_stats)
         self.path = path
         self.backup = backup  # the copy made before a migration, if one ran
@@ -354,6 +358,8 @@ class Store:
         """Open (and create or migrate) a database; ":memory:" gives a private one."""
         if path is None:
             path = default_db_path()
+        if is_postgres_url(path):
+            return cls._open_postgres(str(path), create=create)
         memory = str(path) == ":memory:"
         db_path = None if memory else Path(path)
         if db_path is not None and not create and not db_path.exists():
@@ -404,6 +410,37 @@ class Store:
             pass  # read-only or busy: the rows stay hidden; the next import clears them
         return store
 
+    @classmethod
+    def _open_postgres(cls, url: str, *, create: bool) -> Store:
+        """Open the newsmark database of a PostgreSQL server (creating its schema when it
+        has none, `create` and the rights allowing: the role that does is its owner)."""
+        from newsmark.schema import pg_schema
+        from newsmark.schema.engines.postgres import PgConnection, connection_failure
+
+        try:
+            conn = PgConnection.connect(url)
+        except Exception as exc:
+            raise StoreError(connection_failure(url, exc)) from None
+        try:
+            version = pg_schema.stored_version(conn.raw)
+            if version is None:
+                if not create:
+                    raise StoreError("the PostgreSQL database has no newsmark schema yet: its owner creates it "
+                                     "with `newsmark init --db postgresql://OWNER@HOST/DB`")
+                try:
+                    pg_schema.create_schema(conn.raw)
+                except Exception as exc:
+                    raise StoreError(connection_failure(url, exc, doing="create the newsmark schema in")) from None
+            else:
+                check_version(version)
+        except BaseException:
+            conn.close()
+            raise
+        store = cls(conn, None, None, url=url)  # type: ignore[arg-type]
+        if store.get_setting("scheme") is None:
+            store.set_setting("scheme", default_scheme_text())
+        return store
+
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
@@ -423,7 +460,10 @@ class Store:
         in SQLite's busy handler instead and, after committing, pauses BULK_PAUSE_SECONDS so
         that waiting interactive writers take the lock before its next transaction."""
         with self._lock:
-            self._begin_immediate(interactive=not bulk)
+            if self.postgres:
+                self.conn.execute("BEGIN")  # row locks, not a database lock: nothing to wait for here
+            else:
+                self._begin_immediate(interactive=not bulk)
             try:
                 yield self.conn
             except BaseException:
@@ -433,7 +473,7 @@ class Store:
                     self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
-        if bulk:
+        if bulk and not self.postgres:
             time.sleep(BULK_PAUSE_SECONDS)
 
     def _begin_immediate(self, *, interactive: bool = True) -> None:
@@ -649,6 +689,11 @@ class Store:
                            "new": 0, "shown": False}
             return
         self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
+        if self.postgres:  # (its order column: SQLite's tables have the rowid)
+            self.conn.execute("CREATE TEMP TABLE newsmark_staged_articles (rowid BIGINT GENERATED ALWAYS AS IDENTITY, "
+                              "id TEXT, story_id TEXT, source TEXT, url TEXT, title TEXT, byline TEXT, published TEXT, "
+                              "text TEXT, text_sha256 TEXT, meta TEXT, origin TEXT)")
+            return
         # (Changing temp_store drops this connection's TEMP objects; there are none now.)
         store_in = "MEMORY" if size_hint <= self.STAGE_MEMORY_BYTES else "FILE"
         self.conn.execute(f"PRAGMA temp_store = {store_in}")
@@ -662,6 +707,9 @@ class Store:
         `insert_articles_utf8`) in order. A full chunk is published at once, hidden (one short
         transaction); otherwise no lock is taken."""
         batch = self._batch
+        if batch is None and self.postgres:
+            self.conn.copy_rows("newsmark_staged_articles", self._STAGED_COLUMNS.split(", "), rows)
+            return
         if batch is None:
             text = "CAST(? AS TEXT)" if utf8 else "?"
             sql = (f"INSERT INTO temp.newsmark_staged_articles ({self._STAGED_COLUMNS}) "
@@ -819,7 +867,8 @@ class Store:
         batch, self._batch = getattr(self, "_batch", None), None
         if batch is None:
             self.conn.execute("DROP TABLE IF EXISTS temp.newsmark_staged_articles")
-            self.conn.execute("PRAGMA temp_store = DEFAULT")
+            if not self.postgres:
+                self.conn.execute("PRAGMA temp_store = DEFAULT")
             return
         try:
             if not batch["shown"] and batch["first"] is not None:
@@ -828,6 +877,28 @@ class Store:
             pass  # and are cleared once this process's lock is gone
         finally:
             self._release_import_lock(batch["lock_path"], batch["fd"])
+
+    @contextmanager
+    def import_cache(self, kib: int) -> Iterator[None]:
+        """While importing, SQLite's page cache grown to `kib` KiB (the random article ids
+        land all over the id index, which soon outgrows its default 2 MB); PostgreSQL's
+        shared buffers are the server's."""
+        if self.postgres:
+            yield
+            return
+        cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        if -kib < cache_size < 0:
+            self.conn.execute(f"PRAGMA cache_size = -{kib}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+
+    @property
+    def utf8_text(self) -> bool:
+        """Texts may be bound as UTF-8 bytes (see `insert_articles_utf8`): an SQLite
+        database in UTF-8, as newsmark always creates."""
+        return not self.postgres and self.conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
 
     def get_story(self, story_id: str) -> Story | None:
         """One story, or None."""
@@ -839,7 +910,8 @@ class Store:
     def stories(self, *, offset: int = 0, limit: int = -1) -> list[Story]:
         """Stories in id order (a page of them with offset and limit)."""
         rows = self.conn.execute(
-            "SELECT id, title, proposition, meta FROM stories ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+            "SELECT id, title, proposition, meta FROM stories ORDER BY id LIMIT ? OFFSET ?",
+            (None if limit < 0 and self.postgres else limit, offset)
         )
         return [_story(row) for row in rows]
 
@@ -1121,16 +1193,16 @@ class Store:
         return result
 
     def _log(self, conn, result, annotator, op, tbl, key, before, after, at, undoable) -> Event:
-        cursor = conn.execute(
+        event_id, action = conn.execute(
             "INSERT INTO events (action, at, annotator, op, tbl, key, before, after, undoable) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, action",
             (result.action or 0, at, annotator, op, tbl, _dumps(key),
              None if before is None else _dumps(before), None if after is None else _dumps(after), int(undoable)),
-        )
-        event_id = cursor.lastrowid
+        ).fetchone()
         if result.action is None:
             result.action = event_id
-            conn.execute("UPDATE events SET action = ? WHERE id = ?", (event_id, event_id))
+            if action != event_id:  # (on PostgreSQL the log's own trigger numbers a new action)
+                conn.execute("UPDATE events SET action = ? WHERE id = ?", (event_id, event_id))
         return Event(
             id=event_id, action=result.action, at=at, annotator=annotator, op=op, tbl=tbl, key=key,
             before=before, after=after, undoable=undoable, undone=False,
@@ -1537,9 +1609,9 @@ class Store:
         rewrote the row: its audit event and the event it replayed; None if none did."""
         wanted = _key_tuple(tbl, key)
         for raw in conn.execute(
-            f"SELECT {_columns('u')}, {_columns('e')} FROM events u JOIN events e ON e.action = json_extract(u.key, '$.action') "
+            f"SELECT {_columns('u')}, {_columns('e')} FROM events u JOIN events e ON e.action = CAST(json_extract(u.key, '$.action') AS INTEGER) "
             "WHERE u.id > ? AND u.tbl = 'events' AND u.op IN ('undo', 'redo') "
-            f"AND json_extract(u.key, '$.action') != ? AND e.tbl = ? AND json_extract(e.key, '$.{TABLES[tbl][0][0]}') = ? "
+            f"AND CAST(json_extract(u.key, '$.action') AS INTEGER) != ? AND e.tbl = ? AND json_extract(e.key, '$.{TABLES[tbl][0][0]}') = ? "
             "ORDER BY u.id DESC",
             (last_id, action, tbl, wanted[0]),
         ):
@@ -1845,7 +1917,7 @@ class Store:
             "SELECT group_concat(codes, ',-1,'), group_concat(unit, ','), group_concat(story_id, ',') FROM ("
             f"SELECT {unit} AS unit, {story_column} AS story_id, "
             f"group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
-            f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id)"
+            f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id) AS units"
         )
         return self.conn.execute(sql, params).fetchone()
 
@@ -1882,7 +1954,7 @@ class Store:
     def annotation_export_rows(self, *, annotators: Sequence[str] = (), story: str | None = None,
                                text: bool = True) -> Iterator[tuple]:
         """The rows behind the annotation records (see `annotation_query`), streamed."""
-        sql, params = annotation_query(annotators=annotators, story=story, text=text)
+        sql, params = annotation_query(annotators=annotators, story=story, text=text, postgres=self.postgres)
         yield from self.conn.execute(sql, params)
 
     def cluster_labels(self) -> dict[str, str]:
@@ -2019,8 +2091,8 @@ class Store:
             "WHERE m.story_id IN (SELECT DISTINCT t.story_id FROM annotations n "
             "  JOIN story_articles t ON t.article_id = n.article_id WHERE n.annotator = ?1) "
             f"AND {visible('a')} GROUP BY m.story_id "
-            "HAVING sum(EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
-            "  AND l.story_id IN ('', m.story_id) AND l.annotator = ?1)) = count(*) ORDER BY m.story_id"
+            "HAVING sum(CASE WHEN EXISTS (SELECT 1 FROM labels l WHERE l.article_id = m.article_id "
+            "  AND l.story_id IN ('', m.story_id) AND l.annotator = ?1) THEN 1 ELSE 0 END) = count(*) ORDER BY m.story_id"
         )
         return [row[0] for row in self.conn.execute(sql, (annotator,))]
 
@@ -2062,7 +2134,7 @@ class Store:
         """
         where, params = self._story_filter(annotator, unfinished_only, text_filter, finished)
         return self._story_rows(
-            f"SELECT id, title, id AS ord FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?)",
+            f"SELECT id, title, id AS ord FROM (SELECT id, title FROM stories{where} ORDER BY id LIMIT ? OFFSET ?) AS page",
             [*params, limit, offset], annotator)
 
     def story_list_count(
@@ -2284,6 +2356,9 @@ class Store:
         per table. Nothing is stamped besides the changes: an annotation record's own
         annotations row (what commit_loaded's `touch` stamps) must be among them. No
         change may delete a row."""
+        if self.postgres:
+            self._write_loaded_numbered_by_server(conn, actions)
+            return
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
         rows: dict[str, list[list[Any]]] = {}
@@ -2304,6 +2379,31 @@ class Store:
             conn.executemany(_upsert_sql(tbl), params)
         conn.executemany("INSERT INTO events (id, action, at, annotator, op, tbl, key, before, after, undoable) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+
+    def _write_loaded_numbered_by_server(self, conn: Any, actions: Iterable[LoadedAction]) -> None:
+        """`write_loaded` on PostgreSQL, where the log's sequence numbers every event (its
+        trigger refuses ids given by the client): each action's first event is inserted
+        alone for its id, the action's number; the rest of its events follow in one go."""
+        rows: dict[str, list[list[Any]]] = {}
+        for annotator, changes, at in actions:
+            events: list[tuple] = []
+            for change, before in changes:
+                if change.after is None:
+                    raise ValueError("write_loaded does not delete rows")
+                after = {**before, **change.after} if before is not None else change.after
+                if before == after:
+                    continue
+                rows.setdefault(change.tbl, []).append(_row_values(change.tbl, change.key, after, at))
+                events.append((at, annotator, "load", change.tbl, _dumps(change.key),
+                               None if before is None else _dumps(before), _dumps(after), 0))
+            if not events:
+                continue
+            insert = "INSERT INTO events (action, at, annotator, op, tbl, key, before, after, undoable) " \
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            action = conn.execute(insert + " RETURNING id", (0, *events[0])).fetchone()[0]
+            conn.executemany(insert, [(action, *event) for event in events[1:]])
+        for tbl, params in rows.items():
+            conn.executemany(_upsert_sql(tbl), params)
 
     def begin_bulk_write(self) -> None:
         """Take the write lock (BEGIN IMMEDIATE) as a bulk writer does, waiting out other
@@ -2369,10 +2469,25 @@ _EXPORT_LABELS = """
 """
 
 
+# The same two on PostgreSQL (its JSON aggregates; none is NULL there, not an empty one).
+_EXPORT_CLAIMS_PG = """
+    (SELECT coalesce(json_agg(json_build_array(c.id, c.start, c."end", c.exact, c.prefix, c.suffix, c.cluster,
+            (SELECT coalesce(json_object_agg(cl.field, cl.value), '{}') FROM claim_labels cl WHERE cl.claim_id = c.id),
+            (SELECT k.label FROM clusters k WHERE k.id = c.cluster))), '[]')
+       FROM claims c WHERE c.article_id = an.article_id AND c.annotator = an.annotator)
+"""
+_EXPORT_LABELS_PG = """
+    (SELECT coalesce(json_object_agg(l.field, l.value), '{}') FROM labels l
+      WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
+"""
+
+
 def annotation_query(
-    *, annotators: Sequence[str] = (), story: str | None = None, text: bool = True
+    *, annotators: Sequence[str] = (), story: str | None = None, text: bool = True, postgres: bool = False
 ) -> tuple[str, list[Any]]:
-    """The one SQL statement (and its parameters) behind the annotation records."""
+    """The one SQL statement (and its parameters) behind the annotation records (on
+    PostgreSQL with its JSON aggregates, and ordered by the outer query, whose joins need
+    not keep the subquery's order there)."""
     where: list[str] = []
     params: list[Any] = []
     if story is not None:
@@ -2389,7 +2504,8 @@ def annotation_query(
     # SQLite (3.41+) from dropping the subquery's ORDER BY, as the outer query has none.
     sql = f"""
         SELECT k.story_id, {_EXPORT_ARTICLE_COLUMNS}, {"a.text" if text else "NULL"}, s.title, s.proposition,
-               an.annotator, an.note, an.flagged, an.updated_at, {_EXPORT_LABELS}, {_EXPORT_CLAIMS}
+               an.annotator, an.note, an.flagged, an.updated_at,
+               {_EXPORT_LABELS_PG if postgres else _EXPORT_LABELS}, {_EXPORT_CLAIMS_PG if postgres else _EXPORT_CLAIMS}
           FROM (SELECT DISTINCT n.story_id, b.seq FROM annotations n
                   JOIN articles b ON b.id = n.article_id
                  {"WHERE " + " AND ".join(where) if where else ""}
@@ -2398,6 +2514,7 @@ def annotation_query(
           CROSS JOIN annotations an ON an.article_id = a.id AND an.story_id = k.story_id
           LEFT JOIN stories s ON s.id = k.story_id
          {"WHERE " + " AND ".join(w.replace("n.", "an.") for w in where) if where else ""}
+         {"ORDER BY k.story_id, k.seq, an.annotator" if postgres else ""}
     """
     return sql, params
 

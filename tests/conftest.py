@@ -19,9 +19,30 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "test.db"
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=ENGINES)
+def database(request, tmp_path: Path) -> str:
+    """Where a test's database lives, on each engine in turn: an SQLite file path (not
+    created yet), or the URL of a new empty PostgreSQL database on the test server (see
+    tests/pg_server.py; skipped saying why where there is none, never under $CI)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "test.db")
+    pg_database = request.getfixturevalue("pg_database")
+    return pg_database.url()
+
+
 @pytest.fixture
-def store(db_path: Path):
-    """A fresh, empty store with the default scheme."""
+def store(database: str):
+    """A fresh, empty store with the default scheme, on each engine in turn."""
+    with Store.open(database) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(db_path: Path):
+    """A fresh SQLite store, for what only SQLite has (its file, WAL, PRAGMAs)."""
     with Store.open(db_path) as opened:
         yield opened
 

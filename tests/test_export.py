@@ -185,7 +185,8 @@ def test_gold_records_carry_provenance_and_gold_claims(store: Store):
     assert record["updated_at"] == max(stamps)
 
 
-def test_the_query_streams_without_sorting_the_whole_result(store: Store):
+def test_the_query_streams_without_sorting_the_whole_result(sqlite_store: Store):
+    store = sqlite_store
     # Only the (story, seq) keys are sorted, inside the subquery k; a sort after it
     # ("TEMP B-TREE FOR ORDER BY" of the outer query) would gather every record, texts
     # included, before the first one is written.
