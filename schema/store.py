@@ -1819,7 +1819,7 @@ class Store:
         of the annotations the annotation export writes (a row left with nothing in it is
         not exported, so a gold record dated by it would not come back from the files)."""
         return self.conn.execute(
-            "SELECT max(n.updated_at) FROM annotations n WHERE n.article_id = ? AND (n.note IS NOT NULL OR n.flagged "
+            "SELECT max(n.updated_at) FROM annotations n WHERE n.article_id = ? AND (n.note IS NOT NULL OR n.flagged != 0 "
             "OR EXISTS (SELECT 1 FROM labels l WHERE l.article_id = n.article_id AND l.story_id IN ('', n.story_id) "
             "AND l.annotator = n.annotator) "
             "OR EXISTS (SELECT 1 FROM claims c WHERE c.article_id = n.article_id AND c.annotator = n.annotator))",
@@ -1917,7 +1917,7 @@ class Store:
             "SELECT group_concat(codes, ',-1,'), group_concat(unit, ','), group_concat(story_id, ',') FROM ("
             f"SELECT {unit} AS unit, {story_column} AS story_id, "
             f"group_concat(({case_annotator}) * {base} + ({case_label}), ',') AS codes "
-            f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id) AS units"
+            f"FROM {source} AS l {join}{where} GROUP BY l.article_id, l.story_id{', a.story_id' if join else ''}) AS units"
         )
         return self.conn.execute(sql, params).fetchone()
 
@@ -2239,7 +2239,7 @@ class Store:
         stats = ("LEFT JOIN story_stats t ON t.story_id = s.id LEFT JOIN story_stats_dirty d ON d.story_id = s.id"
                  if self.has_story_stats else
                  "LEFT JOIN (SELECT NULL AS articles, NULL AS outlets, NULL AS first_published, "
-                 "NULL AS last_published) t LEFT JOIN (SELECT 1 AS story_id) d")
+                 "NULL AS last_published) t ON TRUE LEFT JOIN (SELECT 1 AS story_id) d ON TRUE")
         rows = self.conn.execute(
             "SELECT s.id, s.title, t.articles, t.outlets, t.first_published, t.last_published, "
             "  (SELECT count(*) FROM story_articles m JOIN articles a ON a.id = m.article_id "

@@ -16,6 +16,7 @@ from newsmark.schema.store import Store
 from tests.conftest import SEEDS
 from tests.hostile import HOSTILE_CASES, broken_jsonl, write
 from newsmark.tui.cli import cli
+from tests.engines import assert_intact
 
 
 def run(db_path: Path, *args: str):
@@ -62,7 +63,7 @@ def test_hostile_files_are_named_on_stderr_and_exit_1(db_path, tmp_path):
         "latin1.txt:2: not valid UTF-8 (byte 19: b'\\xe9')",
     ])
     with Store.open(db_path, create=False) as store:
-        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert_intact(store)
         assert store.article_count() == 3
         assert sorted(store.conn.execute("SELECT id FROM stories").fetchall()) == [("h",)]
 
@@ -217,7 +218,7 @@ def deadline(seconds: int):
 def assert_database(db_path: Path, articles: int) -> list[tuple]:
     """Reopen the database: it is whole and holds `articles` articles; their (story, origin, text)."""
     with Store.open(db_path, create=False) as store:
-        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert_intact(store)
         assert store.article_count() == articles
         return store.conn.execute("SELECT story_id, origin, text FROM articles ORDER BY seq").fetchall()
 
@@ -269,7 +270,7 @@ def test_a_fifo_swapped_in_after_the_folder_was_walked_is_refused_without_hangin
     assert [str(r) for r in report.rejected] == [
         f"{first}: empty", f"{second}: not a regular file (named pipe)"]
     assert store.article_count() == 0
-    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_intact(store)
 
 
 def test_a_special_story_toml_breaks_its_story_and_the_run_goes_on(db_path, tmp_path):

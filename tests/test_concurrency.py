@@ -28,6 +28,7 @@ from newsmark.schema.models import Story
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, visible
 from tests.e2e.driving import children_of, wait_until
+from tests.engines import assert_intact
 
 NEWSMARK = Path(sys.executable).with_name("newsmark")
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +154,7 @@ def test_four_writers_at_once_lose_nothing(tmp_path: Path) -> None:
     for who, labels in wanted.items():
         assert db_labels(db, who) == labels
     with Store.open(db, create=False) as store:
-        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert_intact(store)
         assert store.article_count() == len(ids) + 2 * NEW_ARTICLES
         assert store.story_count() == 3
         assert store.annotators() == ["alice", "bob", "carol", "dave"]

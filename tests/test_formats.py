@@ -212,10 +212,10 @@ def test_csv_one_row_per_article_per_annotator(annotated):
 
 
 @pytest.mark.parametrize("fmt", ["w3c", "claimreview", "csv"])
-def test_export_command_writes_each_format(annotated, db_path, fmt):
+def test_export_command_writes_each_format(annotated, database, fmt):
     store = annotated[0]
     expected = export(store, FORMATS[fmt])[0]
-    result = CliRunner().invoke(cli, ["--db", str(db_path), "export", "--format", fmt, "-o", "-"])
+    result = CliRunner().invoke(cli, ["--db", database, "export", "--format", fmt, "-o", "-"])
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == expected
 

@@ -31,12 +31,13 @@ from newsmark.schema.store import Store
 from tests.conftest import SEEDS
 from tests.hostile import ESCAPES, HOSTILE_CASES, MARKUP, broken_jsonl, write
 from tests.installed import require
+from tests.engines import assert_intact
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # no newline or tab either, in one-line values
 COLUMNS = "id, story_id, source, url, title, byline, published, text, text_sha256, meta, origin"
 
 
-def rows(store: Store, where: str = "1", params: tuple = ()) -> list[dict]:
+def rows(store: Store, where: str = "true", params: tuple = ()) -> list[dict]:
     """Articles as dicts, in import order."""
     names = [c.strip() for c in COLUMNS.split(",")]
     cursor = store.conn.execute(f"SELECT {COLUMNS} FROM articles WHERE {where} ORDER BY seq", params)
@@ -54,7 +55,7 @@ def skipped(report: ImportReport) -> list[tuple[str, int | None, str]]:
 
 def assert_whole(store: Store) -> None:
     """The database passes SQLite's check, and every stored string is control-free."""
-    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert_intact(store)
     for row in rows(store):
         assert row["text"] == sanitize_text(row["text"]) and row["text"].strip() == row["text"]
         assert row["id"] == article_id_for(row["text"]) and row["text_sha256"] == text_sha256(row["text"])
@@ -517,7 +518,8 @@ def test_random_bytes_never_raise_and_leave_the_database_whole(store, tmp_path, 
     assert_whole(store)
 
 
-def test_a_locked_database_rejects_the_files_and_a_retry_imports_them(store, db_path, tmp_path):
+def test_a_locked_database_rejects_the_files_and_a_retry_imports_them(sqlite_store, db_path, tmp_path):
+    store = sqlite_store
     paths = [write(tmp_path / "d" / f"{i}.txt", f"T{i}\nbody {i}") for i in range(3)]
     store.conn.execute("PRAGMA busy_timeout = 50")
     other = sqlite3.connect(db_path, isolation_level=None)

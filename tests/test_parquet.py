@@ -117,13 +117,13 @@ def test_an_article_in_two_stories_is_counted_once_in_the_card(two_stories, tmp_
     assert "- alice: 3 articles" in card
 
 
-def test_export_command_writes_parquet_and_an_hf_folder(annotated, db_path, tmp_path):
+def test_export_command_writes_parquet_and_an_hf_folder(annotated, database, tmp_path):
     from click.testing import CliRunner
 
     from newsmark.tui.cli import cli
 
     def run(*args):
-        return CliRunner().invoke(cli, ["--db", str(db_path), "export", *args])
+        return CliRunner().invoke(cli, ["--db", database, "export", *args])
 
     result = run("--format", "parquet", "-o", str(tmp_path / "a.parquet"))
     assert result.exit_code == 0 and result.stderr == f"Exported 5 records to {tmp_path / 'a.parquet'}\n"

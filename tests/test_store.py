@@ -13,6 +13,7 @@ from newsmark.schema.migrations import CURRENT_VERSION, NewerDatabaseError
 from newsmark.schema.models import Story, utc_now
 from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, StoreError, UndoRefused
+from tests.engines import assert_intact
 
 TEXT = "Officials met on Monday. They agreed to share intelligence. Critics objected."
 
@@ -212,7 +213,7 @@ def snapshot(store: Store) -> dict[str, list[tuple]]:
 
 def assert_intact(store: Store) -> None:
     if not store.postgres:  # (PostgreSQL has no whole-database check; its constraints hold per statement)
-        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert_intact(store)
 
 
 def test_undo_never_removes_a_teammates_later_gold(store: Store):

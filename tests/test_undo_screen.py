@@ -9,6 +9,7 @@ from newsmark.schema.load import load_annotations
 from newsmark.schema.models import utc_now
 from newsmark.schema.store import Store
 from tests.test_tui_annotate import SEEDS, SIZE, make_app, ready, saved, screen_text, seeded, until  # noqa: F401
+from tests.engines import assert_intact
 
 TABLES = ("labels", "annotations", "claims", "claim_labels", "clusters", "gold", "gold_claims", "events")
 
@@ -61,7 +62,7 @@ async def test_u_after_a_later_load_is_refused_with_a_notification(seeded, tmp_p
         with Store.open(db_path) as store:
             after = rows(store)
             assert store.labels(ids[0], "alice") == {"stance": "disagree"}
-            assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert_intact(store)
         # No row changed; the log gained the refusal, and the refused step left the undo list.
         assert {t: after[t] for t in TABLES if t != "events"} == {t: before[t] for t in TABLES if t != "events"}
         old_log, new_log = before["events"], after["events"]
@@ -108,7 +109,7 @@ async def test_u_in_review_undoes_ones_own_gold_but_never_a_teammates_later_one(
         with Store.open(db_path) as store:
             after = rows(store)
             assert store.gold(ids[0])["stance"]["by"] == "lead2"
-            assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert_intact(store)
         assert {t: after[t] for t in TABLES if t != "events"} == {t: before[t] for t in TABLES if t != "events"}
 
         # An own change that nobody touched since undoes as before.

@@ -27,7 +27,8 @@ def file_labels(db_path: Path, annotator: str) -> dict[str, str]:
         conn.close()
 
 
-def test_the_writers_commits_reach_the_database_file_while_it_runs(store, db_path: Path) -> None:
+def test_the_writers_commits_reach_the_database_file_while_it_runs(sqlite_store, db_path: Path) -> None:
+    store = sqlite_store
     import_paths(store, [SEEDS])
     ids = store.article_ids(store.stories()[0].id)
     stances = ("agree", "disagree", "discuss", "unrelated")
