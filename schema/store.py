@@ -351,6 +351,11 @@ class Store:
         self._lock = threading.RLock()
         self._scheme: Scheme | None = None
 
+    @property
+    def location(self) -> str | Path | None:
+        """What opens this database again with `Store.open`: the server's URL or the file."""
+        return self.url if self.postgres else self.path
+
     # --- opening --------------------------------------------------------------------
 
     @classmethod

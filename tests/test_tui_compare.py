@@ -198,7 +198,7 @@ async def test_w_edits_the_wording_of_the_claims_cluster(story):
 
 
 def test_add_linked_claim_is_one_action(store: Store, tmp_path: Path):
-    ids = add_story(store.path)
+    ids = add_story(store.location)
     claim, _ = store.add_claim(ids[0], "al", 0, 20)
     cluster, linked, result = store.add_linked_claim(claim.id, ids[1], 0, 30, "al")
     assert linked.cluster == cluster == store.get_claim(claim.id).cluster
