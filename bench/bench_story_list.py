@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.make_big_db import ensure_big_db  # noqa: E402
-from newsmark.schema.search import SearchIndex, ordered_story_ids  # noqa: E402
+from newsmark.schema.search import SearchIndex, open_search_index, ordered_story_ids  # noqa: E402
 from newsmark.schema.store import STORY_SORTS, Store  # noqa: E402
 
 ANNOTATOR = "bench"
@@ -66,7 +66,7 @@ def main() -> None:
         report["summary_s"] = time.perf_counter() - start
         print(f"database: {path} ({args.articles:,} articles, {store.story_count():,} stories)")
         print(f"per-story summary: {refreshed:,} stories computed in {report['summary_s']:.2f} s (once)")
-        index = SearchIndex(store)
+        index = open_search_index(store)
         start = time.perf_counter()
         indexed = index.catch_up_all(chunk=20_000)
         report["index_s"] = time.perf_counter() - start

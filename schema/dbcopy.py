@@ -7,7 +7,7 @@ batches (a million-article database is never held in memory); row ids (articles'
 the events' `id`) are kept, so story order, undo and the log's order survive the move.
 The destination is written in one transaction: a failure leaves it as empty as it was.
 
-Derived files are not copied: the story list's search index (`<db>.search`) is rebuilt
+Derived data is not copied: the search index (`<db>.search`, or `search_words`) is rebuilt
 by the destination's first search. The schema's own settings rows (its version, the
 PostgreSQL role prefix) belong to each end and are left alone.
 """

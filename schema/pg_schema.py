@@ -34,6 +34,7 @@ connection; the tables' owner, the role that ran `create_schema`, is not bound b
 - stories, articles, story_articles: analysts insert (import, load), and update or delete
   only rows they inserted; the owner's and other analysts' rows are theirs to keep.
 - settings and team_members: read by the team, written by the owner only (`newsmark team`).
+- search_words: the search index, derived from the articles; any analyst's app adds to it.
 """
 
 from __future__ import annotations
@@ -182,7 +183,13 @@ CREATE TABLE IF NOT EXISTS team_members (
     role_name TEXT PRIMARY KEY,
     annotator TEXT NOT NULL UNIQUE,
     added_at TEXT NOT NULL
-)
+);
+-- The search index (schema/search.py), derived from the articles: whoever's app catches up writes it.
+CREATE TABLE IF NOT EXISTS search_words (
+    seq BIGINT PRIMARY KEY,
+    words TSVECTOR NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_words_match ON search_words USING GIN (words)
 """
 
 # Text sorts as SQLite sorts it (by bytes), whatever locale the database was created in.
@@ -251,7 +258,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO {analyst};
 GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {analyst};
 GRANT INSERT, UPDATE, DELETE ON stories, articles, story_articles, annotations, labels, clusters,
     claims, claim_labels TO {analyst};
-GRANT INSERT ON events TO {analyst};
+GRANT INSERT ON events, search_words TO {analyst};
 GRANT UPDATE (undone, undoable) ON events TO {analyst};
 GRANT INSERT, UPDATE, DELETE ON gold, gold_claims TO {reviewer};
 GRANT EXECUTE ON FUNCTION public.newsmark_annotator() TO {analyst}

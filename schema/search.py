@@ -1,14 +1,21 @@
 """Full-text search of titles and texts: which stories hold articles with these words.
 
-The index is SQLite FTS5 in a file of its own beside the database (`<db>.search`), filled in
-the background (`SearchIndex.catch_up`), never by imports: tokenising a text costs several
-times what storing it does, so an import keeps its speed, and the index's writes take the
-side file's lock, never the database's, so keystrokes never wait for them. It is derived
-data: deleting the file loses nothing (it is built again), and a file left from another
-database is recognised by the database's id and rebuilt.
+One interface (`SearchIndex`, opened with `open_search_index`), a backend per engine:
 
-The index holds `articles.seq` as its rowid and no text (contentless): it follows the
-articles in seq order and stops before the rows of an import still running (`visible`).
+- SQLite (`FileSearchIndex`): FTS5 in a file of its own beside the database
+  (`<db>.search`), so the index's writes take the side file's lock, never the database's,
+  and keystrokes never wait for them. A file left from another database is recognised by
+  the database's id and rebuilt.
+- PostgreSQL (`ServerSearchIndex`): a `tsvector` per article in the table `search_words`
+  with a GIN index, on a connection of its own (MVCC: readers and keystrokes never wait).
+  Words are folded here in Python (NFKC, case-folded, diacritics removed), not by the
+  server's text-search configuration, so that both engines find the same words whatever
+  the server's locale.
+
+Both are filled in the background (`catch_up`), never by imports: tokenising a text costs
+several times what storing it does, so an import keeps its speed. Both are derived data
+(rebuilt when lost, never copied by `db copy`), hold `articles.seq` and no text, follow the
+articles in seq order and stop before the rows of an import still running (`visible`).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import sqlite3
 import threading
 import unicodedata
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +36,37 @@ DATABASE_ID = "database_id"  # a random id in the database's settings, named by 
 SEARCH_ARTICLES = 500  # best-ranked matching articles whose stories a search returns
 RANK_WINDOW = 5_000  # newest matching articles ranked (bounds a common word's cost)
 SEARCH_STORIES = 500  # most stories a search finds by their title or proposition
-TITLE_WEIGHT = 5.0  # bm25 weight of a title word against a text word
+TITLE_WEIGHT = 5.0  # weight of a title word against a text word
 _WORD = re.compile(r"\w+")
 _SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search.fts USING fts5("
     "title, text, content='', tokenize='unicode61 remove_diacritics 2')",
     "CREATE TABLE IF NOT EXISTS search.state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
+# The first seq of an import still publishing above `through`: nothing at or above it is
+# indexed yet (its rows are hidden; indexing past them would skip them for good).
+_IMPORT_STOP = (
+    "SELECT min(CAST(json_extract(value, '$[0]') AS INTEGER)) FROM main.settings "
+    "WHERE key >= ? AND key < ? AND CAST(json_extract(value, '$[1]') AS INTEGER) > ?"
+)
+# The stories of the best articles, and the stories whose title or proposition may match
+# (a LIKE per ASCII word narrows them in one pass over the stories, stopping after
+# SEARCH_STORIES; LIKE folds ASCII letters only; the word-prefix rule then decides).
+_STORIES_OF = (
+    "SELECT m.story_id, s.title, count(*) FROM json_each(?) j "
+    "JOIN main.articles a ON a.seq = CAST(j.value AS INTEGER) "
+    "JOIN main.story_articles m ON m.article_id = a.id JOIN main.stories s ON s.id = m.story_id "
+    "GROUP BY m.story_id, s.title"
+)
+_TITLE_LIKE = "(title || ' ' || proposition) LIKE ? ESCAPE '\\'"
+# PostgreSQL's tsvector bounds: a lexeme under 2 KiB, positions 1..16383, 256 per lexeme.
+_PG_MAX_LEXEME_BYTES = 2046
+_PG_MAX_POSITION = 16383
+_PG_POSITIONS_PER_LEXEME = 256
+_PG_MAX_LEXEMES = 50_000  # a text with more distinct words is indexed by its first ones
+# Rows a catch-up looks back below the highest indexed seq before it looks at all of them:
+# on PostgreSQL a transaction that took a lower seq may commit after one that took a higher.
+_PG_LATE_SEQS = 1_000
 
 
 @dataclass(frozen=True)
@@ -49,8 +81,13 @@ class StoryHit:
 
 
 def query_words(text: str) -> list[str]:
-    """The words of a search, as the index folds them (NFKC, case-folded)."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    """The words of a search, as the index folds them (NFKC, case-folded, diacritics
+    removed, as FTS5's `remove_diacritics 2` does)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if not folded.isascii():
+        decomposed = unicodedata.normalize("NFD", folded)
+        folded = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return _WORD.findall(folded)
 
 
 def fts_query(words: list[str], prefix: bool = True) -> str:
@@ -61,14 +98,118 @@ def fts_query(words: list[str], prefix: bool = True) -> str:
     return " AND ".join(f'"{word}"{star}' for word in words)
 
 
-class SearchIndex:
-    """The search index of one database file (see the module's docstring)."""
+def ts_query(words: list[str], prefix: bool = True) -> str:
+    """The same as a PostgreSQL `tsquery` literal (words are \\w+: no quote can occur)."""
+    star = ":*" if prefix else ""
+    return " & ".join(f"'{word}'{star}" for word in words)
+
+
+def ts_vector(title: str, text: str) -> str:
+    """An article's words as a PostgreSQL `tsvector` literal: each word with its positions,
+    the title's weighted A (see TITLE_WEIGHT), within the type's bounds."""
+    positions: dict[str, list[str]] = {}
+    position = 0
+    for weight, part in (("A", title), ("", text)):
+        for word in query_words(part):
+            position = min(position + 1, _PG_MAX_POSITION)
+            found = positions.get(word)
+            if found is None:
+                if len(positions) >= _PG_MAX_LEXEMES or len(word.encode()) > _PG_MAX_LEXEME_BYTES:
+                    continue
+                positions[word] = found = []
+            if len(found) < _PG_POSITIONS_PER_LEXEME:
+                found.append(f"{position}{weight}")
+    return " ".join(f"'{word}':{','.join(places)}" for word, places in positions.items())
+
+
+def open_search_index(store: Store) -> SearchIndex:
+    """The search index of a store, by its engine (see the module's docstring)."""
+    return ServerSearchIndex(store) if store.postgres else FileSearchIndex(store)
+
+
+class SearchIndex(ABC):
+    """What the story list and `story list --search` use of an index."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.conn = None
+
+    def close(self) -> None:
+        """Close the index's connection."""
+        self.conn.close()
+
+    @abstractmethod
+    def pending(self) -> int:
+        """How many articles wait to be indexed."""
+
+    @abstractmethod
+    def catch_up(self, max_rows: int = 200) -> int:
+        """Index the next articles (at most max_rows, in seq order) in one short
+        transaction; return how many. Stops before an import still running."""
+
+    @abstractmethod
+    def _best_articles(self, words: list[str], limit: int) -> list[int]:
+        """The seqs of the best `limit` articles holding every word: the newest RANK_WINDOW
+        matches ranked, title words weighing TITLE_WEIGHT times text words. Whole words
+        first; only when they give fewer than `limit` articles, each word as a prefix too."""
+
+    def catch_up_all(self, chunk: int = 200, progress=None) -> int:
+        """Index every article not indexed yet, chunk by chunk (`progress(done, total)` after
+        each); return how many."""
+        total = self.pending()
+        done = 0
+        while True:
+            added = self.catch_up(chunk)
+            if added == 0:
+                return done
+            done += added
+            if progress is not None:
+                progress(done, total)
+
+    def _import_stop(self, through: int) -> int | None:
+        return self.conn.execute(_IMPORT_STOP, (IMPORTING_KEY, IMPORTING_KEY[:-1] + ";", through)).fetchone()[0]
+
+    def search(self, text: str, limit: int | None = None) -> list[StoryHit]:
+        """Stories with articles holding every word of `text` (in title or text; each word
+        also as a prefix), or whose title or proposition does: most matching articles
+        first, then by id. What is not indexed yet is not found (see `catch_up`).
+
+        Only the best `limit` (None: SEARCH_ARTICLES) matching articles are read (see
+        `_best_articles`), and their stories are aggregated after that limit, so a word
+        found in most of a million articles costs little more than a rare one; `articles`
+        counts a story's articles among those read. At most SEARCH_STORIES stories are
+        found by their title."""
+        words = query_words(text)
+        if not words:
+            return []
+        limit = SEARCH_ARTICLES if limit is None else limit
+        ascii_words = [word for word in words if word.isascii()]
+        like = " AND ".join([_TITLE_LIKE] * len(ascii_words)) or "TRUE"
+        with self._lock:
+            best = self._best_articles(words, limit)
+            rows = self.conn.execute(_STORIES_OF, (json.dumps(best),)).fetchall()
+            titled = self.conn.execute(
+                f"SELECT id, title, proposition FROM main.stories WHERE {like} LIMIT ?",
+                # A word is \w+: of LIKE's special characters it can hold only "_".
+                ["%" + word.replace("_", "\\_") + "%" for word in ascii_words] + [SEARCH_STORIES],
+            ).fetchall()
+        hits = {story_id: StoryHit(story_id, title, count, False) for story_id, title, count in rows}
+        for story_id, title, proposition in titled:
+            folded = query_words(f"{title} {proposition}")
+            if all(any(w.startswith(word) for w in folded) for word in words):
+                found = hits.get(story_id)
+                hits[story_id] = StoryHit(story_id, title, found.articles if found else 0, True)
+        return sorted(hits.values(), key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
+
+
+class FileSearchIndex(SearchIndex):
+    """SQLite: FTS5 in a side file beside the database (contentless: rowid = seq)."""
 
     def __init__(self, store: Store) -> None:
+        super().__init__()
         if store.path is None:
             raise StoreError("searching texts needs a database file (not :memory:)")
         self.path = Path(str(store.path) + ".search")
-        self._lock = threading.Lock()
         database_id = store.get_setting(DATABASE_ID)
         if database_id is None:
             database_id = uuid.uuid4().hex
@@ -85,10 +226,6 @@ class SearchIndex:
         if self._state("database") != database_id:
             self._rebuild(database_id)
 
-    def close(self) -> None:
-        """Close the index's connection."""
-        self.conn.close()
-
     def _state(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM search.state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -102,24 +239,15 @@ class SearchIndex:
         self.conn.execute("COMMIT")
 
     def pending(self) -> int:
-        """How many articles wait to be indexed."""
         through = int(self._state("through") or 0)
         return self.conn.execute("SELECT count(*) FROM main.articles WHERE seq > ?", (through,)).fetchone()[0]
 
     def catch_up(self, max_rows: int = 200) -> int:
-        """Index the next articles (at most max_rows, in seq order) in one short transaction
-        of the side file; return how many. Stops before an import still running."""
         with self._lock:
             self.conn.execute("BEGIN")
             try:
                 through = int(self._state("through") or 0)
-                # The first seq of an import still publishing, above which nothing is indexed
-                # yet (its rows are hidden; indexing past them would skip them for good).
-                stop = self.conn.execute(
-                    "SELECT min(CAST(json_extract(value, '$[0]') AS INTEGER)) FROM main.settings "
-                    "WHERE key >= ? AND key < ? AND CAST(json_extract(value, '$[1]') AS INTEGER) > ?",
-                    (IMPORTING_KEY, IMPORTING_KEY[:-1] + ";", through),
-                ).fetchone()[0]
+                stop = self._import_stop(through)
                 bound = "AND seq < ?" if stop is not None else ""
                 params = (through, stop, max_rows) if stop is not None else (through, max_rows)
                 last = self.conn.execute(
@@ -142,25 +270,9 @@ class SearchIndex:
                     self.conn.execute("ROLLBACK")
                 raise
 
-    def catch_up_all(self, chunk: int = 200, progress=None) -> int:
-        """Index every article not indexed yet, chunk by chunk (`progress(done, total)` after
-        each); return how many."""
-        total = self.pending()
-        done = 0
-        while True:
-            added = self.catch_up(chunk)
-            if added == 0:
-                return done
-            done += added
-            if progress is not None:
-                progress(done, total)
-
     def _best_articles(self, words: list[str], limit: int) -> list[int]:
-        """The seqs of the best `limit` articles holding every word: the newest RANK_WINDOW
-        matches ranked by bm25, inside the full-text query. Whole words first (a word's own
-        posting list is read newest first, lazily); only when they give fewer than `limit`
-        articles, each word also as a prefix (which merges the lists of every word it
-        starts, the whole of them)."""
+        # A whole word's posting list is read newest first, lazily; a prefix merges the
+        # lists of every word it starts, the whole of them: hence whole words first.
         for prefix in (False, True):
             seqs = [row[0] for row in self.conn.execute(
                 "SELECT seq FROM (SELECT rowid AS seq, bm25(fts, ?, 1.0) AS score FROM search.fts "
@@ -170,46 +282,57 @@ class SearchIndex:
                 break
         return seqs
 
-    def search(self, text: str, limit: int | None = None) -> list[StoryHit]:
-        """Stories with articles holding every word of `text` (in title or text; each word
-        also as a prefix), or whose title or proposition does: most matching articles
-        first, then by id. What is not indexed yet is not found (see `catch_up`).
 
-        Only the best `limit` (None: SEARCH_ARTICLES) matching articles are read (see
-        `_best_articles`; title words weigh TITLE_WEIGHT times text words), and their
-        stories are aggregated after that limit, so a word found in most of a million
-        articles costs little more than a rare one; `articles` counts a story's articles
-        among those read. At most SEARCH_STORIES stories are found by their title."""
-        words = query_words(text)
-        if not words:
-            return []
-        limit = SEARCH_ARTICLES if limit is None else limit
+class ServerSearchIndex(SearchIndex):
+    """PostgreSQL: a tsvector per article (`search_words`, GIN-indexed) in the database."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        from newsmark.schema.engines.postgres import PgConnection
+
+        self.conn = PgConnection.connect(store.url)
+
+    def pending(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM main.articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM main.search_words w WHERE w.seq = a.seq)").fetchone()[0]
+
+    def catch_up(self, max_rows: int = 200) -> int:
         with self._lock:
-            best = self._best_articles(words, limit)
-            rows = self.conn.execute(
-                "SELECT m.story_id, s.title, count(*) FROM json_each(?) j JOIN main.articles a ON a.seq = j.value "
-                "JOIN main.story_articles m ON m.article_id = a.id JOIN main.stories s ON s.id = m.story_id "
-                "GROUP BY m.story_id",
-                (json.dumps(best),),
-            ).fetchall()
-            # Titles and propositions: a LIKE per ASCII word narrows the stories (one pass
-            # over the stories table, no articles, stopping after SEARCH_STORIES; LIKE folds
-            # the case of ASCII letters only), the word-prefix rule decides.
-            ascii_words = [word for word in words if word.isascii()]
-            like = " AND ".join(["(title || ' ' || proposition) LIKE ? ESCAPE '\\'"] * len(ascii_words)) or "1"
-            titled = self.conn.execute(
-                f"SELECT id, title, proposition FROM main.stories WHERE {like} LIMIT ?",
-                # A word is \w+: of LIKE's special characters it can hold only "_".
-                ["%" + word.replace("_", "\\_") + "%" for word in ascii_words] + [SEARCH_STORIES],
-            ).fetchall()
-        hits = {story_id: StoryHit(story_id, title, count, False) for story_id, title, count in rows}
-        for story_id, title, proposition in titled:
-            folded = query_words(f"{title} {proposition}")
-            if all(any(w.startswith(word) for w in folded) for word in words):
-                found = hits.get(story_id)
-                hits[story_id] = StoryHit(story_id, title, found.articles if found else 0, True)
-        return sorted(hits.values(), key=lambda hit: (-hit.articles, not hit.in_title, hit.story_id))
+            through = self.conn.execute("SELECT coalesce(max(seq), 0) FROM main.search_words").fetchone()[0]
+            stop = self._import_stop(through)
+            bound = "AND a.seq < ?" if stop is not None else ""
+            rows = []
+            # The recent rows first (an index range), then, once they are done, all of them
+            # (one anti-join): a transaction that took its seqs early may commit late.
+            for lowest in sorted({max(through - _PG_LATE_SEQS, 0), 0}, reverse=True):
+                rows = self.conn.execute(
+                    f"SELECT a.seq, coalesce(a.title, ''), a.text FROM main.articles a WHERE a.seq > ? {bound} "
+                    "AND NOT EXISTS (SELECT 1 FROM main.search_words w WHERE w.seq = a.seq) ORDER BY a.seq LIMIT ?",
+                    [lowest] + ([stop] if stop is not None else []) + [max_rows],
+                ).fetchall()
+                if rows:
+                    break
+            if not rows:
+                return 0
+            # Two teammates' apps may index the same rows at once: the first one's stay.
+            self.conn.executemany(
+                "INSERT INTO main.search_words (seq, words) VALUES (?, CAST(? AS tsvector)) ON CONFLICT (seq) DO NOTHING",
+                [(seq, ts_vector(title, text)) for seq, title, text in rows])
+            return len(rows)
 
+    def _best_articles(self, words: list[str], limit: int) -> list[int]:
+        # ts_rank's weights are {D, C, B, A}: text words are D, title words A.
+        weights = "{%s, 0, 0, %s}" % (1.0 / TITLE_WEIGHT, 1.0)
+        for prefix in (False, True):
+            seqs = [row[0] for row in self.conn.execute(
+                "SELECT seq FROM (SELECT w.seq, ts_rank(CAST(? AS real[]), w.words, query.q) AS score "
+                "FROM main.search_words w CROSS JOIN (SELECT CAST(? AS tsquery) AS q) AS query "
+                "WHERE w.words @@ query.q ORDER BY w.seq DESC LIMIT ?) AS recent ORDER BY score DESC, seq DESC LIMIT ?",
+                (weights, ts_query(words, prefix=prefix), RANK_WINDOW, limit))]
+            if len(seqs) >= limit:
+                break
+        return seqs
 
 
 def ordered_story_ids(store: Store, index: SearchIndex | None, annotator: str, text: str = "", sort: str = "id",

@@ -48,6 +48,13 @@ def sqlite_store(db_path: Path):
 
 
 @pytest.fixture
+def pg_store(pg_database):
+    """A fresh PostgreSQL store, for what only PostgreSQL has (MVCC, roles, NOTIFY)."""
+    with Store.open(pg_database.url()) as opened:
+        yield opened
+
+
+@pytest.fixture
 def shared_data() -> Path:
     """../shared/data, or skip: a user's clone has no ../shared."""
     if not SHARED_DATA.is_dir():

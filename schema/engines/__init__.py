@@ -9,3 +9,12 @@ from __future__ import annotations
 def is_postgres_url(database: object) -> bool:
     """True when `--db` names a PostgreSQL server rather than an SQLite file."""
     return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def shown_database(database: object) -> str:
+    """How messages name a database: a file's path, or a server's URL without its password."""
+    if is_postgres_url(database):
+        from newsmark.schema.pg_admin import redacted
+
+        return redacted(str(database))
+    return str(database)

@@ -20,6 +20,9 @@ cost a dictionary lookup here and use server-side prepared plans after their fif
 - `LIMIT -1` becomes `LIMIT ALL`, and `LIKE` (ASCII case-insensitive in SQLite) `ILIKE`;
 - `BEGIN IMMEDIATE` becomes `BEGIN` (row locks do what SQLite's database lock does).
 
+Errors come out as sqlite3's exception classes (`_as_sqlite_error`), so the store and the
+commands handle both engines' failures with one set of `except` clauses.
+
 Values come back as SQLite gives them: JSON and JSONB columns as their text, and Python
 booleans go in as 0/1 (the flags are integers in both schemas).
 
@@ -32,10 +35,12 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
@@ -119,6 +124,20 @@ def _concat_as_text(text: str) -> str:
     return "".join(out)
 
 
+def _as_sqlite_error(exc: psycopg.Error) -> sqlite3.Error:
+    """The sqlite3 exception class the store and the commands already handle, for a
+    psycopg error (DB-API's own hierarchy: one set of `except` clauses for both engines).
+    A refusal by the server's rights says so in words the user can act on."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return sqlite3.DatabaseError(f"permission denied: {message}")
+    if isinstance(exc, psycopg.IntegrityError):
+        return sqlite3.IntegrityError(message)
+    if isinstance(exc, psycopg.OperationalError):
+        return sqlite3.OperationalError(message)
+    return sqlite3.DatabaseError(message)
+
+
 def _params(params: Sequence[Any] | None) -> Sequence[Any] | None:
     if not params:
         return None
@@ -162,11 +181,17 @@ class PgConnection:
     @classmethod
     def connect(cls, dsn: str) -> PgConnection:
         """Connect to the database of a postgresql:// URL or a libpq connection string."""
-        return cls(psycopg.connect(dsn, autocommit=True))
+        try:
+            return cls(psycopg.connect(dsn, autocommit=True))
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
         cursor = psycopg.RawCursor(self.raw)
-        cursor.execute(translate(sql), _params(params))
+        try:
+            cursor.execute(translate(sql), _params(params))
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
         if cursor.rowcount > 0 and cursor.description is None:
             self.total_changes += cursor.rowcount
         return PgCursor(cursor)
@@ -175,7 +200,10 @@ class PgConnection:
         rows = [_params(row) or () for row in rows]
         if rows:
             with psycopg.RawCursor(self.raw) as cursor:
-                cursor.executemany(translate(sql), rows)
+                try:
+                    cursor.executemany(translate(sql), rows)
+                except psycopg.Error as exc:
+                    raise _as_sqlite_error(exc) from exc
                 self.total_changes += max(cursor.rowcount, 0)
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -184,9 +212,12 @@ class PgConnection:
 
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
-        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -194,7 +225,7 @@ class PgConnection:
 
     def commit(self) -> None:
         if self.in_transaction:
-            self.raw.execute("COMMIT")
+            self.execute("COMMIT")
 
     def close(self) -> None:
         self.raw.close()

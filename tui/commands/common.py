@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, NoReturn
 import click
 import orjson
 
+from newsmark.schema.engines import shown_database
 from newsmark.schema.migrations import NewerDatabaseError
 from newsmark.schema.names import InvalidName, check_name
 from newsmark.schema.sanitize import for_terminal
@@ -39,7 +40,7 @@ def open_store(ctx: click.Context, *, create: bool = True) -> Iterator[Store]:
     except (StoreError, NewerDatabaseError, SchemeError) as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot open database {path}: {exc.strerror or exc}")
+        fail(f"cannot open database {shown_database(path)}: {exc.strerror or exc}")
     except sqlite3.DatabaseError as exc:  # damage found past the header, while opening
         fail(database_fault(exc, path))
     try:
@@ -55,10 +56,16 @@ def open_store(ctx: click.Context, *, create: bool = True) -> Iterator[Store]:
 
 
 def database_fault(exc: sqlite3.Error, path: object) -> str:
-    """A clear sentence for an SQLite failure the user can act on (the transaction it hit
+    """A clear sentence for a database failure the user can act on (the transaction it hit
     was rolled back, so nothing of it was saved)."""
     message = str(exc)
     lowered = message.lower()
+    path = shown_database(path)
+    if lowered.startswith("permission denied") or "row-level security" in lowered:
+        return f"the server refused: your role may not do this on {path} ({message}); nothing was saved"
+    if "server closed the connection" in lowered or "connection" in lowered and "lost" in lowered \
+            or "terminating connection" in lowered:
+        return f"the connection to {path} was lost ({message}): nothing of the unfinished change was saved; try again"
     if "disk is full" in lowered or "database or disk is full" in lowered:
         return f"the disk is full (or the database reached its size limit): nothing more could be saved to {path}; free some space and try again"
     if "readonly" in lowered or "read-only" in lowered:

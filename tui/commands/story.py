@@ -12,7 +12,7 @@ from newsmark.analysis.grouping import story_title
 from newsmark.schema.ingest import IngestError, check_story_id
 from newsmark.schema.models import Story
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.search import SearchIndex
+from newsmark.schema.search import open_search_index
 from newsmark.schema.store import ActionResult, Store
 from newsmark.tui.commands.common import annotator_option, echo_json, fail, open_store, resolve_annotator
 
@@ -163,7 +163,7 @@ def split(ctx: click.Context, story_id: str, article_ids: tuple[str, ...], new_i
 def _list_found(store: Store, words: str, as_json: bool) -> None:
     """`story list --search`: bring the search index up to date (showing progress on a
     terminal when there is much to do), then list the stories it finds."""
-    index = SearchIndex(store)
+    index = open_search_index(store)
     try:
         pending = index.pending()
         if pending and sys.stderr.isatty():

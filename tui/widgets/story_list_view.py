@@ -40,7 +40,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from newsmark.schema.sanitize import for_terminal
-from newsmark.schema.search import SearchIndex, ordered_story_ids
+from newsmark.schema.search import SearchIndex, open_search_index, ordered_story_ids
 from newsmark.schema.store import Store, StoreError, StoryRow
 
 PAGE_SIZE = 100
@@ -327,7 +327,7 @@ class StoryListView(ScrollView, can_focus=True):
         id and title prefixes)."""
         if self._index is None:
             try:
-                self._index = SearchIndex(self._db())
+                self._index = open_search_index(self._db())
             except (StoreError, sqlite3.Error):
                 return None
         return self._index
