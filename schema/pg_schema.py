@@ -195,6 +195,8 @@ CREATE INDEX IF NOT EXISTS search_words_match ON search_words USING GIN (words)
 # Text sorts as SQLite sorts it (by bytes), whatever locale the database was created in.
 TABLES = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', _TABLES)
 
+CHANGES_CHANNEL = "newsmark_changes"  # NOTIFY's channel: the event log was written
+
 # The annotator name of the connected role (NULL for a role not on the team, which then
 # writes nothing). Every name is schema-qualified and the search path fixed, so a temporary
 # table or function of the caller's cannot stand in for ours.
@@ -226,6 +228,15 @@ BEGIN
 END $$""",
     "DROP TRIGGER IF EXISTS events_insert ON events",
     "CREATE TRIGGER events_insert BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION public.newsmark_event_insert()",
+    # Every change goes through the log: one notification per statement that writes it,
+    # delivered when the transaction commits (and folded into one per transaction), is how
+    # the screens of every connection hear of a teammate's change (tui/live.py).
+    f"""CREATE OR REPLACE FUNCTION public.newsmark_events_notify() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+    AS $$ BEGIN PERFORM pg_notify('{CHANGES_CHANNEL}', ''); RETURN NULL; END $$""",
+    "DROP TRIGGER IF EXISTS events_notify ON events",
+    "CREATE TRIGGER events_notify AFTER INSERT OR UPDATE ON events FOR EACH STATEMENT "
+    "EXECUTE FUNCTION public.newsmark_events_notify()",
 )
 
 # Who may write which rows of each table under row-level security (reading: everyone). The

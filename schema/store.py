@@ -346,6 +346,8 @@ class Store:
         self.url = url
         self.postgres = url is not None
         self.has_story_stats = False  # the story summary table exists (see _ensure_story_stats)
+        self._changes_heard = 0  # PostgreSQL: notifications of other commits (see data_version)
+        self.created = False  # this open made the database (a new file, or the server's schema)
         self.path = path
         self.backup = backup  # the copy made before a migration, if one ran
         self._lock = threading.RLock()
@@ -369,6 +371,7 @@ class Store:
         db_path = None if memory else Path(path)
         if db_path is not None and not create and not db_path.exists():
             raise StoreError(f"no database at {for_terminal(db_path)} (create one with `newsmark init`)")
+        created = db_path is None or not db_path.exists()
         if db_path is not None:
             _refuse_foreign(db_path)  # before any write: WAL, user_version, tables
         try:
@@ -403,6 +406,7 @@ class Store:
             conn.close()
             raise
         store = cls(conn, db_path, backup)
+        store.created = created
         if store.get_setting("scheme") is None:
             store.set_setting("scheme", default_scheme_text())
         try:
@@ -442,6 +446,7 @@ class Store:
             conn.close()
             raise
         store = cls(conn, None, None, url=url)  # type: ignore[arg-type]
+        store.created = version is None
         if store.get_setting("scheme") is None:
             store.set_setting("scheme", default_scheme_text())
         return store
@@ -1135,9 +1140,22 @@ class Store:
 
     # --- watching for teammates' changes (tui/live.py) ---------------------------------
 
+    def listen_for_changes(self) -> None:
+        """Hear of other connections' commits from now on (see `data_version`): PostgreSQL
+        LISTENs on the channel the event log's trigger notifies; SQLite needs nothing."""
+        if self.postgres:
+            from newsmark.schema.pg_schema import CHANGES_CHANNEL
+
+            self.conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+
     def data_version(self) -> int:
-        """A number that changes whenever another connection commits (SQLite's
-        `PRAGMA data_version`): cheap enough to poll several times a second."""
+        """A number that changes when another connection commits: SQLite's `PRAGMA
+        data_version` (shared memory, no disk), or on PostgreSQL the count of notifications
+        heard so far (after `listen_for_changes`; read off the socket, no round trip). Cheap
+        enough to poll several times a second."""
+        if self.postgres:
+            self._changes_heard += sum(1 for _ in self.conn.raw.notifies(timeout=0))
+            return self._changes_heard
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def last_event_id(self) -> int:

@@ -13,13 +13,23 @@ SEEDS = ROOT / "seeds"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Where a test's database lives (not created yet)."""
+def db_path(request, tmp_path: Path) -> Path | str:
+    """Where a test's database lives (not created yet): an SQLite file, or in a module that
+    sets `ON_BOTH_ENGINES = True`, each engine in turn (on PostgreSQL the URL of a new empty
+    database, see `database`)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("pg_database").url()
     return tmp_path / "test.db"
 
 
-ENGINES = ("sqlite", "postgresql")
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of a module that says `ON_BOTH_ENGINES = True` on SQLite and on PostgreSQL."""
+    if "db_path" in metafunc.fixturenames and getattr(metafunc.module, "ON_BOTH_ENGINES", False):
+        metafunc.parametrize("db_path", ENGINES, indirect=True)
 
 
 @pytest.fixture(params=ENGINES)

@@ -11,6 +11,8 @@ from newsmark.schema.store import Store
 from tests.test_agreement import K2011, add_articles
 from newsmark.tui.cli import cli
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 
 def run(*args: str):
     return CliRunner(env={"COLUMNS": "100"}).invoke(cli, list(args))

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from newsmark.schema.store import Store
 from newsmark.tui.cli import cli
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 ROOT = Path(__file__).resolve().parent.parent
 STORY = "us-taliban-isisk"
 

@@ -17,6 +17,8 @@ from newsmark.schema.sanitize import article_id_for, text_sha256
 from newsmark.schema.store import Store, StoreError, annotation_query
 from newsmark.tui.cli import cli
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 # Unicode that must survive a round trip untouched: an emoji outside the BMP, a combining
 # mark with no precomposed form (so NFC keeps it), right-to-left Arabic and Hebrew.
 TEXTS = {

@@ -23,6 +23,8 @@ from newsmark.tui.cli import cli
 from tests.test_jsonschema import validator
 from tests.test_load import TEXT, claim, record, write_lines
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 OTHER = "Rebels denied the report. The ministry stood by it. Nobody else spoke."
 AID, OID = article_id_for(TEXT), article_id_for(OTHER)
 SHARE = (TEXT.index("They agreed"), TEXT.index(" Critics"))  # all three mark it

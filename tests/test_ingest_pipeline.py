@@ -22,6 +22,7 @@ import pytest
 from newsmark.schema import ingest
 from newsmark.schema.ingest import ImportReport, import_paths
 from newsmark.schema.store import Store
+from tests.engines import assert_intact
 from tests.hostile import write
 from tests.test_ingest import reasons, skipped
 

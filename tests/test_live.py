@@ -16,6 +16,8 @@ from tests.test_review import make_app as make_review_app
 from tests.test_review import wait_for
 from tests.test_tui_annotate import SIZE, make_app, ready, saved, screen_text, seeded, until  # noqa: F401 - fixture
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 def test_the_watcher_reports_other_connections_events_and_not_the_ones_it_was_told_to_ignore(db_path):
     Store.open(db_path).close()  # a fresh database
     reported: list[list] = []

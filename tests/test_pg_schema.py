@@ -12,7 +12,7 @@ from newsmark.schema.pg_schema import SCHEMA_VERSION, PgSchemaError, create_sche
 from newsmark.schema.store import DERIVED_TABLES, Store
 
 # What PostgreSQL has beyond SQLite's schema (pg_schema's docstring says why).
-PG_ONLY_TABLES = {"team_members"}
+PG_ONLY_TABLES = {"team_members", "search_words"}  # (SQLite's search index is a side file)
 PG_ONLY_COLUMNS = {"added_by_role"}
 
 

@@ -17,6 +17,8 @@ from newsmark.tui.review.article_view import claims_text
 from newsmark.tui.review.claims_table import ClaimsTable
 from newsmark.tui.review.labels_table import LabelsTable
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 TEXTS = [
     "The minister said on Monday that the border would reopen within a week. Critics doubted it. "
     "Officials at the crossing had not been told.",

@@ -19,6 +19,8 @@ from newsmark.tui.cli import cli
 from newsmark.tui.review.labels_table import GOLD_ROW, LabelsTable
 from tests.test_review import TEXTS, build, loaded, make_app, own_rows, wait_for
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 
 def messages(app) -> list[str]:
     """The notifications shown so far."""

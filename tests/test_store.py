@@ -211,11 +211,6 @@ def snapshot(store: Store) -> dict[str, list[tuple]]:
     return {t: store.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
 
 
-def assert_intact(store: Store) -> None:
-    if not store.postgres:  # (PostgreSQL has no whole-database check; its constraints hold per statement)
-        assert_intact(store)
-
-
 def test_undo_never_removes_a_teammates_later_gold(store: Store):
     aid = add_article(store)
     store.set_gold(aid, "stance", "agree", by="lead1", reason="explicit")

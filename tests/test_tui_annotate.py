@@ -20,6 +20,8 @@ from newsmark.tui.text import sentences_for
 from newsmark.tui.screens.annotate import AnnotateScreen
 from newsmark.tui.widgets.article_pane import ArticlePane
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 STORY = "us-taliban-isisk"
 SIZE = (160, 50)

@@ -11,6 +11,8 @@ from newsmark.schema.store import Store
 from tests.test_tui_annotate import SEEDS, SIZE, make_app, ready, saved, screen_text, seeded, until  # noqa: F401
 from tests.engines import assert_intact
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 TABLES = ("labels", "annotations", "claims", "claim_labels", "clusters", "gold", "gold_claims", "events")
 
 

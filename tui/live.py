@@ -1,8 +1,9 @@
 """Live updates: teammates' changes reach the open screens without a key being pressed.
 
 A `Watcher` is a thread with a connection of its own that asks the store, every
-POLL_SECONDS, whether another connection has committed (`Store.data_version`, SQLite's
-`PRAGMA data_version`: a read of one number from shared memory, no disk). When one has, it
+POLL_SECONDS, whether another connection has committed (`Store.data_version`: SQLite's
+`PRAGMA data_version`, a read of one number from shared memory, no disk; on PostgreSQL the
+notifications the event log's trigger sends, heard by LISTEN). When one has, it
 reads the events logged since it last looked and hands those of other connections to its
 callback. The app's own writes are among them (its writer is another connection): the
 writer tells the watcher their event ids (`ignore`), so a keystroke never makes the
@@ -24,6 +25,7 @@ from newsmark.schema.store import ActionResult, Store
 
 POLL_SECONDS = 0.25  # a teammate's change shows within this plus a read
 EVENTS_PER_ROUND = 10_000
+LATE_EVENTS = 1_000  # PostgreSQL: how far back a round looks for events committed late
 ACTIVE_MINUTES = 10  # a teammate with a change in the story this recent is "working on it"
 
 
@@ -50,12 +52,16 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, name="newsmark-watcher", daemon=True)
         self._store: Store | None = None
         self._last_id = 0
+        self._reported: set[int] = set()  # PostgreSQL: ids reported within the look-back
 
     def start(self) -> None:
         """Open the connection (raising what `Store.open` raises) and start watching from
         the newest event on."""
         self._store = Store.open(self.db_path)
+        self._store.listen_for_changes()
         self._last_id = self._store.last_event_id()
+        if self._store.postgres:  # what is there already is not news (see _run's look-back)
+            self._reported = {event.id for event in self._store.events_since(self._last_id - LATE_EVENTS)}
         self._thread.start()
 
     def ignore(self, result: object) -> None:
@@ -81,6 +87,11 @@ class Watcher:
     def _run(self) -> None:
         store = self._store
         assert store is not None
+        # PostgreSQL numbers events when they are written, not when they commit: a short
+        # transaction may commit after a later-numbered one. The last LATE_EVENTS ids are read
+        # again each round, and those already reported passed over.
+        look_back = LATE_EVENTS if store.postgres else 0
+        reported = self._reported
         try:
             version = store.data_version()
             while not self._stop.wait(self.interval):
@@ -88,7 +99,7 @@ class Watcher:
                     now = store.data_version()
                     if now == version:
                         continue
-                    events = store.events_since(self._last_id, limit=EVENTS_PER_ROUND)
+                    events = store.events_since(self._last_id - look_back, limit=EVENTS_PER_ROUND)
                 except Exception:  # noqa: BLE001 - a busy or vanished file: try again next round
                     continue
                 if self.busy():
@@ -97,9 +108,13 @@ class Watcher:
                     continue
                 if len(events) < EVENTS_PER_ROUND:
                     version = now  # caught up; else the next round reads on
+                events = [event for event in events if event.id not in reported]
                 if not events:
                     continue
-                self._last_id = events[-1].id
+                self._last_id = max(self._last_id, events[-1].id)
+                if look_back:
+                    reported.update(event.id for event in events)
+                    reported.difference_update([i for i in reported if i <= self._last_id - look_back])
                 with self._lock:
                     theirs = [event for event in events if event.id not in self._ignored]
                     self._ignored.difference_update(event.id for event in events)

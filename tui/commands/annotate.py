@@ -37,7 +37,7 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, key
         scheme = store.scheme
         if story_id is not None and store.get_story(story_id) is None:
             fail(f"no story '{for_terminal(story_id)}' (see `newsmark status`)")
-        db_path = store.path
+        db_path = store.location
     try:
         overrides = load_keymap(keymap_path, scheme)
     except KeymapError as exc:
@@ -47,7 +47,7 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, key
 
     from newsmark.tui.app import NewsmarkApp
 
-    app = NewsmarkApp(db_path or ctx.obj["db_path"], name, story_id=story_id, scheme=scheme, keymap_overrides=overrides)
+    app = NewsmarkApp(db_path, name, story_id=story_id, scheme=scheme, keymap_overrides=overrides)
     try:
         app.run()
     finally:

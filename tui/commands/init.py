@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from newsmark.analysis.gold import POLICIES, POLICY_SETTING, database_policy
+from newsmark.schema.engines import shown_database
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.scheme import SchemeError, parse_scheme, read_scheme_text
 from newsmark.tui.commands.common import echo_json, fail, open_store
@@ -29,7 +28,6 @@ def command(ctx: click.Context, scheme_path: str | None, gold_policy: str | None
             check_scheme_keys(parse_scheme(scheme_text, scheme_path), scheme_path)
         except SchemeError as exc:
             fail(str(exc))
-    created = not os.path.exists(ctx.obj["db_path"])
     with open_store(ctx) as store:
         if scheme_text is not None:
             store.set_scheme(scheme_text, scheme_path)
@@ -37,7 +35,8 @@ def command(ctx: click.Context, scheme_path: str | None, gold_policy: str | None
             store.set_setting(POLICY_SETTING, gold_policy)
         scheme = store.scheme
         policy = database_policy(store)
-        database = str(store.path)
+        database = shown_database(store.location)
+        created = store.created
     fields = [field.name for field in scheme.fields]
     if as_json:
         echo_json({"database": database, "scheme": scheme.name, "fields": fields, "gold_policy": policy,

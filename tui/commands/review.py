@@ -24,10 +24,10 @@ def command(ctx: click.Context, annotator: str | None, story_id: str | None, bli
             fail("the database holds no stories yet (import some with `newsmark import`)")
         if story_id is not None and store.get_story(story_id) is None:
             fail(f"no story '{for_terminal(story_id)}' (see `newsmark status`)")
-        db_path = store.path
+        db_path = store.location
     problem = terminal_problem()
     if problem:
         fail(problem)
     from newsmark.tui.review.app import ReviewApp
 
-    ReviewApp(db_path or ctx.obj["db_path"], reviewer, story_id=story_id, blind=blind).run()
+    ReviewApp(db_path, reviewer, story_id=story_id, blind=blind).run()
