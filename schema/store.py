@@ -1887,7 +1887,7 @@ class Store:
         flagged) for those with either, sorted by annotator."""
         return [(name, note, bool(flagged)) for name, note, flagged in self.conn.execute(
             "SELECT annotator, note, flagged FROM annotations WHERE article_id = ? AND story_id = ? "
-            "AND (flagged OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))]
+            "AND (flagged != 0 OR coalesce(note, '') != '') ORDER BY annotator", (article_id, story_id))]
 
     def story_disagreements(self, story_id: str) -> list[tuple[str, str]]:
         """(article_id, field) of the story's articles where annotators gave a field two or

@@ -11,6 +11,7 @@ from pathlib import Path
 from textual.app import App
 
 from newsmark.analysis.budget import Budget
+from newsmark.schema.engines import database_location
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import Store
 from newsmark.schema.models import Event
@@ -39,7 +40,7 @@ class NewsmarkApp(App):
         keymap_overrides: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self.db_path = Path(db_path)
+        self.db_path = database_location(db_path)
         self.annotator = annotator
         self.story_id = story_id
         if scheme is None:

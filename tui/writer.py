@@ -173,13 +173,14 @@ class Writer:
             # Fail every request from now on instead of leaving them pending.
             store = None
         else:
-            try:
-                self.checkpointer.start()
-            except Exception:
-                pass  # then the commits checkpoint, as SQLite does by default
-            else:
-                checkpointing = True
-                store.defer_checkpoints()
+            if not store.postgres:  # (a server checkpoints its own log)
+                try:
+                    self.checkpointer.start()
+                except Exception:
+                    pass  # then the commits checkpoint, as SQLite does by default
+                else:
+                    checkpointing = True
+                    store.defer_checkpoints()
             self._opened.set_result(None)
         try:
             while True:

@@ -5,10 +5,18 @@ docstring). The store holds the logic once and asks `is_postgres_url` which engi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def is_postgres_url(database: object) -> bool:
     """True when `--db` names a PostgreSQL server rather than an SQLite file."""
     return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def database_location(database: str | Path) -> str | Path:
+    """`--db` as `Store.open` takes it: a server's URL stays a string (a Path would fold
+    its `//`), anything else is a file's path."""
+    return str(database) if is_postgres_url(database) else Path(database)
 
 
 def shown_database(database: object) -> str:

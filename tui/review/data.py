@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmark.analysis.gold import GoldClaim, GoldUnit, GoldValue, Policy, database_policy, gold_claims, gold_units
+from newsmark.schema.engines import database_location
 from newsmark.schema.models import Article, Claim, Story
 from newsmark.schema.scheme import Scheme
 from newsmark.schema.store import ActionResult, GoldClaimEntry, GoldEntry, Store, StoreError
@@ -139,7 +140,7 @@ class ReviewData:
     """The review screen's access to one database (call from worker threads only)."""
 
     def __init__(self, db_path: str | Path) -> None:
-        self.db_path = Path(db_path)
+        self.db_path = database_location(db_path)
         self._store: Store | None = None
         self._lock = threading.Lock()
         # Called (holding the lock) with each write's result: the live watcher notes the
