@@ -217,8 +217,9 @@ def read_label_matrices(
     return matrices
 
 
-# The gold labels' coder inside the query: check_name lets no annotator name hold a NUL.
-_GOLD_CODER = "\x00gold"
+# The gold labels' coder inside the query: check_name lets no annotator name hold a
+# control character (and PostgreSQL's text holds no NUL, so not that one).
+_GOLD_CODER = "\x1fgold"
 
 
 def _read_codes(

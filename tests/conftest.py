@@ -54,9 +54,9 @@ def store(database: str):
 
 
 @pytest.fixture
-def sqlite_store(db_path: Path):
+def sqlite_store(tmp_path: Path):
     """A fresh SQLite store, for what only SQLite has (its file, WAL, PRAGMAs)."""
-    with Store.open(db_path) as opened:
+    with Store.open(tmp_path / "test.db") as opened:
         yield opened
 
 

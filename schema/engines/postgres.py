@@ -16,7 +16,8 @@ cost a dictionary lookup here and use server-side prepared plans after their fif
 - `json_group_object` becomes `json_object_agg` (NULL, not '{}', over no rows: the store
   writes coalesce around it);
 - `group_concat(x, sep)` becomes `string_agg(CAST(x AS TEXT), sep)`;
-- `CROSS JOIN t ON ...` (SQLite's way to fix the join order) becomes `JOIN t ON ...`;
+- `CROSS JOIN t ON ...` and `INDEXED BY i` (SQLite's ways to fix a plan) become `JOIN t
+  ON ...` and nothing: PostgreSQL's planner chooses by its statistics;
 - `LIMIT -1` becomes `LIMIT ALL`, and `LIKE` (ASCII case-insensitive in SQLite) `ILIKE`;
 - `BEGIN IMMEDIATE` becomes `BEGIN` (row locks do what SQLite's database lock does).
 
@@ -54,6 +55,7 @@ _NO_LIMIT = re.compile(r"\bLIMIT -1\b", re.I)
 _LIKE = re.compile(r"\bLIKE\b")
 _BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\s*$", re.I)
 _JSON_EXTRACT = re.compile(r"\bjson_extract\(([\w.]+), '\$(?:\[(\d+)\]|\.(\w+))'\)", re.I)
+_INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.I)
 _SCHEMA = re.compile(r"\b(main|temp)\.(?=[a-z_\"])", re.I)
 
 
@@ -90,6 +92,8 @@ def translate(sql: str) -> str:
 
         text = _JSON_EACH.sub(each, text)
     text = _CROSS_JOIN_ON.sub(r"JOIN \1 ON", text)
+    if "INDEXED" in text:
+        text = _INDEXED_BY.sub("", text)
     text = _NO_LIMIT.sub("LIMIT ALL", text)
     text = _LIKE.sub("ILIKE", text)
     text = text.replace("json_group_object(", "json_object_agg(")
