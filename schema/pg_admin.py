@@ -13,12 +13,12 @@ import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
 from newsmark.schema.dbcopy import COPY_TABLES, CopyError
-from newsmark.schema.engines import is_postgres_url  # noqa: F401  (the team commands ask it here)
+from newsmark.schema.engines import is_postgres_url
 from newsmark.schema.models import utc_now
 from newsmark.schema.names import check_name
 from newsmark.schema.pg_schema import PgSchemaError, create_schema, group_roles, role_prefix, stored_version
@@ -143,7 +143,8 @@ def member_dsn(conn: psycopg.Connection, role: str, host: str | None = None) -> 
 
 
 def redacted(dsn: str) -> str:
-    """`dsn` without its password, for messages."""
+    """`dsn` without its password, for messages: a postgresql:// URL stays a URL (as the
+    user gave it), a connection string stays one."""
     from psycopg import ProgrammingError
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -151,6 +152,13 @@ def redacted(dsn: str) -> str:
         parts = conninfo_to_dict(dsn)
     except ProgrammingError:  # unparsable: say nothing of it rather than leak a secret
         return "the given server"
+    if is_postgres_url(dsn):
+        url = urlsplit(dsn)
+        userinfo, at, host = url.netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}@{host}" if at else host
+        query = "&".join(item for item in url.query.split("&")
+                         if item and unquote(item.partition("=")[0]).strip().lower() != "password")
+        return for_terminal(urlunsplit((url.scheme, netloc, url.path, query, "")))
     parts.pop("password", None)
     return for_terminal(make_conninfo(**parts))
 

@@ -442,6 +442,10 @@ class Store:
                     raise StoreError(connection_failure(url, exc, doing="create the newsmark schema in")) from None
             else:
                 check_version(version)
+                if version < pg_schema.SCHEMA_VERSION:  # (3 is the first PostgreSQL schema: none is older yet)
+                    raise StoreError(f"the PostgreSQL database is at schema version {version}, older than this "
+                                     f"newsmark's {pg_schema.SCHEMA_VERSION}, and has no upgrade: copy it to an SQLite "
+                                     "file with an older newsmark (`newsmark db copy`), then into a new database")
         except BaseException:
             conn.close()
             raise

@@ -8,6 +8,9 @@ from click.testing import CliRunner
 
 from newsmark.schema.store import Store
 from newsmark.tui.cli import cli
+from tests.engines import database_exists
+
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
 
 
 def run(*args: str):
@@ -43,7 +46,7 @@ def test_init_with_a_bad_scheme_is_one_error_line(db_path, tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(db_path), "init", "--scheme", str(scheme)])
     assert result.exit_code == 1
     assert result.output == f"Error: {scheme}: fields.0: field 'f': the list of labels is empty\n"
-    assert not db_path.exists()
+    assert not database_exists(db_path)
 
 
 def test_status_json_has_the_documented_keys(db_path):

@@ -13,6 +13,8 @@ from tests.test_align import UNRELATED, make_copy, read_seed
 from tests.test_grouping import add_articles
 from newsmark.tui.cli import cli
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 HOSTILE = "Markup [bold]must[/bold] stay text [@click=app.quit] and [/ closes nothing, the report said today."
 
 
@@ -55,7 +57,7 @@ def test_compare_accepts_unique_prefixes(db_path):
     assert json.loads(result.stdout) == {"a": original, "b": fete, "similarity": 0.0, "shared": []}
 
 
-def test_compare_unknown_and_ambiguous_ids_are_one_error_line(db_path):
+def test_compare_unknown_and_ambiguous_ids_are_one_error_line(db_path, tmp_path):
     ids, _, _ = make_db(db_path)
     result = run("--db", str(db_path), "compare", "zzzz", ids[0])
     assert result.exit_code == 1
@@ -70,7 +72,7 @@ def test_compare_unknown_and_ambiguous_ids_are_one_error_line(db_path):
     result = run("--db", str(db_path), "compare", digit, ids[0])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: article id prefix {digit} matches more than one article (")
-    missing = db_path.parent / "missing.db"
+    missing = tmp_path / "missing.db"
     result = run("--db", str(missing), "compare", ids[0], ids[1])
     assert result.exit_code == 1 and result.stderr.startswith("Error: no database at")
     assert not missing.exists()

@@ -17,6 +17,9 @@ from tests.conftest import SEEDS
 from tests.hostile import HOSTILE_CASES, broken_jsonl, write
 from newsmark.tui.cli import cli
 from tests.engines import assert_intact
+from tests.engines import database_exists
+
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
 
 
 def run(db_path: Path, *args: str):
@@ -101,7 +104,7 @@ def test_bad_options_are_usage_errors(db_path):
     result = run(db_path, str(SEEDS), "--story", "not a slug")
     assert result.exit_code == 2
     assert "Invalid value for '--story': invalid story id 'not a slug'" in result.stderr
-    assert not db_path.exists() or Store.open(db_path).article_count() == 0
+    assert not database_exists(db_path) or Store.open(db_path).article_count() == 0
 
 
 def test_missing_path_is_rejected_and_the_rest_imported(db_path, tmp_path):

@@ -11,6 +11,9 @@ from click.testing import CliRunner
 from newsmark.schema.store import Store
 from tests.test_align import UNRELATED, make_copy, read_seed
 from newsmark.tui.cli import cli
+from tests.engines import database_exists
+
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
 
 
 def flat_folder(tmp_path: Path) -> Path:
@@ -76,7 +79,7 @@ def test_group_and_story_exclude_each_other(db_path, tmp_path):
     result = run(db_path, "--group", "--story", "x", str(flat_folder(tmp_path)))
     assert result.exit_code == 2
     assert "Error: --group and --story exclude each other" in result.stderr
-    if db_path.exists():
+    if database_exists(db_path):
         with Store.open(db_path) as store:
             assert store.story_count() == 0
 

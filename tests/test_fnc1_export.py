@@ -12,6 +12,8 @@ from newsmark.schema.sanitize import article_id_for, sanitize_inline, sanitize_t
 from newsmark.schema.store import Store
 from tests.test_fnc1_load import DENIED, DENIES_STORY, FREED, FREED_STORY, run, write_files
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 
 def rows(path) -> list[tuple[str, ...]]:
     with open(path, encoding="utf-8", newline="") as handle:

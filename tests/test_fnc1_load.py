@@ -15,6 +15,8 @@ from newsmark.schema.sanitize import article_id_for
 from newsmark.schema.store import Store
 from newsmark.tui.cli import cli
 
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
+
 BODIES = (
     'Body ID,articleBody\n'
     '1,"Police say the man was \x1b[31mfreed\x1b[0m on Monday.\r\nHe was held for a week."\n'

@@ -13,6 +13,9 @@ from newsmark.schema.models import AnnotationRecord
 from newsmark.schema.sanitize import sanitize_with_offsets, utf16_to_code_points
 from newsmark.schema.scheme import default_scheme
 from tests.conftest import ROOT
+from tests.engines import assert_intact
+
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
 
 FOREIGN = ROOT / "tests" / "fixtures" / "foreign"
 STORY = {"id": "kabul", "title": "Kabul talks", "proposition": "The Taliban will meet the envoy."}
@@ -174,7 +177,7 @@ def test_each_format_loads_with_every_span_in_place(fmt, path, extra, annotator,
             ("the Taliban", {}), ("owners disagreed", {"checkworthy": "yes"})]
         for claim in claims:
             assert article.text[claim.start:claim.end] == claim.exact
-        assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert_intact(store)
     again = load(db_path, "--from", fmt, "--labels", str(FOREIGN / "labels.toml"), "--story", "kabul",
                  *extra, str(FOREIGN / path))
     assert "0 loaded, 0 replaced" in again.output  # idempotent

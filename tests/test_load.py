@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -28,8 +27,11 @@ from newsmark.schema.load import MAX_RECORD_BYTES, anchor, load_annotations
 from newsmark.schema.names import InvalidName, check_name
 from newsmark.schema.sanitize import article_id_for, sanitize_text, text_sha256
 from newsmark.schema.store import Store
+from tests.engines import assert_intact
 from tests.test_export import TEXTS, add_article, build_rich_store, export_bytes
 from newsmark.tui.cli import cli
+
+ON_BOTH_ENGINES = True  # every test here runs on SQLite and on PostgreSQL (conftest)
 
 NEWSMARK = Path(sys.executable).with_name("newsmark")
 TEXT = "Officials met on Monday. They agreed 🤝 to share intelligence. Critics objected loudly."
@@ -450,21 +452,18 @@ def test_any_text_and_note_round_trip_byte_for_byte(tmp_path_factory, body, note
 
 
 def database_state(db_path: Path) -> dict:
-    """Row counts of what a load writes, and SQLite's own integrity check, read afresh."""
-    conn = sqlite3.connect(db_path)
-    try:
-        state = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                 for table in ("stories", "articles", "annotations", "labels", "claims", "gold", "gold_claims")}
-        state["integrity"] = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        return state
-    finally:
-        conn.close()
+    """Row counts of what a load writes, read afresh from a database found whole (see
+    tests/engines.py)."""
+    with Store.open(db_path, create=False) as store:
+        assert_intact(store)
+        return {table: store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("stories", "articles", "annotations", "labels", "claims", "gold", "gold_claims")}
 
 
 def rows(**counts) -> dict:
-    """The expected database_state: zero everywhere but `counts`, integrity ok."""
+    """The expected database_state: zero everywhere but `counts`."""
     tables = ("stories", "articles", "annotations", "labels", "claims", "gold", "gold_claims")
-    return {**{t: 0 for t in tables}, **counts, "integrity": "ok"}
+    return {**{t: 0 for t in tables}, **counts}
 
 
 def summary(read, loaded, rejected, *, stories=1, articles=1, unchanged=0) -> str:

@@ -102,6 +102,24 @@ def test_a_newer_schema_is_refused_and_left_alone(pg_database):
         assert stored_version(conn) == SCHEMA_VERSION + 1
 
 
+@pytest.mark.parametrize("shift", [1, -1])
+def test_the_store_opens_only_its_own_schema_version(pg_database, shift):
+    from click.testing import CliRunner
+
+    from newsmark.tui.cli import cli
+
+    with pg_database.connect() as conn:
+        create_schema(conn, pg_database.role_prefix)
+        conn.execute("UPDATE settings SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION + shift),))
+    result = CliRunner().invoke(cli, ["--db", pg_database.url(), "status"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: the database is at schema version {SCHEMA_VERSION + 1}, newer"
+                                    if shift > 0 else
+                                    f"Error: the PostgreSQL database is at schema version {SCHEMA_VERSION - 1}, older")
+    with pg_database.connect() as conn:
+        assert stored_version(conn) == SCHEMA_VERSION + shift
+
+
 def test_a_schema_keeps_its_role_prefix(pg_database):
     with pg_database.connect() as conn:
         create_schema(conn, pg_database.role_prefix)
