@@ -106,6 +106,9 @@ def test_sqlite_to_postgresql_and_back_keeps_every_row_and_both_exports(worked, 
         # The copy is the tables' owner's: PostgreSQL's own identity sequences go on after it.
         next_id = conn.execute("SELECT nextval(pg_get_serial_sequence('public.events', 'id'))").fetchone()[0]
         assert next_id == copied["events"] + 1
+    # The server's own export of the copy (the store on PostgreSQL) is the file's, byte for byte.
+    assert exports(url) == exports(worked)
+    assert events(url) == events(worked)
     with pg_database.server.database() as empty:
         refused = run("db", "copy", empty.url(), str(tmp_path / "never.db"))
         assert refused.output == f"Error: {empty.name} holds no newsmark database (no schema)\n"
