@@ -117,7 +117,7 @@ class Terminal:
         self.tmux("kill-server")
 
 
-def newsmark(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def newsmark(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the README's command line, failing loudly."""
     done = subprocess.run([str(NEWSMARK), "--db", str(db), *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
@@ -260,15 +260,15 @@ def test_label_in_tmux_hostile_text_and_restart(tmp_path: Path, app_db: Path, te
     assert len(labels(app_db)) == 5
 
 
-def test_three_terminals_see_each_others_work_live(tmp_path: Path, app_db: Path, terminals: list[Terminal]) -> None:
+def three_terminals_see_each_others_work_live(tmp_path: Path, terminals: list[Terminal], db: dict[str, str]) -> None:
     """alice and bob annotate the seed story in two terminals and the lead reviews it in a
-    third: what alice keys appears in the lead's review without a key pressed there, and
-    bob's header names alice as working on the story."""
+    third, each with `db[name]` as --db: what alice keys appears in the lead's review without
+    a key pressed there, and bob's header names alice as working on the story."""
 
     def start(name: str, *command: str) -> Terminal:
         workdir = tmp_path / name
         workdir.mkdir()
-        terminal = Terminal(workdir, [str(NEWSMARK), "--db", str(app_db), *command])
+        terminal = Terminal(workdir, [str(NEWSMARK), "--db", db[name], *command])
         terminals.append(terminal)
         terminal.start()
         return terminal
@@ -286,3 +286,21 @@ def test_three_terminals_see_each_others_work_live(tmp_path: Path, app_db: Path,
     bob.wait_for("also here: alice")
     for terminal in (alice, bob, lead):
         quit_app(terminal)
+
+
+def test_three_terminals_see_each_others_work_live(tmp_path: Path, app_db: Path, terminals: list[Terminal]) -> None:
+    three_terminals_see_each_others_work_live(tmp_path, terminals, dict.fromkeys(("alice", "bob", "lead"), str(app_db)))
+
+
+def test_three_roles_on_a_server_see_each_others_work_live(tmp_path: Path, pg_database, terminals: list[Terminal]) -> None:
+    """The same on PostgreSQL, each member connected as their own role (`team add`)."""
+    owner = pg_database.url()
+    prefix = pg_database.role_prefix
+    for name, extra in (("alice", []), ("bob", []), ("lead", ["--reviewer"])):
+        done = subprocess.run([str(NEWSMARK), "--db", owner, "team", "add", name, "--role-prefix", prefix, *extra,
+                               "--password-stdin"], input=f"{name}-pw\n", capture_output=True, text=True, cwd=ROOT,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+    newsmark(owner, "import", "seeds")
+    three_terminals_see_each_others_work_live(
+        tmp_path, terminals, {name: pg_database.url(f"{prefix}{name}", f"{name}-pw") for name in ("alice", "bob", "lead")})
