@@ -165,6 +165,28 @@ def keystrokes(store: Store, articles: list[tuple[str, str]], count: int, annota
     return latencies
 
 
+def statements_per_call(store: Store, article: tuple[str, str]) -> int:
+    """How many statements (round trips on PostgreSQL; executemany counted once) one
+    set_label sends, BEGIN and COMMIT included."""
+    conn = store.conn
+    sent: list[str] = []
+    if not store.postgres:  # (SQLite's own trace: its PRAGMAs around BEGIN IMMEDIATE included)
+        conn.set_trace_callback(sent.append)
+        try:
+            store.set_label(article[0], "counting", FIELD, VALUES[0], story_id=article[1])
+        finally:
+            conn.set_trace_callback(None)
+        return len(sent)
+    execute, executemany = conn.execute, conn.executemany
+    conn.execute = lambda sql, *rest: (sent.append(sql), execute(sql, *rest))[1]  # type: ignore[method-assign]
+    conn.executemany = lambda sql, *rest: (sent.append(sql), executemany(sql, *rest))[1]  # type: ignore[method-assign]
+    try:
+        store.set_label(article[0], "counting", FIELD, VALUES[0], story_id=article[1])
+    finally:
+        del conn.execute, conn.executemany
+    return len(sent)
+
+
 def writer(location: str, name: str, articles: list[tuple[str, str]], count: int, ready, go, results) -> None:
     """One writer process: its own Store, `count` set_label calls as `name`, started with
     the others; reports its final values, latencies and errors."""
@@ -286,6 +308,7 @@ def run_engine(engine: str, args, source: Path, rows: list[tuple], folder: Path,
 
         # Keystrokes on the imported store, against a bare INSERT+COMMIT on the same engine.
         articles = sample_articles(store, 200)
+        figures["statements_per_set_label"] = statements_per_call(store, articles[0])
         ours_lat = keystrokes(store, articles, args.labels, "keys")
         if engine == "postgresql":
             bare_conn.execute("TRUNCATE labels")
@@ -306,16 +329,19 @@ def run_engine(engine: str, args, source: Path, rows: list[tuple], folder: Path,
             records, claims = add_annotations(store, ANNOTATORS, 0.05)
         print(f"  annotations added: {records:,} records, {claims:,} claims in {clock.wall:.1f} s", flush=True)
         store.close()
-        bare_runs, our_runs, peaks = [], [], []
+        bare_runs, our_runs, peaks, bare_peaks = [], [], [], []
         out, bare_out = folder / "export.jsonl", folder / "bare.jsonl"
         count = bare_count = 0
         for run in range(args.repeat):
+            rss = _rss_mb()
+            _reset_peak()
             if engine == "postgresql":
                 export_conn = server.connect(database_name(location))
                 clock, bare_count = pg_bare_export(export_conn, bare_out)
                 export_conn.close()
             else:
                 clock, bare_count = bare_export(Path(location), bare_out)
+            bare_peaks.append(_peak_mb() - rss)
             bare_runs.append(clock)
             bare_out.unlink()
             with Store.open(location, create=False) as reader:
@@ -326,15 +352,15 @@ def run_engine(engine: str, args, source: Path, rows: list[tuple], folder: Path,
                 peaks.append(_peak_mb() - rss)
             our_runs.append(clock)
             out.unlink()
-            # (the keystroke annotator's records are in both)
-            assert count == bare_count == records + len(articles), (count, bare_count, records, len(articles))
-            print(f"  export run {run + 1}: bare {bare_runs[-1].wall:.2f} s, newsmark {clock.wall:.2f} s "
-                  f"(+{peaks[-1]:,.0f} MB peak RSS)", flush=True)
+            # (the keystroke annotator's records and the one counted call's are in both)
+            assert count == bare_count == records + len(articles) + 1, (count, bare_count, records, len(articles))
+            print(f"  export run {run + 1}: bare {bare_runs[-1].wall:.2f} s (+{bare_peaks[-1]:,.0f} MB peak RSS), "
+                  f"newsmark {clock.wall:.2f} s (+{peaks[-1]:,.0f} MB peak RSS)", flush=True)
         bare, ours = best(bare_runs), best(our_runs)
         figures["export"] = {
             "records": count, "bare_records_per_s": round(bare_count / bare.wall),
             "records_per_s": round(count / ours.wall), "ratio": round(bare.wall / ours.wall, 3),
-            "peak_rss_growth_mb": round(max(peaks)),
+            "peak_rss_growth_mb": round(max(peaks)), "bare_peak_rss_growth_mb": round(max(bare_peaks)),
             "runs_s": [round(c.wall, 2) for c in our_runs], "bare_runs_s": [round(c.wall, 2) for c in bare_runs],
         }
 
@@ -346,6 +372,20 @@ def run_engine(engine: str, args, source: Path, rows: list[tuple], folder: Path,
         print(f"  {w['writers']} writers: {w['writes']:,} writes in {w['wall_s']:.2f} s; events expected "
               f"{w['expected_events']:,} found {w['found_events']:,}; labels expected {w['expected_labels']:,} "
               f"found {w['found_labels']:,}, wrong values {w['wrong_values']}", flush=True)
+        if engine == "postgresql":
+            # Diagnostic: the same writers with the event log's NOTIFY trigger disabled. A
+            # transaction that NOTIFYs holds PostgreSQL's notify-queue lock from before its
+            # commit record is flushed until it ends, so such commits cannot share a flush.
+            with server.connect(database_name(location)) as owner:
+                owner.execute("ALTER TABLE events DISABLE TRIGGER events_notify")
+                try:
+                    figures["writers_without_notify"] = concurrent_writers(
+                        location, shared, args.writers, args.per_writer, "quiet")
+                finally:
+                    owner.execute("ALTER TABLE events ENABLE TRIGGER events_notify")
+            w = figures["writers_without_notify"]
+            print(f"  (diagnostic) the same without the NOTIFY trigger: {w['writes']:,} writes in {w['wall_s']:.2f} s, "
+                  f"{w['writes_per_s']:,} writes/s, p50 {w['latency']['p50_ms']:.1f} ms", flush=True)
         if bare_conn is not None:
             bare_conn.close()
     finally:
@@ -379,6 +419,7 @@ def table(figures: dict) -> str:
          f"p99 < {KEYSTROKE_P99_TARGET_MS:.0f} ms: "
          + ("PASS" if pg["keystroke"]["newsmark"]["p99_ms"] < KEYSTROKE_P99_TARGET_MS else "FAIL"))
     line("  bare INSERT+COMMIT p50 / p99", keys(pg, "bare"), keys(lite, "bare"))
+    line("  statements per set_label", str(pg["statements_per_set_label"]), str(lite["statements_per_set_label"]))
     line("  p99 ratio newsmark / bare", f"{pg['keystroke']['p99_ratio']:.2f}x", f"{lite['keystroke']['p99_ratio']:.2f}x")
     line(f"import {n:,} CSV articles, rows/s", f"{pg['import']['rows_per_s']:,}", f"{lite['import']['rows_per_s']:,}")
     line("  bare COPY / executemany, rows/s", f"{pg['import']['bare_rows_per_s']:,}",
@@ -391,8 +432,9 @@ def table(figures: dict) -> str:
          f"{lite['export']['bare_records_per_s']:,}")
     line("  ratio newsmark / bare", f"{pg['export']['ratio']:.3f}", f"{lite['export']['ratio']:.3f}",
          f">= {EXPORT_TARGET}: " + ("PASS" if pg["export"]["ratio"] >= EXPORT_TARGET else "FAIL"))
-    line("  peak RSS growth during write_jsonl", f"{pg['export']['peak_rss_growth_mb']:,} MB",
-         f"{lite['export']['peak_rss_growth_mb']:,} MB")
+    line("  peak RSS growth, write_jsonl / bare",
+         f"{pg['export']['peak_rss_growth_mb']:,} / {pg['export']['bare_peak_rss_growth_mb']:,} MB",
+         f"{lite['export']['peak_rss_growth_mb']:,} / {lite['export']['bare_peak_rss_growth_mb']:,} MB")
     pw, lw = pg["writers"], lite["writers"]
     line(f"{pw['writers']} writers x {pw['per_writer']} set_label, writes/s", f"{pw['writes_per_s']:,}",
          f"{lw['writes_per_s']:,}")
@@ -401,6 +443,10 @@ def table(figures: dict) -> str:
     line("  labels expected / found (wrong values)", f"{pw['expected_labels']} / {pw['found_labels']} ({pw['wrong_values']})",
          f"{lw['expected_labels']} / {lw['found_labels']} ({lw['wrong_values']})")
     line("  nothing lost", "yes" if pw["nothing_lost"] else "NO", "yes" if lw["nothing_lost"] else "NO")
+    if "writers_without_notify" in figures["postgresql"]:
+        q = figures["postgresql"]["writers_without_notify"]
+        line("  (diagnostic) without NOTIFY trigger, w/s", f"{q['writes_per_s']:,}", "",
+             "nothing lost" if q["nothing_lost"] else "LOST")
     if "latency" in pw:
         line("  set_label p50 / p99 under contention", f"{pw['latency']['p50_ms']:.1f} / {pw['latency']['p99_ms']:.1f} ms",
              f"{lw['latency']['p50_ms']:.1f} / {lw['latency']['p99_ms']:.1f} ms")
