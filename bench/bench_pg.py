@@ -18,10 +18,13 @@ synchronous=FULL, as the store opens them):
 4. --writers processes, each with its own Store on the same database, --per-writer
    set_label calls each as its own annotator on shared articles, all started together;
    then the labels and events in the database are compared with what was written
-   ("nothing lost"), and the total writes per second.
+   ("nothing lost"), and the total writes per second. On PostgreSQL, as a diagnostic, the
+   same writers again with the event log's NOTIFY trigger disabled (then enabled again).
 
-Timings are best of --repeat runs (imports and exports: a fresh database each time);
-latencies are percentiles over all calls.
+Timings are best of --repeat runs (imports and exports: a fresh database each time;
+writers: new annotators each round, nothing lost in every round); latencies are
+percentiles over all calls. Also shown: statements one set_label sends, and the peak RSS
+growth of each export.
 
 Usage: .venv/bin/python bench/bench_pg.py [--articles 100000] [--labels 2000] [--writers 8]
        [--per-writer 500] [--repeat 2] [--json]
@@ -167,7 +170,8 @@ def keystrokes(store: Store, articles: list[tuple[str, str]], count: int, annota
 
 def statements_per_call(store: Store, article: tuple[str, str]) -> int:
     """How many statements (round trips on PostgreSQL; executemany counted once) one
-    set_label sends, BEGIN and COMMIT included."""
+    set_label sends once warm, BEGIN and COMMIT included."""
+    store.set_label(article[0], "counting", FIELD, VALUES[1], story_id=article[1])  # (warm: the scheme is read once)
     conn = store.conn
     sent: list[str] = []
     if not store.postgres:  # (SQLite's own trace: its PRAGMAs around BEGIN IMMEDIATE included)
@@ -367,25 +371,38 @@ def run_engine(engine: str, args, source: Path, rows: list[tuple], folder: Path,
         # Concurrent writers on shared articles.
         with Store.open(location, create=False) as reader:
             shared = sample_articles(reader, 100)
-        figures["writers"] = concurrent_writers(location, shared, args.writers, args.per_writer, "")
-        w = figures["writers"]
-        print(f"  {w['writers']} writers: {w['writes']:,} writes in {w['wall_s']:.2f} s; events expected "
-              f"{w['expected_events']:,} found {w['found_events']:,}; labels expected {w['expected_labels']:,} "
-              f"found {w['found_labels']:,}, wrong values {w['wrong_values']}", flush=True)
-        if engine == "postgresql":
-            # Diagnostic: the same writers with the event log's NOTIFY trigger disabled. A
-            # transaction that NOTIFYs holds PostgreSQL's notify-queue lock from before its
-            # commit record is flushed until it ends, so such commits cannot share a flush.
+        # --repeat rounds (new annotators each), the best counts; "nothing lost" must hold in
+        # every round. On PostgreSQL each round also runs the same writers with the event
+        # log's NOTIFY trigger disabled, as a diagnostic: a transaction that NOTIFYs holds
+        # the server's notify-queue lock from before its commit record is flushed until it
+        # ends, so such commits cannot share a flush.
+        rounds, quiet_rounds = [], []
+        for run in range(args.repeat):
+            rounds.append(concurrent_writers(location, shared, args.writers, args.per_writer, f"r{run}"))
+            w = rounds[-1]
+            print(f"  {w['writers']} writers, round {run + 1}: {w['writes']:,} writes in {w['wall_s']:.2f} s "
+                  f"({w['writes_per_s']:,}/s); events expected {w['expected_events']:,} found {w['found_events']:,}; "
+                  f"labels expected {w['expected_labels']:,} found {w['found_labels']:,}, wrong values "
+                  f"{w['wrong_values']}", flush=True)
+            if engine != "postgresql":
+                continue
             with server.connect(database_name(location)) as owner:
                 owner.execute("ALTER TABLE events DISABLE TRIGGER events_notify")
                 try:
-                    figures["writers_without_notify"] = concurrent_writers(
-                        location, shared, args.writers, args.per_writer, "quiet")
+                    quiet_rounds.append(concurrent_writers(location, shared, args.writers, args.per_writer,
+                                                           f"quiet{run}"))
                 finally:
                     owner.execute("ALTER TABLE events ENABLE TRIGGER events_notify")
-            w = figures["writers_without_notify"]
-            print(f"  (diagnostic) the same without the NOTIFY trigger: {w['writes']:,} writes in {w['wall_s']:.2f} s, "
-                  f"{w['writes_per_s']:,} writes/s, p50 {w['latency']['p50_ms']:.1f} ms", flush=True)
+            w = quiet_rounds[-1]
+            print(f"  (diagnostic) the same without the NOTIFY trigger: {w['writes']:,} writes in {w['wall_s']:.2f} s "
+                  f"({w['writes_per_s']:,}/s), p50 {w['latency']['p50_ms']:.1f} ms", flush=True)
+        figures["writers"] = max(rounds, key=lambda r: r["writes_per_s"])
+        figures["writers"]["nothing_lost"] = all(r["nothing_lost"] for r in rounds)
+        figures["writers"]["rounds_writes_per_s"] = [r["writes_per_s"] for r in rounds]
+        if quiet_rounds:
+            quiet = max(quiet_rounds, key=lambda r: r["writes_per_s"])
+            figures["writers_without_notify"] = {**quiet, "nothing_lost": all(r["nothing_lost"] for r in quiet_rounds),
+                                                 "rounds_writes_per_s": [r["writes_per_s"] for r in quiet_rounds]}
         if bare_conn is not None:
             bare_conn.close()
     finally:
@@ -436,7 +453,7 @@ def table(figures: dict) -> str:
          f"{pg['export']['peak_rss_growth_mb']:,} / {pg['export']['bare_peak_rss_growth_mb']:,} MB",
          f"{lite['export']['peak_rss_growth_mb']:,} / {lite['export']['bare_peak_rss_growth_mb']:,} MB")
     pw, lw = pg["writers"], lite["writers"]
-    line(f"{pw['writers']} writers x {pw['per_writer']} set_label, writes/s", f"{pw['writes_per_s']:,}",
+    line(f"{pw['writers']} writers x {pw['per_writer']} set_label, writes/s (best)", f"{pw['writes_per_s']:,}",
          f"{lw['writes_per_s']:,}")
     line("  events expected / found", f"{pw['expected_events']:,} / {pw['found_events']:,}",
          f"{lw['expected_events']:,} / {lw['found_events']:,}")
