@@ -11,6 +11,7 @@ cached under bench/out/.
 
 Usage: .venv/bin/python bench/run_all.py [--quick] [--only NAME]...
     --quick  small sizes (a smoke run of the runner; its figures are not the targets')
+    --only pg  the store on PostgreSQL (bench_pg.py): opt-in, it needs a server (tests/pg_server.py)
 """
 
 from __future__ import annotations
@@ -59,7 +60,11 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "keystrokes": ("bench_keystrokes.py", ["--json"], ["--repeat", "1", "--json"]),
     "contention": ("bench_contention.py", ["--json"],
                    ["--import-mb", "20", "--records", "4000", "--baseline-seconds", "3", "--json"]),
+    "pg": ("bench_pg.py", ["--json"], ["--articles", "5000", "--labels", "500", "--per-writer", "100", "--repeat", "1",
+                                       "--json"]),
 }
+# Run only when named with --only: they need a PostgreSQL server (tests/pg_server.py).
+OPT_IN = {"pg"}
 
 
 def run(name: str, script: str, args: list[str]) -> tuple[int, str]:
@@ -259,6 +264,31 @@ def rows_contention(data: dict) -> list[Row]:
             for name, r in results.items() if name != "baseline"]
 
 
+def rows_pg(data: dict) -> list[Row]:
+    """The store on PostgreSQL (SQLite's figures beside it, for information)."""
+    rows = []
+    n = f"{data['articles']:,} articles"
+    for engine, name in (("postgresql", "PostgreSQL"), ("sqlite", "SQLite")):
+        figures = data[engine]
+        pg = engine == "postgresql"
+        keys = figures["keystroke"]
+        rows.append(Row(f"{name}: set_label p99 ({data['labels']:,} calls, {n})", f"{keys['newsmark']['p99_ms']:.2f} ms",
+                        f"{keys['bare']['p99_ms']:.2f} ms", f"{keys['p99_ratio']:.1f}x", "< 20 ms" if pg else "(info)",
+                        verdict(keys["newsmark"]["p99_ms"] < 20) if pg else ""))
+        imp = figures["import"]
+        rows.append(Row(f"{name}: import rows/s ({n}, CSV)", f"{imp['rows_per_s']:,}", f"{imp['bare_rows_per_s']:,}",
+                        f"{imp['ratio']:.3f}", ">= 0.3" if pg else "(info)", verdict(imp["ratio"] >= 0.3) if pg else ""))
+        exp = figures["export"]
+        rows.append(Row(f"{name}: export records/s ({exp['records']:,} JSONL records)", f"{exp['records_per_s']:,}",
+                        f"{exp['bare_records_per_s']:,}", f"{exp['ratio']:.3f}", ">= 0.5" if pg else "(info)",
+                        verdict(exp["ratio"] >= 0.5) if pg else ""))
+        w = figures["writers"]
+        rows.append(Row(f"{name}: {w['writers']} writers x {w['per_writer']} set_label, events found/expected",
+                        f"{w['found_events']:,} ({w['writes_per_s']:,} writes/s)", f"{w['expected_events']:,}", "",
+                        "nothing lost", verdict(w["nothing_lost"])))
+    return rows
+
+
 PARSERS = {
     "import_export": rows_import_export,
     "agreement": rows_agreement,
@@ -272,6 +302,7 @@ PARSERS = {
     "overview": rows_overview,
     "paraphrase": rows_paraphrase,
     "live": rows_live,
+    "pg": rows_pg,
 }
 
 
@@ -325,7 +356,7 @@ def main() -> int:
     failures: list[str] = []
     started = time.perf_counter()
     for name, (script, full_args, quick_args) in SCRIPTS.items():
-        if args.only and name not in args.only:
+        if (args.only and name not in args.only) or (not args.only and name in OPT_IN):
             continue
         code, output = run(name, script, quick_args if args.quick else full_args)
         try:
