@@ -353,6 +353,13 @@ class Store:
         self._lock = threading.RLock()
         self._scheme: Scheme | None = None
 
+    def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple]:
+        """A big query's rows as they come, never held whole: SQLite's cursor steps through
+        them; PostgreSQL's rows come from a server-side cursor (`PgConnection.stream`)."""
+        if self.postgres:
+            return self.conn.stream(sql, params)
+        return self.conn.execute(sql, params)
+
     @property
     def location(self) -> str | Path | None:
         """What opens this database again with `Store.open`: the server's URL or the file."""
@@ -971,7 +978,7 @@ class Store:
         """(story id, article id, title, text) of every membership of every story but the
         `exclude`d ones, by story and then import order (what grouping compares new
         articles with)."""
-        yield from self.conn.execute(
+        yield from self._stream(
             "SELECT m.story_id, a.id, a.title, a.text FROM story_articles m JOIN articles a ON a.id = m.article_id "
             f"WHERE m.story_id NOT IN (SELECT value FROM json_each(?)) AND {visible('a')} ORDER BY m.story_id, a.seq",
             (_dumps(list(exclude)),),
@@ -1788,7 +1795,7 @@ class Store:
         with `story_id`): (story_id, article_id, field, annotator, value), sorted by story,
         article, field, annotator. An article-scoped label shows in each of its stories."""
         where = "WHERE m.story_id = ?" if story_id is not None else ""
-        yield from self.conn.execute(
+        yield from self._stream(
             "SELECT m.story_id, m.article_id, l.field, l.annotator, l.value FROM story_articles m "
             f"JOIN labels l ON l.article_id = m.article_id AND l.story_id IN ('', m.story_id) {where} "
             "ORDER BY m.story_id, m.article_id, l.field, l.annotator",
@@ -1799,7 +1806,7 @@ class Store:
         """Gold values of every article in every story it is in: (story_id, article_id, field,
         value, by, reason, at), sorted by story, article, field."""
         where = "WHERE m.story_id = ?" if story_id is not None else ""
-        yield from self.conn.execute(
+        yield from self._stream(
             "SELECT m.story_id, m.article_id, g.field, g.value, g.by, g.reason, g.at FROM story_articles m "
             f"JOIN gold g ON g.article_id = m.article_id AND g.story_id IN ('', m.story_id) {where} "
             "ORDER BY m.story_id, m.article_id, g.field",
@@ -1815,7 +1822,7 @@ class Store:
         """(story_id, article_id) of every article of every story (one story's with
         `story_id`), in story id and article import order: the export's order."""
         where = "WHERE m.story_id = ?" if story_id is not None else ""
-        yield from self.conn.execute(
+        yield from self._stream(
             f"SELECT m.story_id, m.article_id FROM story_articles m JOIN articles a ON a.id = m.article_id {where} "
             "ORDER BY m.story_id, a.seq",
             () if story_id is None else (story_id,),
@@ -1982,7 +1989,7 @@ class Store:
                                text: bool = True) -> Iterator[tuple]:
         """The rows behind the annotation records (see `annotation_query`), streamed."""
         sql, params = annotation_query(annotators=annotators, story=story, text=text, postgres=self.postgres)
-        yield from self.conn.execute(sql, params)
+        yield from self._stream(sql, params)
 
     def cluster_labels(self) -> dict[str, str]:
         """Every cluster's wording ('' for none), by id."""
@@ -2017,7 +2024,7 @@ class Store:
         if story_id is not None:
             where = "AND m.story_id = ?"
             params.append(story_id)
-        yield from self.conn.execute(f"""
+        yield from self._stream(f"""
             SELECT m.story_id, coalesce(nullif(s.proposition, ''), s.title), s.meta, a.id, a.meta, l.value
               FROM story_articles m
               JOIN stories s ON s.id = m.story_id

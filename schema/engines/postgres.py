@@ -34,6 +34,7 @@ expression compiler, and a compiled statement per call would cost more than this
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
@@ -179,6 +180,7 @@ class PgConnection:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.raw = conn
         self.total_changes = 0  # rows inserted, updated or deleted so far, as sqlite3 counts them
+        self._streams = 0  # server-side cursors opened (each gets a name of its own)
         for json_type in ("json", "jsonb"):
             conn.adapters.register_loader(json_type, TextLoader)
 
@@ -222,6 +224,26 @@ class PgConnection:
                     copy.write_row(row)
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
+
+    def stream(self, sql: str, params: Sequence[Any] | None = None, *, batch: int = 2_000) -> Iterator[tuple]:
+        """A query's rows, fetched `batch` at a time from a server-side cursor, so that a
+        big result (an export) is never held whole in this process; other statements may
+        run between batches. The cursor is WITH HOLD (the server keeps the result past the
+        statement's own transaction), so no transaction is left open while a caller
+        iterates, or abandons the iteration."""
+        self._streams += 1
+        cursor = psycopg.RawServerCursor(self.raw, f"newsmark_stream_{self._streams}", withhold=True)
+        try:
+            try:
+                cursor.execute(translate(sql), _params(params))
+                while rows := cursor.fetchmany(batch):
+                    yield from rows
+            except psycopg.Error as exc:
+                raise _as_sqlite_error(exc) from exc
+        finally:
+            if not self.raw.closed:
+                with contextlib.suppress(psycopg.Error):
+                    cursor.close()
 
     @property
     def in_transaction(self) -> bool:
