@@ -1165,7 +1165,7 @@ class Store:
         heard so far (after `listen_for_changes`; read off the socket, no round trip). Cheap
         enough to poll several times a second."""
         if self.postgres:
-            self._changes_heard += sum(1 for _ in self.conn.raw.notifies(timeout=0))
+            self._changes_heard += self.conn.notifications()
             return self._changes_heard
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 

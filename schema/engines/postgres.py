@@ -245,6 +245,11 @@ class PgConnection:
                 with contextlib.suppress(psycopg.Error):
                     cursor.close()
 
+    def notifications(self) -> int:
+        """How many notifications (of a channel this connection LISTENs on) have arrived
+        since the last call: read off the socket, no round trip to the server."""
+        return sum(1 for _ in self.raw.notifies(timeout=0))
+
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
