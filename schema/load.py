@@ -896,6 +896,7 @@ class _Shadow:
         self.conn = store.conn
         self.locked = locked
         self.mark = 0
+        self._journal: str | None = None  # the temp database's journal mode before open()
         # Each story's articles in the order the file's records name them (see _file_order).
         self.members: dict[str, list[str]] = {}
 
@@ -915,6 +916,11 @@ class _Shadow:
         # (Changing temp_store drops this connection's TEMP objects; close() left none.)
         in_memory = size_hint * 3 <= Store.STAGE_MEMORY_BYTES
         conn.execute(f"PRAGMA temp_store = {'MEMORY' if in_memory else 'FILE'}")
+        # The shadow's rollback journal (a batch's, a rejected record's savepoint) in memory:
+        # it holds only the pages a batch changes that existed before it, and on a file
+        # shadow it would double the temp file's writes. (close() puts the default back.)
+        self._journal = conn.execute("PRAGMA temp.journal_mode").fetchone()[0]
+        conn.execute("PRAGMA temp.journal_mode = MEMORY")
         if self.locked:
             self.store.begin_bulk_write()
         ddl = dict(conn.execute(
@@ -937,8 +943,9 @@ class _Shadow:
             cols = ", ".join(f'"{k}"' for k in keys)
             # Not unique: the outer statement's conflict policy (an upsert) would override a
             # trigger's INSERT OR IGNORE; the readers of these tables do not mind repeats.
+            # (Its index is built once the file is applied, in _prepare: kept up to date row by
+            # row it would cost as much as the shadow table's own.)
             conn.execute(f"CREATE TEMP TABLE newsmark_dirty_{table} ({cols})")
-            conn.execute(f"CREATE INDEX temp.newsmark_dirty_{table}_keys ON newsmark_dirty_{table} ({cols})")
             for when, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
                 values = ", ".join(f'{row}."{k}"' for k in keys)
                 conn.execute(
@@ -968,6 +975,9 @@ class _Shadow:
                     continue  # an import's staging table, not ours
                 conn.execute(f"DROP TABLE temp.{name}")
         conn.execute("PRAGMA temp_store = DEFAULT")
+        if self._journal is not None:
+            conn.execute(f"PRAGMA temp.journal_mode = {self._journal}")
+            self._journal = None
 
     # --- one batch ------------------------------------------------------------------------
 
@@ -1086,6 +1096,9 @@ class _Shadow:
         own = not conn.in_transaction
         if own:
             conn.execute("BEGIN")
+        for table, keys in _SHADOWED.items():
+            cols = ", ".join(f'"{k}"' for k in keys)
+            conn.execute(f"CREATE INDEX temp.newsmark_dirty_{table}_keys ON newsmark_dirty_{table} ({cols})")
         conn.execute("CREATE TEMP TABLE newsmark_out_stories AS SELECT * FROM temp.stories "
                      "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories) ORDER BY id")
         cols = Store.ARTICLE_COPY_COLUMNS
@@ -1093,7 +1106,9 @@ class _Shadow:
         created = {row[0] for row in conn.execute("SELECT id FROM temp.newsmark_dirty_articles")}
         conn.executemany("INSERT INTO temp.newsmark_article_rank VALUES (?, ?)",
                          [(article, rank) for rank, article in enumerate(_file_order(self.members, created))])
-        conn.execute(f"CREATE TEMP TABLE newsmark_out_articles AS SELECT {cols} FROM temp.articles a "
+        # The ids alone, in the order they are published (_write reads each row by its id):
+        # the texts are not copied once more.
+        conn.execute("CREATE TEMP TABLE newsmark_out_articles AS SELECT id FROM temp.articles a "
                      "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) "
                      "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
         conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
@@ -1158,7 +1173,9 @@ class _Shadow:
         conn = self.conn
         conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.newsmark_out_stories")
         cols = Store.ARTICLE_COPY_COLUMNS
-        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.newsmark_out_articles")
+        picked = ", ".join(f"a.{c.strip()}" for c in cols.split(","))
+        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {picked} FROM temp.newsmark_out_articles o "
+                     "CROSS JOIN temp.articles a ON a.id = o.id ORDER BY o.rowid")
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
                      "SELECT story_id, article_id FROM temp.newsmark_out_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
