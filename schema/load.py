@@ -563,19 +563,11 @@ class _Loader:
         if isinstance(article, ExportArticleV1) and article.story_id != story.id:
             raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
         if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
-            text = article.text
-            digest = text_sha256(text)
-            if digest != article.text_sha256:
-                raise _Reject("article.text_sha256 is not the SHA-256 of article.text")
-            if digest[:16] != article.id:
-                raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
-            if sanitize_text(text) != text:
-                raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
+            problem = _text_problem(article)
+            if problem:
+                raise _Reject(problem)
             # The next records of the same article (one per annotator or story) skip this.
-            if self._verified_chars + len(text) > VERIFIED_CHARS:
-                self._verified, self._verified_chars = {}, 0
-            self._verified[article.id] = (article.text_sha256, text)
-            self._verified_chars += len(text)
+            self._remember_text(article.id, article.text_sha256, article.text)
         if known is not None:
             stored, hidden = known.article(article.id)
         else:
@@ -606,6 +598,15 @@ class _Loader:
             return None
         return article.text if article.text is not None else conn.execute(
             "SELECT text FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
+
+    def _remember_text(self, article_id: str, digest: str, text: str) -> None:
+        """Note an article text found sound (`_text_problem`): its next records skip the check."""
+        if self._verified.get(article_id) == (digest, text):
+            return
+        if self._verified_chars + len(text) > VERIFIED_CHARS:
+            self._verified, self._verified_chars = {}, 0
+        self._verified[article_id] = (digest, text)
+        self._verified_chars += len(text)
 
     def note_member(self, story_id: str, article_id: str) -> None:
         """Note for the file's shadow that a record reads `article_id` in `story_id`."""
@@ -659,6 +660,20 @@ class _Loader:
     def _labels_json(labels: dict[str, str]) -> str:
         # Sorted by field name, as Store.set_gold_claim stores them (export reorders).
         return orjson.dumps(dict(sorted(labels.items()))).decode()
+
+
+def _text_problem(article: Any) -> str | None:
+    """Why a record's article text cannot be loaded as it is (None: it is sound): its hash,
+    its id, or text that newsmark import would have cleaned."""
+    text = article.text
+    digest = text_sha256(text)
+    if digest != article.text_sha256:
+        return "article.text_sha256 is not the SHA-256 of article.text"
+    if digest[:16] != article.id:
+        return "article.id is not the first 16 hex digits of the SHA-256 of article.text"
+    if sanitize_text(text) != text:
+        return "article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)"
+    return None
 
 
 def _claim_gold(claim: Any) -> Any:
@@ -969,6 +984,12 @@ class _Shadow:
             conn.execute("ROLLBACK")
         names = [row[0] for row in conn.execute(
             "SELECT name FROM temp.sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'")]
+        if (not conn.in_transaction and conn.execute("PRAGMA temp_store").fetchone()[0] != 0
+                and not any(name.startswith("newsmark_staged") for name in names)):
+            # Leaving the temp_store open() chose discards the whole temp database at once,
+            # far cheaper than dropping its tables one by one (freeing every page of them).
+            conn.execute("PRAGMA temp_store = DEFAULT")
+            names = []
         for name in names:
             if name in _SHADOWED or name == "events" or name.startswith("newsmark_"):
                 if name.startswith("newsmark_staged"):
@@ -1090,8 +1111,8 @@ class _Shadow:
 
     def _prepare(self) -> None:
         """Out of the lock: gather what publishing writes, in the order the store's tables
-        keep their keys (the rows the file left changed; the keys it deleted), so that the
-        locked part is plain appends."""
+        keep their keys (the articles and memberships it made; the keys it deleted), so that
+        the locked part is mostly plain appends."""
         conn = self.conn
         own = not conn.in_transaction
         if own:
@@ -1116,8 +1137,6 @@ class _Shadow:
         for table, (keys, _) in ANNOTATION_TABLES.items():
             key_cols = ", ".join(f'"{k}"' for k in keys)
             same = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
-            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT * FROM temp.{table} "
-                         f"WHERE ({key_cols}) IN (SELECT {key_cols} FROM temp.newsmark_dirty_{table}) ORDER BY {key_cols}")
             conn.execute(f"CREATE TEMP TABLE newsmark_gone_{table} AS SELECT DISTINCT {key_cols} "
                          f"FROM temp.newsmark_dirty_{table} AS d "
                          f"WHERE NOT EXISTS (SELECT 1 FROM temp.{table} AS t WHERE {same})")
@@ -1179,11 +1198,15 @@ class _Shadow:
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
                      "SELECT story_id, article_id FROM temp.newsmark_out_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
+            key_cols = ", ".join(f'"{k}"' for k in keys)
             if conn.execute(f"SELECT 1 FROM temp.newsmark_gone_{table} LIMIT 1").fetchone():
-                key_cols = ", ".join(f'"{k}"' for k in keys)
                 conn.execute(f"DELETE FROM main.{table} WHERE ({key_cols}) IN "
                              f"(SELECT {key_cols} FROM temp.newsmark_gone_{table})")
-            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.newsmark_out_{table}")
+            # The rows the file left changed, read in key order from the shadow table itself
+            # (a copy made out of the lock would cost more than the lookups it saves here).
+            same = " AND ".join(f'd."{k}" = t."{k}"' for k in keys)
+            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.{table} AS t WHERE EXISTS "
+                         f"(SELECT 1 FROM temp.newsmark_dirty_{table} AS d WHERE {same}) ORDER BY {key_cols}")
         now = conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0]
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         shift = max(now, row[0] if row else 0) - self.mark
