@@ -68,7 +68,7 @@ from newsmark.schema.store import (
 )
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
-BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
+BATCH_RECORDS = 1000  # records applied together into a file's shadow (see _Shadow)
 BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
 VERIFIED_CHARS = 8 * 1024 * 1024  # article text kept once checked (in characters), so that its next records skip the check
 _BOM = b"\xef\xbb\xbf"
@@ -745,6 +745,7 @@ class _Known:
         self.new_stories: list[Story] = []
         self.new_articles: list[tuple] = []
         self.memberships: list[tuple[str, str]] = []
+        self.joined: set[tuple[str, str]] = set()  # memberships the batch's records made (held or written)
         self.actions: list[LoadedAction] = []
 
     def _ids(self, table: str, ids: set[str]) -> set[str]:
@@ -825,8 +826,10 @@ class _Known:
             self.articles[article.id] = (article.text_sha256, False)
             self.texts[article.id] = article.text  # (a missing article comes with its text)
             self.new_articles.append(_new_article(record, origin))  # insert_articles adds the membership
+            self.joined.add((story.id, article.id))
             report.articles_created += 1
-        else:
+        elif (story.id, article.id) not in self.joined:  # (the batch's other records of it add none)
+            self.joined.add((story.id, article.id))
             self.memberships.append((story.id, article.id))
         self.loader.note_member(story.id, article.id)
         if not changes:
@@ -1473,7 +1476,7 @@ def _latest(part: _Part) -> str | None:
 
 def _label_changes(table: str, key: dict[str, str], local: dict[str, str], incoming: dict[str, str]) -> list[Change]:
     """Changes that make one row set of labels (keyed by `key` and a field) the incoming one."""
-    changes = [Change(table, {**key, "field": name}, None) for name in local.keys() - incoming.keys()]
+    changes = [Change(table, {**key, "field": name}, None) for name in local.keys() - incoming.keys()] if local else []
     changes += [Change(table, {**key, "field": name}, {"value": value}) for name, value in incoming.items()]
     return changes
 
