@@ -915,6 +915,7 @@ class _Shadow:
         self.locked = locked
         self.mark = 0
         self._journal: str | None = None  # the temp database's journal mode before open()
+        self._cache: int | None = None  # and its cache size, when open() changed it
         # Each story's articles in the order the file's records name them (see _file_order).
         self.members: dict[str, list[str]] = {}
 
@@ -939,6 +940,11 @@ class _Shadow:
         # shadow it would double the temp file's writes. (close() puts the default back.)
         self._journal = conn.execute("PRAGMA temp.journal_mode").fetchone()[0]
         conn.execute("PRAGMA temp.journal_mode = MEMORY")
+        if not in_memory:
+            # A file shadow keeps up to the same budget of its pages cached: its tables and
+            # indexes are written in key order (random ids), not appended.
+            self._cache = conn.execute("PRAGMA temp.cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA temp.cache_size = {-(Store.STAGE_MEMORY_BYTES // 1024)}")
         if self.locked:
             self.store.begin_bulk_write()
         ddl = dict(conn.execute(
@@ -1002,6 +1008,9 @@ class _Shadow:
         if self._journal is not None:
             conn.execute(f"PRAGMA temp.journal_mode = {self._journal}")
             self._journal = None
+        if self._cache is not None:
+            conn.execute(f"PRAGMA temp.cache_size = {int(self._cache)}")
+            self._cache = None
 
     # --- one batch ------------------------------------------------------------------------
 
