@@ -1084,13 +1084,16 @@ class _Shadow:
         cols = _SEEDED[name].split(", ")
         taken = " AND ".join(f"s.{c} = j.value ->> {i}" for i, c in enumerate(cols))
         picked = ", ".join(f"j.value ->> {i}" for i in range(len(cols)))
-        return sorted(self.conn.execute(
+        # (In the keys' sorted order: json_each reads the array in order.)
+        return self.conn.execute(
             f"SELECT {picked} FROM json_each(?) AS j WHERE NOT EXISTS "
-            f"(SELECT 1 FROM temp.newsmark_seeded_{name} AS s WHERE {taken})", (_keys_json(keys),)))
+            f"(SELECT 1 FROM temp.newsmark_seeded_{name} AS s WHERE {taken})", (_keys_json(keys),)).fetchall()
 
     def _mark(self, name: str, keys: list[tuple]) -> list[tuple]:
-        marks = ", ".join("?" * len(_SEEDED[name].split(", ")))
-        self.conn.executemany(f"INSERT OR IGNORE INTO temp.newsmark_seeded_{name} VALUES ({marks})", keys)
+        if keys:
+            picked = ", ".join(f"j.value ->> {i}" for i in range(len(_SEEDED[name].split(", "))))
+            self.conn.execute(f"INSERT OR IGNORE INTO temp.newsmark_seeded_{name} SELECT {picked} FROM json_each(?) AS j",
+                              (_keys_json(keys),))
         return keys
 
     def _copy(self, table: str, cols: str | tuple[str, ...], keys: list[tuple]) -> None:
