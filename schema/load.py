@@ -941,8 +941,8 @@ class _Shadow:
         self._journal = conn.execute("PRAGMA temp.journal_mode").fetchone()[0]
         conn.execute("PRAGMA temp.journal_mode = MEMORY")
         if not in_memory:
-            # A file shadow keeps up to the same budget of its pages cached: its tables and
-            # indexes are written in key order (random ids), not appended.
+            # A file shadow keeps up to the same budget of its pages cached: rows go into its
+            # keyed tables and indexes all over them (article ids are random), not at the end.
             self._cache = conn.execute("PRAGMA temp.cache_size").fetchone()[0]
             conn.execute(f"PRAGMA temp.cache_size = {-(Store.STAGE_MEMORY_BYTES // 1024)}")
         if self.locked:
