@@ -68,7 +68,7 @@ from newsmark.schema.store import (
 )
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
-BATCH_RECORDS = 200  # records applied together into a file's shadow (see _Shadow)
+BATCH_RECORDS = 1000  # records applied together into a file's shadow (see _Shadow)
 BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
 VERIFIED_CHARS = 8 * 1024 * 1024  # article text kept once checked (in characters), so that its next records skip the check
 _BOM = b"\xef\xbb\xbf"
@@ -563,19 +563,11 @@ class _Loader:
         if isinstance(article, ExportArticleV1) and article.story_id != story.id:
             raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
         if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
-            text = article.text
-            digest = text_sha256(text)
-            if digest != article.text_sha256:
-                raise _Reject("article.text_sha256 is not the SHA-256 of article.text")
-            if digest[:16] != article.id:
-                raise _Reject("article.id is not the first 16 hex digits of the SHA-256 of article.text")
-            if sanitize_text(text) != text:
-                raise _Reject("article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)")
+            problem = _text_problem(article)
+            if problem:
+                raise _Reject(problem)
             # The next records of the same article (one per annotator or story) skip this.
-            if self._verified_chars + len(text) > VERIFIED_CHARS:
-                self._verified, self._verified_chars = {}, 0
-            self._verified[article.id] = (article.text_sha256, text)
-            self._verified_chars += len(text)
+            self._remember_text(article.id, article.text_sha256, article.text)
         if known is not None:
             stored, hidden = known.article(article.id)
         else:
@@ -606,6 +598,15 @@ class _Loader:
             return None
         return article.text if article.text is not None else conn.execute(
             "SELECT text FROM articles WHERE id = ?", (article.id,)).fetchone()[0]
+
+    def _remember_text(self, article_id: str, digest: str, text: str) -> None:
+        """Note an article text found sound (`_text_problem`): its next records skip the check."""
+        if self._verified.get(article_id) == (digest, text):
+            return
+        if self._verified_chars + len(text) > VERIFIED_CHARS:
+            self._verified, self._verified_chars = {}, 0
+        self._verified[article_id] = (digest, text)
+        self._verified_chars += len(text)
 
     def note_member(self, story_id: str, article_id: str) -> None:
         """Note for the file's shadow that a record reads `article_id` in `story_id`."""
@@ -659,6 +660,20 @@ class _Loader:
     def _labels_json(labels: dict[str, str]) -> str:
         # Sorted by field name, as Store.set_gold_claim stores them (export reorders).
         return orjson.dumps(dict(sorted(labels.items()))).decode()
+
+
+def _text_problem(article: Any) -> str | None:
+    """Why a record's article text cannot be loaded as it is (None: it is sound): its hash,
+    its id, or text that newsmark import would have cleaned."""
+    text = article.text
+    digest = text_sha256(text)
+    if digest != article.text_sha256:
+        return "article.text_sha256 is not the SHA-256 of article.text"
+    if digest[:16] != article.id:
+        return "article.id is not the first 16 hex digits of the SHA-256 of article.text"
+    if sanitize_text(text) != text:
+        return "article.text holds control characters or \\r, or is not NFC (newsmark import cleans such text)"
+    return None
 
 
 def _claim_gold(claim: Any) -> Any:
@@ -730,6 +745,7 @@ class _Known:
         self.new_stories: list[Story] = []
         self.new_articles: list[tuple] = []
         self.memberships: list[tuple[str, str]] = []
+        self.joined: set[tuple[str, str]] = set()  # memberships the batch's records made (held or written)
         self.actions: list[LoadedAction] = []
 
     def _ids(self, table: str, ids: set[str]) -> set[str]:
@@ -810,8 +826,10 @@ class _Known:
             self.articles[article.id] = (article.text_sha256, False)
             self.texts[article.id] = article.text  # (a missing article comes with its text)
             self.new_articles.append(_new_article(record, origin))  # insert_articles adds the membership
+            self.joined.add((story.id, article.id))
             report.articles_created += 1
-        else:
+        elif (story.id, article.id) not in self.joined:  # (the batch's other records of it add none)
+            self.joined.add((story.id, article.id))
             self.memberships.append((story.id, article.id))
         self.loader.note_member(story.id, article.id)
         if not changes:
@@ -896,6 +914,8 @@ class _Shadow:
         self.conn = store.conn
         self.locked = locked
         self.mark = 0
+        self._journal: str | None = None  # the temp database's journal mode before open()
+        self._cache: int | None = None  # and its cache size, when open() changed it
         # Each story's articles in the order the file's records name them (see _file_order).
         self.members: dict[str, list[str]] = {}
 
@@ -915,6 +935,16 @@ class _Shadow:
         # (Changing temp_store drops this connection's TEMP objects; close() left none.)
         in_memory = size_hint * 3 <= Store.STAGE_MEMORY_BYTES
         conn.execute(f"PRAGMA temp_store = {'MEMORY' if in_memory else 'FILE'}")
+        # The shadow's rollback journal (a batch's, a rejected record's savepoint) in memory:
+        # it holds only the pages a batch changes that existed before it, and on a file
+        # shadow it would double the temp file's writes. (close() puts the default back.)
+        self._journal = conn.execute("PRAGMA temp.journal_mode").fetchone()[0]
+        conn.execute("PRAGMA temp.journal_mode = MEMORY")
+        if not in_memory:
+            # A file shadow keeps up to the same budget of its pages cached: rows go into its
+            # keyed tables and indexes all over them (article ids are random), not at the end.
+            self._cache = conn.execute("PRAGMA temp.cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA temp.cache_size = {-(Store.STAGE_MEMORY_BYTES // 1024)}")
         if self.locked:
             self.store.begin_bulk_write()
         ddl = dict(conn.execute(
@@ -937,8 +967,9 @@ class _Shadow:
             cols = ", ".join(f'"{k}"' for k in keys)
             # Not unique: the outer statement's conflict policy (an upsert) would override a
             # trigger's INSERT OR IGNORE; the readers of these tables do not mind repeats.
+            # (Its index is built once the file is applied, in _prepare: kept up to date row by
+            # row it would cost as much as the shadow table's own.)
             conn.execute(f"CREATE TEMP TABLE newsmark_dirty_{table} ({cols})")
-            conn.execute(f"CREATE INDEX temp.newsmark_dirty_{table}_keys ON newsmark_dirty_{table} ({cols})")
             for when, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
                 values = ", ".join(f'{row}."{k}"' for k in keys)
                 conn.execute(
@@ -962,12 +993,24 @@ class _Shadow:
             conn.execute("ROLLBACK")
         names = [row[0] for row in conn.execute(
             "SELECT name FROM temp.sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'")]
+        if (not conn.in_transaction and conn.execute("PRAGMA temp_store").fetchone()[0] != 0
+                and not any(name.startswith("newsmark_staged") for name in names)):
+            # Leaving the temp_store open() chose discards the whole temp database at once,
+            # far cheaper than dropping its tables one by one (freeing every page of them).
+            conn.execute("PRAGMA temp_store = DEFAULT")
+            names = []
         for name in names:
             if name in _SHADOWED or name == "events" or name.startswith("newsmark_"):
                 if name.startswith("newsmark_staged"):
                     continue  # an import's staging table, not ours
                 conn.execute(f"DROP TABLE temp.{name}")
         conn.execute("PRAGMA temp_store = DEFAULT")
+        if self._journal is not None:
+            conn.execute(f"PRAGMA temp.journal_mode = {self._journal}")
+            self._journal = None
+        if self._cache is not None:
+            conn.execute(f"PRAGMA temp.cache_size = {int(self._cache)}")
+            self._cache = None
 
     # --- one batch ------------------------------------------------------------------------
 
@@ -1041,13 +1084,16 @@ class _Shadow:
         cols = _SEEDED[name].split(", ")
         taken = " AND ".join(f"s.{c} = j.value ->> {i}" for i, c in enumerate(cols))
         picked = ", ".join(f"j.value ->> {i}" for i in range(len(cols)))
-        return sorted(self.conn.execute(
+        # (In the keys' sorted order: json_each reads the array in order.)
+        return self.conn.execute(
             f"SELECT {picked} FROM json_each(?) AS j WHERE NOT EXISTS "
-            f"(SELECT 1 FROM temp.newsmark_seeded_{name} AS s WHERE {taken})", (_keys_json(keys),)))
+            f"(SELECT 1 FROM temp.newsmark_seeded_{name} AS s WHERE {taken})", (_keys_json(keys),)).fetchall()
 
     def _mark(self, name: str, keys: list[tuple]) -> list[tuple]:
-        marks = ", ".join("?" * len(_SEEDED[name].split(", ")))
-        self.conn.executemany(f"INSERT OR IGNORE INTO temp.newsmark_seeded_{name} VALUES ({marks})", keys)
+        if keys:
+            picked = ", ".join(f"j.value ->> {i}" for i in range(len(_SEEDED[name].split(", "))))
+            self.conn.execute(f"INSERT OR IGNORE INTO temp.newsmark_seeded_{name} SELECT {picked} FROM json_each(?) AS j",
+                              (_keys_json(keys),))
         return keys
 
     def _copy(self, table: str, cols: str | tuple[str, ...], keys: list[tuple]) -> None:
@@ -1080,12 +1126,15 @@ class _Shadow:
 
     def _prepare(self) -> None:
         """Out of the lock: gather what publishing writes, in the order the store's tables
-        keep their keys (the rows the file left changed; the keys it deleted), so that the
-        locked part is plain appends."""
+        keep their keys (the articles and memberships it made; the keys it deleted), so that
+        the locked part is mostly plain appends."""
         conn = self.conn
         own = not conn.in_transaction
         if own:
             conn.execute("BEGIN")
+        for table, keys in _SHADOWED.items():
+            cols = ", ".join(f'"{k}"' for k in keys)
+            conn.execute(f"CREATE INDEX temp.newsmark_dirty_{table}_keys ON newsmark_dirty_{table} ({cols})")
         conn.execute("CREATE TEMP TABLE newsmark_out_stories AS SELECT * FROM temp.stories "
                      "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories) ORDER BY id")
         cols = Store.ARTICLE_COPY_COLUMNS
@@ -1093,7 +1142,9 @@ class _Shadow:
         created = {row[0] for row in conn.execute("SELECT id FROM temp.newsmark_dirty_articles")}
         conn.executemany("INSERT INTO temp.newsmark_article_rank VALUES (?, ?)",
                          [(article, rank) for rank, article in enumerate(_file_order(self.members, created))])
-        conn.execute(f"CREATE TEMP TABLE newsmark_out_articles AS SELECT {cols} FROM temp.articles a "
+        # The ids alone, in the order they are published (_write reads each row by its id):
+        # the texts are not copied once more.
+        conn.execute("CREATE TEMP TABLE newsmark_out_articles AS SELECT id FROM temp.articles a "
                      "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) "
                      "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
         conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
@@ -1101,8 +1152,6 @@ class _Shadow:
         for table, (keys, _) in ANNOTATION_TABLES.items():
             key_cols = ", ".join(f'"{k}"' for k in keys)
             same = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
-            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT * FROM temp.{table} "
-                         f"WHERE ({key_cols}) IN (SELECT {key_cols} FROM temp.newsmark_dirty_{table}) ORDER BY {key_cols}")
             conn.execute(f"CREATE TEMP TABLE newsmark_gone_{table} AS SELECT DISTINCT {key_cols} "
                          f"FROM temp.newsmark_dirty_{table} AS d "
                          f"WHERE NOT EXISTS (SELECT 1 FROM temp.{table} AS t WHERE {same})")
@@ -1158,15 +1207,21 @@ class _Shadow:
         conn = self.conn
         conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.newsmark_out_stories")
         cols = Store.ARTICLE_COPY_COLUMNS
-        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {cols} FROM temp.newsmark_out_articles")
+        picked = ", ".join(f"a.{c.strip()}" for c in cols.split(","))
+        conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {picked} FROM temp.newsmark_out_articles o "
+                     "CROSS JOIN temp.articles a ON a.id = o.id ORDER BY o.rowid")
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
                      "SELECT story_id, article_id FROM temp.newsmark_out_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
+            key_cols = ", ".join(f'"{k}"' for k in keys)
             if conn.execute(f"SELECT 1 FROM temp.newsmark_gone_{table} LIMIT 1").fetchone():
-                key_cols = ", ".join(f'"{k}"' for k in keys)
                 conn.execute(f"DELETE FROM main.{table} WHERE ({key_cols}) IN "
                              f"(SELECT {key_cols} FROM temp.newsmark_gone_{table})")
-            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.newsmark_out_{table}")
+            # The rows the file left changed, read in key order from the shadow table itself
+            # (a copy made out of the lock would cost more than the lookups it saves here).
+            same = " AND ".join(f'd."{k}" = t."{k}"' for k in keys)
+            conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.{table} AS t WHERE EXISTS "
+                         f"(SELECT 1 FROM temp.newsmark_dirty_{table} AS d WHERE {same}) ORDER BY {key_cols}")
         now = conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0]
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         shift = max(now, row[0] if row else 0) - self.mark
@@ -1433,7 +1488,7 @@ def _latest(part: _Part) -> str | None:
 
 def _label_changes(table: str, key: dict[str, str], local: dict[str, str], incoming: dict[str, str]) -> list[Change]:
     """Changes that make one row set of labels (keyed by `key` and a field) the incoming one."""
-    changes = [Change(table, {**key, "field": name}, None) for name in local.keys() - incoming.keys()]
+    changes = [Change(table, {**key, "field": name}, None) for name in local.keys() - incoming.keys()] if local else []
     changes += [Change(table, {**key, "field": name}, {"value": value}) for name, value in incoming.items()]
     return changes
 

@@ -2397,18 +2397,31 @@ class Store:
         event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
         rows: dict[str, list[list[Any]]] = {}
         events: list[tuple] = []
+        append = events.append
+        dumps = orjson.dumps
         for annotator, changes, at in actions:
             action = event_id + 1
             for change, before in changes:
-                if change.after is None:
+                after = change.after
+                if after is None:
                     raise ValueError("write_loaded does not delete rows")
-                after = {**before, **change.after} if before is not None else change.after
-                if before == after:
-                    continue
+                if before is not None:
+                    after = {**before, **after}
+                    if before == after:
+                        continue
                 event_id += 1
-                rows.setdefault(change.tbl, []).append(_row_values(change.tbl, change.key, after, at))
-                events.append((event_id, action, at, annotator, "load", change.tbl, _dumps(change.key),
-                               None if before is None else _dumps(before), _dumps(after), 0))
+                tbl = change.tbl
+                table_rows = rows.get(tbl)
+                if table_rows is None:
+                    table_rows = rows[tbl] = []
+                if tbl == "labels":  # (most rows: _row_values inline)
+                    key = change.key
+                    table_rows.append((key["article_id"], key["story_id"], key["annotator"], key["field"],
+                                       after.get("value"), at))
+                else:
+                    table_rows.append(_row_values(tbl, change.key, after, at))
+                append((event_id, action, at, annotator, "load", tbl, dumps(change.key).decode(),
+                        None if before is None else dumps(before).decode(), dumps(after).decode(), 0))
         for tbl, params in rows.items():
             conn.executemany(_upsert_sql(tbl), params)
         conn.executemany("INSERT INTO events (id, action, at, annotator, op, tbl, key, before, after, undoable) "
@@ -2602,7 +2615,9 @@ def _upsert_sql(tbl: str) -> str:
 def _row_values(tbl: str, key: dict[str, Any], after: dict[str, Any], at: str) -> list[Any]:
     """The parameters of `_upsert_sql(tbl)` for a row set to `after` at `at`."""
     key_cols, value_cols = TABLES[tbl]
-    values = [key[c] for c in key_cols] + [after.get(c) for c in value_cols]
+    values = [key[c] for c in key_cols]
+    get = after.get
+    values += [get(c) for c in value_cols]
     if tbl == "annotations":
         values[-1] = int(bool(values[-1]))  # flagged, the last value column
         values.append(at)
