@@ -16,14 +16,20 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 ENGINES = ("sqlite", "postgresql")
 
 
-@pytest.fixture
-def db_path(request, tmp_path: Path) -> Path | str:
-    """Where a test's database lives (not created yet): an SQLite file, or in a module that
-    sets `ON_BOTH_ENGINES = True`, each engine in turn (on PostgreSQL the URL of a new empty
-    database, see `database`)."""
-    if getattr(request, "param", "sqlite") == "postgresql":
+def _new_database(engine: str, request, tmp_path: Path) -> Path | str:
+    """An SQLite file's path (not created yet), or the URL of a new empty PostgreSQL
+    database on the test server (tests/pg_server.py; skipped saying why where there is
+    none, never under $CI)."""
+    if engine == "postgresql":
         return request.getfixturevalue("pg_database").url()
     return tmp_path / "test.db"
+
+
+@pytest.fixture
+def db_path(request, tmp_path: Path) -> Path | str:
+    """Where a test's database lives: an SQLite file, or in a module that sets
+    `ON_BOTH_ENGINES = True`, each engine in turn."""
+    return _new_database(getattr(request, "param", "sqlite"), request, tmp_path)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -37,13 +43,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(params=ENGINES)
 def database(request, tmp_path: Path) -> str:
-    """Where a test's database lives, on each engine in turn: an SQLite file path (not
-    created yet), or the URL of a new empty PostgreSQL database on the test server (see
-    tests/pg_server.py; skipped saying why where there is none, never under $CI)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "test.db")
-    pg_database = request.getfixturevalue("pg_database")
-    return pg_database.url()
+    """Where a test's database lives, on each engine in turn (as `--db` takes it)."""
+    return str(_new_database(request.param, request, tmp_path))
 
 
 @pytest.fixture
