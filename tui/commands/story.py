@@ -14,7 +14,7 @@ from newsmark.schema.models import Story
 from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.search import open_search_index
 from newsmark.schema.store import ActionResult, Store
-from newsmark.tui.commands.common import annotator_option, echo_json, fail, open_store, resolve_annotator
+from newsmark.tui.commands.common import annotator_option, echo_json, open_store, resolve_annotator
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
