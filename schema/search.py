@@ -148,10 +148,17 @@ class SearchIndex(ABC):
         transaction; return how many. Stops before an import still running."""
 
     @abstractmethod
+    def _ranked(self, words: list[str], prefix: bool, limit: int) -> list[int]:
+        """The seqs of the best `limit` articles holding every word (each as a prefix with
+        `prefix`): the newest RANK_WINDOW matches ranked, title words weighing TITLE_WEIGHT
+        times text words."""
+
     def _best_articles(self, words: list[str], limit: int) -> list[int]:
-        """The seqs of the best `limit` articles holding every word: the newest RANK_WINDOW
-        matches ranked, title words weighing TITLE_WEIGHT times text words. Whole words
-        first; only when they give fewer than `limit` articles, each word as a prefix too."""
+        """`_ranked` by whole words first; only when they give fewer than `limit` articles,
+        each word as a prefix too (a whole word's posting list is read newest first, lazily;
+        a prefix merges the lists of every word it starts, the whole of them)."""
+        seqs = self._ranked(words, False, limit)
+        return seqs if len(seqs) >= limit else self._ranked(words, True, limit)
 
     def catch_up_all(self, chunk: int = 200, progress=None) -> int:
         """Index every article not indexed yet, chunk by chunk (`progress(done, total)` after
@@ -270,17 +277,11 @@ class FileSearchIndex(SearchIndex):
                     self.conn.execute("ROLLBACK")
                 raise
 
-    def _best_articles(self, words: list[str], limit: int) -> list[int]:
-        # A whole word's posting list is read newest first, lazily; a prefix merges the
-        # lists of every word it starts, the whole of them: hence whole words first.
-        for prefix in (False, True):
-            seqs = [row[0] for row in self.conn.execute(
-                "SELECT seq FROM (SELECT rowid AS seq, bm25(fts, ?, 1.0) AS score FROM search.fts "
-                "WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
-                (TITLE_WEIGHT, fts_query(words, prefix=prefix), RANK_WINDOW, limit))]
-            if len(seqs) >= limit:
-                break
-        return seqs
+    def _ranked(self, words: list[str], prefix: bool, limit: int) -> list[int]:
+        return [row[0] for row in self.conn.execute(
+            "SELECT seq FROM (SELECT rowid AS seq, bm25(fts, ?, 1.0) AS score FROM search.fts "
+            "WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
+            (TITLE_WEIGHT, fts_query(words, prefix=prefix), RANK_WINDOW, limit))]
 
 
 class ServerSearchIndex(SearchIndex):
@@ -321,18 +322,14 @@ class ServerSearchIndex(SearchIndex):
                 [(seq, ts_vector(title, text)) for seq, title, text in rows])
             return len(rows)
 
-    def _best_articles(self, words: list[str], limit: int) -> list[int]:
+    def _ranked(self, words: list[str], prefix: bool, limit: int) -> list[int]:
         # ts_rank's weights are {D, C, B, A}: text words are D, title words A.
         weights = "{%s, 0, 0, %s}" % (1.0 / TITLE_WEIGHT, 1.0)
-        for prefix in (False, True):
-            seqs = [row[0] for row in self.conn.execute(
-                "SELECT seq FROM (SELECT w.seq, ts_rank(CAST(? AS real[]), w.words, query.q) AS score "
-                "FROM main.search_words w CROSS JOIN (SELECT CAST(? AS tsquery) AS q) AS query "
-                "WHERE w.words @@ query.q ORDER BY w.seq DESC LIMIT ?) AS recent ORDER BY score DESC, seq DESC LIMIT ?",
-                (weights, ts_query(words, prefix=prefix), RANK_WINDOW, limit))]
-            if len(seqs) >= limit:
-                break
-        return seqs
+        return [row[0] for row in self.conn.execute(
+            "SELECT seq FROM (SELECT w.seq, ts_rank(CAST(? AS real[]), w.words, query.q) AS score "
+            "FROM main.search_words w CROSS JOIN (SELECT CAST(? AS tsquery) AS q) AS query "
+            "WHERE w.words @@ query.q ORDER BY w.seq DESC LIMIT ?) AS recent ORDER BY score DESC, seq DESC LIMIT ?",
+            (weights, ts_query(words, prefix=prefix), RANK_WINDOW, limit))]
 
 
 def ordered_story_ids(store: Store, index: SearchIndex | None, annotator: str, text: str = "", sort: str = "id",
