@@ -226,11 +226,19 @@ def bare_export(db: Path, out: Path) -> tuple[Clock, int]:
                  WHERE l.article_id = an.article_id AND l.story_id IN ('', an.story_id) AND l.annotator = an.annotator)
           FROM annotations an JOIN articles a ON a.id = an.article_id
     """
+    clock, count = write_bare_records(conn.execute(sql), out)
+    conn.close()
+    return clock, count
+
+
+def write_bare_records(rows, out: Path) -> tuple[Clock, int]:
+    """The bare export's loop: each (article columns, annotator, note, flagged, updated_at,
+    labels JSON) row as one orjson line, timed; returns the clock and the count."""
     count = 0
     dumps, loads = orjson.dumps, orjson.loads
     with Clock() as clock, out.open("wb") as handle:
         write = handle.write
-        for row in conn.execute(sql):
+        for row in rows:
             write(dumps({
                 "id": row[0], "story_id": row[1], "source": row[2], "url": row[3], "title": row[4],
                 "byline": row[5], "published": row[6], "text_sha256": row[7], "text": row[8],
@@ -238,7 +246,6 @@ def bare_export(db: Path, out: Path) -> tuple[Clock, int]:
                 "labels": loads(row[13]),
             }, option=orjson.OPT_APPEND_NEWLINE))
             count += 1
-    conn.close()
     return clock, count
 
 
