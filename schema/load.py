@@ -601,8 +601,6 @@ class _Loader:
 
     def _remember_text(self, article_id: str, digest: str, text: str) -> None:
         """Note an article text found sound (`_text_problem`): its next records skip the check."""
-        if self._verified.get(article_id) == (digest, text):
-            return
         if self._verified_chars + len(text) > VERIFIED_CHARS:
             self._verified, self._verified_chars = {}, 0
         self._verified[article_id] = (digest, text)

@@ -5,6 +5,7 @@ export records. Validation happens here, once, where data enters (import, load, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from typing import Annotated, Any, Literal
@@ -42,24 +43,11 @@ def instant(stamp: str) -> dt.datetime:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-# Timestamps and names found valid (a file repeats a few of them on every record): a valid
-# stamp stays valid (the clock only moves on), and the name rule is a pure function.
-_VALID_CACHE = 4096
-_valid_stamps: set[str] = set()
-_valid_names: dict[str, str] = {}
-
-
+# Timestamps and names found valid are remembered (a file repeats a few of them on every
+# record): a valid stamp stays valid (the clock only moves on), the name rule is a pure
+# function, and lru_cache keeps no failure.
+@functools.lru_cache(maxsize=4096)
 def _check_timestamp(value: str) -> str:
-    if value in _valid_stamps:
-        return value
-    _check_timestamp_anew(value)
-    if len(_valid_stamps) >= _VALID_CACHE:
-        _valid_stamps.clear()
-    _valid_stamps.add(value)
-    return value
-
-
-def _check_timestamp_anew(value: str) -> str:
     if not _ISO_TIMESTAMP.match(value):
         raise ValueError(f"not a UTC timestamp like 2026-11-21T10:00:00Z: {value!r}")
     try:
@@ -77,14 +65,9 @@ def _check_timestamp_anew(value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def _check_name(value: str) -> str:
-    name = _valid_names.get(value)
-    if name is None:
-        name = check_name(value, what="name")
-        if len(_valid_names) >= _VALID_CACHE:
-            _valid_names.clear()
-        _valid_names[value] = name
-    return name
+    return check_name(value, what="name")
 
 
 def _check_identifier(value: str) -> str:
