@@ -81,6 +81,13 @@ def test_three_analysts_and_a_reviewer_on_one_server(pg_database, tmp_path: Path
         with pytest.raises(sqlite3.DatabaseError, match="permission denied|row-level security"):
             stores["bob"].set_gold(ids[0], "stance", "agree", "bob", story_id=story)
         assert stores["lead"].labels(ids[0], "alice", story_id=story)["stance"] == "agree"
+        # ... and through a command, which says so in one line, without the password.
+        refused = CliRunner().invoke(cli, ["--db", url["bob"], "init", "--gold-policy", "majority"])
+        shown = url["bob"].replace(":bob-pw@", "@")
+        assert (refused.exit_code, refused.stdout) == (1, "")
+        assert refused.stderr.startswith(f"Error: the server refused: your role may not do this on {shown} "
+                                         "(permission denied: ")
+        assert refused.stderr.endswith("; nothing was saved\n") and "bob-pw" not in refused.stderr
         # Undo through the log: the reviewer's last adjudication, and only theirs.
         stores["lead"].undo("lead")
     finally:
