@@ -20,12 +20,10 @@ def database_location(database: str | Path) -> str | Path:
 
 
 def shown_database(database: object) -> str:
-    """How messages name a database: a file's path, or a server's URL without its password
-    (either safe for a terminal)."""
+    """How messages name a database: a file's path as it is, or a server's URL without
+    its password."""
     if is_postgres_url(database):
         from newsmark.schema.pg_admin import redacted
 
         return redacted(str(database))
-    from newsmark.schema.sanitize import for_terminal
-
-    return for_terminal(str(database))
+    return str(database)

@@ -15,8 +15,13 @@ import click
 from newsmark.schema.dbcopy import CopyError, copy_database
 from newsmark.schema.engines import is_postgres_url, shown_database
 from newsmark.schema.migrations import NewerDatabaseError
+from newsmark.schema.sanitize import for_terminal
 from newsmark.schema.store import Store, StoreError
 from newsmark.tui.commands.common import database_fault, echo_json, fail
+
+
+def _shown(where: str) -> str:
+    return for_terminal(shown_database(where))
 
 
 @click.group("db")
@@ -38,11 +43,11 @@ def _end(where: str, *, create: bool) -> Iterator[Any]:
         try:
             conn = connect(where)
         except psycopg.Error as exc:
-            fail(f"cannot connect to {shown_database(where)}: {str(exc).strip().splitlines()[0]}")
+            fail(f"cannot connect to {_shown(where)}: {str(exc).strip().splitlines()[0]}")
         try:
             yield PgCopyEnd(conn)
         except psycopg.Error as exc:
-            fail(f"database error on {shown_database(where)}: {str(exc).strip().splitlines()[0]}")
+            fail(f"database error on {_shown(where)}: {str(exc).strip().splitlines()[0]}")
         finally:
             conn.close()
         return
@@ -51,7 +56,7 @@ def _end(where: str, *, create: bool) -> Iterator[Any]:
     except (StoreError, NewerDatabaseError) as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot open database {shown_database(where)}: {exc.strerror or exc}")
+        fail(f"cannot open database {_shown(where)}: {exc.strerror or exc}")
     except sqlite3.DatabaseError as exc:
         fail(database_fault(exc, where))
     try:
@@ -89,7 +94,7 @@ def copy(source: str, destination: str, as_json: bool) -> None:
         raise
     counts = report.as_dict()
     if as_json:
-        echo_json({"source": shown_database(source), "destination": shown_database(destination), "rows": counts})
+        echo_json({"source": _shown(source), "destination": _shown(destination), "rows": counts})
         return
     copied = ", ".join(f"{n:,} {table}" for table, n in counts.items() if n and table != "settings")
-    click.echo(f"Copied {shown_database(source)} to {shown_database(destination)}: {copied or 'no rows'}")
+    click.echo(f"Copied {_shown(source)} to {_shown(destination)}: {copied or 'no rows'}")
