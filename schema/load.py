@@ -64,7 +64,7 @@ from newsmark.schema.models import (
 )
 from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_text, text_sha256
 from newsmark.schema.store import (
-    ANNOTATION_TABLES, CONTEXT_CHARS, Change, LoadedAction, Store, claim_context, visible,
+    ANNOTATION_TABLES, CONTEXT_CHARS, Change, FreshAnnotation, LoadedAction, Store, claim_context, visible,
 )
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
@@ -352,13 +352,18 @@ class _Loader:
                     if known.fresh(record):
                         # Nothing local to compare with or replace: decided from what the
                         # batch read, written with the batch (nothing is written if rejected).
-                        self._fresh = known
-                        try:
-                            outcome = (self._apply_gold if gold else self._apply_annotation)(conn, record, origin)
-                        finally:
-                            self._fresh = None
+                        if not gold and not record.claims:
+                            outcome = self._apply_fresh_annotation(record, origin, known)
+                        else:
+                            self._fresh = known
+                            try:
+                                outcome = (self._apply_gold if gold else self._apply_annotation)(conn, record, origin)
+                            finally:
+                                self._fresh = None
                     else:
                         known.flush()  # the records before it, which it may read
+                        if self._shadow is not None:
+                            self._shadow.unstage()
                         outcome = self._apply_read(conn, record, origin)
                         known.refresh(record)
                 except _Reject as exc:
@@ -388,6 +393,21 @@ class _Loader:
         return outcome
 
     # --- annotation records -------------------------------------------------------------
+
+    def _apply_fresh_annotation(self, record: AnnotationRecord, origin: str, known: _Known) -> str:
+        """Apply a fresh annotation record without claims (most records of a file): what
+        `_apply_annotation` decides for it when nothing is local, held as one FreshAnnotation."""
+        for name, value in record.labels.items():
+            self._check(name, value, "article", "labels")
+        self._article_text(known.conn, record, origin, need_text=False, known=known)
+        note = (sanitize_text(record.note) or None) if record.note is not None else None
+        if not (record.labels or note is not None or record.flagged):
+            known.add(record, origin)  # nothing to load but where it is
+            return "unchanged"
+        story_labels, shared_labels = self._split(record.labels)
+        known.add(record, origin, FreshAnnotation(record.article.id, record.story.id, record.annotator,
+                                                  record.updated_at, story_labels, shared_labels, note, record.flagged))
+        return "loaded"
 
     def _apply_annotation(self, conn: sqlite3.Connection, record: AnnotationRecord, origin: str) -> str:
         """Apply an annotation record (a fresh one while `_fresh` is set: see _apply_batch)."""
@@ -429,7 +449,7 @@ class _Loader:
             changes += self._claim_changes(conn, local_shared.claims, claims, article_id, story_id, annotator, at, known)
         changes.append(Change("annotations", key, after))  # creates the row when it is missing
         if known is not None:  # the row is stamped with the record's time as it is written
-            known.add(record, origin, annotator, changes, at)
+            known.add(record, origin, (annotator, changes, at))
             return outcome
         self.store.commit_loaded(conn, annotator, changes, [(story_id, article_id, annotator)], at=at)
         # commit_loaded stamps updated_at only when a row changed; the record's time must
@@ -533,7 +553,7 @@ class _Loader:
         # The event log names the person behind the latest decision written.
         who = max(applied, key=lambda d: instant(d[0]))[1] if applied else "load"
         if known is not None:
-            known.add(record, origin, who, changes, record.updated_at)
+            known.add(record, origin, (who, changes, record.updated_at))
             return outcome
         self.store.commit_loaded(conn, who, changes, (), at=record.updated_at)
         return outcome
@@ -711,6 +731,7 @@ class _Known:
         self.loader = loader
         self.store = loader.store
         self.conn = conn
+        self.shadow = loader._shadow
         gold = [r for r in records if isinstance(r, GoldRecord)]
         notes = [r for r in records if not isinstance(r, GoldRecord)]
         articles = _keys_json({(r.article.id,) for r in records})
@@ -718,6 +739,9 @@ class _Known:
             article: (digest, bool(hidden)) for article, digest, hidden in conn.execute(
                 f"SELECT t.id, t.text_sha256, EXISTS (SELECT 1 FROM main.articles m WHERE m.id = t.id AND NOT {visible('m')}) "
                 f"FROM {_each_key('articles', ('id',))}", (articles,))}
+        if self.shadow is not None:  # the file's new articles held apart (see _Shadow.unstage)
+            held = self.shadow.fresh_articles
+            self.articles.update((r.article.id, (held[r.article.id], False)) for r in records if r.article.id in held)
         self.texts: dict[str, str] = {}  # of articles created by this batch
         self.stories = {row[0] for row in conn.execute(
             f"SELECT t.id FROM {_each_key('stories', ('id',))}", (_keys_json({(r.story.id,) for r in records}),))}
@@ -725,6 +749,8 @@ class _Known:
         self.busy: set[tuple[str, str | None]] = set()  # (article, annotator) held; gold: (article, story)
         self.gold_shared: set[str] = set()  # articles with article-scoped gold or gold claims
         if notes:
+            if self.shadow is not None:  # rows of these may be held apart: read them after unstaging
+                self.busy.update(self.shadow.earlier_pairs)
             self.busy.update(conn.execute(" UNION ".join(
                 f"SELECT t.article_id, t.annotator FROM {_each_key(table, ('article_id', 'annotator'))}"
                 for table in ("annotations", "labels", "claims")), (pairs, pairs, pairs)))
@@ -745,6 +771,7 @@ class _Known:
         self.memberships: list[tuple[str, str]] = []
         self.joined: set[tuple[str, str]] = set()  # memberships the batch's records made (held or written)
         self.actions: list[LoadedAction] = []
+        self.fresh_into = None if self.shadow is None else self.shadow.fresh_into
 
     def _ids(self, table: str, ids: set[str]) -> set[str]:
         if not ids:
@@ -803,6 +830,8 @@ class _Known:
         """The text of a stored article."""
         if article_id in self.texts:
             return self.texts[article_id]
+        if self.shadow is not None and article_id in self.shadow.fresh_articles:
+            return self.shadow.fresh_text(article_id)
         return self.conn.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
 
     def cluster_label(self, cluster: str) -> str | None | bool:
@@ -810,10 +839,10 @@ class _Known:
         row = self.clusters.get(cluster)
         return False if row is None else row["label"]
 
-    def add(self, record: AnyRecord, origin: str, annotator: str = "", changes: list[Change] | None = None,
-            at: str = "") -> None:
+    def add(self, record: AnyRecord, origin: str,
+            action: FreshAnnotation | tuple[str, list[Change], str] | None = None) -> None:
         """Hold a fresh record's writes: its story and article when missing, its membership,
-        and its changes as one action (by `annotator` at `at`)."""
+        and its action: a FreshAnnotation, or (annotator, changes, at)."""
         article, story = record.article, record.story
         report = self.loader.report
         if story.id not in self.stories:
@@ -830,6 +859,12 @@ class _Known:
             self.joined.add((story.id, article.id))
             self.memberships.append((story.id, article.id))
         self.loader.note_member(story.id, article.id)
+        if action is None:
+            return
+        if isinstance(action, FreshAnnotation):
+            self.actions.append(action)
+            return
+        annotator, changes, at = action
         if not changes:
             return
         written = []
@@ -846,12 +881,17 @@ class _Known:
         conn = self.conn
         for story in self.new_stories:
             self.store.ensure_story(conn, story)
-        if self.new_articles:
+        if self.new_articles and self.shadow is not None:
+            self.shadow.hold_articles(self.new_articles)
+            self.store.add_to_stories(conn, [(row[1], row[0]) for row in self.new_articles])  # (home stories)
+        elif self.new_articles:
             self.store.insert_articles(conn, self.new_articles)
         if self.memberships:
             self.store.add_to_stories(conn, self.memberships)
         if self.actions:
-            self.store.write_loaded(conn, self.actions)
+            self.store.write_loaded(conn, self.actions, fresh_into=self.fresh_into)
+            if self.shadow is not None:
+                self.shadow.holding = True
         self.new_stories, self.new_articles, self.memberships, self.actions = [], [], [], []
 
 
@@ -916,6 +956,12 @@ class _Shadow:
         self._cache: int | None = None  # and its cache size, when open() changed it
         # Each story's articles in the order the file's records name them (see _file_order).
         self.members: dict[str, list[str]] = {}
+        # Fresh records' new rows are held apart (see unstage): the articles' ids and hashes,
+        # whether any rows are held, and where write_loaded appends their labels and notes.
+        self.fresh_articles: dict[str, str] = {}
+        self.holding = False
+        self.fresh_into = {table: f"temp.newsmark_fresh_{table}" for table in _FRESH_COLUMNS}
+        self.earlier_pairs: set[tuple[str, str]] = set()  # the batch's (article, annotator) met before it
 
     def note_member(self, story_id: str, article_id: str) -> None:
         """Note that a record of the file reads `article_id` in `story_id`."""
@@ -977,6 +1023,10 @@ class _Shadow:
                 )
         for name, cols in _SEEDED.items():
             conn.execute(f"CREATE TEMP TABLE newsmark_seeded_{name} ({cols}, PRIMARY KEY ({cols})) WITHOUT ROWID")
+        article_cols = ", ".join("id TEXT PRIMARY KEY" if c == "id" else c for c in _ARTICLE_COLUMNS.split(", "))
+        conn.execute(f"CREATE TEMP TABLE newsmark_fresh_articles ({article_cols})")
+        for table, cols in _FRESH_COLUMNS.items():
+            conn.execute(f"CREATE TEMP TABLE newsmark_fresh_{table} ({cols})")
         # The file's events follow the store's: ids from the store's sequence on.
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         self.mark = max(row[0] if row else 0,
@@ -1054,6 +1104,7 @@ class _Shadow:
         # Claims: those named by the records, and the local claims of their (article,
         # annotator) pairs (read before the pairs are marked as seeded).
         new_pairs = self._new("pairs", pairs)
+        self.earlier_pairs = pairs.difference(new_pairs)
         local = set(conn.execute(f"SELECT t.id, t.cluster FROM {_each_key('main.claims', ('article_id', 'annotator'))}",
                                  (_keys_json(new_pairs),)))
         clusters.update(cluster for _, cluster in local if cluster is not None)  # their wording is compared
@@ -1102,6 +1153,42 @@ class _Shadow:
         self.conn.execute(f"INSERT OR IGNORE INTO temp.{table} SELECT t.* FROM {_each_key(f'main.{table}', cols)}",
                           (_keys_json(keys),))
 
+    # --- fresh rows, held apart -----------------------------------------------------------
+    # Most records of a file are fresh (nothing local on their keys: _Known): their new
+    # articles, labels and annotations rows are appended to plain tables, without the
+    # shadow tables' keys, upserts and change triggers, and published from there. A record
+    # that reads the database first has them moved into the shadow tables (unstage), as
+    # has a record of a pair met in an earlier batch (earlier_pairs: busy for _Known).
+
+    def hold_articles(self, rows: list[tuple]) -> None:
+        """Append new article rows (Store.ARTICLE_INSERT's order)."""
+        self.conn.executemany(f"INSERT INTO temp.newsmark_fresh_articles VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        self.fresh_articles.update((row[0], row[8]) for row in rows)
+        self.holding = True
+
+    def fresh_text(self, article_id: str) -> str:
+        """The text of an article held apart."""
+        return self.conn.execute("SELECT text FROM temp.newsmark_fresh_articles WHERE id = ?", (article_id,)).fetchone()[0]
+
+    def unstage(self) -> None:
+        """Move the rows held apart into the shadow tables (noted as changed there)."""
+        if not self.holding:
+            return
+        conn = self.conn
+        tracking = conn.execute("SELECT tracking FROM temp.newsmark_load_state").fetchone()[0]
+        if not tracking:
+            conn.execute("UPDATE temp.newsmark_load_state SET tracking = 1")
+        conn.execute(f"INSERT OR IGNORE INTO temp.articles ({_ARTICLE_COLUMNS}) "
+                     f"SELECT {_ARTICLE_COLUMNS} FROM temp.newsmark_fresh_articles ORDER BY rowid")
+        conn.execute("DELETE FROM temp.newsmark_fresh_articles")
+        for table, cols in _FRESH_COLUMNS.items():
+            conn.execute(f"INSERT OR REPLACE INTO temp.{table} ({cols}) SELECT {cols} FROM temp.newsmark_fresh_{table}")
+            conn.execute(f"DELETE FROM temp.newsmark_fresh_{table}")
+        if not tracking:
+            conn.execute("UPDATE temp.newsmark_load_state SET tracking = 0")
+        self.fresh_articles.clear()
+        self.holding = False
+
     # --- publishing -----------------------------------------------------------------------
 
     def publish(self) -> bool:
@@ -1138,13 +1225,21 @@ class _Shadow:
         cols = Store.ARTICLE_COPY_COLUMNS
         conn.execute("CREATE TEMP TABLE newsmark_article_rank (id TEXT PRIMARY KEY, rank INTEGER NOT NULL)")
         created = {row[0] for row in conn.execute("SELECT id FROM temp.newsmark_dirty_articles")}
+        if created and self.fresh_articles:
+            self.unstage()  # new articles both ways: ordered together in the shadow table
+            created = {row[0] for row in conn.execute("SELECT id FROM temp.newsmark_dirty_articles")}
+        created.update(self.fresh_articles)
         conn.executemany("INSERT INTO temp.newsmark_article_rank VALUES (?, ?)",
                          [(article, rank) for rank, article in enumerate(_file_order(self.members, created))])
         # The ids alone, in the order they are published (_write reads each row by its id):
         # the texts are not copied once more.
-        conn.execute("CREATE TEMP TABLE newsmark_out_articles AS SELECT id FROM temp.articles a "
-                     "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) "
-                     "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
+        if self.fresh_articles:
+            conn.execute("CREATE TEMP TABLE newsmark_out_articles AS SELECT id FROM temp.newsmark_fresh_articles a "
+                         "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), rowid")
+        else:
+            conn.execute("CREATE TEMP TABLE newsmark_out_articles AS SELECT id FROM temp.articles a "
+                         "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) "
+                         "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
         conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
                      "FROM temp.newsmark_dirty_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
@@ -1206,8 +1301,9 @@ class _Shadow:
         conn.execute("INSERT OR IGNORE INTO main.stories SELECT * FROM temp.newsmark_out_stories")
         cols = Store.ARTICLE_COPY_COLUMNS
         picked = ", ".join(f"a.{c.strip()}" for c in cols.split(","))
+        source = "temp.newsmark_fresh_articles" if self.fresh_articles else "temp.articles"
         conn.execute(f"INSERT OR IGNORE INTO main.articles ({cols}) SELECT {picked} FROM temp.newsmark_out_articles o "
-                     "CROSS JOIN temp.articles a ON a.id = o.id ORDER BY o.rowid")
+                     f"CROSS JOIN {source} a ON a.id = o.id ORDER BY o.rowid")
         conn.execute("INSERT OR IGNORE INTO main.story_articles (story_id, article_id) "
                      "SELECT story_id, article_id FROM temp.newsmark_out_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
@@ -1220,6 +1316,10 @@ class _Shadow:
             same = " AND ".join(f'd."{k}" = t."{k}"' for k in keys)
             conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.{table} AS t WHERE EXISTS "
                          f"(SELECT 1 FROM temp.newsmark_dirty_{table} AS d WHERE {same}) ORDER BY {key_cols}")
+            if table in _FRESH_COLUMNS:  # and the fresh rows held apart (none of them among those)
+                cols = _FRESH_COLUMNS[table]
+                conn.execute(f"INSERT OR REPLACE INTO main.{table} ({cols}) SELECT {cols} "
+                             f"FROM temp.newsmark_fresh_{table} ORDER BY {key_cols}")
         now = conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0]
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         shift = max(now, row[0] if row else 0) - self.mark
@@ -1269,6 +1369,11 @@ def _file_order(members: dict[str, list[str]], created: set[str]) -> list[str]:
                     heapq.heappush(ready, (rank[later], later))
     return order
 
+
+# The tables whose fresh rows are held apart (_Shadow.unstage), with their columns.
+_FRESH_COLUMNS = {table: ", ".join(f'"{c}"' for c in (*ANNOTATION_TABLES[table][0], *ANNOTATION_TABLES[table][1], "updated_at"))
+                  for table in ("labels", "annotations")}
+_ARTICLE_COLUMNS = Store.ARTICLE_COPY_COLUMNS
 
 # Keys seeded into the shadow (per file): what a record can read, by the columns that find it.
 _SEEDED: dict[str, str] = {

@@ -118,9 +118,38 @@ class GoldClaimEntry:
     cluster: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FreshAnnotation:
+    """A loaded annotation record with nothing local to compare (most records of a load):
+    its labels, note and flag, every row of them new. Store.write_loaded writes it as it
+    would write `changes()`, without building them."""
+
+    article_id: str
+    story_id: str
+    annotator: str
+    at: str
+    story_labels: dict[str, str]  # story-scoped fields
+    shared_labels: dict[str, str]  # article-scoped fields (story_id '')
+    note: str | None
+    flagged: bool
+
+    def changes(self) -> list[Change]:
+        """The same action as generic changes, in the order they are logged."""
+        key = {"article_id": self.article_id, "story_id": self.story_id, "annotator": self.annotator}
+        changes = [Change("labels", {**key, "field": name}, {"value": value}) for name, value in self.story_labels.items()]
+        changes += [Change("labels", {**key, "story_id": "", "field": name}, {"value": value})
+                    for name, value in self.shared_labels.items()]
+        changes.append(Change("annotations", key, {"note": self.note, "flagged": self.flagged}))
+        return changes
+
+    def as_action(self) -> tuple[str, list[tuple[Change, None]], str]:
+        """The same action in write_loaded's generic form (every row new)."""
+        return self.annotator, [(change, None) for change in self.changes()], self.at
+
+
 # One loaded record's action for Store.write_loaded: its annotator, its changes each with
-# the row's current values (None: no row), and its time.
-LoadedAction = tuple[str, list[tuple["Change", dict[str, Any] | None]], str]
+# the row's current values (None: no row), and its time; or a fresh annotation record's.
+LoadedAction = tuple[str, list[tuple["Change", dict[str, Any] | None]], str] | FreshAnnotation
 
 # A (story, article, annotator) an action touched: its annotations row is stamped. A story
 # of None means the article's own story (the one it was first imported into).
@@ -167,6 +196,14 @@ def claim_id_for(article_id: str, annotator: str, start: int, end: int) -> str:
 
 
 WORDING_CHARS = 200  # the longest automatic wording of a claim cluster
+# An annotations row (alias n) that holds work: a note, a flag, a label of the article in
+# that story or shared, or a claim. A row left empty (a flag set and cleared) is no
+# annotation: no export carries it, so agreement and gold must not count its annotator as
+# a coder of the article (one who found no claim there).
+_WORKED_ON = ("(n.note IS NOT NULL OR n.flagged != 0 "
+              "OR EXISTS (SELECT 1 FROM labels l WHERE l.article_id = n.article_id AND l.annotator = n.annotator "
+              "AND l.story_id IN ('', n.story_id)) "
+              "OR EXISTS (SELECT 1 FROM claims c WHERE c.article_id = n.article_id AND c.annotator = n.annotator))")
 ACTIVITY_SCAN = 20_000  # newest events `active_annotators` looks at
 
 
@@ -1865,9 +1902,10 @@ class Store:
         return row[0] if row else None
 
     def article_annotators(self, article_id: str) -> list[str]:
-        """Who has worked on an article (in any of its stories), sorted."""
+        """Who has worked on an article (in any of its stories; see _WORKED_ON), sorted."""
         return [row[0] for row in self.conn.execute(
-            "SELECT DISTINCT annotator FROM annotations WHERE article_id = ? ORDER BY 1", (article_id,))]
+            f"SELECT DISTINCT n.annotator FROM annotations n WHERE n.article_id = ? AND {_WORKED_ON} ORDER BY 1",
+            (article_id,))]
 
     # --- reads for review, agreement and compare ------------------------------------------
 
@@ -1966,11 +2004,11 @@ class Store:
 
     def claim_article_annotators(self, story_id: str | None = None) -> list[tuple[str, str]]:
         """(article_id, annotator) of every annotation of an article holding a claim (of one
-        story's articles)."""
+        story's articles); an empty annotations row is none (see _WORKED_ON)."""
         scope, params = _in_story(story_id)
         return self.conn.execute(
-            f"SELECT article_id, annotator FROM annotations WHERE article_id IN (SELECT article_id FROM claims{scope})",
-            params).fetchall()
+            f"SELECT n.article_id, n.annotator FROM annotations n WHERE n.article_id IN (SELECT article_id FROM claims{scope}) "
+            f"AND {_WORKED_ON}", params).fetchall()
 
     def article_ids_with_prefix(self, prefix: str, limit: int) -> list[str]:
         """Visible articles whose id starts with `prefix` (lowercase hex), in id order: a range
@@ -2382,25 +2420,54 @@ class Store:
         name of `annotator`), stamping the annotations rows of `touch` when a row changed."""
         return self._commit(annotator, "load", changes, touch, at=at, undoable=False, conn=conn)
 
-    def write_loaded(self, conn: sqlite3.Connection, actions: Iterable[LoadedAction]) -> None:
+    def write_loaded(self, conn: sqlite3.Connection, actions: Iterable[LoadedAction], *,
+                     fresh_into: dict[str, str] | None = None) -> None:
         """Inside `conn`'s transaction: what `commit_loaded` does for each action, for
         records whose rows' current values the loader already knows (it read them for a
         whole batch at once): each change comes with the row as it is (None: no row), so
         nothing is read back, and the rows and events are written with one executemany
         per table. Nothing is stamped besides the changes: an annotation record's own
         annotations row (what commit_loaded's `touch` stamps) must be among them. No
-        change may delete a row."""
+        change may delete a row.
+
+        `fresh_into` names, per table, a plain table (its columns in TABLES' order, then
+        updated_at where stamped) that takes that table's rows instead, appended: for rows
+        the caller knows are new (a load's shadow holds them apart until it publishes)."""
         if self.postgres:
-            self._write_loaded_numbered_by_server(conn, actions)
+            self._write_loaded_numbered_by_server(
+                conn, [a.as_action() if isinstance(a, FreshAnnotation) else a for a in actions])
             return
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
-        rows: dict[str, list[list[Any]]] = {}
+        rows: dict[str, list[Any]] = {"labels": [], "annotations": []}
+        label_rows, annotation_rows = rows["labels"], rows["annotations"]
         events: list[tuple] = []
         append = events.append
         dumps = orjson.dumps
-        for annotator, changes, at in actions:
+        value_json = _VALUE_JSON
+        for action_of in actions:
             action = event_id + 1
+            if type(action_of) is FreshAnnotation:
+                # What the generic branch below writes for action_of.changes(), inline: most
+                # of a load's rows (test_store's write_loaded tests hold the two equal).
+                article_id, story_id, annotator, at = (action_of.article_id, action_of.story_id,
+                                                       action_of.annotator, action_of.at)
+                for scope, labels in ((story_id, action_of.story_labels), ("", action_of.shared_labels)):
+                    for name, value in labels.items():
+                        event_id += 1
+                        label_rows.append((article_id, scope, annotator, name, value, at))
+                        after = value_json.get(value) or value_json.setdefault(value, dumps({"value": value}).decode())
+                        append((event_id, action, at, annotator, "load", "labels",
+                                dumps({"article_id": article_id, "story_id": scope, "annotator": annotator,
+                                       "field": name}).decode(), None, after, 0))
+                event_id += 1
+                note, flagged = action_of.note, action_of.flagged
+                annotation_rows.append((article_id, story_id, annotator, note, int(bool(flagged)), at))
+                append((event_id, action, at, annotator, "load", "annotations",
+                        dumps({"article_id": article_id, "story_id": story_id, "annotator": annotator}).decode(),
+                        None, dumps({"note": note, "flagged": flagged}).decode(), 0))
+                continue
+            annotator, changes, at = action_of
             for change, before in changes:
                 after = change.after
                 if after is None:
@@ -2422,8 +2489,14 @@ class Store:
                     table_rows.append(_row_values(tbl, change.key, after, at))
                 append((event_id, action, at, annotator, "load", tbl, dumps(change.key).decode(),
                         None if before is None else dumps(before).decode(), dumps(after).decode(), 0))
+        fresh_into = fresh_into or {}
         for tbl, params in rows.items():
-            conn.executemany(_upsert_sql(tbl), params)
+            if not params:
+                continue
+            if tbl in fresh_into:
+                conn.executemany(f"INSERT INTO {fresh_into[tbl]} VALUES ({', '.join('?' * len(params[0]))})", params)
+            else:
+                conn.executemany(_upsert_sql(tbl), params)
         conn.executemany("INSERT INTO events (id, action, at, annotator, op, tbl, key, before, after, undoable) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
 
@@ -2597,6 +2670,9 @@ def _event(row: tuple) -> Event:
         before=None if row[7] is None else orjson.loads(row[7]),
         after=None if row[8] is None else orjson.loads(row[8]), undoable=bool(row[9]), undone=bool(row[10]),
     )
+
+
+_VALUE_JSON: dict[str, str] = {}  # a label value's event "after" ({"value": ...}), made once per value
 
 
 @functools.cache

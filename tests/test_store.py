@@ -428,3 +428,62 @@ def test_opening_a_second_store_keeps_the_first_ones_commits_durable(tmp_path):
             assert reader.execute("SELECT value FROM settings WHERE key = 'probe'").fetchone() == ("two",)
         finally:
             reader.close()
+
+
+def test_a_fresh_annotation_is_written_as_its_changes_would_be(store: Store):
+    """write_loaded's short branch for a fresh annotation record writes the rows and events
+    its generic changes would (the bulk of every load takes that branch)."""
+    from newsmark.schema.store import FreshAnnotation
+
+    first = add_article(store)
+    second = add_article(store, TEXT + " Again.")
+    at = "2026-03-01T10:00:00.000000Z"
+
+    def fresh(article_id: str) -> FreshAnnotation:
+        return FreshAnnotation(article_id, "s1", "ana", at, {"stance": "agree"},
+                               {"reliability": "B", "credibility": "2"}, "Ünïcode “note” 🤝", True)
+
+    with store.transaction(bulk=True) as conn:
+        store.write_loaded(conn, [fresh(first)])
+    with store.transaction(bulk=True) as conn:
+        store.write_loaded(conn, [fresh(second).as_action()])
+
+    def written(article_id: str) -> tuple:
+        labels = store.conn.execute(
+            "SELECT story_id, annotator, field, value, updated_at FROM labels WHERE article_id = ? "
+            "ORDER BY story_id, field", (article_id,)).fetchall()
+        notes = store.conn.execute("SELECT story_id, annotator, note, flagged, updated_at FROM annotations "
+                                   "WHERE article_id = ?", (article_id,)).fetchall()
+        events = [(e.op, e.tbl, {**e.key, "article_id": "A"}, e.before, e.after, e.at, e.annotator)
+                  for e in store.events(annotator="ana") if e.key.get("article_id") == article_id]
+        actions = {e.action for e in store.events(annotator="ana") if e.key.get("article_id") == article_id}
+        return labels, notes, events[::-1], len(actions)
+
+    assert written(first) == written(second)
+    labels, notes, events, actions = written(first)
+    assert labels == [("", "ana", "credibility", "2", at), ("", "ana", "reliability", "B", at),
+                      ("s1", "ana", "stance", "agree", at)]
+    assert notes == [("s1", "ana", "Ünïcode “note” 🤝", 1, at)]
+    assert [(e[1], e[2].get("field")) for e in events] == [
+        ("labels", "stance"), ("labels", "reliability"), ("labels", "credibility"), ("annotations", None)]
+    assert actions == 1
+
+
+def test_an_annotation_left_empty_is_not_a_coder_of_the_article(store: Store):
+    """A flag set and cleared leaves an empty annotations row, which no export carries: gold
+    by agreement and claim agreement count only those who worked on the article, so a
+    database and its export -> load give the same gold."""
+    from newsmark.analysis.gold import gold_claims
+
+    aid = add_article(store)
+    for who in ("ana", "ben"):
+        store.add_claim(aid, who, 0, 24, {})
+    store.set_flag(aid, "cy", True)
+    store.set_flag(aid, "cy", False)
+    assert store.conn.execute("SELECT count(*) FROM annotations WHERE annotator = 'cy'").fetchone()[0] == 1
+    assert store.article_annotators(aid) == ["ana", "ben"]
+    assert sorted(set(store.claim_article_annotators())) == [(aid, "ana"), (aid, "ben")]
+    [agreed] = gold_claims(store, aid, "unanimous")
+    assert (agreed.start, agreed.end, agreed.source.agreed, agreed.source.of) == (0, 24, 2, 2)
+    store.set_note(aid, "cy", "read it, found no claim")  # now a coder who marked none
+    assert gold_claims(store, aid, "unanimous") == []
