@@ -95,6 +95,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.models import STORY_ID_PATTERN, Story
+from newsmark.schema.reader_process import fork_context as _fork_context
 from newsmark.schema.sanitize import (
     DecodeError,
     decode_bytes,
@@ -1650,19 +1651,6 @@ def _create_story(store: Store, conn: sqlite3.Connection, defaults: _Defaults, s
 
 
 # --- big files: read in a child process while this one stores ------------------------------
-
-
-def _fork_context() -> Any:
-    """The 'fork' multiprocessing context where forking is the norm (Linux), else None: then
-    big files are read in this process like small ones. The child inherits what it reads
-    (the task, its defaults, the mapping), so nothing but rows needs pickling."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import multiprocessing  # here: most imports never meet a big file
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("fork")
 
 
 _NOT_STARTED: Any = object()  # _import_pipelined could not start its child

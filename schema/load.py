@@ -66,10 +66,14 @@ from newsmark.schema.sanitize import for_terminal, sanitize_inline, sanitize_tex
 from newsmark.schema.store import (
     ANNOTATION_TABLES, CONTEXT_CHARS, Change, FreshAnnotation, LoadedAction, Store, claim_context, visible,
 )
+from newsmark.schema.reader_process import ReaderDied, batches_from_child
 from newsmark.schema.structured import MAX_DEPTH, StructureError, check_depth
 
 BATCH_RECORDS = 1000  # records applied together into a file's shadow (see _Shadow)
 BATCH_BYTES = 64 * 1024 * 1024  # and at most this much of the file's lines held parsed at once
+# A file this big is read, parsed and checked in a child process while this one applies
+# what it read (schema.reader_process): most records come over checked (_ReadRecord).
+PIPELINE_BYTES = 16 * 1024 * 1024
 VERIFIED_CHARS = 8 * 1024 * 1024  # article text kept once checked (in characters), so that its next records skip the check
 _BOM = b"\xef\xbb\xbf"
 # One record (one line) at most: an exported article of a 100 MB text fits; a longer line
@@ -277,7 +281,51 @@ class _Loader:
             self.report.rejected.append(Rejection(name, None, str(exc)))
             return
         with handle as stream:
+            if str(path) != STDIN and _stream_size(stream) >= PIPELINE_BYTES:
+                # The child reads the stream it inherits; this process reads none of it.
+                with batches_from_child(partial(self._read_ahead, stream)) as batches:
+                    if batches is not None:
+                        self._load(name, _received_entries(batches))
+                        return
             self._load(name, _file_entries(stream))
+
+    def _read_ahead(self, stream: BinaryIO, send: Callable[[list[tuple]], None]) -> None:
+        """In the reading process: parse and check each line, sending batches of what
+        `_received_entries` takes: a fresh-looking annotation record (no claims) whose
+        labels and text passed every check of its own, as a `_ReadRecord`'s fields; any
+        other line as it is, to be parsed (and rejected, if it must be) by the loader."""
+        batch: list[tuple] = []
+        for number, raw in read_lines(stream):
+            if raw is None:
+                batch.append((number, 0, None))
+            elif raw.strip():
+                batch.append(self._pre_read(number, raw))
+            else:
+                continue
+            if len(batch) >= BATCH_RECORDS:
+                send(batch)
+                batch = []
+        if batch:
+            send(batch)
+
+    def _pre_read(self, number: int, raw: bytes) -> tuple:
+        try:
+            record = _parse(raw)
+            if type(record) is not AnnotationRecord or record.claims:
+                return number, len(raw), raw
+            for name, value in record.labels.items():
+                self._check(name, value, "article", "labels")
+        except _Reject:
+            return number, len(raw), raw
+        article, story = record.article, record.story
+        if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
+            if _text_problem(article):
+                return number, len(raw), raw
+            self._remember_text(article.id, article.text_sha256, article.text)
+        return (number, len(raw), (article.id, article.source, article.url, article.title, article.byline,
+                                   article.published, article.text_sha256, article.text),
+                (story.id, story.title, story.proposition), record.annotator, record.labels, record.note,
+                record.flagged, record.updated_at)
 
     def load_items(self, name: str, items: Iterable[tuple[int, dict[str, Any] | str]]) -> None:
         """Records that a converter made from another tool's file (`schema.importing`):
@@ -582,7 +630,8 @@ class _Loader:
         article, story = record.article, record.story
         if isinstance(article, ExportArticleV1) and article.story_id != story.id:
             raise _Reject(f"article.story_id {article.story_id!r} differs from story.id {story.id!r}")
-        if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
+        if (article.text is not None and type(article) is not _ReadArticle
+                and self._verified.get(article.id) != (article.text_sha256, article.text)):
             problem = _text_problem(article)
             if problem:
                 raise _Reject(problem)
@@ -1466,6 +1515,73 @@ def _size_of(path: str | Path) -> int:
         return os.stat(path).st_size
     except (OSError, ValueError):
         return 0
+
+
+def _stream_size(stream: BinaryIO) -> int:
+    """The size of an open regular file (0 for anything else)."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+@dataclass(slots=True)
+class _ReadArticle:
+    """An export record's article, its text (if any) checked in the reading process."""
+
+    id: str
+    source: str | None
+    url: str | None
+    title: str | None
+    byline: str | None
+    published: str | None
+    text_sha256: str
+    text: str | None
+
+
+@dataclass(slots=True)
+class _ReadStory:
+    id: str
+    title: str
+    proposition: str
+
+
+@dataclass(slots=True)
+class _ReadRecord:
+    """An annotation record without claims as the reading process validated and checked it
+    (AnnotationRecord's models, the scheme's values, the text's hash, id and cleanliness):
+    what the loader reads of an AnnotationRecord, without building the models again."""
+
+    article: _ReadArticle
+    story: _ReadStory
+    annotator: str
+    labels: dict[str, str]
+    note: str | None
+    flagged: bool
+    updated_at: str
+    claims: tuple = ()
+
+
+def _received_entries(batches: Iterator[list[tuple]]) -> Iterator[tuple[int, Callable[[], AnyRecord], int]]:
+    """`_file_entries` from the batches the reading process sent (see _Loader._read_ahead);
+    a reading process that died is a read error of the file."""
+    try:
+        for batch in batches:
+            for item in batch:
+                if len(item) == 3:
+                    number, size, raw = item
+                    yield number, (_too_long if raw is None else partial(_parse, raw)), size
+                else:
+                    number, size, article, story, *rest = item
+                    record = _ReadRecord(_ReadArticle(*article), _ReadStory(*story), *rest)
+                    yield number, partial(_identity, record), size
+    except ReaderDied as exc:
+        raise OSError(str(exc)) from None
+
+
+def _identity(record: _ReadRecord) -> _ReadRecord:
+    return record
 
 
 def _file_entries(stream: BinaryIO) -> Iterator[tuple[int, Callable[[], AnyRecord], int]]:
