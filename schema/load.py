@@ -295,11 +295,12 @@ class _Loader:
         labels and text passed every check of its own, as a `_ReadRecord`'s fields; any
         other line as it is, to be parsed (and rejected, if it must be) by the loader."""
         batch: list[tuple] = []
+        sent: dict[str, str] = {}  # articles whose checked text went over: their text_sha256
         for number, raw in read_lines(stream):
             if raw is None:
                 batch.append((number, 0, None))
             elif raw.strip():
-                batch.append(self._pre_read(number, raw))
+                batch.append(self._pre_read(number, raw, sent))
             else:
                 continue
             if len(batch) >= BATCH_RECORDS:
@@ -308,7 +309,7 @@ class _Loader:
         if batch:
             send(batch)
 
-    def _pre_read(self, number: int, raw: bytes) -> tuple:
+    def _pre_read(self, number: int, raw: bytes, sent: dict[str, str]) -> tuple:
         try:
             record = _parse(raw)
             if type(record) is not AnnotationRecord or record.claims:
@@ -318,12 +319,21 @@ class _Loader:
         except _Reject:
             return number, len(raw), raw
         article, story = record.article, record.story
-        if article.text is not None and self._verified.get(article.id) != (article.text_sha256, article.text):
-            if _text_problem(article):
-                return number, len(raw), raw
-            self._remember_text(article.id, article.text_sha256, article.text)
+        text = article.text
+        if text is not None:
+            if self._verified.get(article.id) != (article.text_sha256, text):
+                if _text_problem(article):
+                    return number, len(raw), raw
+                self._remember_text(article.id, article.text_sha256, text)
+            if sent.get(article.id) == article.text_sha256:
+                # The same checked text went over with an earlier record of this article:
+                # the loader has it (created by that record), or rejected that record for
+                # the article itself (then this one too, for the same reason).
+                text = None
+            else:
+                sent[article.id] = article.text_sha256
         return (number, len(raw), (article.id, article.source, article.url, article.title, article.byline,
-                                   article.published, article.text_sha256, article.text),
+                                   article.published, article.text_sha256, text),
                 (story.id, story.title, story.proposition), record.annotator, record.labels, record.note,
                 record.flagged, record.updated_at)
 
@@ -938,8 +948,11 @@ class _Known:
         if self.memberships:
             self.store.add_to_stories(conn, self.memberships)
         if self.actions:
-            self.store.write_loaded(conn, self.actions, fresh_into=self.fresh_into)
-            if self.shadow is not None:
+            if self.shadow is None:
+                self.store.write_loaded(conn, self.actions)
+            else:
+                self.shadow.last_event = self.store.write_loaded(conn, self.actions, fresh_into=self.fresh_into,
+                                                                 after_event=self.shadow.last_event)
                 self.shadow.holding = True
         self.new_stories, self.new_articles, self.memberships, self.actions = [], [], [], []
 
@@ -1011,6 +1024,7 @@ class _Shadow:
         self.holding = False
         self.fresh_into = {table: f"temp.newsmark_fresh_{table}" for table in _FRESH_COLUMNS}
         self.earlier_pairs: set[tuple[str, str]] = set()  # the batch's (article, annotator) met before it
+        self.last_event = 0  # the last event id given (held rows' events are not in temp.events yet)
 
     def note_member(self, story_id: str, article_id: str) -> None:
         """Note that a record of the file reads `article_id` in `story_id`."""
@@ -1074,8 +1088,8 @@ class _Shadow:
             conn.execute(f"CREATE TEMP TABLE newsmark_seeded_{name} ({cols}, PRIMARY KEY ({cols})) WITHOUT ROWID")
         article_cols = ", ".join("id TEXT PRIMARY KEY" if c == "id" else c for c in _ARTICLE_COLUMNS.split(", "))
         conn.execute(f"CREATE TEMP TABLE newsmark_fresh_articles ({article_cols})")
-        for table, cols in _FRESH_COLUMNS.items():
-            conn.execute(f"CREATE TEMP TABLE newsmark_fresh_{table} ({cols})")
+        for table, cols in Store.FRESH_COLUMNS.items():
+            conn.execute(f"CREATE TEMP TABLE newsmark_fresh_{table} ({', '.join(cols)})")
         # The file's events follow the store's: ids from the store's sequence on.
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         self.mark = max(row[0] if row else 0,
@@ -1232,6 +1246,8 @@ class _Shadow:
         conn.execute("DELETE FROM temp.newsmark_fresh_articles")
         for table, cols in _FRESH_COLUMNS.items():
             conn.execute(f"INSERT OR REPLACE INTO temp.{table} ({cols}) SELECT {cols} FROM temp.newsmark_fresh_{table}")
+            conn.execute(f"INSERT INTO temp.events ({_EVENT_COLUMNS}) "
+                         f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY event_id", (0,))
             conn.execute(f"DELETE FROM temp.newsmark_fresh_{table}")
         if not tracking:
             conn.execute("UPDATE temp.newsmark_load_state SET tracking = 0")
@@ -1376,6 +1392,9 @@ class _Shadow:
             "INSERT INTO main.events (id, action, at, annotator, op, tbl, key, before, after, undoable, undone) "
             "SELECT id + ?, action + ?, at, annotator, op, tbl, key, before, after, undoable, undone "
             "FROM temp.events WHERE id > ? ORDER BY id", (shift, shift, self.mark))
+        for table in _FRESH_COLUMNS:  # the held rows' events, made from them
+            conn.execute(f"INSERT INTO main.events ({_EVENT_COLUMNS}) "
+                         f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY event_id", (shift,))
 
 
 def _file_order(members: dict[str, list[str]], created: set[str]) -> list[str]:
@@ -1420,8 +1439,8 @@ def _file_order(members: dict[str, list[str]], created: set[str]) -> list[str]:
 
 
 # The tables whose fresh rows are held apart (_Shadow.unstage), with their columns.
-_FRESH_COLUMNS = {table: ", ".join(f'"{c}"' for c in (*ANNOTATION_TABLES[table][0], *ANNOTATION_TABLES[table][1], "updated_at"))
-                  for table in ("labels", "annotations")}
+_FRESH_COLUMNS = {table: ", ".join(f'"{c}"' for c in cols[:-2]) for table, cols in Store.FRESH_COLUMNS.items()}
+_EVENT_COLUMNS = "id, action, at, annotator, op, tbl, key, before, after, undoable, undone"
 _ARTICLE_COLUMNS = Store.ARTICLE_COPY_COLUMNS
 
 # Keys seeded into the shadow (per file): what a record can read, by the columns that find it.

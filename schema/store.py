@@ -2421,7 +2421,7 @@ class Store:
         return self._commit(annotator, "load", changes, touch, at=at, undoable=False, conn=conn)
 
     def write_loaded(self, conn: sqlite3.Connection, actions: Iterable[LoadedAction], *,
-                     fresh_into: dict[str, str] | None = None) -> None:
+                     fresh_into: dict[str, str] | None = None, after_event: int = 0) -> int:
         """Inside `conn`'s transaction: what `commit_loaded` does for each action, for
         records whose rows' current values the loader already knows (it read them for a
         whole batch at once): each change comes with the row as it is (None: no row), so
@@ -2430,17 +2430,23 @@ class Store:
         annotations row (what commit_loaded's `touch` stamps) must be among them. No
         change may delete a row.
 
-        `fresh_into` names, per table, a plain table (its columns in TABLES' order, then
-        updated_at where stamped) that takes that table's rows instead, appended: for rows
-        the caller knows are new (a load's shadow holds them apart until it publishes)."""
+        `fresh_into` names, per table (labels, annotations), a plain table with
+        FRESH_COLUMNS[table] that takes that table's new rows (no row before) instead,
+        appended with their event's id and action: their events are not written here but
+        made from those rows by `fresh_events_select` (a load's shadow holds such rows apart
+        until it publishes them). Event ids follow the log's and `after_event`; the last one
+        given is returned."""
         if self.postgres:
             self._write_loaded_numbered_by_server(
                 conn, [a.as_action() if isinstance(a, FreshAnnotation) else a for a in actions])
-            return
+            return 0
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-        event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+        event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0],
+                       after_event)
+        fresh_into = fresh_into or {}
         rows: dict[str, list[Any]] = {"labels": [], "annotations": []}
         label_rows, annotation_rows = rows["labels"], rows["annotations"]
+        fresh_labels, fresh_annotations = "labels" in fresh_into, "annotations" in fresh_into
         events: list[tuple] = []
         append = events.append
         dumps = orjson.dumps
@@ -2455,6 +2461,9 @@ class Store:
                 for scope, labels in ((story_id, action_of.story_labels), ("", action_of.shared_labels)):
                     for name, value in labels.items():
                         event_id += 1
+                        if fresh_labels:  # its event made later from the row (fresh_events_select)
+                            label_rows.append((article_id, scope, annotator, name, value, at, event_id, action))
+                            continue
                         label_rows.append((article_id, scope, annotator, name, value, at))
                         after = value_json.get(value) or value_json.setdefault(value, dumps({"value": value}).decode())
                         append((event_id, action, at, annotator, "load", "labels",
@@ -2462,6 +2471,9 @@ class Store:
                                        "field": name}).decode(), None, after, 0))
                 event_id += 1
                 note, flagged = action_of.note, action_of.flagged
+                if fresh_annotations:
+                    annotation_rows.append((article_id, story_id, annotator, note, int(bool(flagged)), at, event_id, action))
+                    continue
                 annotation_rows.append((article_id, story_id, annotator, note, int(bool(flagged)), at))
                 append((event_id, action, at, annotator, "load", "annotations",
                         dumps({"article_id": article_id, "story_id": story_id, "annotator": annotator}).decode(),
@@ -2481,6 +2493,9 @@ class Store:
                 table_rows = rows.get(tbl)
                 if table_rows is None:
                     table_rows = rows[tbl] = []
+                if before is None and tbl in fresh_into:
+                    table_rows.append((*_row_values(tbl, change.key, after, at), event_id, action))
+                    continue
                 if tbl == "labels":  # (most rows: _row_values inline)
                     key = change.key
                     table_rows.append((key["article_id"], key["story_id"], key["annotator"], key["field"],
@@ -2489,7 +2504,6 @@ class Store:
                     table_rows.append(_row_values(tbl, change.key, after, at))
                 append((event_id, action, at, annotator, "load", tbl, dumps(change.key).decode(),
                         None if before is None else dumps(before).decode(), dumps(after).decode(), 0))
-        fresh_into = fresh_into or {}
         for tbl, params in rows.items():
             if not params:
                 continue
@@ -2499,6 +2513,26 @@ class Store:
                 conn.executemany(_upsert_sql(tbl), params)
         conn.executemany("INSERT INTO events (id, action, at, annotator, op, tbl, key, before, after, undoable) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+        return event_id
+
+    # A loaded table's new rows as `write_loaded` appends them to a `fresh_into` table.
+    FRESH_COLUMNS = {tbl: (*TABLES[tbl][0], *TABLES[tbl][1], "updated_at", "event_id", "action")
+                     for tbl in ("labels", "annotations")}
+
+    @staticmethod
+    def fresh_events_select(tbl: str, source: str) -> str:
+        """A SELECT of the events (the columns of `events`, ids shifted by the first
+        parameter) of the rows in `source`, a `fresh_into` table of `tbl`: the events
+        write_loaded would have written for them (json_object writes the JSON as orjson
+        does; test_store holds the two equal)."""
+        key_cols = TABLES[tbl][0]
+        key = "json_object(" + ", ".join(f"'{c}', \"{c}\"" for c in key_cols) + ")"
+        if tbl == "labels":
+            after = "json_object('value', \"value\")"
+        else:
+            after = "json_object('note', note, 'flagged', json(CASE WHEN flagged THEN 'true' ELSE 'false' END))"
+        return (f"SELECT event_id + ?1, action + ?1, updated_at, annotator, 'load', '{tbl}', {key}, NULL, {after}, 0, 0 "
+                f"FROM {source}")
 
     def _write_loaded_numbered_by_server(self, conn: Any, actions: Iterable[LoadedAction]) -> None:
         """`write_loaded` on PostgreSQL, where the log's sequence numbers every event (its

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsmark.exports.jsonl import write_jsonl
 from newsmark.schema.load import load_annotations
@@ -487,3 +489,30 @@ def test_an_annotation_left_empty_is_not_a_coder_of_the_article(store: Store):
     assert (agreed.start, agreed.end, agreed.source.agreed, agreed.source.of) == (0, 24, 2, 2)
     store.set_note(aid, "cy", "read it, found no claim")  # now a coder who marked none
     assert gold_claims(store, aid, "unanimous") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(note=st.none() | st.text(max_size=40), flagged=st.booleans(),
+       annotator=st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12))
+def test_held_rows_make_the_events_write_loaded_would_write(note, flagged, annotator):
+    """A load's held rows (write_loaded's `fresh_into`) get their events from SQL at publish
+    (json_object): byte for byte the JSON orjson writes, whatever the note holds."""
+    from newsmark.schema.store import FreshAnnotation
+
+    with Store.open(":memory:") as store:
+        aid = add_article(store)
+        action = FreshAnnotation(aid, "s1", annotator, "2026-03-01T10:00:00.000000Z", {"stance": "agree"},
+                                 {"reliability": "B"}, note, flagged)
+        into = {}
+        for tbl, cols in Store.FRESH_COLUMNS.items():
+            store.conn.execute(f"CREATE TEMP TABLE held_{tbl} ({', '.join(cols)})")
+            into[tbl] = f"temp.held_{tbl}"
+        with store.transaction(bulk=True) as conn:
+            last = store.write_loaded(conn, [action], fresh_into=into, after_event=100)
+            held = [row for tbl in into for row in conn.execute(
+                Store.fresh_events_select(tbl, into[tbl]) + " ORDER BY 1", (0,))]
+        with store.transaction(bulk=True) as conn:
+            store.write_loaded(conn, [action.as_action()], after_event=100)
+        written = store.conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+        assert sorted(held) == written
+        assert [row[0] for row in written] == [101, 102, 103] and last == 103
