@@ -71,22 +71,18 @@ import csv
 import datetime as dt
 import email.utils
 import errno
-import gc
 import hashlib
 import itertools
 import os
-import pickle
-import queue
 import re
-import signal
 import sqlite3
 import stat
 import sys
-import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -95,6 +91,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from newsmark.schema.files import NotRegularFile, open_regular
 from newsmark.schema.models import STORY_ID_PATTERN, Story
+from newsmark.schema.reader_process import DEPTH, ReaderDied, batches_from_child
 from newsmark.schema.reader_process import fork_context as _fork_context
 from newsmark.schema.sanitize import (
     DecodeError,
@@ -141,7 +138,7 @@ READ_SHARE = 0.6  # share of a file's progress given to reading it (the rest: in
 # in batches while this process stores them, so reading and storing overlap on two cores.
 PIPELINE_BYTES = 16 * 1024 * 1024
 PIPELINE_KINDS = ("csv", "tsv", "jsonl")
-PIPELINE_DEPTH = 4  # batches the child may have ready ahead of the one being stored
+PIPELINE_DEPTH = DEPTH  # batches the child may have ready ahead of the one being stored
 # Files are read in chunks of this size, so memory follows the largest record (a JSONL
 # line, a CSV row), not the file.
 CHUNK_BYTES = 1024 * 1024
@@ -1666,67 +1663,30 @@ class _ReaderFailed(Exception):
         self.exitcode = exitcode
 
 
-def _read_in_child(receiver: Any, sender: Any, task: _Task, defaults: _Defaults, mapping: dict[str, str]) -> None:
-    """The child's side: read the file, sending each batch of rows as it is ready with the
-    stories first met since the previous batch, as pickled (kind, rows, stories, payload):
-    ("rows", ..., fraction of the file read), then ("done", ..., (rejected, void)), or
-    ("error", [], [], exception) if reading raised. A row's text goes as UTF-8 bytes, not
-    yet hashed (see _hashed): pickling bytes is a copy, where pickling str is an encoding
-    and unpickling it a decoding, and the hashing is work taken off the busier process
-    (reading). A thread writes to the pipe, so reading goes on while the parent is busy
-    storing (up to PIPELINE_DEPTH batches ahead)."""
-    # The receiving end is the parent's alone: with a copy open here, a parent killed outright
-    # would leave this process blocked on a full pipe for ever instead of failing to send.
-    receiver.close()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle; it ends this process
-    gc.freeze()  # the parent's objects: collections here must not touch (and so copy) their pages
-    ready: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
-    broken: list[BaseException] = []
+def _read_for_parent(task: _Task, defaults: _Defaults, mapping: dict[str, str], send: Callable[[Any], None]) -> None:
+    """The child's side (see schema.reader_process): read the file, sending each batch of
+    rows as it is ready with the stories first met since the previous batch, as (kind,
+    rows, stories, payload): ("rows", ..., fraction of the file read), then ("done", ...,
+    (rejected, void)). A row's text goes as UTF-8 bytes, not yet hashed (see _hashed):
+    pickling bytes is a copy, where pickling str is an encoding and unpickling it a
+    decoding, and the hashing is work taken off the busier process (reading)."""
+    out = _Rows(task, defaults)
+    out.text_as_utf8 = True
+    stories_sent = 0
 
-    def write() -> None:
-        while (blob := ready.get()) is not None:
-            if broken:
-                continue  # the parent is gone: drain, so the reader never blocks on a full queue
-            try:
-                sender.send_bytes(blob)
-            except BaseException as exc:  # noqa: BLE001 - the reader stops at its next batch
-                broken.append(exc)
+    def ship(kind: str, payload: Any) -> None:
+        nonlocal stories_sent
+        stories = list(out.stories.values())[stories_sent:]
+        stories_sent = len(out.stories)
+        send((kind, out.rows, stories, payload))  # (pickled there and then)
+        out.rows.clear()  # in place: the row builder appends to this very list
 
-    writer = threading.Thread(target=write, name="newsmark-import-writer", daemon=True)
-    writer.start()
-    try:
-        out = _Rows(task, defaults)
-        out.text_as_utf8 = True
-        stories_sent = 0
+    def flush(fraction: float) -> None:
+        if out.rows:
+            ship("rows", fraction)
 
-        def send(kind: str, payload: Any) -> None:
-            nonlocal stories_sent
-            if broken:
-                raise broken[0]
-            stories = list(out.stories.values())[stories_sent:]
-            stories_sent = len(out.stories)
-            blob = pickle.dumps((kind, out.rows, stories, payload), pickle.HIGHEST_PROTOCOL)
-            out.rows.clear()  # in place: the row builder appends to this very list
-            ready.put(blob)
-
-        def flush(fraction: float) -> None:
-            if out.rows:
-                send("rows", fraction)
-
-        _read_task(task, defaults, mapping, flush, out)
-        send("done", (out.rejected, out.void))
-    except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
-        try:
-            error = pickle.dumps(("error", [], [], exc))
-        except Exception:  # an exception that cannot be pickled
-            error = pickle.dumps(("error", [], [], RuntimeError(f"{type(exc).__name__}: {exc}")))
-        ready.put(error)
-    finally:
-        ready.put(None)
-        writer.join()
-        sender.close()
-        # Straight out: no atexit handlers, no flushing of streams inherited from the parent.
-        os._exit(0)
+    _read_task(task, defaults, mapping, flush, out)
+    ship("done", (out.rejected, out.void))
 
 
 def _hashed(rows: list[tuple], *, decode: bool = False) -> list[tuple]:
@@ -1745,54 +1705,27 @@ def _import_pipelined(store: Store, task: _Task, defaults: _Defaults, mapping: d
                       report: ImportReport, touched: dict[str, None], meter: _Progress) -> _ReadFile | None:
     """Import one big file read by a child process; see `_store_pipelined`. The child is
     ended and waited for whatever happens (errors, KeyboardInterrupt)."""
-    context = _fork_context()
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_read_in_child, args=(receiver, sender, task, defaults, mapping),
-                            name="newsmark-import-reader", daemon=True)
-    finished = False
-    # Collections here would touch every old object while the child shares their pages,
-    # copying them; frozen, they are left alone until the child is gone.
-    frozen = gc.get_freeze_count() == 0
-    if frozen:
-        gc.freeze()
-    try:
-        try:
-            child.start()
-        except OSError:  # cannot fork now (out of memory or processes): read it here
-            finished = True
+    with batches_from_child(partial(_read_for_parent, task, defaults, mapping)) as batches:
+        if batches is None:  # cannot fork now (out of memory or processes): read it here
             return _NOT_STARTED
-        sender.close()
 
         def receive() -> tuple[str, list[tuple], list[Story], Any]:
             try:
-                message = pickle.loads(receiver.recv_bytes())
-            except (EOFError, OSError):
-                child.join(timeout=5)
-                raise _ReaderFailed(None, child.exitcode) from None
-            if message[0] == "error":
-                raise _ReaderFailed(message[3])
-            return message
+                return next(batches)
+            except ReaderDied as died:
+                raise _ReaderFailed(None, died.exitcode) from None
+            except BaseException as exc:  # raised by the child (or ^C here, while waiting)
+                raise _ReaderFailed(exc) from None
 
         try:
-            small = _store_pipelined(store, task, defaults, receive, plan, report, touched, meter)
+            return _store_pipelined(store, task, defaults, receive, plan, report, touched, meter)
         except _ReaderFailed as failed:
             if failed.error is not None:
                 raise failed.error from None
             reason = f"not imported: its reader process stopped unexpectedly (exit code {failed.exitcode})"
             plan.rejected.append((2 * task.index + 1, Rejection(origin=task.display, reason=reason)))
             meter.at(task, 1.0)
-            small = None
-        finished = True
-        return small
-    finally:
-        if child.pid is not None:
-            if not finished and child.is_alive():
-                child.terminate()
-            child.join()
-        receiver.close()
-        sender.close()
-        if frozen:
-            gc.unfreeze()
+            return None
 
 
 def _store_pipelined(store: Store, task: _Task, defaults: _Defaults,
