@@ -1247,7 +1247,7 @@ class _Shadow:
         for table, cols in _FRESH_COLUMNS.items():
             conn.execute(f"INSERT OR REPLACE INTO temp.{table} ({cols}) SELECT {cols} FROM temp.newsmark_fresh_{table}")
             conn.execute(f"INSERT INTO temp.events ({_EVENT_COLUMNS}) "
-                         f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY event_id", (0,))
+                         f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY rowid", (0,))
             conn.execute(f"DELETE FROM temp.newsmark_fresh_{table}")
         if not tracking:
             conn.execute("UPDATE temp.newsmark_load_state SET tracking = 0")
@@ -1287,7 +1287,6 @@ class _Shadow:
             conn.execute(f"CREATE INDEX temp.newsmark_dirty_{table}_keys ON newsmark_dirty_{table} ({cols})")
         conn.execute("CREATE TEMP TABLE newsmark_out_stories AS SELECT * FROM temp.stories "
                      "WHERE id IN (SELECT id FROM temp.newsmark_dirty_stories) ORDER BY id")
-        cols = Store.ARTICLE_COPY_COLUMNS
         conn.execute("CREATE TEMP TABLE newsmark_article_rank (id TEXT PRIMARY KEY, rank INTEGER NOT NULL)")
         created = {row[0] for row in conn.execute("SELECT id FROM temp.newsmark_dirty_articles")}
         if created and self.fresh_articles:
@@ -1305,6 +1304,15 @@ class _Shadow:
             conn.execute("CREATE TEMP TABLE newsmark_out_articles AS SELECT id FROM temp.articles a "
                          "WHERE id IN (SELECT id FROM temp.newsmark_dirty_articles) "
                          "ORDER BY (SELECT r.rank FROM temp.newsmark_article_rank r WHERE r.id = a.id), seq")
+        # The rows held apart, sorted by key, and their events made, here: the locked part
+        # then copies them in order (a sort or 100,000s of JSON objects under the lock would
+        # hold an analyst's keystroke for seconds).
+        for table, row_cols in _FRESH_COLUMNS.items():
+            held = f"temp.newsmark_fresh_{table}"
+            conn.execute(f"INSERT INTO temp.events ({_EVENT_COLUMNS}) {Store.fresh_events_select(table, held)} "
+                         "ORDER BY rowid", (0,))
+            key_cols = ", ".join(f'"{k}"' for k in ANNOTATION_TABLES[table][0])
+            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT {row_cols} FROM {held} ORDER BY {key_cols}")
         conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
                      "FROM temp.newsmark_dirty_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
@@ -1381,10 +1389,10 @@ class _Shadow:
             same = " AND ".join(f'd."{k}" = t."{k}"' for k in keys)
             conn.execute(f"INSERT OR REPLACE INTO main.{table} SELECT * FROM temp.{table} AS t WHERE EXISTS "
                          f"(SELECT 1 FROM temp.newsmark_dirty_{table} AS d WHERE {same}) ORDER BY {key_cols}")
-            if table in _FRESH_COLUMNS:  # and the fresh rows held apart (none of them among those)
+            if table in _FRESH_COLUMNS:  # and the fresh rows held apart (none of them among those), sorted
                 cols = _FRESH_COLUMNS[table]
                 conn.execute(f"INSERT OR REPLACE INTO main.{table} ({cols}) SELECT {cols} "
-                             f"FROM temp.newsmark_fresh_{table} ORDER BY {key_cols}")
+                             f"FROM temp.newsmark_out_{table} ORDER BY rowid")
         now = conn.execute("SELECT coalesce(max(id), 0) FROM main.events").fetchone()[0]
         row = conn.execute("SELECT seq FROM main.sqlite_sequence WHERE name = 'events'").fetchone()
         shift = max(now, row[0] if row else 0) - self.mark
@@ -1392,9 +1400,6 @@ class _Shadow:
             "INSERT INTO main.events (id, action, at, annotator, op, tbl, key, before, after, undoable, undone) "
             "SELECT id + ?, action + ?, at, annotator, op, tbl, key, before, after, undoable, undone "
             "FROM temp.events WHERE id > ? ORDER BY id", (shift, shift, self.mark))
-        for table in _FRESH_COLUMNS:  # the held rows' events, made from them
-            conn.execute(f"INSERT INTO main.events ({_EVENT_COLUMNS}) "
-                         f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY event_id", (shift,))
 
 
 def _file_order(members: dict[str, list[str]], created: set[str]) -> list[str]:
