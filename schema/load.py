@@ -332,10 +332,11 @@ class _Loader:
                 text = None
             else:
                 sent[article.id] = article.text_sha256
-        return (number, len(raw), (article.id, article.source, article.url, article.title, article.byline,
+        return (number, len(raw), (article.id, sanitize_inline(article.source), sanitize_inline(article.url),
+                                   sanitize_inline(article.title), sanitize_inline(article.byline),
                                    article.published, article.text_sha256, text),
                 (story.id, story.title, story.proposition), record.annotator, record.labels, record.note,
-                record.flagged, record.updated_at)
+                record.flagged, record.updated_at, *self._split(record.labels))
 
     def load_items(self, name: str, items: Iterable[tuple[int, dict[str, Any] | str]]) -> None:
         """Records that a converter made from another tool's file (`schema.importing`):
@@ -455,14 +456,16 @@ class _Loader:
     def _apply_fresh_annotation(self, record: AnnotationRecord, origin: str, known: _Known) -> str:
         """Apply a fresh annotation record without claims (most records of a file): what
         `_apply_annotation` decides for it when nothing is local, held as one FreshAnnotation."""
-        for name, value in record.labels.items():
-            self._check(name, value, "article", "labels")
+        read = type(record) is _ReadRecord  # (its values checked and split by the reading process)
+        if not read:
+            for name, value in record.labels.items():
+                self._check(name, value, "article", "labels")
         self._article_text(known.conn, record, origin, need_text=False, known=known)
         note = (sanitize_text(record.note) or None) if record.note is not None else None
         if not (record.labels or note is not None or record.flagged):
             known.add(record, origin)  # nothing to load but where it is
             return "unchanged"
-        story_labels, shared_labels = self._split(record.labels)
+        story_labels, shared_labels = (record.story_labels, record.shared_labels) if read else self._split(record.labels)
         known.add(record, origin, FreshAnnotation(record.article.id, record.story.id, record.annotator,
                                                   record.updated_at, story_labels, shared_labels, note, record.flagged))
         return "loaded"
@@ -769,6 +772,9 @@ def _new_article(record: AnyRecord, origin: str) -> tuple:
     """The article row (Store.ARTICLE_INSERT's order) a record creates when the database
     lacks its article; its first story (home story) is the record's."""
     article = record.article
+    if type(article) is _ReadArticle:  # (sanitized by the reading process)
+        return (article.id, record.story.id, article.source, article.url, article.title, article.byline,
+                article.published, article.text, article.text_sha256, "{}", origin)
     return (article.id, record.story.id, sanitize_inline(article.source), sanitize_inline(article.url),
             sanitize_inline(article.title), sanitize_inline(article.byline), article.published,
             article.text, article.text_sha256, "{}", origin)
@@ -1552,7 +1558,8 @@ def _stream_size(stream: BinaryIO) -> int:
 
 @dataclass(slots=True)
 class _ReadArticle:
-    """An export record's article, its text (if any) checked in the reading process."""
+    """An export record's article, its text (if any) checked and its one-line fields
+    sanitized in the reading process."""
 
     id: str
     source: str | None
@@ -1584,6 +1591,8 @@ class _ReadRecord:
     note: str | None
     flagged: bool
     updated_at: str
+    story_labels: dict[str, str]  # labels split by scope (_Loader._split)
+    shared_labels: dict[str, str]
     claims: tuple = ()
 
 
