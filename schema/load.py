@@ -5,8 +5,7 @@ the export format (strict types, the one name rule, timestamps that are real ins
 not in the future), then the database's scheme and its articles. A line that fails is
 rejected with its file, line number and reason; the rest of the file goes on. A record
 whose article (and story) the database lacks creates them from the record's text, so a
-teammate's file is self-contained. A record whose article the database holds under
-another story is rejected: an article belongs to one story.
+teammate's file is self-contained; an article may be in several stories.
 
 Only regular files are read (FIFOs, devices and directories are named and skipped), `-`
 is standard input, and files are read line by line: memory holds one batch of records
@@ -17,7 +16,14 @@ without being held whole.
 A batch reads what the database holds of its records with one query per table (`_Known`).
 A record with nothing local to compare (the common case: loading into a fresh database,
 or another annotator's) is decided from the record alone and written with the batch, one
-executemany per table; any other record is applied reading the database for its rows.
+executemany per table (an annotation record without claims through one short path,
+`FreshAnnotation`); any other record is applied reading the database for its rows.
+
+A file of PIPELINE_BYTES and up is read by a forked child process (schema.reader_process)
+that parses and checks its lines while this process applies the previous batch: a record
+the child could check whole (an annotation record without claims: models, scheme values,
+the text's hash, id and cleanliness) comes over as a `_ReadRecord`, any other line as it
+is, to be parsed here (and rejected here, with the same reason).
 
 Conflicts are settled per (article, annotator) record, or per article for gold records:
 the newer `updated_at` wins. A record that wins replaces the local labels, claims, note
@@ -1252,13 +1258,20 @@ class _Shadow:
         conn.execute("DELETE FROM temp.newsmark_fresh_articles")
         for table, cols in _FRESH_COLUMNS.items():
             conn.execute(f"INSERT OR REPLACE INTO temp.{table} ({cols}) SELECT {cols} FROM temp.newsmark_fresh_{table}")
-            conn.execute(f"INSERT INTO temp.events ({_EVENT_COLUMNS}) "
-                         f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY rowid", (0,))
+        self._log_held_events()
+        for table in _FRESH_COLUMNS:
             conn.execute(f"DELETE FROM temp.newsmark_fresh_{table}")
         if not tracking:
             conn.execute("UPDATE temp.newsmark_load_state SET tracking = 0")
         self.fresh_articles.clear()
         self.holding = False
+
+    def _log_held_events(self) -> None:
+        """Write the held rows' events (made from the rows: Store.fresh_events_select) into
+        the shadow's log, in the order of their ids."""
+        for table in _FRESH_COLUMNS:
+            self.conn.execute(f"INSERT INTO temp.events ({_EVENT_COLUMNS}) "
+                              f"{Store.fresh_events_select(table, f'temp.newsmark_fresh_{table}')} ORDER BY rowid", (0,))
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -1313,12 +1326,11 @@ class _Shadow:
         # The rows held apart, sorted by key, and their events made, here: the locked part
         # then copies them in order (a sort or 100,000s of JSON objects under the lock would
         # hold an analyst's keystroke for seconds).
+        self._log_held_events()
         for table, row_cols in _FRESH_COLUMNS.items():
-            held = f"temp.newsmark_fresh_{table}"
-            conn.execute(f"INSERT INTO temp.events ({_EVENT_COLUMNS}) {Store.fresh_events_select(table, held)} "
-                         "ORDER BY rowid", (0,))
             key_cols = ", ".join(f'"{k}"' for k in ANNOTATION_TABLES[table][0])
-            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT {row_cols} FROM {held} ORDER BY {key_cols}")
+            conn.execute(f"CREATE TEMP TABLE newsmark_out_{table} AS SELECT {row_cols} "
+                         f"FROM temp.newsmark_fresh_{table} ORDER BY {key_cols}")
         conn.execute("CREATE TEMP TABLE newsmark_out_story_articles AS SELECT story_id, article_id "
                      "FROM temp.newsmark_dirty_story_articles")
         for table, (keys, _) in ANNOTATION_TABLES.items():
