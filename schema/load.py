@@ -287,7 +287,7 @@ class _Loader:
             self.report.rejected.append(Rejection(name, None, str(exc)))
             return
         with handle as stream:
-            if str(path) != STDIN and _stream_size(stream) >= PIPELINE_BYTES:
+            if _size_of(path) >= PIPELINE_BYTES:  # (0 for stdin)
                 # The child reads the stream it inherits; this process reads none of it.
                 with batches_from_child(partial(self._read_ahead, stream)) as batches:
                     if batches is not None:
@@ -842,7 +842,6 @@ class _Known:
         self.memberships: list[tuple[str, str]] = []
         self.joined: set[tuple[str, str]] = set()  # memberships the batch's records made (held or written)
         self.actions: list[LoadedAction] = []
-        self.fresh_into = None if self.shadow is None else self.shadow.fresh_into
 
     def _ids(self, table: str, ids: set[str]) -> set[str]:
         if not ids:
@@ -963,7 +962,7 @@ class _Known:
             if self.shadow is None:
                 self.store.write_loaded(conn, self.actions)
             else:
-                self.shadow.last_event = self.store.write_loaded(conn, self.actions, fresh_into=self.fresh_into,
+                self.shadow.last_event = self.store.write_loaded(conn, self.actions, fresh_into=self.shadow.fresh_into,
                                                                  after_event=self.shadow.last_event)
                 self.shadow.holding = True
         self.new_stories, self.new_articles, self.memberships, self.actions = [], [], [], []
@@ -1557,15 +1556,6 @@ def _size_of(path: str | Path) -> int:
         return os.stat(path).st_size
     except (OSError, ValueError):
         return 0
-
-
-def _stream_size(stream: BinaryIO) -> int:
-    """The size of an open regular file (0 for anything else)."""
-    try:
-        info = os.fstat(stream.fileno())
-    except (OSError, ValueError, AttributeError):
-        return 0
-    return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
 @dataclass(slots=True)
