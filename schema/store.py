@@ -2444,41 +2444,30 @@ class Store:
         event_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0],
                        after_event)
         fresh_into = fresh_into or {}
-        rows: dict[str, list[Any]] = {"labels": [], "annotations": []}
-        label_rows, annotation_rows = rows["labels"], rows["annotations"]
-        fresh_labels, fresh_annotations = "labels" in fresh_into, "annotations" in fresh_into
+        # Rows by (table, whether they go to its fresh_into table), in the order they come.
+        rows: dict[tuple[str, bool], list[Any]] = {("labels", True): [], ("annotations", True): []}
+        label_rows, annotation_rows = rows["labels", True], rows["annotations", True]
         events: list[tuple] = []
         append = events.append
         dumps = orjson.dumps
-        value_json = _VALUE_JSON
+        held = "labels" in fresh_into and "annotations" in fresh_into
         for action_of in actions:
             action = event_id + 1
-            if type(action_of) is FreshAnnotation:
-                # What the generic branch below writes for action_of.changes(), inline: most
-                # of a load's rows (test_store's write_loaded tests hold the two equal).
+            if type(action_of) is FreshAnnotation and held:
+                # Most of a load's rows: appended with their event ids, as the generic branch
+                # below would hold action_of.changes() (test_store holds the two equal).
                 article_id, story_id, annotator, at = (action_of.article_id, action_of.story_id,
                                                        action_of.annotator, action_of.at)
                 for scope, labels in ((story_id, action_of.story_labels), ("", action_of.shared_labels)):
                     for name, value in labels.items():
                         event_id += 1
-                        if fresh_labels:  # its event made later from the row (fresh_events_select)
-                            label_rows.append((article_id, scope, annotator, name, value, at, event_id, action))
-                            continue
-                        label_rows.append((article_id, scope, annotator, name, value, at))
-                        after = value_json.get(value) or value_json.setdefault(value, dumps({"value": value}).decode())
-                        append((event_id, action, at, annotator, "load", "labels",
-                                dumps({"article_id": article_id, "story_id": scope, "annotator": annotator,
-                                       "field": name}).decode(), None, after, 0))
+                        label_rows.append((article_id, scope, annotator, name, value, at, event_id, action))
                 event_id += 1
-                note, flagged = action_of.note, action_of.flagged
-                if fresh_annotations:
-                    annotation_rows.append((article_id, story_id, annotator, note, int(bool(flagged)), at, event_id, action))
-                    continue
-                annotation_rows.append((article_id, story_id, annotator, note, int(bool(flagged)), at))
-                append((event_id, action, at, annotator, "load", "annotations",
-                        dumps({"article_id": article_id, "story_id": story_id, "annotator": annotator}).decode(),
-                        None, dumps({"note": note, "flagged": flagged}).decode(), 0))
+                annotation_rows.append((article_id, story_id, annotator, action_of.note, int(bool(action_of.flagged)),
+                                        at, event_id, action))
                 continue
+            if type(action_of) is FreshAnnotation:
+                action_of = action_of.as_action()
             annotator, changes, at = action_of
             for change, before in changes:
                 after = change.after
@@ -2490,10 +2479,11 @@ class Store:
                         continue
                 event_id += 1
                 tbl = change.tbl
-                table_rows = rows.get(tbl)
+                to_fresh = before is None and tbl in fresh_into
+                table_rows = rows.get((tbl, to_fresh))
                 if table_rows is None:
-                    table_rows = rows[tbl] = []
-                if before is None and tbl in fresh_into:
+                    table_rows = rows[tbl, to_fresh] = []
+                if to_fresh:
                     table_rows.append((*_row_values(tbl, change.key, after, at), event_id, action))
                     continue
                 if tbl == "labels":  # (most rows: _row_values inline)
@@ -2504,10 +2494,10 @@ class Store:
                     table_rows.append(_row_values(tbl, change.key, after, at))
                 append((event_id, action, at, annotator, "load", tbl, dumps(change.key).decode(),
                         None if before is None else dumps(before).decode(), dumps(after).decode(), 0))
-        for tbl, params in rows.items():
+        for (tbl, to_fresh), params in rows.items():
             if not params:
                 continue
-            if tbl in fresh_into:
+            if to_fresh:
                 conn.executemany(f"INSERT INTO {fresh_into[tbl]} VALUES ({', '.join('?' * len(params[0]))})", params)
             else:
                 conn.executemany(_upsert_sql(tbl), params)
@@ -2704,9 +2694,6 @@ def _event(row: tuple) -> Event:
         before=None if row[7] is None else orjson.loads(row[7]),
         after=None if row[8] is None else orjson.loads(row[8]), undoable=bool(row[9]), undone=bool(row[10]),
     )
-
-
-_VALUE_JSON: dict[str, str] = {}  # a label value's event "after" ({"value": ...}), made once per value
 
 
 @functools.cache
